@@ -1,0 +1,193 @@
+package claimgate.campaign;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A campaign document, as written in a campaign file or sent to the admin API.
+ *
+ * <p>Immutable; {@link #validate()} checks every field and throws {@link CampaignException}
+ * naming the first problem. Rounds release cumulative shares of every contingent; the share is
+ * kept in basis points so that Java, SQL and Lua compute the same integer release.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record Campaign(
+    String id,
+    String name,
+    String currency,
+    BigDecimal voucherValue,
+    Integer validDays,
+    Limits limits,
+    Eligibility eligibility,
+    Admission admission,
+    List<Round> rounds,
+    List<Merchant> merchants) {
+
+  public static final int FULL_RELEASE_BP = 10_000;
+  private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
+  private static final Pattern MERCHANT_ID = Pattern.compile("[A-Za-z0-9_-]{1,40}");
+
+  public record Limits(int perCitizen, int perCitizenPerMerchant) {}
+
+  /** Optional eligibility list: {@code citizenId[,tier]} lines; {@code minTier} optional. */
+  public record Eligibility(String file, Integer minTier) {}
+
+  /** Token bucket and caps of the admission script. */
+  public record Admission(int ratePerSecond, int burst, int maxPendingPerCitizen, Double capFactor) {
+    public double capFactorOrDefault() {
+      return capFactor == null ? 1.5 : capFactor;
+    }
+  }
+
+  public record Round(OffsetDateTime opensAt, OffsetDateTime closesAt, double release) {
+    @JsonIgnore
+    public long opensAtMs() {
+      return opensAt.toInstant().toEpochMilli();
+    }
+
+    @JsonIgnore
+    public long closesAtMs() {
+      return closesAt.toInstant().toEpochMilli();
+    }
+
+    @JsonIgnore
+    public int releaseBp() {
+      return (int) Math.round(release * FULL_RELEASE_BP);
+    }
+  }
+
+  public record Merchant(String id, String name, int contingent) {}
+
+  /** Validates every field; returns this for chaining. */
+  public Campaign validate() {
+    require(id != null && ID.matcher(id).matches(),
+        "id must be 1-40 lower-case letters, digits or '-', got " + quote(id));
+    String where = "campaign " + id + ": ";
+    require(name != null && !name.isBlank(), where + "name is required");
+    require(currency != null && currency.matches("[A-Z]{3}"), where + "currency must be an ISO code like EUR");
+    require(voucherValue != null && voucherValue.signum() > 0, where + "voucherValue must be > 0");
+    require(validDays != null && validDays > 0, where + "validDays must be > 0");
+    require(limits != null, where + "limits are required");
+    require(limits.perCitizen() > 0, where + "limits.perCitizen must be > 0");
+    require(limits.perCitizenPerMerchant() > 0 && limits.perCitizenPerMerchant() <= limits.perCitizen(),
+        where + "limits.perCitizenPerMerchant must be between 1 and limits.perCitizen");
+    require(admission != null, where + "admission is required");
+    require(admission.ratePerSecond() > 0, where + "admission.ratePerSecond must be > 0");
+    require(admission.burst() > 0, where + "admission.burst must be > 0");
+    require(admission.maxPendingPerCitizen() > 0, where + "admission.maxPendingPerCitizen must be > 0");
+    require(admission.capFactor() == null || admission.capFactor() >= 1.0,
+        where + "admission.capFactor must be >= 1.0");
+    require(rounds != null && !rounds.isEmpty(), where + "at least one round is required");
+    int cumulativeBp = 0;
+    for (int i = 0; i < rounds.size(); i++) {
+      Round r = rounds.get(i);
+      String rw = where + "rounds[" + i + "]";
+      require(r.opensAt() != null && r.closesAt() != null, rw + " needs opensAt and closesAt");
+      require(r.closesAt().isAfter(r.opensAt()), rw + " closesAt must be after opensAt");
+      require(r.release() > 0 && r.release() <= 1, rw + ".release must be in (0, 1]");
+      require(i == 0 || !r.opensAt().isBefore(rounds.get(i - 1).closesAt()),
+          rw + " must open after the previous round closes");
+      cumulativeBp += r.releaseBp();
+    }
+    require(cumulativeBp <= FULL_RELEASE_BP + 1, where + "round releases add up to more than 1.0");
+    require(merchants != null && !merchants.isEmpty(), where + "at least one merchant is required");
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < merchants.size(); i++) {
+      Merchant m = merchants.get(i);
+      String mw = where + "merchants[" + i + "]";
+      require(m.id() != null && MERCHANT_ID.matcher(m.id()).matches(),
+          mw + ".id must be 1-40 letters, digits, '_' or '-', got " + quote(m.id()));
+      require(seen.add(m.id()), mw + ".id " + m.id() + " appears twice");
+      require(m.name() != null && !m.name().isBlank(), mw + ".name is required");
+      require(m.contingent() >= 0, mw + ".contingent must be >= 0, got " + m.contingent());
+    }
+    require(eligibility == null || eligibility.file() != null, where + "eligibility.file is required");
+    return this;
+  }
+
+  /** Cumulative share released by rounds that have opened at {@code atMs}, in basis points. */
+  public int releasedBp(long atMs) {
+    int bp = 0;
+    for (Round r : rounds) {
+      if (r.opensAtMs() <= atMs) {
+        bp += r.releaseBp();
+      }
+    }
+    return Math.min(bp, FULL_RELEASE_BP);
+  }
+
+  /** Vouchers of a merchant released at a given share; the same integer formula as SQL and Lua. */
+  public static int released(int contingent, int releasedBp) {
+    return (int) ((long) contingent * releasedBp / FULL_RELEASE_BP);
+  }
+
+  public Optional<Round> openRound(long atMs) {
+    return rounds.stream().filter(r -> r.opensAtMs() <= atMs && atMs < r.closesAtMs()).findFirst();
+  }
+
+  public Optional<Round> nextRound(long atMs) {
+    return rounds.stream().filter(r -> r.opensAtMs() > atMs).findFirst();
+  }
+
+  /** {@code scheduled | open | closed} from the clock; paused and sold out come from live state. */
+  public String scheduleState(long atMs) {
+    if (openRound(atMs).isPresent()) {
+      return "open";
+    }
+    return atMs < rounds.get(0).opensAtMs() || nextRound(atMs).isPresent() ? "scheduled" : "closed";
+  }
+
+  public Optional<Merchant> merchant(String merchantId) {
+    return merchants.stream().filter(m -> m.id().equals(merchantId)).findFirst();
+  }
+
+  @JsonIgnore
+  public long totalContingent() {
+    return merchants.stream().mapToLong(Merchant::contingent).sum();
+  }
+
+  /** Voucher code prefix: the first five letters or digits of the id, upper case. */
+  @JsonIgnore
+  public String codePrefix() {
+    String letters = id.replaceAll("[^a-z0-9]", "").toUpperCase(Locale.ROOT);
+    return letters.substring(0, Math.min(5, letters.length()));
+  }
+
+  /** The same campaign with its first round opening at {@code now} (demo mode). */
+  public Campaign withFirstRoundOpenAt(Instant now) {
+    Round first = rounds.get(0);
+    if (!first.opensAt().toInstant().isAfter(now)) {
+      return this;
+    }
+    OffsetDateTime opens = now.atOffset(first.opensAt().getOffset());
+    OffsetDateTime closes = first.closesAt().isAfter(opens) ? first.closesAt() : opens.plusHours(12);
+    List<Round> shifted = new java.util.ArrayList<>(rounds);
+    shifted.set(0, new Round(opens, closes, first.release()));
+    return new Campaign(id, name, currency, voucherValue, validDays, limits, eligibility, admission,
+        List.copyOf(shifted), merchants);
+  }
+
+  public Campaign withAdmission(Admission newAdmission) {
+    return new Campaign(id, name, currency, voucherValue, validDays, limits, eligibility, newAdmission,
+        rounds, merchants);
+  }
+
+  private static void require(boolean condition, String message) {
+    if (!condition) {
+      throw new CampaignException(message);
+    }
+  }
+
+  private static String quote(String s) {
+    return s == null ? "nothing" : "'" + s + "'";
+  }
+}

@@ -1,0 +1,133 @@
+package claimgate.campaign;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Reads campaign documents (YAML or JSON) and their eligibility lists, and writes them as JSON.
+ * Every failure is a {@link CampaignException} with a one-line message naming file and field.
+ */
+public final class CampaignFiles {
+
+  private static final ObjectMapper YAML = configure(new ObjectMapper(new YAMLFactory()));
+  private static final ObjectMapper JSON = configure(new ObjectMapper());
+
+  private CampaignFiles() {}
+
+  private static ObjectMapper configure(ObjectMapper mapper) {
+    return mapper.registerModule(new JavaTimeModule())
+        .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+        .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+        .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+        .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE);
+  }
+
+  /** A loaded campaign with its eligibility list (citizenId to tier), empty when it has none. */
+  public record Loaded(Campaign campaign, Map<String, Integer> eligible) {}
+
+  public static Loaded load(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new CampaignException("cannot read campaign file " + file + ": " + e.getMessage());
+    }
+    Campaign campaign = parse(text, file.toString(), YAML);
+    Map<String, Integer> eligible = campaign.eligibility() == null
+        ? Map.of()
+        : readEligibility(resolve(file, campaign.eligibility().file()));
+    return new Loaded(campaign, eligible);
+  }
+
+  /** Parses a JSON document such as the admin API receives. */
+  public static Campaign parseJson(String json) {
+    return parse(json, "request body", JSON);
+  }
+
+  public static Campaign parseJsonUnvalidated(String json) {
+    try {
+      return JSON.readValue(json, Campaign.class);
+    } catch (JsonProcessingException e) {
+      throw new CampaignException("stored campaign is unreadable: " + e.getOriginalMessage());
+    }
+  }
+
+  public static String toJson(Campaign campaign) {
+    try {
+      return JSON.writeValueAsString(campaign);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("campaign cannot be written as JSON", e);
+    }
+  }
+
+  private static Campaign parse(String text, String source, ObjectMapper mapper) {
+    try {
+      Campaign campaign = mapper.readValue(text, Campaign.class);
+      if (campaign == null) {
+        throw new CampaignException(source + ": empty campaign document");
+      }
+      return campaign.validate();
+    } catch (UnrecognizedPropertyException e) {
+      throw new CampaignException(source + ": unknown field '" + e.getPropertyName() + "' at "
+          + path(e));
+    } catch (JsonProcessingException e) {
+      String at = e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
+      throw new CampaignException(source + ": " + firstLine(e.getOriginalMessage()) + at);
+    } catch (CampaignException e) {
+      throw new CampaignException(source + ": " + e.getMessage());
+    }
+  }
+
+  private static String path(JsonProcessingException e) {
+    if (e instanceof com.fasterxml.jackson.databind.JsonMappingException m) {
+      return m.getPathReference();
+    }
+    return "?";
+  }
+
+  private static String firstLine(String s) {
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+
+  private static Path resolve(Path campaignFile, String other) {
+    Path dir = campaignFile.toAbsolutePath().getParent();
+    return dir == null ? Path.of(other) : dir.resolve(other);
+  }
+
+  /** Lines {@code citizenId[,tier]}; blank lines and lines starting with '#' are skipped. */
+  public static Map<String, Integer> readEligibility(Path file) {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(file);
+    } catch (IOException e) {
+      throw new CampaignException("cannot read eligibility file " + file + ": " + e.getMessage());
+    }
+    Map<String, Integer> eligible = new LinkedHashMap<>();
+    for (int i = 0; i < lines.size(); i++) {
+      String line = lines.get(i).strip();
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      String[] parts = line.split(",", -1);
+      try {
+        int tier = parts.length > 1 ? Integer.parseInt(parts[1].strip()) : 0;
+        eligible.put(parts[0].strip(), tier);
+      } catch (NumberFormatException e) {
+        throw new CampaignException(file + " line " + (i + 1) + ": tier must be a whole number");
+      }
+    }
+    return eligible;
+  }
+}

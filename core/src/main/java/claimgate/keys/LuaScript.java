@@ -1,0 +1,58 @@
+package claimgate.keys;
+
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * A Lua script kept as a resource, loaded once and called by SHA. When Redis answers NOSCRIPT
+ * (it restarted, or the script cache was flushed) the script is sent once in full and the call
+ * goes on.
+ */
+public record LuaScript(String name, String source, String sha) {
+
+  public static LuaScript load(String resource) {
+    try (InputStream in = LuaScript.class.getResourceAsStream("/lua/" + resource)) {
+      if (in == null) {
+        throw new IllegalStateException("missing script resource /lua/" + resource);
+      }
+      String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      byte[] digest = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
+      return new LuaScript(resource, source, HexFormat.of().formatHex(digest));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is part of every JDK", e);
+    }
+  }
+
+  /** Calls the script through {@code send}, which carries one request over a connection. */
+  public Future<Response> call(Function<Request, Future<Response>> send, List<String> keys, List<String> args) {
+    return send.apply(request(Command.EVALSHA, sha, keys, args))
+        .recover(failure -> isNoScript(failure)
+            ? send.apply(request(Command.EVAL, source, keys, args))
+            : Future.failedFuture(failure));
+  }
+
+  private static Request request(Command command, String script, List<String> keys, List<String> args) {
+    Request request = Request.cmd(command).arg(script).arg(keys.size());
+    keys.forEach(request::arg);
+    args.forEach(request::arg);
+    return request;
+  }
+
+  private static boolean isNoScript(Throwable failure) {
+    String message = failure.getMessage();
+    return message != null && message.startsWith("NOSCRIPT");
+  }
+}

@@ -1,0 +1,51 @@
+package claimgate.store;
+
+import claimgate.config.ConfigException;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import org.flywaydb.core.Flyway;
+
+/**
+ * PostgreSQL location and schema. The schema is applied with Flyway over JDBC once at start
+ * (off any event loop); everything after runs on the non-blocking vertx-pg-client.
+ */
+public record Database(PgConnectOptions options) {
+
+  /** {@code postgresql://user[:password]@host:port/database}. */
+  public static Database fromUrl(String url) {
+    try {
+      PgConnectOptions options = PgConnectOptions.fromUri(url);
+      if (options.getUser() == null) {
+        options.setUser("postgres");
+      }
+      options.setCachePreparedStatements(true).setPipeliningLimit(256);
+      return new Database(options);
+    } catch (RuntimeException e) {
+      throw new ConfigException("CLAIMGATE_PG_URL is not a postgresql:// URL: " + url, e);
+    }
+  }
+
+  public String jdbcUrl() {
+    return "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
+  }
+
+  /** Applies pending migrations; blocking, call before deploying verticles. */
+  public void migrate() {
+    Flyway.configure()
+        .dataSource(jdbcUrl(), options.getUser(), options.getPassword())
+        .locations("classpath:db/migration")
+        .load()
+        .migrate();
+  }
+
+  public Pool pool(Vertx vertx, int size) {
+    return PgBuilder.pool()
+        .with(new PoolOptions().setMaxSize(size))
+        .connectingTo(new PgConnectOptions(options))
+        .using(vertx)
+        .build();
+  }
+}

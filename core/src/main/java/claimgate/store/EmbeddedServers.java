@@ -1,0 +1,121 @@
+package claimgate.store;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import redis.embedded.RedisServer;
+
+/**
+ * Real Redis and PostgreSQL servers started from binaries that Maven dependencies ship, with
+ * their data under one directory, so one command runs the system on a machine with only a JDK.
+ *
+ * <p>Redis keeps an append-only file ({@code appendfsync everysec}), so a second start
+ * continues with the same data. Ports are chosen free at start. Close stops both.
+ */
+public final class EmbeddedServers implements AutoCloseable {
+
+  private final RedisServer redis;
+  private final EmbeddedPostgres postgres;
+  private final int redisPort;
+
+  private EmbeddedServers(RedisServer redis, int redisPort, EmbeddedPostgres postgres) {
+    this.redis = redis;
+    this.redisPort = redisPort;
+    this.postgres = postgres;
+  }
+
+  public static EmbeddedServers start(Path dataDir) {
+    Path redisDir = dataDir.resolve("redis").toAbsolutePath();
+    Path pgDir = dataDir.resolve("postgres").toAbsolutePath();
+    RedisServer redis = null;
+    try {
+      Files.createDirectories(redisDir);
+      int redisPort = freePort();
+      redis = startRedis(redisDir, redisPort);
+      EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+          .setDataDirectory(pgDir)
+          .setCleanDataDirectory(false)
+          .setPGStartupWait(Duration.ofSeconds(30))
+          .setServerConfig("max_connections", "200")
+          .setServerConfig("synchronous_commit", "on")
+          .setOutputRedirector(ProcessBuilder.Redirect.DISCARD)
+          .setErrorRedirector(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      return new EmbeddedServers(redis, redisPort, postgres);
+    } catch (IOException e) {
+      stopQuietly(redis);
+      throw new UncheckedIOException("embedded servers did not start: " + e.getMessage(), e);
+    }
+  }
+
+  static RedisServer startRedis(Path dir, int port) throws IOException {
+    RedisServer server = RedisServer.newRedisServer()
+        .bind("127.0.0.1")
+        .port(port)
+        .setting("appendonly yes")
+        .setting("appendfsync everysec")
+        .setting("dir " + dir)
+        .setting("save \"\"")
+        .setting("maxclients 10000")
+        .build();
+    server.start();
+    return server;
+  }
+
+  public String redisUrl() {
+    return "redis://127.0.0.1:" + redisPort;
+  }
+
+  public int redisPort() {
+    return redisPort;
+  }
+
+  public String postgresUrl() {
+    return "postgresql://postgres@127.0.0.1:" + postgres.getPort() + "/postgres";
+  }
+
+  /** Stops Redis (as a crash would) and starts it again on the same port and data. */
+  public void restartRedis() throws IOException {
+    redis.stop();
+    redis.start();
+  }
+
+  public void stopRedis() throws IOException {
+    redis.stop();
+  }
+
+  public void startRedis() throws IOException {
+    redis.start();
+  }
+
+  @Override
+  public void close() {
+    stopQuietly(redis);
+    try {
+      postgres.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("embedded PostgreSQL did not stop cleanly", e);
+    }
+  }
+
+  private static void stopQuietly(RedisServer redis) {
+    if (redis == null) {
+      return;
+    }
+    try {
+      redis.stop();
+    } catch (IOException e) {
+      throw new UncheckedIOException("embedded Redis did not stop cleanly", e);
+    }
+  }
+
+  public static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package claimgate.campaign;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad configuration stops start-up with one line naming the problem. */
+class CampaignFilesTest {
+
+  @TempDir Path dir;
+
+  static final String VALID = """
+      id: town-2027
+      name: Town vouchers
+      currency: EUR
+      voucherValue: 10.00
+      validDays: 30
+      limits: {perCitizen: 9, perCitizenPerMerchant: 3}
+      admission: {ratePerSecond: 5000, burst: 20000, maxPendingPerCitizen: 3}
+      rounds:
+        - {opensAt: 2027-04-12T10:00:00+02:00, closesAt: 2027-04-12T22:00:00+02:00, release: 0.34}
+        - {opensAt: 2027-04-19T10:00:00+02:00, closesAt: 2027-04-19T22:00:00+02:00, release: 0.33}
+        - {opensAt: 2027-04-26T10:00:00+02:00, closesAt: 2027-04-26T22:00:00+02:00, release: 0.33}
+      merchants:
+        - {id: m001, name: Forn des Teatre, contingent: 300}
+        - {id: m002, name: Llibreria, contingent: 7}
+      """;
+
+  Path write(String text) throws IOException {
+    Path file = dir.resolve("campaign.yaml");
+    Files.writeString(file, text);
+    return file;
+  }
+
+  @Test
+  @DisplayName("a valid file loads, and rounds release cumulative integer shares")
+  void loadsValid() throws IOException {
+    Campaign c = CampaignFiles.load(write(VALID)).campaign();
+    assertThat(c.merchants()).hasSize(2);
+    long firstOpens = c.rounds().get(0).opensAtMs();
+    assertThat(c.releasedBp(firstOpens - 1)).isZero();
+    assertThat(c.releasedBp(firstOpens)).isEqualTo(3400);
+    assertThat(Campaign.released(300, c.releasedBp(firstOpens))).isEqualTo(102);
+    assertThat(Campaign.released(7, c.releasedBp(firstOpens))).isEqualTo(2);
+    long last = c.rounds().get(2).opensAtMs();
+    assertThat(Campaign.released(7, c.releasedBp(last))).isEqualTo(7);
+    assertThat(c.codePrefix()).isEqualTo("TOWN2");
+  }
+
+  @Test
+  @DisplayName("a negative contingent is named with its merchant index")
+  void negativeContingent() throws IOException {
+    Path file = write(VALID.replace("contingent: 7", "contingent: -5"));
+    assertThatThrownBy(() -> CampaignFiles.load(file))
+        .isInstanceOf(CampaignException.class)
+        .hasMessageContaining("merchants[1].contingent must be >= 0")
+        .message().doesNotContain("\n");
+  }
+
+  @Test
+  @DisplayName("an unknown field is named")
+  void unknownField() throws IOException {
+    Path file = write(VALID.replace("validDays: 30", "validDays: 30\ncolour: blue"));
+    assertThatThrownBy(() -> CampaignFiles.load(file))
+        .isInstanceOf(CampaignException.class)
+        .hasMessageContaining("unknown field 'colour'")
+        .message().doesNotContain("\n");
+  }
+
+  @Test
+  @DisplayName("unparseable YAML gives one line with the line number")
+  void unparseable() throws IOException {
+    Path file = write("id: [unclosed\nname: x\n");
+    assertThatThrownBy(() -> CampaignFiles.load(file))
+        .isInstanceOf(CampaignException.class)
+        .hasMessageContaining("campaign.yaml")
+        .message().doesNotContain("\n");
+  }
+
+  @Test
+  @DisplayName("overlapping rounds and missing merchants are refused")
+  void rounds() throws IOException {
+    Path overlapping = write(VALID.replace("2027-04-19T10:00", "2027-04-12T11:00"));
+    assertThatThrownBy(() -> CampaignFiles.load(overlapping)).hasMessageContaining("rounds[1]");
+    Path duplicate = write(VALID.replace("id: m002", "id: m001"));
+    assertThatThrownBy(() -> CampaignFiles.load(duplicate)).hasMessageContaining("appears twice");
+  }
+
+  @Test
+  @DisplayName("the eligibility list is read relative to the campaign file")
+  void eligibility() throws IOException {
+    Files.writeString(dir.resolve("eligible.csv"), "# citizens\nc1,2\nc2\n\n");
+    Path file = write(VALID.replace("validDays: 30", "validDays: 30\neligibility: {file: eligible.csv, minTier: 1}"));
+    CampaignFiles.Loaded loaded = CampaignFiles.load(file);
+    assertThat(loaded.eligible()).containsEntry("c1", 2).containsEntry("c2", 0).hasSize(2);
+  }
+}
