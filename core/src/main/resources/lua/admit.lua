@@ -2,11 +2,11 @@
 -- {campaignId}, so the script is Redis-Cluster-safe.
 --
 -- KEYS: 1 flags  2 cfg  3 bucket  4 idempotency  5 pending-by-citizen  6 pending-by-merchant
---       7 contingent  8 issued  9 seq  10 stream  11 tickets  12 held  13 decided
+--       7 contingent  8 issued  9 seq  10 stream  11 tickets  12 held  13 decided  14 eligible
 -- ARGV: 1 ticket  2 citizenId  3 merchantIds (comma separated, preference order)
 --       4 idempotency TTL (s)
 -- Returns one of:
---   {'paused'} {'unknown'} {'not_open', opensAtMs} {'closed'} {'limit'} {'sold_out'}
+--   {'paused'} {'unknown'} {'not_open', opensAtMs} {'closed'} {'not_eligible'} {'limit'} {'sold_out'}
 --   {'throttled', retryAfterMs}
 --   {'queued', ticket, seq, decidedSeq}   {'repeat', ticket, seq, decidedSeq}
 
@@ -15,7 +15,7 @@ if redis.call('HGET', KEYS[1], 'paused') == '1' then
   return {'paused'}
 end
 
-local cfg = redis.call('HMGET', KEYS[2], 'rate', 'burst', 'maxPending', 'capFactor', 'perCitizen', 'rounds')
+local cfg = redis.call('HMGET', KEYS[2], 'rate', 'burst', 'maxPending', 'capFactor', 'perCitizen', 'rounds', 'minTier')
 if not cfg[1] then
   return {'unknown'}
 end
@@ -49,7 +49,15 @@ if existing then
   return {'repeat', existing, seq, redis.call('GET', KEYS[13]) or '0'}
 end
 
--- 4. the citizen's pending claims, and what they already hold
+-- 4. eligibility, when the campaign has a list (minTier set)
+if cfg[7] then
+  local tier = redis.call('HGET', KEYS[14], ARGV[2])
+  if not tier or tonumber(tier) < tonumber(cfg[7]) then
+    return {'not_eligible'}
+  end
+end
+
+-- 5. the citizen's pending claims, and what they already hold
 local pending = tonumber(redis.call('HGET', KEYS[5], ARGV[2]) or '0')
 if pending >= tonumber(cfg[3]) then
   return {'throttled', '1000'}
@@ -62,7 +70,7 @@ if held + pending >= tonumber(cfg[5]) then
   return {'limit'}
 end
 
--- 5. token bucket, refilled by Redis server time
+-- 6. token bucket, refilled by Redis server time
 local rate, burst = tonumber(cfg[1]), tonumber(cfg[2])
 local bucket = redis.call('HMGET', KEYS[3], 'tokens', 'ts')
 local tokens = tonumber(bucket[1] or burst)
@@ -73,7 +81,7 @@ if tokens < 1 then
   return {'throttled', tostring(math.ceil((1 - tokens) * 1000 / rate))}
 end
 
--- 6. inventory-aware cap: the first chosen merchant whose queue is below remaining x factor
+-- 7. inventory-aware cap: the first chosen merchant whose queue is below remaining x factor
 local factor = tonumber(cfg[4])
 local charged, anyStock = nil, false
 for merchant in string.gmatch(ARGV[3], '[^,]+') do
@@ -96,7 +104,7 @@ if not charged then
   return {'sold_out'}
 end
 
--- 7. admit: append to the waiting room
+-- 8. admit: append to the waiting room
 redis.call('HSET', KEYS[3], 'tokens', tostring(tokens - 1), 'ts', tostring(now))
 local seq = redis.call('INCR', KEYS[9])
 redis.call('XADD', KEYS[10], '*', 't', ARGV[1], 'c', ARGV[2], 'm', ARGV[3], 'k', charged, 's', tostring(seq))

@@ -69,7 +69,7 @@ public final class CampaignStore {
     String[] idArray = ids.toArray(String[]::new);
     Future<Void> written = conn.preparedQuery(UPSERT_CAMPAIGN)
         .execute(Tuple.of(campaign.id(), CampaignFiles.toJson(campaign)))
-        .compose(r -> conn.preparedQuery(MERCHANTS_MISSING).execute(Tuple.of(campaign.id(), idArray)))
+        .compose(r -> conn.preparedQuery(MERCHANTS_MISSING).execute(Tuple.of(campaign.id(), (Object) idArray)))
         .compose(missing -> missing.size() == 0
             ? Future.succeededFuture()
             : Future.failedFuture(new CampaignException("campaign " + campaign.id() + ": merchant "
@@ -117,8 +117,12 @@ public final class CampaignStore {
     return CampaignFiles.parseJsonUnvalidated(json);
   }
 
-  /** Writes the admission settings and contingents the admission script reads. */
-  public static Future<Void> configureRedis(PipelinedRedis redis, Campaign campaign) {
+  /**
+   * Writes the admission settings and contingents the admission script reads and, when given,
+   * replaces the eligibility list it checks.
+   */
+  public static Future<Void> configureRedis(PipelinedRedis redis, Campaign campaign,
+      Optional<Map<String, Integer>> eligible) {
     CampaignKeys keys = new CampaignKeys(campaign.id());
     Campaign.Admission a = campaign.admission();
     Request config = Request.cmd(Command.HSET).arg(keys.config())
@@ -130,7 +134,24 @@ public final class CampaignStore {
         .arg("rounds").arg(roundsSpec(campaign));
     Request contingents = Request.cmd(Command.HSET).arg(keys.contingent());
     campaign.merchants().forEach(m -> contingents.arg(m.id()).arg(m.contingent()));
-    return Future.all(redis.send(config), redis.send(contingents)).mapEmpty();
+    List<Future<?>> writes = new ArrayList<>(List.of(redis.send(config), redis.send(contingents)));
+    if (campaign.eligibility() == null) {
+      writes.add(redis.send(Request.cmd(Command.HDEL).arg(keys.config()).arg("minTier")));
+    } else {
+      int minTier = campaign.eligibility().minTier() == null ? 0 : campaign.eligibility().minTier();
+      writes.add(redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg("minTier").arg(minTier)));
+    }
+    eligible.ifPresent(list -> {
+      writes.add(redis.send(Request.cmd(Command.DEL).arg(keys.eligible())));
+      List<Map.Entry<String, Integer>> entries = new ArrayList<>(list.entrySet());
+      for (int from = 0; from < entries.size(); from += 1000) {
+        Request chunk = Request.cmd(Command.HSET).arg(keys.eligible());
+        entries.subList(from, Math.min(entries.size(), from + 1000))
+            .forEach(e -> chunk.arg(e.getKey()).arg(e.getValue()));
+        writes.add(redis.send(chunk));
+      }
+    });
+    return Future.all(writes).mapEmpty();
   }
 
   /** "opensMs:closesMs:cumulativeBp;..." as the admission script reads it. */

@@ -87,9 +87,15 @@ public record CampaignKeys(String campaignId) {
     return key("events");
   }
 
+  /** Hash citizenId to tier: the eligibility list, when the campaign has one. */
+  public String eligible() {
+    return key("eligible");
+  }
+
   public List<String> admitKeys(String idempotencyDigest) {
     return List.of(flags(), config(), bucket(), idempotency(idempotencyDigest), pendingByCitizen(),
-        pendingByMerchant(), contingent(), issued(), seq(), stream(), tickets(), held(), decided());
+        pendingByMerchant(), contingent(), issued(), seq(), stream(), tickets(), held(), decided(),
+        eligible());
   }
 
   public List<String> publishKeys() {

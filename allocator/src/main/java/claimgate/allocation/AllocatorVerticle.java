@@ -1,0 +1,72 @@
+package claimgate.allocation;
+
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Runs one {@link CampaignAllocator} per campaign found in PostgreSQL, all on this verticle's
+ * event loop: the single decision thread. Deploy exactly ONE instance per process; start a
+ * second process for a hot standby, which takes over a campaign when its leader dies.
+ */
+public final class AllocatorVerticle extends VerticleBase {
+
+  private static final long DISCOVERY_MS = 2_000;
+
+  private final AllocatorConfig config;
+  private final String name;
+  private final Map<String, CampaignAllocator> allocators = new HashMap<>();
+  private Pool pool;
+
+  public AllocatorVerticle(AllocatorConfig config) {
+    this(config, "allocator-" + UUID.randomUUID().toString().substring(0, 8));
+  }
+
+  public AllocatorVerticle(AllocatorConfig config, String name) {
+    this.config = config;
+    this.name = name;
+  }
+
+  @Override
+  public Future<?> start() {
+    pool = config.database().pool(vertx, 1);
+    vertx.setPeriodic(DISCOVERY_MS, id -> discover());
+    return discover().otherwiseEmpty();
+  }
+
+  private Future<Void> discover() {
+    return pool.query(Queries.CAMPAIGN_IDS).execute().map(rows -> {
+      for (Row row : rows) {
+        allocators.computeIfAbsent(row.getString(0), id -> {
+          CampaignAllocator allocator = new CampaignAllocator(vertx, config, id, name);
+          allocator.start();
+          return allocator;
+        });
+      }
+      return null;
+    });
+  }
+
+  /** True when this process leads the campaign; read on the verticle's context. */
+  public boolean leads(String campaignId) {
+    CampaignAllocator allocator = allocators.get(campaignId);
+    return allocator != null && allocator.isLeader();
+  }
+
+  public String name() {
+    return name;
+  }
+
+  @Override
+  public Future<?> stop() {
+    List<Future<Void>> stopping = new ArrayList<>();
+    allocators.values().forEach(a -> stopping.add(a.stop()));
+    return Future.join(stopping).eventually(() -> pool.close());
+  }
+}

@@ -1,0 +1,19 @@
+package claimgate.allocation;
+
+import java.util.List;
+
+/**
+ * One admitted claim as read from the campaign's stream.
+ *
+ * @param admittedAtMs Redis server time of admission (the stream id's time part); rounds and
+ *     releases are judged at this instant, so a replay decides the same way
+ * @param chargedMerchant the merchant whose queue the admission script counted the claim in
+ */
+public record ClaimEntry(String streamId, long seq, String ticket, String citizenId, List<String> merchantIds,
+    String chargedMerchant, long admittedAtMs) {
+
+  public static long timeOf(String streamId) {
+    int dash = streamId.indexOf('-');
+    return Long.parseLong(dash < 0 ? streamId : streamId.substring(0, dash));
+  }
+}

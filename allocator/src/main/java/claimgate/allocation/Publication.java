@@ -1,0 +1,83 @@
+package claimgate.allocation;
+
+import claimgate.keys.CampaignKeys;
+import claimgate.keys.LuaScript;
+import claimgate.keys.PipelinedRedis;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The Redis side of committed decisions, sent only after COMMIT as one {@code publish.lua} call:
+ * outcomes for the status endpoint, queue counters released, issued and held counts (absolute,
+ * so a repeat is harmless), the decided seq, and the stream trimmed below the offset.
+ */
+final class Publication {
+
+  static final LuaScript PUBLISH = LuaScript.load("publish.lua");
+
+  private final Map<String, Integer> citizenPending = new LinkedHashMap<>();
+  private final Map<String, Integer> merchantPending = new LinkedHashMap<>();
+  private final Map<String, Integer> issued = new LinkedHashMap<>();
+  private final Map<String, Integer> held = new LinkedHashMap<>();
+  private final List<String> outcomes = new ArrayList<>();
+  private long lastSeq;
+  private String offset = "0-0";
+
+  void add(String ticket, long seq, String streamId, String citizenId, String chargedMerchant, JsonObject outcome) {
+    citizenPending.merge(citizenId, 1, Integer::sum);
+    merchantPending.merge(chargedMerchant, 1, Integer::sum);
+    outcomes.add(ticket);
+    outcomes.add(outcome.encode());
+    lastSeq = Math.max(lastSeq, seq);
+    offset = streamId;
+  }
+
+  void issued(String merchantId, int count) {
+    issued.put(merchantId, count);
+  }
+
+  void held(String citizenId, int count) {
+    held.put(citizenId, count);
+  }
+
+  boolean isEmpty() {
+    return outcomes.isEmpty();
+  }
+
+  long lastSeq() {
+    return lastSeq;
+  }
+
+  static JsonObject confirmed(String code, String merchantId, BigDecimal value, String currency, Instant expiresAt) {
+    return new JsonObject().put("status", "confirmed").put("voucher", new JsonObject()
+        .put("code", code).put("merchantId", merchantId).put("value", value)
+        .put("currency", currency).put("expiresAt", expiresAt.toString()));
+  }
+
+  static JsonObject rejected(String reason) {
+    return new JsonObject().put("status", "rejected").put("reason", reason);
+  }
+
+  Future<Void> send(PipelinedRedis redis, CampaignKeys keys) {
+    List<String> args = new ArrayList<>();
+    args.add(Long.toString(lastSeq));
+    args.add(offset);
+    args.add(keys.events());
+    for (Map<String, Integer> map : List.of(citizenPending, merchantPending, issued, held)) {
+      args.add(Integer.toString(map.size()));
+      map.forEach((k, v) -> {
+        args.add(k);
+        args.add(Integer.toString(v));
+      });
+    }
+    args.add(Integer.toString(outcomes.size() / 2));
+    args.addAll(outcomes);
+    return PUBLISH.call(redis::send, keys.publishKeys(), args).mapEmpty();
+  }
+}

@@ -1,0 +1,64 @@
+package claimgate.allocation;
+
+/** Every statement of the allocator, prepared and bound with {@code Tuple}. */
+final class Queries {
+
+  private Queries() {}
+
+  static final String TRY_LOCK = "select pg_try_advisory_lock(hashtext('claimgate:' || $1))";
+
+  /** Election: the new leader's epoch, and where the previous leader stopped. */
+  static final String BUMP_EPOCH = """
+      update campaign set writer_epoch = writer_epoch + 1, updated_at = now() where id = $1
+      returning writer_epoch, stream_offset, decided_seq, released_bp, document""";
+
+  static final String MERCHANTS = "select id, issued from merchant where campaign_id = $1";
+
+  static final String HOLDINGS = """
+      select citizen_id, merchant_id, count(*)::int from voucher where campaign_id = $1
+      group by citizen_id, merchant_id""";
+
+  static final String ELIGIBLE = "select citizen_id, tier from eligible where campaign_id = $1";
+
+  static final String NEXT_SERIAL = "select coalesce(max(serial), 0) + 1 from voucher where campaign_id = $1";
+
+  /** Fence: moves the offset only while this leader's epoch is current. */
+  static final String ADVANCE = """
+      update campaign set stream_offset = $2, decided_seq = $3, released_bp = greatest(released_bp, $5),
+        updated_at = now()
+      where id = $1 and writer_epoch = $4""";
+
+  static final String RELEASE = """
+      update merchant set released = (contingent::bigint * $2 / 10000)::int
+      where campaign_id = $1 and released < (contingent::bigint * $2 / 10000)::int""";
+
+  static final String INSERT_CLAIMS = """
+      insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids, charged_merchant,
+                         status, reason, voucher_code, writer_epoch)
+      select c.ticket, $1, c.seq, c.stream_id, c.citizen, c.merchants, c.charged, c.status, c.reason, c.code, $2
+      from unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
+                  $10::text[], $11::text[])
+        as c(ticket, seq, stream_id, citizen, merchants, charged, status, reason, code)""";
+
+  static final String INSERT_VOUCHERS = """
+      insert into voucher (code, campaign_id, merchant_id, citizen_id, ticket, serial, citizen_slot, citizen_limit,
+                           merchant_slot, merchant_limit, value, currency, issued_at, expires_at)
+      select v.code, $1, v.merchant, v.citizen, v.ticket, v.serial, v.citizen_slot, $2, v.merchant_slot, $3,
+             $4, $5, $6, $7
+      from unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::int[], $14::int[])
+        as v(code, merchant, citizen, ticket, serial, citizen_slot, merchant_slot)""";
+
+  static final String ADD_ISSUED = """
+      update merchant m set issued = m.issued + d.n
+      from unnest($2::text[], $3::int[]) as d(id, n)
+      where m.campaign_id = $1 and m.id = d.id""";
+
+  /** Decisions the previous leader committed but may not have published. */
+  static final String DECIDED_SINCE = """
+      select c.ticket, c.seq, c.stream_id, c.citizen_id, c.charged_merchant, c.status, c.reason,
+             v.code, v.merchant_id, v.value, v.currency, v.expires_at
+      from claim c left join voucher v on v.ticket = c.ticket
+      where c.campaign_id = $1 and c.seq > $2 order by c.seq limit $3""";
+
+  static final String CAMPAIGN_IDS = "select id from campaign order by id";
+}

@@ -1,0 +1,125 @@
+package claimgate.allocation;
+
+import claimgate.campaign.Campaign;
+import claimgate.voucher.VoucherCodes;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The in-memory allocation state of one campaign: what each merchant has issued, what each
+ * citizen holds in all and per merchant, the eligibility list, the next voucher serial. Rebuilt
+ * from PostgreSQL at election; discarded whenever a commit fails.
+ *
+ * <p>Single-writer contract: every call comes from the thread that built the ledger (the
+ * allocator's decision thread); an {@code assert} guards it. Claims are decided in stream order.
+ *
+ * <pre>
+ *   SingleWriterLedger ledger = new SingleWriterLedger(campaign, codes, issued, holdings, eligible, nextSerial);
+ *   Decision d = ledger.decide(entry);
+ * </pre>
+ */
+public final class SingleWriterLedger {
+
+  public static final String SOLD_OUT = "sold_out";
+  public static final String LIMIT_REACHED = "limit_reached";
+  public static final String NOT_ELIGIBLE = "not_eligible";
+  public static final String ROUND_CLOSED = "round_closed";
+
+  private final Thread writer = Thread.currentThread();
+  private final Campaign campaign;
+  private final VoucherCodes codes;
+  private final Map<String, Integer> contingent = new HashMap<>();
+  private final Map<String, Integer> issued;
+  private final Map<String, Integer> citizenTotals = new HashMap<>();
+  private final Map<String, Integer> citizenMerchant;
+  private final Map<String, Integer> eligible;
+  private final int minTier;
+  private long nextSerial;
+  private int releasedBp;
+
+  /**
+   * @param issued merchantId to vouchers issued so far
+   * @param holdings {@link #holdingKey} to vouchers a citizen holds of a merchant
+   * @param eligible citizenId to tier, or null when the campaign has no list
+   */
+  public SingleWriterLedger(Campaign campaign, VoucherCodes codes, Map<String, Integer> issued,
+      Map<String, Integer> holdings, Map<String, Integer> eligible, long nextSerial, int releasedBp) {
+    this.campaign = campaign;
+    this.codes = codes;
+    campaign.merchants().forEach(m -> contingent.put(m.id(), m.contingent()));
+    this.issued = new HashMap<>(issued);
+    this.citizenMerchant = new HashMap<>(holdings);
+    holdings.forEach((key, n) -> citizenTotals.merge(key.substring(0, key.indexOf('\u0000')), n, Integer::sum));
+    this.eligible = eligible;
+    this.minTier = campaign.eligibility() == null || campaign.eligibility().minTier() == null
+        ? 0 : campaign.eligibility().minTier();
+    this.nextSerial = nextSerial;
+    this.releasedBp = releasedBp;
+  }
+
+  public static String holdingKey(String citizenId, String merchantId) {
+    return citizenId + '\u0000' + merchantId;
+  }
+
+  /** Decides one claim and applies it to the state. */
+  public Decision decide(ClaimEntry claim) {
+    assert Thread.currentThread() == writer : "ledger of " + campaign.id() + " used off its decision thread";
+    long at = claim.admittedAtMs();
+    if (campaign.openRound(at).isEmpty()) {
+      return new Decision.Rejected(claim, ROUND_CLOSED);
+    }
+    if (eligible != null) {
+      Integer tier = eligible.get(claim.citizenId());
+      if (tier == null || tier < minTier) {
+        return new Decision.Rejected(claim, NOT_ELIGIBLE);
+      }
+    }
+    int held = citizenTotals.getOrDefault(claim.citizenId(), 0);
+    if (held >= campaign.limits().perCitizen()) {
+      return new Decision.Rejected(claim, LIMIT_REACHED);
+    }
+    int bp = campaign.releasedBp(at);
+    releasedBp = Math.max(releasedBp, bp);
+    boolean blockedByMerchantLimit = false;
+    for (String merchantId : claim.merchantIds()) {
+      Integer merchantContingent = contingent.get(merchantId);
+      if (merchantContingent == null) {
+        continue;
+      }
+      int issuedHere = issued.getOrDefault(merchantId, 0);
+      if (Campaign.released(merchantContingent, releasedBp) - issuedHere <= 0) {
+        continue;
+      }
+      String key = holdingKey(claim.citizenId(), merchantId);
+      int heldHere = citizenMerchant.getOrDefault(key, 0);
+      if (heldHere >= campaign.limits().perCitizenPerMerchant()) {
+        blockedByMerchantLimit = true;
+        continue;
+      }
+      issued.put(merchantId, issuedHere + 1);
+      citizenMerchant.put(key, heldHere + 1);
+      citizenTotals.put(claim.citizenId(), held + 1);
+      long serial = nextSerial++;
+      return new Decision.Confirmed(claim, merchantId, serial, codes.issue(campaign.codePrefix(), serial),
+          held + 1, heldHere + 1);
+    }
+    return new Decision.Rejected(claim, blockedByMerchantLimit ? LIMIT_REACHED : SOLD_OUT);
+  }
+
+  public int issued(String merchantId) {
+    return issued.getOrDefault(merchantId, 0);
+  }
+
+  public int held(String citizenId) {
+    return citizenTotals.getOrDefault(citizenId, 0);
+  }
+
+  /** The highest release share any decided claim has seen, in basis points. */
+  public int releasedBp() {
+    return releasedBp;
+  }
+
+  public Map<String, Integer> issuedByMerchant() {
+    return Map.copyOf(issued);
+  }
+}

@@ -1,0 +1,100 @@
+package claimgate.cli;
+
+import claimgate.campaign.CampaignException;
+import claimgate.config.ConfigException;
+import claimgate.config.Settings;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code claimgate demo | gateway | allocator}: one runnable jar, one main. */
+@Command(name = "claimgate", mixinStandardHelpOptions = true, version = "claimgate 0.1.0",
+    description = "Claim gateway for launch-minute voucher campaigns.",
+    subcommands = {Main.Demo.class, Main.Gateway.class, Main.Allocator.class})
+public final class Main implements Runnable {
+
+  @Override
+  public void run() {
+    CommandLine.usage(this, System.out);
+  }
+
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof ConfigException || e instanceof CampaignException) {
+        cmd.getErr().println("claimgate: " + e.getMessage());
+        return 2;
+      }
+      throw e;
+    });
+    System.exit(cli.execute(args));
+  }
+
+  /** Runs until the process is told to stop, then closes the stack cleanly. */
+  static int runUntilStopped(Stack stack, String banner) {
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      stack.close();
+      stopped.countDown();
+    }, "claimgate-shutdown"));
+    System.out.println(banner);
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  @Command(name = "demo", description = "The whole system on embedded Redis and PostgreSQL (or the configured servers).")
+  static final class Demo implements Callable<Integer> {
+    @Option(names = "--campaign", description = "Campaign file (YAML); default: ${DEFAULT-VALUE}",
+        defaultValue = "deploy/examples/palma-2027.yaml")
+    Path campaign;
+
+    @Override
+    public Integer call() {
+      Settings settings = Settings.fromEnvironment(System.getenv());
+      Stack stack = Stack.start(settings, Optional.of(campaign), true, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR);
+      String base = "http://127.0.0.1:" + settings.httpPort();
+      return runUntilStopped(stack, String.join("\n",
+          "claimgate demo is up (Ctrl-C stops it; data in " + settings.dataDir().toAbsolutePath() + ")",
+          "  launch page   " + base + "/",
+          "  campaigns     " + base + "/api/v1/campaigns",
+          "  health        " + base + "/health/ready",
+          "  redis         " + stack.redisUrl(),
+          "  postgresql    " + stack.database().jdbcUrl()));
+    }
+  }
+
+  @Command(name = "gateway", description = "The admission edge only, against CLAIMGATE_REDIS_URL and CLAIMGATE_PG_URL.")
+  static final class Gateway implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      Settings settings = external();
+      Stack stack = Stack.start(settings, Optional.empty(), false, Stack.Role.GATEWAY);
+      return runUntilStopped(stack, "claimgate gateway listening on port " + settings.httpPort());
+    }
+  }
+
+  @Command(name = "allocator", description = "One allocator (leader or hot standby), against the configured servers.")
+  static final class Allocator implements Callable<Integer> {
+    @Override
+    public Integer call() {
+      Stack stack = Stack.start(external(), Optional.empty(), false, Stack.Role.ALLOCATOR);
+      return runUntilStopped(stack, "claimgate allocator started (leader or standby per campaign)");
+    }
+  }
+
+  static Settings external() {
+    Settings settings = Settings.fromEnvironment(System.getenv());
+    if (settings.redisUrl().isEmpty() || settings.pgUrl().isEmpty()) {
+      throw new ConfigException("this role runs against external servers: set CLAIMGATE_REDIS_URL and CLAIMGATE_PG_URL");
+    }
+    return settings;
+  }
+}

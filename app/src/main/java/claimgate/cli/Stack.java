@@ -1,0 +1,199 @@
+package claimgate.cli;
+
+import claimgate.allocation.AllocatorConfig;
+import claimgate.allocation.AllocatorVerticle;
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignFiles;
+import claimgate.campaign.CampaignStore;
+import claimgate.config.ConfigException;
+import claimgate.config.Settings;
+import claimgate.gateway.GatewayConfig;
+import claimgate.gateway.GatewayVerticle;
+import claimgate.keys.PipelinedRedis;
+import claimgate.store.Database;
+import claimgate.store.EmbeddedServers;
+import claimgate.voucher.VoucherCodes;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.sqlclient.Pool;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.BindException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running claimgate: servers (embedded unless URLs are given), schema, and the roles asked
+ * for, in this process. {@code demo} runs all of it; {@code gateway} and {@code allocator} one
+ * role each against external servers. Close stops everything it started.
+ */
+public final class Stack implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Stack.class);
+
+  public enum Role { GATEWAY, ALLOCATOR }
+
+  private final EmbeddedServers embedded;
+  private final Vertx vertx;
+  private final String redisUrl;
+  private final Database database;
+  private final int httpPort;
+
+  private Stack(EmbeddedServers embedded, Vertx vertx, String redisUrl, Database database, int httpPort) {
+    this.embedded = embedded;
+    this.vertx = vertx;
+    this.redisUrl = redisUrl;
+    this.database = database;
+    this.httpPort = httpPort;
+  }
+
+  /**
+   * Starts the servers (when not configured), the schema and the roles; with a campaign file,
+   * loads it unless the campaign already exists (so a restart continues with its data).
+   */
+  public static Stack start(Settings settings, Optional<Path> campaignFile, boolean openFirstRoundNow, Role... roles) {
+    Optional<CampaignFiles.Loaded> loaded = campaignFile.map(CampaignFiles::load);
+    EmbeddedServers embedded = null;
+    Vertx vertx = null;
+    try {
+      if (settings.redisUrl().isEmpty() || settings.pgUrl().isEmpty()) {
+        embedded = EmbeddedServers.start(settings.dataDir());
+      }
+      String redisUrl = settings.redisUrl().orElse(embedded == null ? null : embedded.redisUrl());
+      Database database = Database.fromUrl(settings.pgUrl().orElse(embedded == null ? null : embedded.postgresUrl()));
+      database.migrate();
+      vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
+      Stack stack = new Stack(embedded, vertx, redisUrl, database, settings.httpPort());
+      if (loaded.isPresent()) {
+        stack.loadCampaign(loaded.get(), openFirstRoundNow);
+      }
+      for (Role role : roles) {
+        stack.deploy(role, settings);
+      }
+      return stack;
+    } catch (RuntimeException e) {
+      if (vertx != null) {
+        vertx.close().await();
+      }
+      if (embedded != null) {
+        embedded.close();
+      }
+      throw e;
+    }
+  }
+
+  private void loadCampaign(CampaignFiles.Loaded loaded, boolean openFirstRoundNow) {
+    Pool pool = database.pool(vertx, 1);
+    PipelinedRedis redis = new PipelinedRedis(vertx, redisUrl);
+    try {
+      CampaignStore store = new CampaignStore(pool);
+      Campaign campaign = loaded.campaign();
+      Optional<Campaign> existing = store.load(campaign.id()).await();
+      if (existing.isPresent()) {
+        LOG.info("campaign {} exists; continuing with its stored document and data", campaign.id());
+        CampaignStore.configureRedis(redis, existing.get(), Optional.empty()).await();
+        return;
+      }
+      if (openFirstRoundNow) {
+        campaign = campaign.withFirstRoundOpenAt(Instant.now());
+      }
+      Optional<java.util.Map<String, Integer>> eligible =
+          campaign.eligibility() == null ? Optional.empty() : Optional.of(loaded.eligible());
+      store.apply(campaign, eligible).await();
+      CampaignStore.configureRedis(redis, campaign, eligible).await();
+      LOG.info("campaign {} loaded: {} merchants, {} vouchers", campaign.id(), campaign.merchants().size(),
+          campaign.totalContingent());
+    } finally {
+      redis.close().await();
+      pool.close().await();
+    }
+  }
+
+  private void deploy(Role role, Settings settings) {
+    switch (role) {
+      case GATEWAY -> {
+        try {
+          vertx.deployVerticle(() -> new GatewayVerticle(GatewayConfig.of(httpPort, redisUrl, database)),
+              new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).await();
+        } catch (RuntimeException e) {
+          if (causedBy(e, BindException.class)) {
+            throw new ConfigException("port " + httpPort + " is in use (set CLAIMGATE_HTTP_PORT)");
+          }
+          throw e;
+        }
+      }
+      case ALLOCATOR -> vertx.deployVerticle(new AllocatorVerticle(
+          AllocatorConfig.of(redisUrl, database, codes(settings)))).await();
+      default -> throw new IllegalArgumentException("unknown role " + role);
+    }
+  }
+
+  /** Voucher-code keys: {@code CLAIMGATE_CODE_KEY}, else generated once and kept in the data dir. */
+  static VoucherCodes codes(Settings settings) {
+    if (settings.codeKey().isPresent()) {
+      try {
+        return VoucherCodes.fromSpec(settings.codeKey().get());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(e.getMessage());
+      }
+    }
+    Path keyFile = settings.dataDir().resolve("code-key");
+    try {
+      if (!Files.exists(keyFile)) {
+        Files.createDirectories(settings.dataDir());
+        Files.writeString(keyFile, VoucherCodes.newKeySpec(1, new SecureRandom()));
+        keyFile.toFile().setReadable(false, false);
+        keyFile.toFile().setReadable(true, true);
+      }
+      return VoucherCodes.fromSpec(Files.readString(keyFile).strip());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot keep the code key in " + keyFile, e);
+    }
+  }
+
+  private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c) || (c.getMessage() != null && c.getMessage().contains("Address already in use"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public String redisUrl() {
+    return redisUrl;
+  }
+
+  public Database database() {
+    return database;
+  }
+
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public Optional<EmbeddedServers> embedded() {
+    return Optional.ofNullable(embedded);
+  }
+
+  @Override
+  public void close() {
+    try {
+      vertx.close().await();
+    } finally {
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,136 @@
+package claimgate.catalog;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignStore;
+import claimgate.keys.CampaignKeys;
+import claimgate.keys.PipelinedRedis;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A gateway verticle's view of its campaigns: documents from PostgreSQL, live state (issued,
+ * paused, decided seq, drain rate) from Redis, refreshed about once a second so that campaign
+ * pages are served from memory and may be up to a second stale.
+ *
+ * <p>Not thread-safe: owned by one verticle and used on its event loop only.
+ */
+public final class CampaignCatalog {
+
+  /** A campaign and what was last read of its live state, with its answer pre-rendered. */
+  public record Live(Campaign campaign, Map<String, Integer> issued, boolean paused, long decidedSeq,
+      double drainPerSecond, Buffer detail, JsonObject summary) {
+
+    /** Estimated wait for a claim at a position in the queue. */
+    public long etaMs(long position) {
+      double rate = drainPerSecond > 0 ? drainPerSecond : campaign.admission().ratePerSecond();
+      return (long) Math.ceil(position * 1000.0 / Math.max(1.0, rate));
+    }
+  }
+
+  private final CampaignStore store;
+  private final PipelinedRedis redis;
+  private Map<String, Campaign> documents = Map.of();
+  private final Map<String, Live> live = new HashMap<>();
+
+  public CampaignCatalog(CampaignStore store, PipelinedRedis redis) {
+    this.store = store;
+    this.redis = redis;
+  }
+
+  public Optional<Live> get(String campaignId) {
+    return Optional.ofNullable(live.get(campaignId));
+  }
+
+  public List<Live> all() {
+    return live.values().stream().sorted(java.util.Comparator.comparing(l -> l.campaign().id())).toList();
+  }
+
+  /** Reloads the documents from PostgreSQL, then the live state. */
+  public Future<Void> reloadDocuments() {
+    return store.loadAll().compose(campaigns -> {
+      Map<String, Campaign> byId = new HashMap<>();
+      campaigns.forEach(c -> byId.put(c.id(), c));
+      documents = byId;
+      live.keySet().retainAll(byId.keySet());
+      return refreshLive();
+    });
+  }
+
+  /** Re-reads the live state of every campaign from Redis; keeps the old state on failure. */
+  public Future<Void> refreshLive() {
+    List<Future<Void>> reads = new ArrayList<>();
+    for (Campaign campaign : documents.values()) {
+      reads.add(readLive(campaign));
+    }
+    return Future.join(reads).mapEmpty();
+  }
+
+  private Future<Void> readLive(Campaign campaign) {
+    CampaignKeys keys = new CampaignKeys(campaign.id());
+    Future<Response> issued = redis.send(Request.cmd(Command.HGETALL).arg(keys.issued()));
+    Future<Response> paused = redis.send(Request.cmd(Command.HGET).arg(keys.flags()).arg("paused"));
+    Future<Response> decided = redis.send(Request.cmd(Command.GET).arg(keys.decided()));
+    Future<Response> drain = redis.send(Request.cmd(Command.HGET).arg(keys.stats()).arg("drainPerSecond"));
+    return Future.all(issued, paused, decided, drain).map(all -> {
+      Map<String, Integer> issuedByMerchant = new HashMap<>();
+      Response map = issued.result();
+      if (map != null) {
+        for (String merchant : map.getKeys()) {
+          issuedByMerchant.put(merchant, map.get(merchant).toInteger());
+        }
+      }
+      boolean isPaused = paused.result() != null && "1".equals(paused.result().toString());
+      long decidedSeq = decided.result() == null ? 0 : Long.parseLong(decided.result().toString());
+      double drainRate = drain.result() == null ? 0 : Double.parseDouble(drain.result().toString());
+      live.put(campaign.id(), render(campaign, issuedByMerchant, isPaused, decidedSeq, drainRate));
+      return null;
+    });
+  }
+
+  static Live render(Campaign campaign, Map<String, Integer> issued, boolean paused, long decidedSeq,
+      double drainPerSecond) {
+    long now = Instant.now().toEpochMilli();
+    int releasedBp = campaign.releasedBp(now);
+    JsonArray merchants = new JsonArray();
+    long remainingTotal = 0;
+    for (Campaign.Merchant m : campaign.merchants()) {
+      int remaining = Math.max(0, Campaign.released(m.contingent(), releasedBp) - issued.getOrDefault(m.id(), 0));
+      remainingTotal += remaining;
+      merchants.add(new JsonObject().put("id", m.id()).put("name", m.name()).put("remaining", remaining));
+    }
+    String state = campaign.scheduleState(now);
+    if (paused) {
+      state = "paused";
+    } else if (state.equals("open") && remainingTotal == 0) {
+      state = "sold_out";
+    }
+    Campaign.Round round = campaign.openRound(now)
+        .or(() -> campaign.nextRound(now))
+        .orElse(campaign.rounds().get(campaign.rounds().size() - 1));
+    JsonObject summary = new JsonObject()
+        .put("id", campaign.id())
+        .put("name", campaign.name())
+        .put("state", state)
+        .put("opensAt", round.opensAt().toString());
+    JsonObject detail = summary.copy()
+        .put("closesAt", round.closesAt().toString())
+        .put("currency", campaign.currency())
+        .put("voucherValue", campaign.voucherValue())
+        .put("limits", new JsonObject()
+            .put("perCitizen", campaign.limits().perCitizen())
+            .put("perCitizenPerMerchant", campaign.limits().perCitizenPerMerchant()))
+        .put("merchants", merchants);
+    return new Live(campaign, Map.copyOf(issued), paused, decidedSeq, drainPerSecond, detail.toBuffer(), summary);
+  }
+}

@@ -1,0 +1,254 @@
+package claimgate.gateway;
+
+import claimgate.admission.Admission;
+import claimgate.admission.AdmissionScript;
+import claimgate.campaign.CampaignStore;
+import claimgate.catalog.CampaignCatalog;
+import claimgate.claim.ClaimEvents;
+import claimgate.claim.ClaimLookup;
+import claimgate.keys.PipelinedRedis;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.ext.web.openapi.router.RequestExtractor;
+import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.sqlclient.Pool;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The admission edge: citizens' HTTP API, the launch page and health. Deploy one instance per
+ * event loop; each owns one pipelined Redis connection, a small PostgreSQL pool and its own view
+ * of the campaigns, and never blocks.
+ *
+ * <pre>
+ *   vertx.deployVerticle(() -> new GatewayVerticle(config),
+ *       new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE));
+ * </pre>
+ */
+public final class GatewayVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
+  private static final long PAUSED_RETRY_MS = 5_000;
+  private static final int DOCUMENT_RELOAD_TICKS = 5;
+
+  private final GatewayConfig config;
+  private final SecureRandom random = new SecureRandom();
+  private PipelinedRedis redis;
+  private Pool pool;
+  private CampaignCatalog catalog;
+  private AdmissionScript admission;
+  private ClaimLookup lookup;
+  private ClaimEvents events;
+  private HttpServer server;
+  private int ticks;
+
+  public GatewayVerticle(GatewayConfig config) {
+    this.config = config;
+  }
+
+  @Override
+  public Future<?> start() {
+    redis = new PipelinedRedis(vertx, config.redisUrl());
+    pool = config.database().pool(vertx, 4);
+    catalog = new CampaignCatalog(new CampaignStore(pool), redis);
+    admission = new AdmissionScript(redis);
+    lookup = new ClaimLookup(redis, pool, catalog);
+    events = new ClaimEvents(vertx, lookup, 250, config.maxStreamsPerTicket(), TimeUnit.MINUTES.toMillis(10));
+    return catalog.reloadDocuments()
+        .recover(failure -> {
+          LOG.warn("campaigns not loaded yet ({}); retrying every second", failure.getMessage());
+          return Future.succeededFuture();
+        })
+        .compose(loaded -> OpenAPIContract.from(vertx, "openapi/claimgate.yaml"))
+        .compose(contract -> vertx.createHttpServer(serverOptions())
+            .requestHandler(router(contract))
+            .listen(config.httpPort()))
+        .onSuccess(listening -> {
+          server = listening;
+          vertx.setPeriodic(1_000, id -> refreshCatalog());
+        });
+  }
+
+  private Router router(OpenAPIContract contract) {
+    RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+    builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes()));
+    builder.getRoute("listCampaigns").addHandler(this::listCampaigns);
+    builder.getRoute("getCampaign").addHandler(this::getCampaign);
+    builder.getRoute("admitClaim").addHandler(this::admitClaim);
+    builder.getRoute("getClaim").addHandler(this::getClaim);
+    builder.getRoute("claimEvents").addHandler(this::claimEvents);
+    Router router = builder.createRouter();
+    router.get("/health/live").handler(this::live);
+    router.get("/health/ready").handler(this::ready);
+    router.get("/*").handler(StaticHandler.create("webroot").setMaxAgeSeconds(60).setIncludeHidden(false));
+    router.route().failureHandler(Failures::render);
+    router.errorHandler(404, Failures::render);
+    router.errorHandler(405, Failures::render);
+    return router;
+  }
+
+  private HttpServerOptions serverOptions() {
+    return new HttpServerOptions()
+        .setIdleTimeout(30)
+        .setIdleTimeoutUnit(TimeUnit.SECONDS)
+        .setMaxHeaderSize(8 * 1024)
+        .setMaxInitialLineLength(4 * 1024)
+        .setTcpNoDelay(true);
+  }
+
+  private void refreshCatalog() {
+    Future<Void> refresh = ++ticks % DOCUMENT_RELOAD_TICKS == 0 ? catalog.reloadDocuments() : catalog.refreshLive();
+    refresh.onFailure(failure -> LOG.debug("campaign state not refreshed: {}", failure.getMessage()));
+  }
+
+  private void listCampaigns(RoutingContext ctx) {
+    JsonArray list = new JsonArray();
+    catalog.all().forEach(live -> list.add(live.summary()));
+    ctx.response().putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "public, max-age=1")
+        .end(list.toBuffer());
+  }
+
+  private void getCampaign(RoutingContext ctx) {
+    CampaignCatalog.Live live = campaign(ctx.pathParam("campaignId"));
+    ctx.response().putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "public, max-age=1")
+        .end(live.detail());
+  }
+
+  private void admitClaim(RoutingContext ctx) {
+    CampaignCatalog.Live live = campaign(ctx.pathParam("campaignId"));
+    JsonObject body = ctx.body().asJsonObject();
+    String citizenId = body.getString("citizenId");
+    List<String> merchantIds = body.getJsonArray("merchantIds").stream().map(String.class::cast).toList();
+    for (String merchantId : merchantIds) {
+      if (live.campaign().merchant(merchantId).isEmpty()) {
+        throw new ApiError(404, "unknown_merchant", "merchant " + merchantId + " takes no part in this campaign");
+      }
+    }
+    String ticket = live.campaign().id() + "." + randomToken();
+    admission.admit(live.campaign().id(), ticket, citizenId, merchantIds, ctx.request().getHeader("Idempotency-Key"))
+        .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
+        .onSuccess(outcome -> answer(ctx, live, outcome))
+        .onFailure(ctx::fail);
+  }
+
+  private void answer(RoutingContext ctx, CampaignCatalog.Live live, Admission outcome) {
+    if (outcome instanceof Admission.Queued queued) {
+      long position = queued.position();
+      ctx.response().setStatusCode(202)
+          .putHeader("Content-Type", "application/json")
+          .putHeader("Cache-Control", "no-store")
+          .putHeader("Location", "/api/v1/claims/" + queued.ticket())
+          .end(new JsonObject().put("ticket", queued.ticket()).put("status", "queued")
+              .put("position", position).put("etaMs", live.etaMs(position)).toBuffer());
+      return;
+    }
+    ctx.fail(refusal(outcome));
+  }
+
+  static ApiError refusal(Admission outcome) {
+    if (outcome instanceof Admission.Paused) {
+      return new ApiError(503, "paused", "admission is paused by the operator; the queue keeps its order",
+          new JsonObject().put("retryAfterMs", PAUSED_RETRY_MS), PAUSED_RETRY_MS);
+    } else if (outcome instanceof Admission.NotOpen notOpen) {
+      long waitMs = Math.max(1_000, notOpen.opensAtMs() - System.currentTimeMillis());
+      return new ApiError(425, "not_open", "the round has not opened yet",
+          new JsonObject().put("opensAt", Instant.ofEpochMilli(notOpen.opensAtMs()).toString()), waitMs);
+    } else if (outcome instanceof Admission.Closed) {
+      return new ApiError(410, "closed", "the campaign's last round has closed");
+    } else if (outcome instanceof Admission.NotEligible) {
+      return new ApiError(403, "not_eligible", "this citizen is not on the campaign's eligibility list");
+    } else if (outcome instanceof Admission.LimitReached) {
+      return new ApiError(409, "limit_reached", "this citizen already holds the maximum number of vouchers");
+    } else if (outcome instanceof Admission.SoldOut) {
+      return new ApiError(410, "sold_out", "every chosen merchant is sold out");
+    } else if (outcome instanceof Admission.Throttled throttled) {
+      return new ApiError(429, "throttled", "too many claims right now; wait and retry",
+          new JsonObject().put("retryAfterMs", throttled.retryAfterMs()), throttled.retryAfterMs());
+    } else if (outcome instanceof Admission.Unknown) {
+      return new ApiError(404, "unknown_campaign", "no such campaign");
+    }
+    throw new IllegalStateException("unhandled admission outcome " + outcome);
+  }
+
+  private void getClaim(RoutingContext ctx) {
+    lookup.status(ctx.pathParam("ticket"))
+        .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
+        .onSuccess(status -> ctx.response()
+            .putHeader("Content-Type", "application/json")
+            .putHeader("Cache-Control", "no-store")
+            .end(status.toBuffer()))
+        .onFailure(ctx::fail);
+  }
+
+  private void claimEvents(RoutingContext ctx) {
+    String ticket = ctx.pathParam("ticket");
+    if (!events.canOpen(ticket)) {
+      throw new ApiError(429, "throttled", "too many open event streams for this ticket",
+          new JsonObject().put("retryAfterMs", 5_000), 5_000L);
+    }
+    lookup.status(ticket)
+        .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
+        .onSuccess(status -> events.open(ticket, ctx.response(), status))
+        .onFailure(ctx::fail);
+  }
+
+  private void live(RoutingContext ctx) {
+    ctx.response().putHeader("Content-Type", "application/json").end("{\"status\":\"up\"}");
+  }
+
+  private void ready(RoutingContext ctx) {
+    Future<String> redisUp = redis.send(Request.cmd(Command.PING))
+        .timeout(1, TimeUnit.SECONDS)
+        .map("ok")
+        .otherwise(failure -> "redis: " + failure.getMessage());
+    Future<String> pgUp = pool.query("select 1").execute()
+        .timeout(1, TimeUnit.SECONDS)
+        .map("ok")
+        .otherwise(failure -> "postgresql: " + failure.getMessage());
+    Future.all(redisUp, pgUp).onComplete(both -> {
+      List<String> problems = java.util.stream.Stream.of(redisUp.result(), pgUp.result())
+          .filter(s -> !"ok".equals(s)).toList();
+      if (problems.isEmpty()) {
+        ctx.response().putHeader("Content-Type", "application/json").end("{\"status\":\"ready\"}");
+      } else {
+        Failures.send(ctx.response(), new ApiError(503, "unavailable", String.join("; ", problems),
+            new JsonObject(), 1_000L));
+      }
+    });
+  }
+
+  private CampaignCatalog.Live campaign(String campaignId) {
+    return catalog.get(campaignId)
+        .orElseThrow(() -> new ApiError(404, "unknown_campaign", "no campaign " + campaignId));
+  }
+
+  private String randomToken() {
+    byte[] bytes = new byte[16];
+    random.nextBytes(bytes);
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+  }
+
+  @Override
+  public Future<?> stop() {
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return closed.eventually(() -> redis.close()).eventually(() -> pool.close());
+  }
+}
