@@ -52,7 +52,8 @@ public final class EmbeddedServers implements AutoCloseable {
     }
   }
 
-  static RedisServer startRedis(Path dir, int port) throws IOException {
+  /** A Redis server alone, for tests that stop and start it. */
+  public static RedisServer startRedis(Path dir, int port) throws IOException {
     RedisServer server = RedisServer.newRedisServer()
         .bind("127.0.0.1")
         .port(port)

@@ -41,6 +41,7 @@ public final class CampaignCatalog {
   private final CampaignStore store;
   private final PipelinedRedis redis;
   private Map<String, Campaign> documents = Map.of();
+  private long lastReloadMs;
   private final Map<String, Live> live = new HashMap<>();
 
   public CampaignCatalog(CampaignStore store, PipelinedRedis redis) {
@@ -52,12 +53,25 @@ public final class CampaignCatalog {
     return Optional.ofNullable(live.get(campaignId));
   }
 
+  /**
+   * The campaign; one not known yet triggers a reload of the documents, at most once per
+   * {@code minReloadMs}, so a campaign created a moment ago is found without a restart.
+   */
+  public Future<Optional<Live>> find(String campaignId, long minReloadMs) {
+    Live known = live.get(campaignId);
+    if (known != null || System.currentTimeMillis() - lastReloadMs < minReloadMs) {
+      return Future.succeededFuture(Optional.ofNullable(known));
+    }
+    return reloadDocuments().map(v -> get(campaignId));
+  }
+
   public List<Live> all() {
     return live.values().stream().sorted(java.util.Comparator.comparing(l -> l.campaign().id())).toList();
   }
 
   /** Reloads the documents from PostgreSQL, then the live state. */
   public Future<Void> reloadDocuments() {
+    lastReloadMs = System.currentTimeMillis();
     return store.loadAll().compose(campaigns -> {
       Map<String, Campaign> byId = new HashMap<>();
       campaigns.forEach(c -> byId.put(c.id(), c));

@@ -3,6 +3,7 @@ package claimgate.gateway;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
+import io.vertx.json.schema.OutputUnit;
 import io.vertx.openapi.validation.SchemaValidationException;
 import io.vertx.openapi.validation.ValidatorException;
 import java.util.concurrent.TimeoutException;
@@ -61,11 +62,33 @@ final class Failures {
     return new ApiError(500, "internal", "internal error");
   }
 
+  /** Names the field and the rule it breaks, from the most specific error the validator gives. */
   private static String describe(SchemaValidationException e) {
-    var unit = e.getOutputUnit();
-    String location = unit == null ? null : unit.getInstanceLocation();
-    String field = location == null || location.isEmpty() ? "body" : location.replaceFirst("^#?/?", "");
-    return (field.isEmpty() ? "body" : field) + ": " + e.getMessage();
+    OutputUnit unit = deepest(e.getOutputUnit());
+    if (unit == null || unit.getError() == null) {
+      return e.getMessage();
+    }
+    String location = unit.getInstanceLocation() == null ? "" : unit.getInstanceLocation().replaceFirst("^#?/?", "");
+    return (location.isEmpty() ? "body" : location.replace('/', '.')) + ": " + unit.getError();
+  }
+
+  private static OutputUnit deepest(OutputUnit unit) {
+    if (unit == null || unit.getErrors() == null || unit.getErrors().isEmpty()) {
+      return unit;
+    }
+    OutputUnit best = unit;
+    for (OutputUnit child : unit.getErrors()) {
+      OutputUnit candidate = deepest(child);
+      if (candidate != null && candidate.getError() != null && depth(candidate) >= depth(best)) {
+        best = candidate;
+      }
+    }
+    return best;
+  }
+
+  private static int depth(OutputUnit unit) {
+    String keyword = unit.getKeywordLocation();
+    return keyword == null ? 0 : keyword.split("/").length;
   }
 
   private static ApiError byStatus(int status, String detail) {

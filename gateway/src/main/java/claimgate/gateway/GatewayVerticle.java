@@ -46,6 +46,7 @@ public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final long PAUSED_RETRY_MS = 5_000;
   private static final int DOCUMENT_RELOAD_TICKS = 5;
+  private static final long CATALOG_MISS_RELOAD_MS = 1_000;
 
   private final GatewayConfig config;
   private final SecureRandom random = new SecureRandom();
@@ -126,14 +127,20 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void getCampaign(RoutingContext ctx) {
-    CampaignCatalog.Live live = campaign(ctx.pathParam("campaignId"));
-    ctx.response().putHeader("Content-Type", "application/json")
-        .putHeader("Cache-Control", "public, max-age=1")
-        .end(live.detail());
+    campaign(ctx.pathParam("campaignId"))
+        .onSuccess(live -> ctx.response().putHeader("Content-Type", "application/json")
+            .putHeader("Cache-Control", "public, max-age=1")
+            .end(live.detail()))
+        .onFailure(ctx::fail);
   }
 
   private void admitClaim(RoutingContext ctx) {
-    CampaignCatalog.Live live = campaign(ctx.pathParam("campaignId"));
+    campaign(ctx.pathParam("campaignId"))
+        .compose(live -> admit(ctx, live))
+        .onFailure(ctx::fail);
+  }
+
+  private Future<Void> admit(RoutingContext ctx, CampaignCatalog.Live live) {
     JsonObject body = ctx.body().asJsonObject();
     String citizenId = body.getString("citizenId");
     List<String> merchantIds = body.getJsonArray("merchantIds").stream().map(String.class::cast).toList();
@@ -143,24 +150,29 @@ public final class GatewayVerticle extends VerticleBase {
       }
     }
     String ticket = live.campaign().id() + "." + randomToken();
-    admission.admit(live.campaign().id(), ticket, citizenId, merchantIds, ctx.request().getHeader("Idempotency-Key"))
+    return admission.admit(live.campaign().id(), ticket, citizenId, merchantIds, ctx.request().getHeader("Idempotency-Key"))
         .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .onSuccess(outcome -> answer(ctx, live, outcome))
-        .onFailure(ctx::fail);
+        .mapEmpty();
   }
 
   private void answer(RoutingContext ctx, CampaignCatalog.Live live, Admission outcome) {
-    if (outcome instanceof Admission.Queued queued) {
-      long position = queued.position();
-      ctx.response().setStatusCode(202)
-          .putHeader("Content-Type", "application/json")
-          .putHeader("Cache-Control", "no-store")
-          .putHeader("Location", "/api/v1/claims/" + queued.ticket())
-          .end(new JsonObject().put("ticket", queued.ticket()).put("status", "queued")
-              .put("position", position).put("etaMs", live.etaMs(position)).toBuffer());
+    if (!(outcome instanceof Admission.Queued queued)) {
+      ctx.fail(refusal(outcome));
       return;
     }
-    ctx.fail(refusal(outcome));
+    long position = queued.position();
+    Future<JsonObject> status = queued.repeat() && position == 0
+        // a repeat of a claim already decided answers with its decision
+        ? lookup.status(queued.ticket())
+        : Future.succeededFuture(new JsonObject().put("ticket", queued.ticket()).put("status", "queued")
+            .put("position", position).put("etaMs", live.etaMs(position)));
+    status.onSuccess(body -> ctx.response().setStatusCode(202)
+            .putHeader("Content-Type", "application/json")
+            .putHeader("Cache-Control", "no-store")
+            .putHeader("Location", "/api/v1/claims/" + queued.ticket())
+            .end(body.toBuffer()))
+        .onFailure(ctx::fail);
   }
 
   static ApiError refusal(Admission outcome) {
@@ -235,9 +247,10 @@ public final class GatewayVerticle extends VerticleBase {
     });
   }
 
-  private CampaignCatalog.Live campaign(String campaignId) {
-    return catalog.get(campaignId)
-        .orElseThrow(() -> new ApiError(404, "unknown_campaign", "no campaign " + campaignId));
+  private Future<CampaignCatalog.Live> campaign(String campaignId) {
+    return catalog.find(campaignId, CATALOG_MISS_RELOAD_MS).compose(found -> found
+        .map(Future::succeededFuture)
+        .orElseGet(() -> Future.failedFuture(new ApiError(404, "unknown_campaign", "no campaign " + campaignId))));
   }
 
   private String randomToken() {

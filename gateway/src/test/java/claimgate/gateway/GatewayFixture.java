@@ -1,0 +1,100 @@
+package claimgate.gateway;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignStore;
+import claimgate.keys.PipelinedRedis;
+import claimgate.store.EmbeddedServers;
+import claimgate.testkit.TestServers;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.sqlclient.Pool;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Map;
+import java.util.Optional;
+
+/** A gateway on a free port against the test servers, with a client and direct store access. */
+final class GatewayFixture {
+
+  final Vertx vertx;
+  final int port;
+  final WebClient client;
+  final PipelinedRedis redis;
+  final Pool pool;
+  final CampaignStore store;
+
+  private GatewayFixture(Vertx vertx, int port, String redisUrl) {
+    this.vertx = vertx;
+    this.port = port;
+    this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+    this.redis = new PipelinedRedis(vertx, TestServers.redisUrl());
+    this.pool = TestServers.database().pool(vertx, 2);
+    this.store = new CampaignStore(pool);
+  }
+
+  static GatewayFixture start(Vertx vertx) {
+    return start(vertx, TestServers.redisUrl());
+  }
+
+  static GatewayFixture start(Vertx vertx, String gatewayRedisUrl) {
+    TestServers.get();
+    int port;
+    try {
+      port = EmbeddedServers.freePort();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    GatewayFixture fixture = new GatewayFixture(vertx, port, gatewayRedisUrl);
+    vertx.deployVerticle(new GatewayVerticle(GatewayConfig.of(port, gatewayRedisUrl, TestServers.database()))).await();
+    return fixture;
+  }
+
+  /** Stores a campaign and waits until the gateway's catalog has it. */
+  Campaign apply(Campaign campaign) {
+    return apply(campaign, Optional.empty());
+  }
+
+  Campaign apply(Campaign campaign, Optional<Map<String, Integer>> eligible) {
+    store.apply(campaign, eligible).await();
+    CampaignStore.configureRedis(redis, campaign, eligible).await();
+    for (int i = 0; i < 100; i++) {
+      if (get("/api/v1/campaigns/" + campaign.id()).statusCode() == 200) {
+        return campaign;
+      }
+      vertx.timer(100).await();
+    }
+    throw new AssertionError("gateway never saw campaign " + campaign.id());
+  }
+
+  HttpResponse<Buffer> get(String path) {
+    return client.get(path).send().await();
+  }
+
+  HttpResponse<Buffer> claim(String campaignId, JsonObject body) {
+    return claimAsync(campaignId, body, null).await();
+  }
+
+  Future<HttpResponse<Buffer>> claimAsync(String campaignId, JsonObject body, String idempotencyKey) {
+    var request = client.post("/api/v1/campaigns/" + campaignId + "/claims");
+    if (idempotencyKey != null) {
+      request.putHeader("Idempotency-Key", idempotencyKey);
+    }
+    return request.sendJsonObject(body);
+  }
+
+  static JsonObject claimBody(String citizen, String... merchants) {
+    return new JsonObject().put("citizenId", citizen).put("merchantIds", new io.vertx.core.json.JsonArray(java.util.List.of(merchants)));
+  }
+
+  Response redis(Request request) {
+    return redis.send(request).await();
+  }
+}
