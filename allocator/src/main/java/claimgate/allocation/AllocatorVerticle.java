@@ -17,8 +17,6 @@ import java.util.UUID;
  */
 public final class AllocatorVerticle extends VerticleBase {
 
-  private static final long DISCOVERY_MS = 2_000;
-
   private final AllocatorConfig config;
   private final String name;
   private final Map<String, CampaignAllocator> allocators = new HashMap<>();
@@ -36,7 +34,7 @@ public final class AllocatorVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     pool = config.database().pool(vertx, 1);
-    vertx.setPeriodic(DISCOVERY_MS, id -> discover());
+    vertx.setPeriodic(config.discoveryMs(), id -> context.runOnContext(v -> discover()));
     return discover().otherwiseEmpty();
   }
 
@@ -44,7 +42,7 @@ public final class AllocatorVerticle extends VerticleBase {
     return pool.query(Queries.CAMPAIGN_IDS).execute().map(rows -> {
       for (Row row : rows) {
         allocators.computeIfAbsent(row.getString(0), id -> {
-          CampaignAllocator allocator = new CampaignAllocator(vertx, config, id, name);
+          CampaignAllocator allocator = new CampaignAllocator(context, config, id, name);
           allocator.start();
           return allocator;
         });

@@ -6,6 +6,7 @@ import claimgate.campaign.CampaignStore;
 import claimgate.keys.CampaignKeys;
 import claimgate.keys.LuaScript;
 import claimgate.keys.PipelinedRedis;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -60,6 +61,7 @@ final class CampaignAllocator {
   }
 
   private final Vertx vertx;
+  private final Context context;
   private final AllocatorConfig config;
   private final String campaignId;
   private final CampaignKeys keys;
@@ -84,8 +86,10 @@ final class CampaignAllocator {
   private long decidedAtLastTick;
   private double drainPerSecond;
 
-  CampaignAllocator(Vertx vertx, AllocatorConfig config, String campaignId, String name) {
-    this.vertx = vertx;
+  /** @param context the owning verticle's event-loop context: every step runs on it */
+  CampaignAllocator(Context context, AllocatorConfig config, String campaignId, String name) {
+    this.vertx = context.owner();
+    this.context = context;
     this.config = config;
     this.campaignId = campaignId;
     this.keys = new CampaignKeys(campaignId);
@@ -123,10 +127,15 @@ final class CampaignAllocator {
           if (rows.iterator().next().getBoolean(0)) {
             lead();
           } else {
-            electionTimer = vertx.setTimer(config.electionRetryMs(), id -> elect());
+            electionTimer = schedule(config.electionRetryMs(), this::elect);
           }
         })
         .onFailure(this::crash);
+  }
+
+  /** Runs {@code step} on the decision thread after {@code delayMs}, whatever thread asks. */
+  private long schedule(long delayMs, Runnable step) {
+    return vertx.setTimer(delayMs, id -> context.runOnContext(v -> step.run()));
   }
 
   private Future<SqlConnection> connectPg() {
@@ -155,7 +164,7 @@ final class CampaignAllocator {
         .onSuccess(v -> {
           leader = true;
           LOG.info("{} leads campaign {} at epoch {} from offset {} (seq {})", name, campaignId, epoch, offset, decidedSeq);
-          statsTimer = vertx.setPeriodic(1_000, id -> reportDrainRate());
+          statsTimer = vertx.setPeriodic(1_000, id -> context.runOnContext(tick -> reportDrainRate()));
           loop();
         })
         .onFailure(this::crash);
@@ -242,10 +251,16 @@ final class CampaignAllocator {
     if (!running || !leader) {
       return;
     }
+    assert Vertx.currentContext() == context : "allocator of " + campaignId + " left its decision thread";
     frozen()
         .compose(frozen -> frozen ? pauseWhileFrozen() : readBatch().compose(this::process))
-        .onSuccess(v -> vertx.runOnContext(next -> loop()))
-        .onFailure(this::crash);
+        .onComplete(done -> context.runOnContext(v -> {
+          if (done.succeeded()) {
+            loop();
+          } else {
+            crash(done.cause());
+          }
+        }));
   }
 
   private Future<Boolean> frozen() {
@@ -297,6 +312,7 @@ final class CampaignAllocator {
     ClaimEntry last = batch.get(batch.size() - 1);
     Instant now = Instant.now();
     return commit(decisions, last, now)
+        .compose(v -> onDecisionThread())
         .compose(v -> {
           offset = last.streamId();
           decidedSeq = last.seq();
@@ -304,6 +320,16 @@ final class CampaignAllocator {
           config.faults().at(FaultHook.Step.AFTER_COMMIT, campaignId);
           return publication(decisions, now).send(writer, keys);
         });
+  }
+
+  /** Continues on the decision thread, whichever thread completed the previous step. */
+  private Future<Void> onDecisionThread() {
+    if (Vertx.currentContext() == context) {
+      return Future.succeededFuture();
+    }
+    io.vertx.core.Promise<Void> hop = io.vertx.core.Promise.promise();
+    context.runOnContext(v -> hop.complete());
+    return hop.future();
   }
 
   private Future<Void> commit(List<Decision> decisions, ClaimEntry last, Instant now) {
@@ -441,7 +467,7 @@ final class CampaignAllocator {
     vertx.cancelTimer(statsTimer);
     closeConnections().onComplete(closed -> {
       if (running) {
-        electionTimer = vertx.setTimer(config.electionRetryMs(), id -> elect());
+        electionTimer = schedule(config.electionRetryMs(), this::elect);
       }
     });
   }

@@ -100,7 +100,7 @@ public final class SingleWriterLedger {
       citizenMerchant.put(key, heldHere + 1);
       citizenTotals.put(claim.citizenId(), held + 1);
       long serial = nextSerial++;
-      return new Decision.Confirmed(claim, merchantId, serial, codes.issue(campaign.codePrefix(), serial),
+      return new Decision.Confirmed(claim, merchantId, serial, codes.issue(campaign.id(), campaign.codePrefix(), serial),
           held + 1, heldHere + 1);
     }
     return new Decision.Rejected(claim, blockedByMerchantLimit ? LIMIT_REACHED : SOLD_OUT);

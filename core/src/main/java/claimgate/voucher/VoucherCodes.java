@@ -14,7 +14,8 @@ import javax.crypto.spec.SecretKeySpec;
  * Voucher codes: {@code PREFIX-XXXX-XXXX-XXXX-XXXX-XXXX} in Crockford base32.
  *
  * <p>The 19 payload symbols carry a key id (5 bits), a serial unique in the campaign (30 bits)
- * and an HMAC-SHA256 tag over prefix, key id and serial (60 bits); the 20th symbol is a check
+ * and an HMAC-SHA256 tag over campaign id, prefix, key id and serial (60 bits), so codes of two
+ * campaigns never collide nor verify for each other; the 20th symbol is a check
  * character that catches a mistyped or swapped symbol. A code whose tag does not verify is refused
  * here, before any database read. Keys rotate: new codes use the first key, every key verifies.
  *
@@ -86,11 +87,11 @@ public final class VoucherCodes {
     return keyId + ":" + Base64.getEncoder().encodeToString(key);
   }
 
-  public String issue(String prefix, long serial) {
+  public String issue(String campaignId, String prefix, long serial) {
     if (serial < 0 || serial > MAX_SERIAL) {
       throw new IllegalArgumentException("serial out of range: " + serial);
     }
-    long tag = tag(keys.get(currentKeyId), prefix, currentKeyId, serial);
+    long tag = tag(keys.get(currentKeyId), campaignId, prefix, currentKeyId, serial);
     // 95 bits: keyId(5) | serial(30) | tag(60), as 19 symbols of 5 bits, most significant first.
     int[] symbols = new int[PAYLOAD_SYMBOLS + 1];
     long high = ((long) currentKeyId << SERIAL_BITS) | serial; // 35 bits
@@ -113,8 +114,11 @@ public final class VoucherCodes {
     return code.toString();
   }
 
-  /** Reads a code as typed: case, dashes, spaces and Crockford look-alikes are forgiven. */
-  public Parsed parse(String typed) {
+  /**
+   * Reads a code as typed (case, dashes, spaces and Crockford look-alikes are forgiven) and
+   * verifies its tag for the campaign its prefix names.
+   */
+  public Parsed parse(String typed, String campaignId) {
     if (typed == null || typed.length() > 64) {
       return new Parsed.Malformed("a voucher code has 5 groups of 4 symbols after its prefix");
     }
@@ -152,7 +156,7 @@ public final class VoucherCodes {
     if (key == null) {
       return new Parsed.Forged();
     }
-    long expected = tag(key, prefix, keyId, serial);
+    long expected = tag(key, campaignId, prefix, keyId, serial);
     boolean same = MessageDigest.isEqual(longBytes(expected), longBytes(tag));
     return same ? new Parsed.Valid(prefix, keyId, serial) : new Parsed.Forged();
   }
@@ -192,10 +196,12 @@ public final class VoucherCodes {
     return sum & 31;
   }
 
-  private static long tag(byte[] key, String prefix, int keyId, long serial) {
+  private static long tag(byte[] key, String campaignId, String prefix, int keyId, long serial) {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      mac.update(campaignId.getBytes(StandardCharsets.UTF_8));
+      mac.update((byte) 0);
       mac.update(prefix.getBytes(StandardCharsets.US_ASCII));
       mac.update((byte) keyId);
       mac.update(longBytes(serial));

@@ -1,0 +1,183 @@
+package claimgate.allocation;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignStore;
+import claimgate.keys.CampaignKeys;
+import claimgate.keys.PipelinedRedis;
+import claimgate.testkit.TestServers;
+import claimgate.voucher.VoucherCodes;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Real Redis and PostgreSQL, a campaign, and a feeder that appends claims to the campaign's
+ * stream the way the admission script does (bypassing its caps, so the allocator alone must hold
+ * the invariants), plus the invariant checks every allocator test runs.
+ */
+final class AllocatorFixture {
+
+  static final VoucherCodes CODES = VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom()));
+
+  final Vertx vertx;
+  final PipelinedRedis redis;
+  final Pool pool;
+
+  AllocatorFixture(Vertx vertx) {
+    TestServers.get();
+    this.vertx = vertx;
+    this.redis = new PipelinedRedis(vertx, TestServers.redisUrl());
+    this.pool = TestServers.database().pool(vertx, 2);
+  }
+
+  AllocatorConfig config() {
+    return AllocatorConfig.of(TestServers.redisUrl(), TestServers.database(), CODES).withTiming(20, 200, 100);
+  }
+
+  void apply(Campaign campaign) {
+    new CampaignStore(pool).apply(campaign, Optional.empty()).await();
+    CampaignStore.configureRedis(redis, campaign, Optional.empty()).await();
+  }
+
+  void apply(Campaign campaign, Map<String, Integer> eligible) {
+    new CampaignStore(pool).apply(campaign, Optional.of(eligible)).await();
+    CampaignStore.configureRedis(redis, campaign, Optional.of(eligible)).await();
+  }
+
+  /** A claim to feed: who, which merchants, and optionally the admission time. */
+  record Claim(String citizenId, List<String> merchantIds, Long atMs) {
+    Claim(String citizenId, List<String> merchantIds) {
+      this(citizenId, merchantIds, null);
+    }
+  }
+
+  /** Appends claims in order; returns their tickets. */
+  List<String> feed(String campaignId, List<Claim> claims) {
+    CampaignKeys keys = new CampaignKeys(campaignId);
+    List<String> tickets = new ArrayList<>();
+    List<Future<Response>> writes = new ArrayList<>();
+    for (Claim claim : claims) {
+      long seq = redis.send(Request.cmd(Command.INCR).arg(keys.seq())).await().toLong();
+      String ticket = campaignId + "." + UUID.randomUUID().toString().replace("-", "").substring(0, 22);
+      tickets.add(ticket);
+      String id = claim.atMs() == null ? "*" : claim.atMs() + "-" + seq;
+      writes.add(redis.send(Request.cmd(Command.XADD).arg(keys.stream()).arg(id)
+          .arg("t").arg(ticket).arg("c").arg(claim.citizenId()).arg("m").arg(String.join(",", claim.merchantIds()))
+          .arg("k").arg(claim.merchantIds().get(0)).arg("s").arg(seq)));
+      writes.add(redis.send(Request.cmd(Command.HSET).arg(keys.tickets()).arg(ticket).arg(seq)));
+      writes.add(redis.send(Request.cmd(Command.HINCRBY).arg(keys.pendingByCitizen()).arg(claim.citizenId()).arg(1)));
+    }
+    Future.all(writes).await();
+    return tickets;
+  }
+
+  long decidedSeq(String campaignId) {
+    return pool.preparedQuery("select decided_seq from campaign where id = $1").execute(Tuple.of(campaignId))
+        .await().iterator().next().getLong(0);
+  }
+
+  long claimRows(String campaignId) {
+    return pool.preparedQuery("select count(*) from claim where campaign_id = $1").execute(Tuple.of(campaignId))
+        .await().iterator().next().getLong(0);
+  }
+
+  /** Waits until PostgreSQL has a decision for {@code count} claims. */
+  void awaitDecided(String campaignId, long count, long timeoutMs) {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (claimRows(campaignId) < count) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("only " + claimRows(campaignId) + " of " + count + " claims decided in " + timeoutMs + " ms");
+      }
+      vertx.timer(20).await();
+    }
+  }
+
+  /** Waits until Redis has published the outcome of the claim with seq {@code seq}. */
+  void awaitPublished(String campaignId, long seq, long timeoutMs) {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (publishedSeq(campaignId) < seq) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("published seq " + publishedSeq(campaignId) + " never reached " + seq);
+      }
+      vertx.timer(20).await();
+    }
+  }
+
+  long publishedSeq(String campaignId) {
+    Response r = redis.send(Request.cmd(Command.GET).arg(new CampaignKeys(campaignId).decided())).await();
+    return r == null ? 0 : Long.parseLong(r.toString());
+  }
+
+  /** Outcome per ticket from PostgreSQL: "confirmed:merchant" or "rejected:reason". */
+  Map<String, String> outcomes(String campaignId) {
+    Map<String, String> out = new HashMap<>();
+    for (Row r : pool.preparedQuery("""
+        select c.ticket, c.status, c.reason, v.merchant_id from claim c left join voucher v on v.ticket = c.ticket
+        where c.campaign_id = $1""").execute(Tuple.of(campaignId)).await()) {
+      out.put(r.getString(0), r.getString(1).equals("confirmed") ? "confirmed:" + r.getString(3) : "rejected:" + r.getString(2));
+    }
+    return out;
+  }
+
+  /** Outcome per ticket as published in Redis, in the same form. */
+  Map<String, String> publishedOutcomes(String campaignId) {
+    Response all = redis.send(Request.cmd(Command.HGETALL).arg(new CampaignKeys(campaignId).outcomes())).await();
+    Map<String, String> out = new HashMap<>();
+    for (String ticket : all.getKeys()) {
+      io.vertx.core.json.JsonObject o = new io.vertx.core.json.JsonObject(all.get(ticket).toString());
+      out.put(ticket, o.getString("status").equals("confirmed")
+          ? "confirmed:" + o.getJsonObject("voucher").getString("merchantId") : "rejected:" + o.getString("reason"));
+    }
+    return out;
+  }
+
+  /**
+   * Invariants 1, 3 and 6 in PostgreSQL: no merchant above its released contingent (and issued
+   * equals its vouchers), no citizen above either limit, every fed ticket decided exactly once,
+   * confirmed exactly when it has a voucher.
+   */
+  void checkInvariants(Campaign campaign, List<String> fedTickets) {
+    String id = campaign.id();
+    for (Row r : pool.preparedQuery("""
+        select m.id, m.contingent, m.released, m.issued, (select count(*) from voucher v
+          where v.campaign_id = m.campaign_id and v.merchant_id = m.id) as vouchers
+        from merchant m where m.campaign_id = $1""").execute(Tuple.of(id)).await()) {
+      int issued = r.getInteger("issued");
+      if (issued > r.getInteger("released") || r.getInteger("released") > r.getInteger("contingent")
+          || issued != r.getLong("vouchers")) {
+        throw new AssertionError("oversell or drift at merchant " + r.getString("id") + ": " + r.toJson());
+      }
+    }
+    Row worst = pool.preparedQuery("""
+        select coalesce(max(n), 0), (select coalesce(max(k), 0) from (select count(*) k from voucher
+          where campaign_id = $1 group by citizen_id, merchant_id) pm)
+        from (select count(*) n from voucher where campaign_id = $1 group by citizen_id) pc""")
+        .execute(Tuple.of(id)).await().iterator().next();
+    if (worst.getLong(0) > campaign.limits().perCitizen() || worst.getLong(1) > campaign.limits().perCitizenPerMerchant()) {
+      throw new AssertionError("a citizen exceeds a limit: " + worst.toJson());
+    }
+    Map<String, String> outcomes = outcomes(id);
+    if (outcomes.size() != fedTickets.size() || !outcomes.keySet().containsAll(fedTickets)) {
+      throw new AssertionError("decided " + outcomes.size() + " claims for " + fedTickets.size() + " fed");
+    }
+    long confirmedWithoutVoucher = pool.preparedQuery("""
+        select count(*) from claim c where c.campaign_id = $1 and (c.status = 'confirmed')
+          <> exists (select 1 from voucher v where v.ticket = c.ticket)""").execute(Tuple.of(id)).await()
+        .iterator().next().getLong(0);
+    if (confirmedWithoutVoucher != 0) {
+      throw new AssertionError(confirmedWithoutVoucher + " claims confirmed without a voucher or the reverse");
+    }
+  }
+}
