@@ -22,15 +22,18 @@ public final class Main implements Runnable {
     CommandLine.usage(this, System.out);
   }
 
+  /** Bad configuration is one line on stderr and exit code 2; anything else is a bug and shows its trace. */
+  static final CommandLine.IExecutionExceptionHandler ONE_LINE_ERRORS = (e, cmd, parsed) -> {
+    if (e instanceof ConfigException || e instanceof CampaignException) {
+      cmd.getErr().println("claimgate: " + e.getMessage());
+      return 2;
+    }
+    throw e;
+  };
+
   public static void main(String[] args) {
     CommandLine cli = new CommandLine(new Main());
-    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      if (e instanceof ConfigException || e instanceof CampaignException) {
-        cmd.getErr().println("claimgate: " + e.getMessage());
-        return 2;
-      }
-      throw e;
-    });
+    cli.setExecutionExceptionHandler(ONE_LINE_ERRORS);
     System.exit(cli.execute(args));
   }
 

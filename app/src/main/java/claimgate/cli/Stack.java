@@ -121,11 +121,12 @@ public final class Stack implements AutoCloseable {
         try {
           vertx.deployVerticle(() -> new GatewayVerticle(GatewayConfig.of(httpPort, redisUrl, database)),
               new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).await();
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+          // await() rethrows the listen failure as it is, a checked BindException included
           if (causedBy(e, BindException.class)) {
             throw new ConfigException("port " + httpPort + " is in use (set CLAIMGATE_HTTP_PORT)");
           }
-          throw e;
+          throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
       }
       case ALLOCATOR -> vertx.deployVerticle(new AllocatorVerticle(

@@ -1,0 +1,67 @@
+package claimgate.gateway;
+
+import static claimgate.gateway.GatewayFixture.claimBody;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignStore;
+import claimgate.keys.PipelinedRedis;
+import claimgate.store.EmbeddedServers;
+import claimgate.testkit.Campaigns;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import redis.embedded.RedisServer;
+
+/** Redis unreachable: 503 unavailable with Retry-After, readiness red, no hang; recovery by itself. */
+@ExtendWith(VertxExtension.class)
+class RedisOutageTest {
+
+  @Test
+  @DisplayName("with Redis down claims get 503 unavailable and readiness is 503; when Redis is back both recover")
+  void outage(Vertx vertx) throws Exception {
+    int redisPort = EmbeddedServers.freePort();
+    Path dir = Files.createTempDirectory("redis-outage");
+    RedisServer redis = EmbeddedServers.startRedis(dir, redisPort);
+    String url = "redis://127.0.0.1:" + redisPort;
+    try {
+      GatewayFixture gw = GatewayFixture.start(vertx, url);
+      Campaign campaign = Campaigns.open(Campaigns.uniqueId("outage"), 9, 3, 100);
+      PipelinedRedis own = new PipelinedRedis(vertx, url);
+      CampaignStore.configureRedis(own, campaign, Optional.empty()).await();
+      own.close().await();
+      gw.apply(campaign);
+      assertThat(gw.claim(campaign.id(), claimBody("a", "m0")).statusCode()).isEqualTo(202);
+      assertThat(gw.get("/health/ready").statusCode()).isEqualTo(200);
+
+      redis.stop();
+      HttpResponse<Buffer> down = gw.claim(campaign.id(), claimBody("b", "m0"));
+      assertThat(down.statusCode()).isEqualTo(503);
+      assertThat(down.bodyAsJsonObject().getString("error")).isEqualTo("unavailable");
+      assertThat(down.getHeader("Retry-After")).isNotNull();
+      HttpResponse<Buffer> ready = gw.get("/health/ready");
+      assertThat(ready.statusCode()).isEqualTo(503);
+      assertThat(ready.bodyAsJsonObject().getString("message")).contains("redis");
+
+      redis.start();
+      int status = 0;
+      for (int i = 0; i < 50 && status != 202; i++) {
+        status = gw.claim(campaign.id(), claimBody("b", "m0")).statusCode();
+        if (status != 202) {
+          vertx.timer(100).await();
+        }
+      }
+      assertThat(status).isEqualTo(202);
+      assertThat(gw.get("/health/ready").statusCode()).isEqualTo(200);
+    } finally {
+      redis.stop();
+    }
+  }
+}
