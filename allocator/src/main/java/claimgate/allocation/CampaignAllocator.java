@@ -85,6 +85,7 @@ final class CampaignAllocator {
   private long decidedTotal;
   private long decidedAtLastTick;
   private double drainPerSecond;
+  private Future<Void> publishing = Future.succeededFuture();
 
   /** @param context the owning verticle's event-loop context: every step runs on it */
   CampaignAllocator(Context context, AllocatorConfig config, String campaignId, String name) {
@@ -163,6 +164,7 @@ final class CampaignAllocator {
         .compose(v -> republishCommitted())
         .onSuccess(v -> {
           leader = true;
+          publishing = Future.succeededFuture();
           LOG.info("{} leads campaign {} at epoch {} from offset {} (seq {})", name, campaignId, epoch, offset, decidedSeq);
           statsTimer = vertx.setPeriodic(1_000, id -> context.runOnContext(tick -> reportDrainRate()));
           loop();
@@ -252,8 +254,11 @@ final class CampaignAllocator {
       return;
     }
     assert Vertx.currentContext() == context : "allocator of " + campaignId + " left its decision thread";
-    frozen()
-        .compose(frozen -> frozen ? pauseWhileFrozen() : readBatch().compose(this::process))
+    Future<Boolean> frozen = frozen();
+    Future<List<ClaimEntry>> batch = readBatch();
+    Future.all(frozen, batch)
+        // a frozen campaign decides nothing; the batch read is simply read again later
+        .compose(both -> frozen.result() ? pauseWhileFrozen() : process(batch.result()))
         .onComplete(done -> context.runOnContext(v -> {
           if (done.succeeded()) {
             loop();
@@ -263,8 +268,9 @@ final class CampaignAllocator {
         }));
   }
 
+  /** On the reader connection, just ahead of the read: never queued behind a publication. */
   private Future<Boolean> frozen() {
-    return writer.send(Request.cmd(Command.HGET).arg(keys.flags()).arg("frozen"))
+    return reader.send(Request.cmd(Command.HGET).arg(keys.flags()).arg("frozen"))
         .map(r -> r != null && "1".equals(r.toString()));
   }
 
@@ -318,8 +324,23 @@ final class CampaignAllocator {
           decidedSeq = last.seq();
           decidedTotal += decisions.size();
           config.faults().at(FaultHook.Step.AFTER_COMMIT, campaignId);
-          return publication(decisions, now).send(writer, keys);
+          publish(publication(decisions, now));
+          return Future.succeededFuture();
         });
+  }
+
+  /**
+   * Queues a committed batch's publication behind the previous one, so the next batch is read
+   * and decided while Redis applies it. Publications stay in commit order; one that fails ends
+   * the leadership, and the next leader republishes from what Redis last applied.
+   */
+  private void publish(Publication publication) {
+    publishing = publishing.compose(v -> publication.send(writer, keys));
+    publishing.onFailure(failure -> context.runOnContext(v -> {
+      if (leader) {
+        crash(failure);
+      }
+    }));
   }
 
   /** Continues on the decision thread, whichever thread completed the previous step. */
@@ -379,22 +400,24 @@ final class CampaignAllocator {
         reasons[i] = ((Decision.Rejected) d).reason();
       }
     }
-    Future<Void> fenced = pg.preparedQuery(Queries.ADVANCE)
-        .execute(Tuple.of(campaignId, last.streamId(), last.seq(), epoch, releasedBp))
-        .compose(r -> r.rowCount() == 1 ? Future.succeededFuture() : Future.failedFuture(new Fenced(campaignId, epoch)));
-    Future<Void> released = releasedBp == committedReleasedBp
-        ? fenced
-        : fenced.compose(v -> pg.preparedQuery(Queries.RELEASE).execute(Tuple.of(campaignId, releasedBp)).mapEmpty());
-    Future<Void> claims = released.compose(v -> pg.preparedQuery(Queries.INSERT_CLAIMS).execute(Tuple.wrap(
-        new Object[] {campaignId, epoch, tickets, seqs, streamIds, citizens, merchantLists, charged, statuses, reasons, codes}))
-        .mapEmpty());
-    if (confirmed.isEmpty()) {
-      return claims;
+    // every statement is sent at once (pipelined on this connection); the fence is read before COMMIT
+    Future<RowSet<Row>> advance = pg.preparedQuery(Queries.ADVANCE)
+        .execute(Tuple.of(campaignId, last.streamId(), last.seq(), epoch, releasedBp));
+    List<Future<?>> statements = new ArrayList<>();
+    statements.add(advance);
+    if (releasedBp != committedReleasedBp) {
+      statements.add(pg.preparedQuery(Queries.RELEASE).execute(Tuple.of(campaignId, releasedBp)));
     }
-    return claims
-        .compose(v -> insertVouchers(confirmed, now))
-        .compose(v -> pg.preparedQuery(Queries.ADD_ISSUED).execute(Tuple.of(campaignId,
-            issuedDelta.keySet().toArray(String[]::new), issuedDelta.values().toArray(Integer[]::new))).mapEmpty());
+    statements.add(pg.preparedQuery(Queries.INSERT_CLAIMS).execute(Tuple.wrap(
+        new Object[] {campaignId, epoch, tickets, seqs, streamIds, citizens, merchantLists, charged, statuses, reasons, codes})));
+    if (!confirmed.isEmpty()) {
+      statements.add(insertVouchers(confirmed, now));
+      statements.add(pg.preparedQuery(Queries.ADD_ISSUED).execute(Tuple.of(campaignId,
+          issuedDelta.keySet().toArray(String[]::new), issuedDelta.values().toArray(Integer[]::new))));
+    }
+    return Future.all(statements).compose(all -> advance.result().rowCount() == 1
+        ? Future.succeededFuture()
+        : Future.failedFuture(new Fenced(campaignId, epoch)));
   }
 
   private Future<Void> insertVouchers(List<Decision.Confirmed> confirmed, Instant now) {

@@ -24,7 +24,7 @@ import javax.crypto.spec.SecretKeySpec;
  *   String code = codes.issue("PALMA", 42);   // PALMA-1000-0016-...
  * </pre>
  *
- * <p>Thread-safe: a {@link Mac} is made per call from the immutable key map.
+ * <p>Thread-safe: keys are immutable and each thread keeps its own {@link Mac} per key.
  */
 public final class VoucherCodes {
 
@@ -36,6 +36,8 @@ public final class VoucherCodes {
 
   private final Map<Integer, byte[]> keys;
   private final int currentKeyId;
+  /** A Mac per thread and key id: making one costs more than using it. */
+  private final ThreadLocal<Mac[]> macs = ThreadLocal.withInitial(() -> new Mac[32]);
 
   /** The outcome of reading a code: valid with its serial, or why not. */
   public sealed interface Parsed {
@@ -91,7 +93,7 @@ public final class VoucherCodes {
     if (serial < 0 || serial > MAX_SERIAL) {
       throw new IllegalArgumentException("serial out of range: " + serial);
     }
-    long tag = tag(keys.get(currentKeyId), campaignId, prefix, currentKeyId, serial);
+    long tag = tag(campaignId, prefix, currentKeyId, serial);
     // 95 bits: keyId(5) | serial(30) | tag(60), as 19 symbols of 5 bits, most significant first.
     int[] symbols = new int[PAYLOAD_SYMBOLS + 1];
     long high = ((long) currentKeyId << SERIAL_BITS) | serial; // 35 bits
@@ -152,11 +154,10 @@ public final class VoucherCodes {
     }
     int keyId = (int) (high >>> SERIAL_BITS);
     long serial = high & MAX_SERIAL;
-    byte[] key = keys.get(keyId);
-    if (key == null) {
+    if (!keys.containsKey(keyId)) {
       return new Parsed.Forged();
     }
-    long expected = tag(key, campaignId, prefix, keyId, serial);
+    long expected = tag(campaignId, prefix, keyId, serial);
     boolean same = MessageDigest.isEqual(longBytes(expected), longBytes(tag));
     return same ? new Parsed.Valid(prefix, keyId, serial) : new Parsed.Forged();
   }
@@ -196,10 +197,19 @@ public final class VoucherCodes {
     return sum & 31;
   }
 
-  private static long tag(byte[] key, String campaignId, String prefix, int keyId, long serial) {
-    try {
+  private Mac mac(int keyId) throws GeneralSecurityException {
+    Mac[] perKey = macs.get();
+    if (perKey[keyId] == null) {
       Mac mac = Mac.getInstance("HmacSHA256");
-      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      mac.init(new SecretKeySpec(keys.get(keyId), "HmacSHA256"));
+      perKey[keyId] = mac;
+    }
+    return perKey[keyId];
+  }
+
+  private long tag(String campaignId, String prefix, int keyId, long serial) {
+    try {
+      Mac mac = mac(keyId);
       mac.update(campaignId.getBytes(StandardCharsets.UTF_8));
       mac.update((byte) 0);
       mac.update(prefix.getBytes(StandardCharsets.US_ASCII));

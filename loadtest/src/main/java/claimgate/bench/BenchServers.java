@@ -1,0 +1,114 @@
+package claimgate.bench;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignStore;
+import claimgate.keys.PipelinedRedis;
+import claimgate.store.Database;
+import claimgate.store.EmbeddedServers;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The servers a benchmark runs against: fresh embedded Redis and PostgreSQL in a temporary
+ * directory, or the ones named by CLAIMGATE_REDIS_URL and CLAIMGATE_PG_URL.
+ */
+final class BenchServers implements AutoCloseable {
+
+  final String redisUrl;
+  final Database database;
+  private final EmbeddedServers embedded;
+
+  private BenchServers(String redisUrl, Database database, EmbeddedServers embedded) {
+    this.redisUrl = redisUrl;
+    this.database = database;
+    this.embedded = embedded;
+  }
+
+  static BenchServers start() throws IOException {
+    String redis = System.getenv("CLAIMGATE_REDIS_URL");
+    String pg = System.getenv("CLAIMGATE_PG_URL");
+    EmbeddedServers embedded = null;
+    if (redis == null || pg == null) {
+      embedded = EmbeddedServers.start(Files.createTempDirectory("claimgate-bench"));
+      redis = embedded.redisUrl();
+      pg = embedded.postgresUrl();
+    }
+    Database database = Database.fromUrl(pg);
+    database.migrate();
+    return new BenchServers(redis, database, embedded);
+  }
+
+  /** An open campaign with {@code merchants} merchants sharing {@code vouchers} equally. */
+  static Campaign campaign(String id, int merchants, int vouchers, int ratePerSecond) {
+    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+    List<Campaign.Merchant> list = new ArrayList<>();
+    for (int i = 0; i < merchants; i++) {
+      list.add(new Campaign.Merchant(String.format("m%03d", i), "Shop " + i, vouchers / merchants));
+    }
+    return new Campaign(id, "Benchmark " + id, "EUR", new BigDecimal("10.00"), 30, new Campaign.Limits(9, 3), null,
+        new Campaign.Admission(ratePerSecond, ratePerSecond, 1_000, 1_000_000.0),
+        List.of(new Campaign.Round(now.minusMinutes(1), now.plusHours(6), 1.0)), List.copyOf(list)).validate();
+  }
+
+  void apply(Vertx vertx, Campaign campaign) {
+    Pool pool = database.pool(vertx, 1);
+    PipelinedRedis redis = new PipelinedRedis(vertx, redisUrl);
+    try {
+      new CampaignStore(pool).apply(campaign, Optional.empty()).await();
+      CampaignStore.configureRedis(redis, campaign, Optional.empty()).await();
+    } finally {
+      redis.close().await();
+      pool.close().await();
+    }
+  }
+
+  /** Removes a measured campaign from both stores, so the next phase starts alike. */
+  void purge(Vertx vertx, String campaignId) {
+    Pool pool = database.pool(vertx, 1);
+    PipelinedRedis redis = new PipelinedRedis(vertx, redisUrl);
+    try {
+      pool.withTransaction(conn -> {
+        io.vertx.sqlclient.Tuple id = io.vertx.sqlclient.Tuple.of(campaignId);
+        return conn.preparedQuery("delete from voucher where campaign_id = $1").execute(id)
+            .compose(r -> conn.preparedQuery("delete from claim where campaign_id = $1").execute(id))
+            .compose(r -> conn.preparedQuery("delete from merchant where campaign_id = $1").execute(id))
+            .compose(r -> conn.preparedQuery("delete from campaign where id = $1").execute(id));
+      }).await();
+      pool.query("vacuum analyze").execute().await();
+      claimgate.keys.CampaignKeys keys = new claimgate.keys.CampaignKeys(campaignId);
+      io.vertx.redis.client.Request unlink = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.UNLINK);
+      List.of(keys.stream(), keys.tickets(), keys.outcomes(), keys.pendingByCitizen(), keys.pendingByMerchant(),
+          keys.issued(), keys.held(), keys.decided(), keys.seq(), keys.config(), keys.contingent(), keys.stats())
+          .forEach(unlink::arg);
+      redis.send(unlink).await();
+    } finally {
+      redis.close().await();
+      pool.close().await();
+    }
+  }
+
+  String describe() {
+    return embedded == null ? "external servers" : "embedded Redis 6.2 and PostgreSQL 14 (same machine)";
+  }
+
+  @Override
+  public void close() {
+    if (embedded != null) {
+      embedded.close();
+    }
+  }
+
+  static double median(List<Double> values) {
+    List<Double> sorted = values.stream().sorted().toList();
+    int n = sorted.size();
+    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+  }
+}
