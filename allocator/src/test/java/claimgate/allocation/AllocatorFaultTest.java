@@ -83,8 +83,11 @@ class AllocatorFaultTest {
       long committed = fixture.claimRows(campaign.id());
       long published = fixture.publishedSeq(campaign.id());
       assertThat(committed).isEqualTo(step == FaultHook.Step.AFTER_COMMIT ? 20 : 10);
-      assertThat(published).as("nothing is published before its commit").isEqualTo(10);
-      assertThat(fixture.publishedOutcomes(campaign.id())).hasSize(10);
+      // batch 2 died before its publication: at most batch 1 is published, and only committed outcomes
+      assertThat(published).as("nothing is published before its commit").isLessThanOrEqualTo(10);
+      Map<String, String> committedOutcomes = fixture.outcomes(campaign.id());
+      assertThat(committedOutcomes).containsAllEntriesOf(fixture.publishedOutcomes(campaign.id()));
+      assertThat(fixture.publishedOutcomes(campaign.id())).hasSizeLessThanOrEqualTo(10);
 
       fixture.awaitDecided(campaign.id(), tickets.size(), 30_000);
       fixture.awaitPublished(campaign.id(), tickets.size(), 10_000);

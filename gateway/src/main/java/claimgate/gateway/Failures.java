@@ -62,14 +62,18 @@ final class Failures {
     return new ApiError(500, "internal", "internal error");
   }
 
-  /** Names the field and the rule it breaks, from the most specific error the validator gives. */
   private static String describe(SchemaValidationException e) {
-    OutputUnit unit = deepest(e.getOutputUnit());
+    return e.getOutputUnit() == null ? e.getMessage() : describe(e.getOutputUnit(), "body");
+  }
+
+  /** Names the field and the rule it breaks, from the most specific error the validator gives. */
+  static String describe(OutputUnit result, String whole) {
+    OutputUnit unit = deepest(result);
     if (unit == null || unit.getError() == null) {
-      return e.getMessage();
+      return whole + " does not match the contract";
     }
     String location = unit.getInstanceLocation() == null ? "" : unit.getInstanceLocation().replaceFirst("^#?/?", "");
-    return (location.isEmpty() ? "body" : location.replace('/', '.')) + ": " + unit.getError();
+    return (location.isEmpty() ? whole : location.replace('/', '.')) + ": " + unit.getError();
   }
 
   private static OutputUnit deepest(OutputUnit unit) {

@@ -89,11 +89,11 @@ public final class GatewayVerticle extends VerticleBase {
   private Router router(OpenAPIContract contract) {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
     builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes()));
-    builder.getRoute("listCampaigns").addHandler(this::listCampaigns);
-    builder.getRoute("getCampaign").addHandler(this::getCampaign);
-    builder.getRoute("admitClaim").addHandler(this::admitClaim);
-    builder.getRoute("getClaim").addHandler(this::getClaim);
-    builder.getRoute("claimEvents").addHandler(this::claimEvents);
+    route(builder, contract, "listCampaigns", this::listCampaigns);
+    route(builder, contract, "getCampaign", this::getCampaign);
+    route(builder, contract, "admitClaim", this::admitClaim);
+    route(builder, contract, "getClaim", this::getClaim);
+    route(builder, contract, "claimEvents", this::claimEvents);
     Router router = builder.createRouter();
     router.get("/health/live").handler(this::live);
     router.get("/health/ready").handler(this::ready);
@@ -102,6 +102,15 @@ public final class GatewayVerticle extends VerticleBase {
     router.errorHandler(404, Failures::render);
     router.errorHandler(405, Failures::render);
     return router;
+  }
+
+  /** Validation from the contract with validators built once, then the handler. */
+  private static void route(RouterBuilder builder, OpenAPIContract contract, String operationId,
+      io.vertx.core.Handler<RoutingContext> handler) {
+    builder.getRoute(operationId)
+        .setDoValidation(false)
+        .addHandler(ContractValidation.of(contract, operationId))
+        .addHandler(handler);
   }
 
   private HttpServerOptions serverOptions() {
@@ -141,7 +150,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private Future<Void> admit(RoutingContext ctx, CampaignCatalog.Live live) {
-    JsonObject body = ctx.body().asJsonObject();
+    JsonObject body = ctx.body().asJsonObject(config.bodyLimitBytes());
     String citizenId = body.getString("citizenId");
     List<String> merchantIds = body.getJsonArray("merchantIds").stream().map(String.class::cast).toList();
     for (String merchantId : merchantIds) {
