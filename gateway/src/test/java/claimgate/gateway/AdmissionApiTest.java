@@ -263,6 +263,28 @@ class AdmissionApiTest {
   }
 
   @Test
+  @DisplayName("a ticket the allocator passed without a decision ends rejected/expired; a decision only in PostgreSQL is found there")
+  void statusFallbacks() {
+    Campaign c = open(9, 10);
+    CampaignKeys keys = new CampaignKeys(c.id());
+    String lost = json(gw.claim(c.id(), claimBody("lost", "m0"))).getString("ticket");
+    String durable = json(gw.claim(c.id(), claimBody("durable", "m0"))).getString("ticket");
+    // the allocator has decided past both claims; Redis holds neither outcome (its data was lost)
+    gw.redis(Request.cmd(Command.SET).arg(keys.decided()).arg(2));
+    gw.pool.preparedQuery("insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids,"
+            + " charged_merchant, status, reason, writer_epoch)"
+            + " values ($1, $2, 2, '1-0', 'durable', 'm0', 'm0', 'rejected', 'sold_out', 1)")
+        .execute(io.vertx.sqlclient.Tuple.of(durable, c.id())).await();
+
+    JsonObject expired = json(gw.get("/api/v1/claims/" + lost));
+    assertThat(expired.getString("status")).isEqualTo("rejected");
+    assertThat(expired.getString("reason")).isEqualTo("expired");
+    JsonObject fromDatabase = json(gw.get("/api/v1/claims/" + durable));
+    assertThat(fromDatabase.getString("status")).isEqualTo("rejected");
+    assertThat(fromDatabase.getString("reason")).isEqualTo("sold_out");
+  }
+
+  @Test
   @DisplayName("the campaign answer lists remaining per merchant and may be cached for a second")
   void campaign() {
     Campaign c = open(9, 10, 4);
