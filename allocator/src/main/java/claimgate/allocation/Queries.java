@@ -1,7 +1,10 @@
 package claimgate.allocation;
 
-/** Every statement of the allocator, prepared and bound with {@code Tuple}. */
-final class Queries {
+/**
+ * Every statement of the allocator, prepared and bound with {@code Tuple}. The batch writes are
+ * public so that the allocator benchmark's ceiling writes the same rows the same way.
+ */
+public final class Queries {
 
   private Queries() {}
 
@@ -32,7 +35,7 @@ final class Queries {
       update merchant set released = (contingent::bigint * $2 / 10000)::int
       where campaign_id = $1 and released < (contingent::bigint * $2 / 10000)::int""";
 
-  static final String INSERT_CLAIMS = """
+  public static final String INSERT_CLAIMS = """
       insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids, charged_merchant,
                          status, reason, voucher_code, writer_epoch)
       select c.ticket, $1, c.seq, c.stream_id, c.citizen, c.merchants, c.charged, c.status, c.reason, c.code, $2
@@ -40,7 +43,7 @@ final class Queries {
                   $10::text[], $11::text[])
         as c(ticket, seq, stream_id, citizen, merchants, charged, status, reason, code)""";
 
-  static final String INSERT_VOUCHERS = """
+  public static final String INSERT_VOUCHERS = """
       insert into voucher (code, campaign_id, merchant_id, citizen_id, ticket, serial, citizen_slot, citizen_limit,
                            merchant_slot, merchant_limit, value, currency, issued_at, expires_at)
       select v.code, $1, v.merchant, v.citizen, v.ticket, v.serial, v.citizen_slot, $2, v.merchant_slot, $3,
@@ -48,7 +51,7 @@ final class Queries {
       from unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::int[], $14::int[])
         as v(code, merchant, citizen, ticket, serial, citizen_slot, merchant_slot)""";
 
-  static final String ADD_ISSUED = """
+  public static final String ADD_ISSUED = """
       update merchant m set issued = m.issued + d.n
       from unnest($2::text[], $3::int[]) as d(id, n)
       where m.campaign_id = $1 and m.id = d.id""";

@@ -2,6 +2,7 @@ package claimgate.bench;
 
 import claimgate.allocation.AllocatorConfig;
 import claimgate.allocation.AllocatorVerticle;
+import claimgate.allocation.Queries;
 import claimgate.campaign.Campaign;
 import claimgate.keys.CampaignKeys;
 import claimgate.keys.PipelinedRedis;
@@ -203,15 +204,15 @@ public final class AllocatorBenchmark {
       var tx = conn.begin().await();
       conn.preparedQuery("update campaign set stream_offset = $2, decided_seq = $3 where id = $1")
           .execute(Tuple.of(id, streamIds[n - 1], seqs[n - 1])).await();
-      conn.preparedQuery(PlainSql.INSERT_CLAIMS).execute(Tuple.wrap(new Object[] {
+      conn.preparedQuery(Queries.INSERT_CLAIMS).execute(Tuple.wrap(new Object[] {
           id, 1L, tickets, seqs, streamIds, citizens, prefs, charged, statuses, reasons, codes})).await();
       if (k > 0) {
         conn.preparedQuery("update merchant set released = contingent where campaign_id = $1 and released < contingent")
             .execute(Tuple.of(id)).await();
-        conn.preparedQuery(PlainSql.INSERT_VOUCHERS).execute(Tuple.wrap(new Object[] {
+        conn.preparedQuery(Queries.INSERT_VOUCHERS).execute(Tuple.wrap(new Object[] {
             id, 9, 3, campaign.voucherValue(), "EUR", now, now.plusDays(30),
             vCodes, vMerchants, vCitizens, vTickets, vSerials, ones, ones})).await();
-        conn.preparedQuery(PlainSql.ADD_ISSUED).execute(Tuple.of(id, merchantIds.toArray(String[]::new),
+        conn.preparedQuery(Queries.ADD_ISSUED).execute(Tuple.of(id, merchantIds.toArray(String[]::new),
             counts.toArray(Integer[]::new))).await();
       }
       tx.commit().await();
@@ -220,29 +221,5 @@ public final class AllocatorBenchmark {
     conn.close().await();
     pool.close().await();
     return claims / seconds;
-  }
-
-  /** The allocator's insert statements, repeated here so the ceiling writes the same rows the same way. */
-  static final class PlainSql {
-    static final String INSERT_CLAIMS = """
-        insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids, charged_merchant,
-                           status, reason, voucher_code, writer_epoch)
-        select c.ticket, $1, c.seq, c.stream_id, c.citizen, c.merchants, c.charged, c.status, c.reason, c.code, $2
-        from unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                    $10::text[], $11::text[])
-          as c(ticket, seq, stream_id, citizen, merchants, charged, status, reason, code)""";
-    static final String INSERT_VOUCHERS = """
-        insert into voucher (code, campaign_id, merchant_id, citizen_id, ticket, serial, citizen_slot, citizen_limit,
-                             merchant_slot, merchant_limit, value, currency, issued_at, expires_at)
-        select v.code, $1, v.merchant, v.citizen, v.ticket, v.serial, v.citizen_slot, $2, v.merchant_slot, $3,
-               $4, $5, $6, $7
-        from unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::int[], $14::int[])
-          as v(code, merchant, citizen, ticket, serial, citizen_slot, merchant_slot)""";
-    static final String ADD_ISSUED = """
-        update merchant m set issued = m.issued + d.n
-        from unnest($2::text[], $3::int[]) as d(id, n)
-        where m.campaign_id = $1 and m.id = d.id""";
-
-    private PlainSql() {}
   }
 }
