@@ -32,14 +32,6 @@ public record Settings(
         nonBlank(env.get("CLAIMGATE_CODE_KEY")));
   }
 
-  public Settings withHttpPort(int port) {
-    return new Settings(port, dataDir, redisUrl, pgUrl, operatorToken, codeKey);
-  }
-
-  public Settings withServers(String redis, String pg) {
-    return new Settings(httpPort, dataDir, Optional.of(redis), Optional.of(pg), operatorToken, codeKey);
-  }
-
   private static int port(String value) {
     try {
       int port = Integer.parseInt(value.strip());
