@@ -3,6 +3,7 @@ package claimgate.gateway;
 import io.vertx.core.Handler;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.SchemaRepository;
@@ -23,6 +24,8 @@ import java.util.List;
  * the router's own validation off.
  */
 final class ContractValidation implements Handler<RoutingContext> {
+
+  private static final String VALIDATED_BODY = "claimgate.validatedBody";
 
   private record ParameterCheck(String name, Location in, boolean required, Validator validator) {}
 
@@ -97,6 +100,12 @@ final class ContractValidation implements Handler<RoutingContext> {
       ctx.fail(new ApiError(400, "invalid_request", Failures.describe(result, "body")));
       return;
     }
+    ctx.put(VALIDATED_BODY, json);
     ctx.next();
+  }
+
+  /** The body as decoded and validated here, so a handler does not decode it again. */
+  static JsonObject validatedBody(RoutingContext ctx) {
+    return ctx.get(VALIDATED_BODY);
   }
 }

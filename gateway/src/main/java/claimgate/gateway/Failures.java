@@ -4,15 +4,14 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
 import io.vertx.json.schema.OutputUnit;
-import io.vertx.openapi.validation.SchemaValidationException;
-import io.vertx.openapi.validation.ValidatorException;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The one place that maps failures to HTTP. Validation failures of the OpenAPI router become
- * 400 {@code invalid_request} naming the field; a Redis or PostgreSQL outage becomes 503
+ * The one place that maps failures to HTTP. Contract violations arrive as {@link ApiError} 400
+ * {@code invalid_request} naming the field (see {@link ContractValidation}); the router's own
+ * refusals (404, 405, 413) keep their status; a Redis or PostgreSQL outage becomes 503
  * {@code unavailable}; anything unexpected is a bug: logged and answered 500 {@code internal}.
  */
 final class Failures {
@@ -43,12 +42,6 @@ final class Failures {
     if (failure instanceof ApiError api) {
       return api;
     }
-    if (failure instanceof SchemaValidationException schema) {
-      return new ApiError(400, "invalid_request", describe(schema));
-    }
-    if (failure instanceof ValidatorException invalid) {
-      return new ApiError(400, "invalid_request", invalid.getMessage());
-    }
     if (failure instanceof HttpException http) {
       return byStatus(http.getStatusCode(), http.getPayload());
     }
@@ -60,10 +53,6 @@ final class Failures {
     }
     LOG.error("unexpected failure answering a request", failure);
     return new ApiError(500, "internal", "internal error");
-  }
-
-  private static String describe(SchemaValidationException e) {
-    return e.getOutputUnit() == null ? e.getMessage() : describe(e.getOutputUnit(), "body");
   }
 
   /** Names the field and the rule it breaks, from the most specific error the validator gives. */

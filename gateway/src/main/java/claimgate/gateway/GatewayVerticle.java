@@ -150,7 +150,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private Future<Void> admit(RoutingContext ctx, CampaignCatalog.Live live) {
-    JsonObject body = ctx.body().asJsonObject(config.bodyLimitBytes());
+    JsonObject body = ContractValidation.validatedBody(ctx);
     String citizenId = body.getString("citizenId");
     List<String> merchantIds = body.getJsonArray("merchantIds").stream().map(String.class::cast).toList();
     for (String merchantId : merchantIds) {
