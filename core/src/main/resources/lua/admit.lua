@@ -4,7 +4,7 @@
 -- KEYS: 1 flags  2 cfg  3 bucket  4 idempotency  5 pending-by-citizen  6 pending-by-merchant
 --       7 contingent  8 issued  9 seq  10 stream  11 tickets  12 held  13 decided  14 eligible
 -- ARGV: 1 ticket  2 citizenId  3 merchantIds (comma separated, preference order)
---       4 idempotency TTL (s)
+--       4 idempotency TTL (s)  5 tier from a verified identity token, or 
 -- Returns one of:
 --   {'paused'} {'unknown'} {'not_open', opensAtMs} {'closed'} {'not_eligible'} {'limit'} {'sold_out'}
 --   {'throttled', retryAfterMs}
@@ -49,9 +49,12 @@ if existing then
   return {'repeat', existing, seq, redis.call('GET', KEYS[13]) or '0'}
 end
 
--- 4. eligibility, when the campaign has a list (minTier set)
+-- 4. eligibility, when the campaign has any (minTier set): a verified token's tier, else the list
 if cfg[7] then
-  local tier = redis.call('HGET', KEYS[14], ARGV[2])
+  local tier = ARGV[5]
+  if tier == '' then
+    tier = redis.call('HGET', KEYS[14], ARGV[2])
+  end
   if not tier or tonumber(tier) < tonumber(cfg[7]) then
     return {'not_eligible'}
   end
@@ -107,7 +110,8 @@ end
 -- 8. admit: append to the waiting room
 redis.call('HSET', KEYS[3], 'tokens', tostring(tokens - 1), 'ts', tostring(now))
 local seq = redis.call('INCR', KEYS[9])
-redis.call('XADD', KEYS[10], '*', 't', ARGV[1], 'c', ARGV[2], 'm', ARGV[3], 'k', charged, 's', tostring(seq))
+redis.call('XADD', KEYS[10], '*', 't', ARGV[1], 'c', ARGV[2], 'm', ARGV[3], 'k', charged, 's', tostring(seq),
+  'r', ARGV[5])
 redis.call('HSET', KEYS[11], ARGV[1], tostring(seq))
 redis.call('HINCRBY', KEYS[5], ARGV[2], 1)
 redis.call('HINCRBY', KEYS[6], charged, 1)

@@ -53,6 +53,13 @@ final class CampaignAllocator {
   private static final LuaScript FLOOR_SEQ = LuaScript.load("floor_seq.lua");
   private static final int RECOVERY_CHUNK = 1000;
 
+  /** An operator changed what the allocator decides by: reload the campaign from PostgreSQL. */
+  static final class DocumentChanged extends RuntimeException {
+    DocumentChanged(String campaignId) {
+      super("campaign " + campaignId + " was changed by an operator; reloading it", null, false, false);
+    }
+  }
+
   /** The epoch moved on: another allocator leads this campaign now. */
   static final class Fenced extends RuntimeException {
     Fenced(String campaignId, long epoch) {
@@ -77,6 +84,9 @@ final class CampaignAllocator {
 
   // leader state, valid only while leader
   private Campaign campaign;
+  private String allocationVersion;
+  private boolean pausedAtElection;
+  private boolean frozenAtElection;
   private SingleWriterLedger ledger;
   private long epoch;
   private String offset;
@@ -180,6 +190,9 @@ final class CampaignAllocator {
     committedReleasedBp = row.getInteger("released_bp");
     Object document = row.getValue("document");
     campaign = CampaignFiles.parseJsonUnvalidated(document instanceof JsonObject o ? o.encode() : String.valueOf(document));
+    allocationVersion = CampaignStore.allocationVersion(campaign);
+    pausedAtElection = row.getBoolean("paused");
+    frozenAtElection = row.getBoolean("frozen");
     Future<RowSet<Row>> merchants = pg.preparedQuery(Queries.MERCHANTS).execute(Tuple.of(campaignId));
     Future<RowSet<Row>> holdings = merchants.compose(r -> pg.preparedQuery(Queries.HOLDINGS).execute(Tuple.of(campaignId)));
     Future<RowSet<Row>> eligible = holdings.compose(r -> pg.preparedQuery(Queries.ELIGIBLE).execute(Tuple.of(campaignId)));
@@ -202,15 +215,24 @@ final class CampaignAllocator {
     });
   }
 
-  /** Admission settings, issued counts and the seq floor, in case Redis lost them. */
+  /**
+   * Admission settings, issued counts, the seq floor and the operator's flags, in case Redis lost
+   * them. Flags are only ever set here, never cleared: a pause that raced this election stands.
+   */
   private Future<Void> prepareRedis() {
     Request issued = Request.cmd(Command.HSET).arg(keys.issued());
     campaign.merchants().forEach(m -> issued.arg(m.id()).arg(ledger.issued(m.id())));
-    return Future.all(
-            CampaignStore.configureRedis(writer, campaign, Optional.empty()),
-            writer.send(issued),
-            FLOOR_SEQ.call(writer::send, List.of(keys.seq()), List.of(Long.toString(decidedSeq))))
-        .mapEmpty();
+    List<Future<?>> writes = new ArrayList<>(List.of(
+        CampaignStore.configureRedis(writer, campaign, Optional.empty()),
+        writer.send(issued),
+        FLOOR_SEQ.call(writer::send, List.of(keys.seq()), List.of(Long.toString(decidedSeq)))));
+    if (pausedAtElection) {
+      writes.add(writer.send(Request.cmd(Command.HSET).arg(keys.flags()).arg("paused").arg("1")));
+    }
+    if (frozenAtElection) {
+      writes.add(writer.send(Request.cmd(Command.HSET).arg(keys.flags()).arg("frozen").arg("1")));
+    }
+    return Future.all(writes).mapEmpty();
   }
 
   /** Publishes decisions committed after the seq Redis knows: the last leader may have died first. */
@@ -268,10 +290,17 @@ final class CampaignAllocator {
         }));
   }
 
-  /** On the reader connection, just ahead of the read: never queued behind a publication. */
+  /**
+   * On the reader connection, just ahead of the read: never queued behind a publication. Fails
+   * with {@link DocumentChanged} when an operator changed the campaign since the election.
+   */
   private Future<Boolean> frozen() {
-    return reader.send(Request.cmd(Command.HGET).arg(keys.flags()).arg("frozen"))
-        .map(r -> r != null && "1".equals(r.toString()));
+    Future<Response> frozen = reader.send(Request.cmd(Command.HGET).arg(keys.flags()).arg("frozen"));
+    Future<Response> version = reader.send(Request.cmd(Command.HGET).arg(keys.config()).arg("version"));
+    return Future.all(frozen, version).compose(both -> version.result() != null
+            && !allocationVersion.equals(version.result().toString())
+        ? Future.failedFuture(new DocumentChanged(campaignId))
+        : Future.succeededFuture(frozen.result() != null && "1".equals(frozen.result().toString())));
   }
 
   private Future<Void> pauseWhileFrozen() {
@@ -300,8 +329,10 @@ final class CampaignAllocator {
       for (int i = 0; i + 1 < fields.size(); i += 2) {
         f.put(fields.get(i).toString(), fields.get(i + 1).toString());
       }
+      String tier = f.get("r");
       entries.add(new ClaimEntry(id, Long.parseLong(f.get("s")), f.get("t"), f.get("c"),
-          Arrays.asList(f.get("m").split(",")), f.get("k"), ClaimEntry.timeOf(id)));
+          Arrays.asList(f.get("m").split(",")), f.get("k"), ClaimEntry.timeOf(id),
+          tier == null || tier.isEmpty() ? null : Integer.valueOf(tier)));
     }
     return entries;
   }
@@ -482,6 +513,8 @@ final class CampaignAllocator {
   private void crash(Throwable failure) {
     if (failure instanceof Fenced) {
       LOG.warn("{}: {}", name, failure.getMessage());
+    } else if (failure instanceof DocumentChanged) {
+      LOG.info("{}: {}", name, failure.getMessage());
     } else if (running) {
       LOG.warn("{}: allocator of {} stops and rejoins the election: {}", name, campaignId, failure.toString());
     }

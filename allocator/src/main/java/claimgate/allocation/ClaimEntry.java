@@ -8,9 +8,15 @@ import java.util.List;
  * @param admittedAtMs Redis server time of admission (the stream id's time part); rounds and
  *     releases are judged at this instant, so a replay decides the same way
  * @param chargedMerchant the merchant whose queue the admission script counted the claim in
+ * @param tier the tier a verified identity token gave the citizen at admission, or null
  */
 public record ClaimEntry(String streamId, long seq, String ticket, String citizenId, List<String> merchantIds,
-    String chargedMerchant, long admittedAtMs) {
+    String chargedMerchant, long admittedAtMs, Integer tier) {
+
+  public ClaimEntry(String streamId, long seq, String ticket, String citizenId, List<String> merchantIds,
+      String chargedMerchant, long admittedAtMs) {
+    this(streamId, seq, ticket, citizenId, merchantIds, chargedMerchant, admittedAtMs, null);
+  }
 
   public static long timeOf(String streamId) {
     int dash = streamId.indexOf('-');

@@ -13,7 +13,7 @@ public final class Queries {
   /** Election: the new leader's epoch, and where the previous leader stopped. */
   static final String BUMP_EPOCH = """
       update campaign set writer_epoch = writer_epoch + 1, updated_at = now() where id = $1
-      returning writer_epoch, stream_offset, decided_seq, released_bp, document""";
+      returning writer_epoch, stream_offset, decided_seq, released_bp, document, paused, frozen""";
 
   static final String MERCHANTS = "select id, issued from merchant where campaign_id = $1";
 

@@ -69,7 +69,8 @@ public final class SingleWriterLedger {
       return new Decision.Rejected(claim, ROUND_CLOSED);
     }
     if (eligible != null) {
-      Integer tier = eligible.get(claim.citizenId());
+      // a verified token's tier, as admission judged it; else the list
+      Integer tier = claim.tier() != null ? claim.tier() : eligible.get(claim.citizenId());
       if (tier == null || tier < minTier) {
         return new Decision.Rejected(claim, NOT_ELIGIBLE);
       }

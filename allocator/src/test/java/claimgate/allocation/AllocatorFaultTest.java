@@ -199,7 +199,7 @@ class AllocatorFaultTest {
   void eligibility() {
     Campaign base = Campaigns.open(Campaigns.uniqueId("elig"), 9, 3, 10);
     Campaign campaign = new Campaign(base.id(), base.name(), base.currency(), base.voucherValue(), base.validDays(),
-        base.limits(), new Campaign.Eligibility("eligible.csv", 2), base.admission(), base.rounds(), base.merchants());
+        base.limits(), new Campaign.Eligibility("eligible.csv", 2, null), base.admission(), base.rounds(), base.merchants());
     fixture.apply(campaign, Map.of("silver", 2, "bronze", 1));
     Vertx process = Vertx.vertx();
     try {

@@ -11,10 +11,16 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code claimgate demo | gateway | allocator}: one runnable jar, one main. */
+/**
+ * {@code claimgate demo | gateway | allocator} to run it, and the operator subcommands that call a
+ * running gateway's admin API: one runnable jar, one main.
+ */
 @Command(name = "claimgate", mixinStandardHelpOptions = true, version = "claimgate 0.1.0",
     description = "Claim gateway for launch-minute voucher campaigns.",
-    subcommands = {Main.Demo.class, Main.Gateway.class, Main.Allocator.class})
+    subcommands = {Main.Demo.class, Main.Gateway.class, Main.Allocator.class,
+        AdminCommands.Pause.class, AdminCommands.Resume.class, AdminCommands.Freeze.class,
+        AdminCommands.Unfreeze.class, AdminCommands.Rate.class, AdminCommands.Stats.class,
+        AdminCommands.Campaign.class, AdminCommands.MerchantKey.class, AdminCommands.Revoke.class})
 public final class Main implements Runnable {
 
   @Override
@@ -32,9 +38,13 @@ public final class Main implements Runnable {
   };
 
   public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler(ONE_LINE_ERRORS);
-    System.exit(cli.execute(args));
+    return cli;
   }
 
   /** Runs until the process is told to stop, then closes the stack cleanly. */
@@ -67,6 +77,8 @@ public final class Main implements Runnable {
       return runUntilStopped(stack, String.join("\n",
           "claimgate demo is up (Ctrl-C stops it; data in " + settings.dataDir().toAbsolutePath() + ")",
           "  launch page   " + base + "/",
+          "  console       " + base + "/admin"
+              + (settings.operatorToken().isPresent() ? "" : "   (operator token: " + stack.operatorToken() + ")"),
           "  campaigns     " + base + "/api/v1/campaigns",
           "  health        " + base + "/health/ready",
           "  redis         " + stack.redisUrl(),

@@ -10,12 +10,18 @@ import claimgate.config.Settings;
 import claimgate.gateway.GatewayConfig;
 import claimgate.gateway.GatewayVerticle;
 import claimgate.keys.PipelinedRedis;
+import claimgate.operator.Telemetry;
 import claimgate.store.Database;
 import claimgate.store.EmbeddedServers;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -24,6 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,13 +51,18 @@ public final class Stack implements AutoCloseable {
   private final String redisUrl;
   private final Database database;
   private final int httpPort;
+  private final Telemetry telemetry;
+  private final String operatorToken;
 
-  private Stack(EmbeddedServers embedded, Vertx vertx, String redisUrl, Database database, int httpPort) {
+  private Stack(EmbeddedServers embedded, Vertx vertx, String redisUrl, Database database, int httpPort,
+      Telemetry telemetry, String operatorToken) {
     this.embedded = embedded;
     this.vertx = vertx;
     this.redisUrl = redisUrl;
     this.database = database;
     this.httpPort = httpPort;
+    this.telemetry = telemetry;
+    this.operatorToken = operatorToken;
   }
 
   /**
@@ -59,17 +71,26 @@ public final class Stack implements AutoCloseable {
    */
   public static Stack start(Settings settings, Optional<Path> campaignFile, boolean openFirstRoundNow, Role... roles) {
     Optional<CampaignFiles.Loaded> loaded = campaignFile.map(CampaignFiles::load);
+    List<Role> roleList = List.of(roles);
+    String operatorToken = roleList.contains(Role.GATEWAY) ? operatorToken(settings, embeddedWanted(settings)) : null;
     EmbeddedServers embedded = null;
     Vertx vertx = null;
     try {
-      if (settings.redisUrl().isEmpty() || settings.pgUrl().isEmpty()) {
+      if (embeddedWanted(settings)) {
         embedded = EmbeddedServers.start(settings.dataDir());
       }
       String redisUrl = settings.redisUrl().orElse(embedded == null ? null : embedded.redisUrl());
       Database database = Database.fromUrl(settings.pgUrl().orElse(embedded == null ? null : embedded.postgresUrl()));
       database.migrate();
-      vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(false));
-      Stack stack = new Stack(embedded, vertx, redisUrl, database, settings.httpPort());
+      PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+      vertx = Vertx.builder()
+          .with(new VertxOptions().setPreferNativeTransport(false).setMetricsOptions(new MicrometerMetricsOptions()
+              .setEnabled(true)
+              .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
+          .withMetrics(new MicrometerMetricsFactory(registry))
+          .build();
+      Stack stack = new Stack(embedded, vertx, redisUrl, database, settings.httpPort(), new Telemetry(registry),
+          operatorToken);
       if (loaded.isPresent()) {
         stack.loadCampaign(loaded.get(), openFirstRoundNow);
       }
@@ -118,8 +139,10 @@ public final class Stack implements AutoCloseable {
   private void deploy(Role role, Settings settings) {
     switch (role) {
       case GATEWAY -> {
+        GatewayConfig config = GatewayConfig.of(httpPort, redisUrl, database, operatorToken, codes(settings), telemetry)
+            .withJwt(jwtPublicKey(settings));
         try {
-          vertx.deployVerticle(() -> new GatewayVerticle(GatewayConfig.of(httpPort, redisUrl, database)),
+          vertx.deployVerticle(() -> new GatewayVerticle(config),
               new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).await();
         } catch (Exception e) {
           // await() rethrows the listen failure as it is, a checked BindException included
@@ -133,6 +156,60 @@ public final class Stack implements AutoCloseable {
           AllocatorConfig.of(redisUrl, database, codes(settings)))).await();
       default -> throw new IllegalArgumentException("unknown role " + role);
     }
+  }
+
+  private static boolean embeddedWanted(Settings settings) {
+    return settings.redisUrl().isEmpty() || settings.pgUrl().isEmpty();
+  }
+
+  /**
+   * The admin API's token: {@code CLAIMGATE_OPERATOR_TOKEN}; with embedded servers (the demo),
+   * generated once and kept in the data dir, where the CLI finds it. A gateway against external
+   * servers must be given one, so that every gateway of an installation shares it.
+   */
+  static String operatorToken(Settings settings, boolean local) {
+    if (settings.operatorToken().isPresent()) {
+      return settings.operatorToken().get();
+    }
+    if (!local) {
+      throw new ConfigException("set CLAIMGATE_OPERATOR_TOKEN: every gateway of an installation needs the same one");
+    }
+    Path tokenFile = settings.dataDir().resolve(OPERATOR_TOKEN_FILE);
+    try {
+      if (!Files.exists(tokenFile)) {
+        Files.createDirectories(settings.dataDir());
+        byte[] bytes = new byte[24];
+        new SecureRandom().nextBytes(bytes);
+        Files.writeString(tokenFile, "cgo_" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
+        ownerOnly(tokenFile);
+      }
+      return Files.readString(tokenFile).strip();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot keep the operator token in " + tokenFile, e);
+    }
+  }
+
+  static final String OPERATOR_TOKEN_FILE = "operator-token";
+
+  /** {@code CLAIMGATE_JWT_PUBLIC_KEY}: the PEM itself, or the path of a file holding it. */
+  static Optional<String> jwtPublicKey(Settings settings) {
+    if (!Settings.IDENTITY_JWT.equals(settings.identity())) {
+      return Optional.empty();
+    }
+    String value = settings.jwtPublicKey().orElseThrow();
+    if (value.startsWith("-----BEGIN")) {
+      return Optional.of(value);
+    }
+    try {
+      return Optional.of(Files.readString(Path.of(value)));
+    } catch (IOException e) {
+      throw new ConfigException("CLAIMGATE_JWT_PUBLIC_KEY is neither a PEM key nor a readable file: " + value);
+    }
+  }
+
+  private static void ownerOnly(Path file) {
+    file.toFile().setReadable(false, false);
+    file.toFile().setReadable(true, true);
   }
 
   /** Voucher-code keys: {@code CLAIMGATE_CODE_KEY}, else generated once and kept in the data dir. */
@@ -149,8 +226,7 @@ public final class Stack implements AutoCloseable {
       if (!Files.exists(keyFile)) {
         Files.createDirectories(settings.dataDir());
         Files.writeString(keyFile, VoucherCodes.newKeySpec(1, new SecureRandom()));
-        keyFile.toFile().setReadable(false, false);
-        keyFile.toFile().setReadable(true, true);
+        ownerOnly(keyFile);
       }
       return VoucherCodes.fromSpec(Files.readString(keyFile).strip());
     } catch (IOException e) {
@@ -181,6 +257,11 @@ public final class Stack implements AutoCloseable {
 
   public int httpPort() {
     return httpPort;
+  }
+
+  /** The admin API's token, when this stack runs a gateway. */
+  public String operatorToken() {
+    return operatorToken;
   }
 
   public Optional<EmbeddedServers> embedded() {

@@ -35,7 +35,7 @@ class DemoStackTest {
   @DisplayName("demo: campaign served, claim confirmed with a code, events stream ends final, data kept across a restart")
   void demoEndToEnd() throws Exception {
     int port = EmbeddedServers.freePort();
-    Settings settings = new Settings(port, dataDir, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+    Settings settings = Settings.local(port, dataDir);
     String base = "http://127.0.0.1:" + port;
     String ticket;
     String code;

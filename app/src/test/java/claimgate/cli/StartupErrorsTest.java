@@ -54,7 +54,7 @@ class StartupErrorsTest {
   @DisplayName("a port in use is named")
   void portInUse() throws Exception {
     try (ServerSocket taken = new ServerSocket(0)) {
-      Settings settings = new Settings(taken.getLocalPort(), dir, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty());
+      Settings settings = Settings.local(taken.getLocalPort(), dir);
       assertThatThrownBy(() -> Stack.start(settings, Optional.empty(), false, Stack.Role.GATEWAY).close())
           .isInstanceOf(ConfigException.class)
           .hasMessage("port " + taken.getLocalPort() + " is in use (set CLAIMGATE_HTTP_PORT)");

@@ -38,8 +38,12 @@ public record Campaign(
 
   public record Limits(int perCitizen, int perCitizenPerMerchant) {}
 
-  /** Optional eligibility list: {@code citizenId[,tier]} lines; {@code minTier} optional. */
-  public record Eligibility(String file, Integer minTier) {}
+  /**
+   * Optional eligibility: a list of {@code citizenId[,tier]} lines, from a {@code file} beside the
+   * campaign file or inline as {@code citizens} (the admin API), and an optional {@code minTier}.
+   * With neither file nor list, only a verified identity token's tier makes a citizen eligible.
+   */
+  public record Eligibility(String file, Integer minTier, List<String> citizens) {}
 
   /** Token bucket and caps of the admission script. */
   public record Admission(int ratePerSecond, int burst, int maxPendingPerCitizen, Double capFactor) {
@@ -110,7 +114,10 @@ public record Campaign(
       require(m.name() != null && !m.name().isBlank(), mw + ".name is required");
       require(m.contingent() >= 0, mw + ".contingent must be >= 0, got " + m.contingent());
     }
-    require(eligibility == null || eligibility.file() != null, where + "eligibility.file is required");
+    require(eligibility == null || eligibility.file() == null || eligibility.citizens() == null,
+        where + "eligibility has either a file or a citizens list, not both");
+    require(eligibility == null || eligibility.minTier() == null || eligibility.minTier() >= 0,
+        where + "eligibility.minTier must be >= 0");
     return this;
   }
 
@@ -174,6 +181,15 @@ public record Campaign(
     shifted.set(0, new Round(opens, closes, first.release()));
     return new Campaign(id, name, currency, voucherValue, validDays, limits, eligibility, admission,
         List.copyOf(shifted), merchants);
+  }
+
+  /** The document as stored: an inline eligibility list lives in its own table, not in the document. */
+  public Campaign withoutInlineList() {
+    if (eligibility == null || eligibility.citizens() == null) {
+      return this;
+    }
+    return new Campaign(id, name, currency, voucherValue, validDays, limits,
+        new Eligibility(null, eligibility.minTier(), null), admission, rounds, merchants);
   }
 
   public Campaign withAdmission(Admission newAdmission) {

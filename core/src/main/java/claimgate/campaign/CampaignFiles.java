@@ -44,15 +44,45 @@ public final class CampaignFiles {
       throw new CampaignException("cannot read campaign file " + file + ": " + e.getMessage());
     }
     Campaign campaign = parse(text, file.toString(), YAML);
-    Map<String, Integer> eligible = campaign.eligibility() == null
-        ? Map.of()
-        : readEligibility(resolve(file, campaign.eligibility().file()));
-    return new Loaded(campaign, eligible);
+    Campaign.Eligibility e = campaign.eligibility();
+    if (e != null && e.file() != null) {
+      Path list = resolve(file, e.file());
+      return new Loaded(campaign, readEligibility(list, readLines(list, "eligibility file " + list)));
+    }
+    return new Loaded(campaign.withoutInlineList(), inlineList(campaign, file.toString()));
   }
 
-  /** Parses a JSON document such as the admin API receives. */
-  public static Campaign parseJson(String json) {
-    return parse(json, "request body", JSON);
+  /**
+   * Parses a JSON document such as the admin API receives; its eligibility list, if any, comes
+   * inline as {@code eligibility.citizens}, since a server cannot read the sender's files.
+   */
+  public static Loaded parseJson(String json) {
+    Campaign campaign = parse(json, "request body", JSON);
+    if (campaign.eligibility() != null && campaign.eligibility().file() != null) {
+      throw new CampaignException("request body: eligibility.file cannot be read by the server; "
+          + "send the list inline as eligibility.citizens");
+    }
+    return new Loaded(campaign.withoutInlineList(), inlineList(campaign, "request body"));
+  }
+
+  /** The document with its eligibility list inline, as the admin API takes it. */
+  public static String toJsonWithList(Loaded loaded) {
+    Campaign c = loaded.campaign();
+    if (c.eligibility() == null) {
+      return toJson(c);
+    }
+    List<String> citizens = new java.util.ArrayList<>();
+    loaded.eligible().forEach((citizen, tier) -> citizens.add(citizen + "," + tier));
+    return toJson(new Campaign(c.id(), c.name(), c.currency(), c.voucherValue(), c.validDays(), c.limits(),
+        new Campaign.Eligibility(null, c.eligibility().minTier(), citizens), c.admission(), c.rounds(),
+        c.merchants()));
+  }
+
+  private static Map<String, Integer> inlineList(Campaign campaign, String source) {
+    Campaign.Eligibility e = campaign.eligibility();
+    return e == null || e.citizens() == null
+        ? Map.of()
+        : readEligibility(Path.of(source), e.citizens());
   }
 
   public static Campaign parseJsonUnvalidated(String json) {
@@ -106,14 +136,16 @@ public final class CampaignFiles {
     return dir == null ? Path.of(other) : dir.resolve(other);
   }
 
-  /** Lines {@code citizenId[,tier]}; blank lines and lines starting with '#' are skipped. */
-  public static Map<String, Integer> readEligibility(Path file) {
-    List<String> lines;
+  private static List<String> readLines(Path file, String what) {
     try {
-      lines = Files.readAllLines(file);
+      return Files.readAllLines(file);
     } catch (IOException e) {
-      throw new CampaignException("cannot read eligibility file " + file + ": " + e.getMessage());
+      throw new CampaignException("cannot read " + what + ": " + e.getMessage());
     }
+  }
+
+  /** Lines {@code citizenId[,tier]}; blank lines and lines starting with '#' are skipped. */
+  static Map<String, Integer> readEligibility(Path file, List<String> lines) {
     Map<String, Integer> eligible = new LinkedHashMap<>();
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i).strip();

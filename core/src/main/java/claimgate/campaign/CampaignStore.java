@@ -49,12 +49,15 @@ public final class CampaignStore {
 
   /** Writes the campaign and, when given, replaces its eligibility list; one transaction. */
   public Future<Campaign> apply(Campaign campaign, Optional<Map<String, Integer>> eligible) {
-    return pool.withTransaction(conn -> write(conn, campaign, eligible))
-        .recover(failure -> Future.failedFuture(explain(campaign, failure)))
-        .map(campaign);
+    return pool.withTransaction(conn -> apply(conn, campaign, eligible)).map(campaign);
   }
 
-  private Future<Void> write(SqlConnection conn, Campaign campaign, Optional<Map<String, Integer>> eligible) {
+  /** The same on the caller's connection, inside the caller's transaction. */
+  public static Future<Void> apply(SqlConnection conn, Campaign campaign, Optional<Map<String, Integer>> eligible) {
+    return write(conn, campaign, eligible).recover(failure -> Future.failedFuture(explain(campaign, failure)));
+  }
+
+  private static Future<Void> write(SqlConnection conn, Campaign campaign, Optional<Map<String, Integer>> eligible) {
     List<String> ids = new ArrayList<>();
     List<Integer> ordinals = new ArrayList<>();
     List<String> names = new ArrayList<>();
@@ -131,7 +134,8 @@ public final class CampaignStore {
         .arg("maxPending").arg(a.maxPendingPerCitizen())
         .arg("capFactor").arg(Double.toString(a.capFactorOrDefault()))
         .arg("perCitizen").arg(campaign.limits().perCitizen())
-        .arg("rounds").arg(roundsSpec(campaign));
+        .arg("rounds").arg(roundsSpec(campaign))
+        .arg("version").arg(allocationVersion(campaign));
     Request contingents = Request.cmd(Command.HSET).arg(keys.contingent());
     campaign.merchants().forEach(m -> contingents.arg(m.id()).arg(m.contingent()));
     List<Future<?>> writes = new ArrayList<>(List.of(redis.send(config), redis.send(contingents)));
@@ -152,6 +156,21 @@ public final class CampaignStore {
       }
     });
     return Future.all(writes).mapEmpty();
+  }
+
+  /**
+   * A fingerprint of what the allocator decides by (everything but the admission settings): an
+   * allocator that sees it change in Redis reloads the campaign from PostgreSQL.
+   */
+  public static String allocationVersion(Campaign campaign) {
+    String document = CampaignFiles.toJson(campaign.withAdmission(null));
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(document.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return java.util.HexFormat.of().formatHex(digest, 0, 8);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is part of every JDK", e);
+    }
   }
 
   /** "opensMs:closesMs:cumulativeBp;..." as the admission script reads it. */

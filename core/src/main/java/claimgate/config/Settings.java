@@ -13,6 +13,9 @@ import java.util.Optional;
  * @param pgUrl external PostgreSQL ({@code CLAIMGATE_PG_URL}); empty: embedded
  * @param operatorToken admin bearer token ({@code CLAIMGATE_OPERATOR_TOKEN}); empty: generated
  * @param codeKey voucher-code HMAC keys ({@code CLAIMGATE_CODE_KEY}); empty: generated in dataDir
+ * @param identity how citizens are identified ({@code CLAIMGATE_IDENTITY}, {@code none} or {@code jwt})
+ * @param jwtPublicKey PEM public key, or a path to one, verifying citizens' tokens
+ *     ({@code CLAIMGATE_JWT_PUBLIC_KEY}); required when identity is {@code jwt}
  */
 public record Settings(
     int httpPort,
@@ -20,7 +23,41 @@ public record Settings(
     Optional<String> redisUrl,
     Optional<String> pgUrl,
     Optional<String> operatorToken,
-    Optional<String> codeKey) {
+    Optional<String> codeKey,
+    String identity,
+    Optional<String> jwtPublicKey) {
+
+  public static final String IDENTITY_NONE = "none";
+  public static final String IDENTITY_JWT = "jwt";
+
+  public Settings {
+    if (!IDENTITY_NONE.equals(identity) && !IDENTITY_JWT.equals(identity)) {
+      throw new ConfigException("CLAIMGATE_IDENTITY must be none or jwt, got '" + identity + "'");
+    }
+    if (IDENTITY_JWT.equals(identity) && jwtPublicKey.isEmpty()) {
+      throw new ConfigException("CLAIMGATE_IDENTITY=jwt needs CLAIMGATE_JWT_PUBLIC_KEY (a PEM public key or its file)");
+    }
+  }
+
+  /** Defaults with the given port and data directory: embedded servers, no identity check. */
+  public static Settings local(int httpPort, Path dataDir) {
+    return new Settings(httpPort, dataDir, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+        IDENTITY_NONE, Optional.empty());
+  }
+
+  public Settings withServers(String redis, String pg) {
+    return new Settings(httpPort, dataDir, Optional.of(redis), Optional.of(pg), operatorToken, codeKey, identity,
+        jwtPublicKey);
+  }
+
+  public Settings withOperatorToken(String token) {
+    return new Settings(httpPort, dataDir, redisUrl, pgUrl, Optional.of(token), codeKey, identity, jwtPublicKey);
+  }
+
+  public Settings withJwt(String publicKeyPem) {
+    return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, IDENTITY_JWT,
+        Optional.of(publicKeyPem));
+  }
 
   public static Settings fromEnvironment(Map<String, String> env) {
     return new Settings(
@@ -29,7 +66,9 @@ public record Settings(
         nonBlank(env.get("CLAIMGATE_REDIS_URL")),
         nonBlank(env.get("CLAIMGATE_PG_URL")),
         nonBlank(env.get("CLAIMGATE_OPERATOR_TOKEN")),
-        nonBlank(env.get("CLAIMGATE_CODE_KEY")));
+        nonBlank(env.get("CLAIMGATE_CODE_KEY")),
+        nonBlank(env.get("CLAIMGATE_IDENTITY")).orElse(IDENTITY_NONE),
+        nonBlank(env.get("CLAIMGATE_JWT_PUBLIC_KEY")));
   }
 
   private static int port(String value) {

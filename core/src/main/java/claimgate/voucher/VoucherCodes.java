@@ -7,6 +7,7 @@ import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -162,6 +163,14 @@ public final class VoucherCodes {
     return same ? new Parsed.Valid(prefix, keyId, serial) : new Parsed.Forged();
   }
 
+  /**
+   * The canonical printed form of a typed code that is well formed and passes its check symbol,
+   * whoever issued it; empty otherwise.
+   */
+  public Optional<String> wellFormed(String typed) {
+    return parse(typed, "") instanceof Parsed.Malformed ? Optional.empty() : Optional.of(canonical(typed));
+  }
+
   /** The canonical printed form of a valid code, so a typed code can be looked up. */
   public static String canonical(String typed) {
     String compact = typed.toUpperCase(Locale.ROOT).replace("-", "").replace(" ", "");
@@ -189,7 +198,7 @@ public final class VoucherCodes {
   }
 
   /** Weighted sum with odd weights mod 32: every single-symbol substitution changes it. */
-  private static int check(int[] symbols) {
+  static int check(int[] symbols) {
     int sum = 0;
     for (int i = 0; i < PAYLOAD_SYMBOLS; i++) {
       sum += symbols[i] * (2 * i + 1);

@@ -28,14 +28,15 @@ public final class AdmissionScript {
 
   /**
    * @param idempotencyKey the caller's key, or null: then the citizen and body make the key
+   * @param tier the tier a verified identity token gives the citizen, if any
    */
   public Future<Admission> admit(String campaignId, String ticket, String citizenId, List<String> merchantIds,
-      String idempotencyKey) {
+      String idempotencyKey, java.util.Optional<Integer> tier) {
     String merchants = String.join(",", merchantIds);
     String digest = digest(citizenId, idempotencyKey != null ? "k:" + idempotencyKey : "b:" + merchants);
     CampaignKeys keys = new CampaignKeys(campaignId);
     return ADMIT.call(redis::send, keys.admitKeys(digest),
-            List.of(ticket, citizenId, merchants, IDEMPOTENCY_TTL_SECONDS))
+            List.of(ticket, citizenId, merchants, IDEMPOTENCY_TTL_SECONDS, tier.map(String::valueOf).orElse("")))
         .map(AdmissionScript::read);
   }
 

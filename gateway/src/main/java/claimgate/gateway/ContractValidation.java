@@ -75,17 +75,17 @@ final class ContractValidation implements Handler<RoutingContext> {
   }
 
   private void validateBody(RoutingContext ctx) {
+    if (ctx.body().length() == 0 && !bodyRequired) {
+      ctx.next();
+      return;
+    }
     String contentType = ctx.request().getHeader("Content-Type");
     if (contentType == null || !contentType.toLowerCase(java.util.Locale.ROOT).startsWith("application/json")) {
       ctx.fail(new ApiError(415, "unsupported_media_type", "send the body as application/json"));
       return;
     }
     if (ctx.body().length() == 0) {
-      if (bodyRequired) {
-        ctx.fail(new ApiError(400, "invalid_request", "body is required"));
-        return;
-      }
-      ctx.next();
+      ctx.fail(new ApiError(400, "invalid_request", "body is required"));
       return;
     }
     Object json;
@@ -104,7 +104,7 @@ final class ContractValidation implements Handler<RoutingContext> {
     ctx.next();
   }
 
-  /** The body as decoded and validated here, so a handler does not decode it again. */
+  /** The body as decoded and validated here, so a handler does not decode it again; null when none was sent. */
   static JsonObject validatedBody(RoutingContext ctx) {
     return ctx.get(VALIDATED_BODY);
   }

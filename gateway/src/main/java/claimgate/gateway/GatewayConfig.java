@@ -1,6 +1,11 @@
 package claimgate.gateway;
 
+import claimgate.admission.CitizenIdentity;
+import claimgate.operator.Telemetry;
 import claimgate.store.Database;
+import claimgate.voucher.VoucherCodes;
+import io.vertx.core.Vertx;
+import java.util.Optional;
 
 /**
  * What a gateway verticle needs, read once at start.
@@ -8,11 +13,34 @@ import claimgate.store.Database;
  * @param bodyLimitBytes largest request body accepted; larger gets 413
  * @param requestTimeoutMs an API request not answered by then gets 503
  * @param maxStreamsPerTicket open SSE streams allowed per ticket
+ * @param operatorToken the bearer token of the admin API
+ * @param codes voucher-code keys, to verify codes before any database read
+ * @param jwtPublicKeyPem with identity {@code jwt}: the key verifying citizens' tokens
+ * @param failedAttemptsPerSecond refill of the failed-attempt buckets (per merchant key and address)
+ * @param failedAttemptsBurst failed attempts allowed at once before 429
+ * @param telemetry the process's meters and latency recorders, shared by every verticle
  */
 public record GatewayConfig(int httpPort, String redisUrl, Database database, int bodyLimitBytes,
-    long requestTimeoutMs, int maxStreamsPerTicket) {
+    long requestTimeoutMs, int maxStreamsPerTicket, String operatorToken, VoucherCodes codes,
+    Optional<String> jwtPublicKeyPem, double failedAttemptsPerSecond, int failedAttemptsBurst, Telemetry telemetry) {
 
-  public static GatewayConfig of(int httpPort, String redisUrl, Database database) {
-    return new GatewayConfig(httpPort, redisUrl, database, 16 * 1024, 5_000, 4);
+  public static GatewayConfig of(int httpPort, String redisUrl, Database database, String operatorToken,
+      VoucherCodes codes, Telemetry telemetry) {
+    return new GatewayConfig(httpPort, redisUrl, database, 16 * 1024, 5_000, 4, operatorToken, codes,
+        Optional.empty(), 1.0, 20, telemetry);
+  }
+
+  public GatewayConfig withJwt(Optional<String> publicKeyPem) {
+    return new GatewayConfig(httpPort, redisUrl, database, bodyLimitBytes, requestTimeoutMs, maxStreamsPerTicket,
+        operatorToken, codes, publicKeyPem, failedAttemptsPerSecond, failedAttemptsBurst, telemetry);
+  }
+
+  public GatewayConfig withFailedAttempts(double perSecond, int burst) {
+    return new GatewayConfig(httpPort, redisUrl, database, bodyLimitBytes, requestTimeoutMs, maxStreamsPerTicket,
+        operatorToken, codes, jwtPublicKeyPem, perSecond, burst, telemetry);
+  }
+
+  CitizenIdentity identity(Vertx vertx) {
+    return jwtPublicKeyPem.map(pem -> CitizenIdentity.jwt(vertx, pem)).orElseGet(CitizenIdentity::none);
   }
 }

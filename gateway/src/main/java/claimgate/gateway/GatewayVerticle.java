@@ -2,12 +2,19 @@ package claimgate.gateway;
 
 import claimgate.admission.Admission;
 import claimgate.admission.AdmissionScript;
+import claimgate.admission.CitizenIdentity;
 import claimgate.campaign.CampaignStore;
 import claimgate.catalog.CampaignCatalog;
 import claimgate.claim.ClaimEvents;
 import claimgate.claim.ClaimLookup;
 import claimgate.keys.PipelinedRedis;
+import claimgate.operator.OperatorApi;
+import claimgate.redemption.FailedAttempts;
+import claimgate.redemption.MerchantKeys;
+import claimgate.redemption.RedemptionApi;
+import claimgate.redemption.Vouchers;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -19,6 +26,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
+import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
@@ -32,9 +40,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The admission edge: citizens' HTTP API, the launch page and health. Deploy one instance per
- * event loop; each owns one pipelined Redis connection, a small PostgreSQL pool and its own view
- * of the campaigns, and never blocks.
+ * The gateway: citizens' claim API and launch page, merchants' redemption API, operators' admin
+ * API and console, metrics and health. Deploy one instance per event loop; each owns one
+ * pipelined Redis connection, a small PostgreSQL pool and its own view of the campaigns, and
+ * never blocks.
  *
  * <pre>
  *   vertx.deployVerticle(() -> new GatewayVerticle(config),
@@ -56,6 +65,10 @@ public final class GatewayVerticle extends VerticleBase {
   private AdmissionScript admission;
   private ClaimLookup lookup;
   private ClaimEvents events;
+  private CitizenIdentity identity;
+  private Access access;
+  private OperatorApi operators;
+  private RedemptionApi redemptions;
   private HttpServer server;
   private int ticks;
 
@@ -71,6 +84,13 @@ public final class GatewayVerticle extends VerticleBase {
     admission = new AdmissionScript(redis);
     lookup = new ClaimLookup(redis, pool, catalog);
     events = new ClaimEvents(vertx, lookup, 250, config.maxStreamsPerTicket(), TimeUnit.MINUTES.toMillis(10));
+    identity = config.identity(vertx);
+    MerchantKeys merchantKeys = new MerchantKeys(pool, 10_000);
+    FailedAttempts attempts = new FailedAttempts(redis, config.failedAttemptsPerSecond(), config.failedAttemptsBurst());
+    Vouchers vouchers = new Vouchers(config.codes());
+    access = new Access(config.operatorToken(), merchantKeys, attempts);
+    operators = new OperatorApi(vertx, pool, redis, catalog, config.telemetry(), merchantKeys, vouchers);
+    redemptions = new RedemptionApi(pool, vouchers, attempts);
     return catalog.reloadDocuments()
         .recover(failure -> {
           LOG.warn("campaigns not loaded yet ({}); retrying every second", failure.getMessage());
@@ -89,14 +109,33 @@ public final class GatewayVerticle extends VerticleBase {
   private Router router(OpenAPIContract contract) {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
     builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes()));
-    route(builder, contract, "listCampaigns", this::listCampaigns);
-    route(builder, contract, "getCampaign", this::getCampaign);
-    route(builder, contract, "admitClaim", this::admitClaim);
-    route(builder, contract, "getClaim", this::getClaim);
-    route(builder, contract, "claimEvents", this::claimEvents);
+    Handler<RoutingContext> anyone = RoutingContext::next;
+    Handler<RoutingContext> merchant = access.merchant();
+    Handler<RoutingContext> operator = access.operator();
+    route(builder, contract, "listCampaigns", anyone, this::listCampaigns);
+    route(builder, contract, "getCampaign", anyone, this::getCampaign);
+    route(builder, contract, "admitClaim", anyone, this::admitClaim);
+    route(builder, contract, "getClaim", anyone, this::getClaim);
+    route(builder, contract, "claimEvents", anyone, this::claimEvents);
+    route(builder, contract, "redeem", merchant, redemptions::redeem);
+    route(builder, contract, "redeemBatch", merchant, redemptions::redeemBatch);
+    route(builder, contract, "getVoucher", merchant, redemptions::getVoucher);
+    route(builder, contract, "applyCampaign", operator, operators::applyCampaign);
+    route(builder, contract, "pauseCampaign", operator, operators::pause);
+    route(builder, contract, "resumeCampaign", operator, operators::resume);
+    route(builder, contract, "freezeCampaign", operator, operators::freeze);
+    route(builder, contract, "unfreezeCampaign", operator, operators::unfreeze);
+    route(builder, contract, "setAdmission", operator, operators::setAdmission);
+    route(builder, contract, "campaignStats", operator, operators::stats);
+    route(builder, contract, "campaignLive", operator, operators::live);
+    route(builder, contract, "createMerchantKey", operator, operators::createMerchantKey);
+    route(builder, contract, "revokeVouchers", operator, operators::revoke);
+    route(builder, contract, "listAudit", operator, operators::audit);
     Router router = builder.createRouter();
     router.get("/health/live").handler(this::live);
     router.get("/health/ready").handler(this::ready);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(config.telemetry().registry()));
+    router.get("/admin").handler(ctx -> ctx.reroute("/admin.html"));
     router.get("/*").handler(StaticHandler.create("webroot").setMaxAgeSeconds(60).setIncludeHidden(false));
     router.route().failureHandler(Failures::render);
     router.errorHandler(404, Failures::render);
@@ -104,11 +143,12 @@ public final class GatewayVerticle extends VerticleBase {
     return router;
   }
 
-  /** Validation from the contract with validators built once, then the handler. */
+  /** Credentials first, then validation from the contract with validators built once, then the handler. */
   private static void route(RouterBuilder builder, OpenAPIContract contract, String operationId,
-      io.vertx.core.Handler<RoutingContext> handler) {
+      Handler<RoutingContext> access, Handler<RoutingContext> handler) {
     builder.getRoute(operationId)
         .setDoValidation(false)
+        .addHandler(access)
         .addHandler(ContractValidation.of(contract, operationId))
         .addHandler(handler);
   }
@@ -144,14 +184,20 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void admitClaim(RoutingContext ctx) {
-    campaign(ctx.pathParam("campaignId"))
-        .compose(live -> admit(ctx, live))
+    long startNanos = System.nanoTime();
+    String campaignId = ctx.pathParam("campaignId");
+    campaign(campaignId)
+        .compose(live -> identity.identify(ctx, ContractValidation.validatedBody(ctx))
+            .compose(citizen -> admit(ctx, live, citizen)))
+        .onComplete(done -> config.telemetry().claimAnswered(campaignId,
+            done.succeeded() ? "queued" : done.cause() instanceof ApiError api ? api.error() : "failed",
+            System.nanoTime() - startNanos))
         .onFailure(ctx::fail);
   }
 
-  private Future<Void> admit(RoutingContext ctx, CampaignCatalog.Live live) {
+  private Future<Void> admit(RoutingContext ctx, CampaignCatalog.Live live, CitizenIdentity.Citizen citizen) {
     JsonObject body = ContractValidation.validatedBody(ctx);
-    String citizenId = body.getString("citizenId");
+    String citizenId = citizen.id();
     List<String> merchantIds = body.getJsonArray("merchantIds").stream().map(String.class::cast).toList();
     for (String merchantId : merchantIds) {
       if (live.campaign().merchant(merchantId).isEmpty()) {
@@ -159,29 +205,29 @@ public final class GatewayVerticle extends VerticleBase {
       }
     }
     String ticket = live.campaign().id() + "." + randomToken();
-    return admission.admit(live.campaign().id(), ticket, citizenId, merchantIds, ctx.request().getHeader("Idempotency-Key"))
+    return admission.admit(live.campaign().id(), ticket, citizenId, merchantIds, ctx.request().getHeader("Idempotency-Key"),
+            citizen.tier())
         .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
-        .onSuccess(outcome -> answer(ctx, live, outcome))
-        .mapEmpty();
+        .compose(outcome -> outcome instanceof Admission.Queued queued
+            ? answer(ctx, live, queued)
+            : Future.failedFuture(refusal(outcome)));
   }
 
-  private void answer(RoutingContext ctx, CampaignCatalog.Live live, Admission outcome) {
-    if (!(outcome instanceof Admission.Queued queued)) {
-      ctx.fail(refusal(outcome));
-      return;
-    }
+  private Future<Void> answer(RoutingContext ctx, CampaignCatalog.Live live, Admission.Queued queued) {
     long position = queued.position();
     Future<JsonObject> status = queued.repeat() && position == 0
         // a repeat of a claim already decided answers with its decision
         ? lookup.status(queued.ticket())
         : Future.succeededFuture(new JsonObject().put("ticket", queued.ticket()).put("status", "queued")
             .put("position", position).put("etaMs", live.etaMs(position)));
-    status.onSuccess(body -> ctx.response().setStatusCode(202)
-            .putHeader("Content-Type", "application/json")
-            .putHeader("Cache-Control", "no-store")
-            .putHeader("Location", "/api/v1/claims/" + queued.ticket())
-            .end(body.toBuffer()))
-        .onFailure(ctx::fail);
+    return status.map(body -> {
+      ctx.response().setStatusCode(202)
+          .putHeader("Content-Type", "application/json")
+          .putHeader("Cache-Control", "no-store")
+          .putHeader("Location", "/api/v1/claims/" + queued.ticket())
+          .end(body.toBuffer());
+      return null;
+    });
   }
 
   static ApiError refusal(Admission outcome) {

@@ -188,7 +188,7 @@ class AdmissionApiTest {
   void notEligible() {
     Campaign base = Campaigns.open(Campaigns.uniqueId("elig"), 9, 3, 10);
     Campaign c = new Campaign(base.id(), base.name(), base.currency(), base.voucherValue(), base.validDays(),
-        base.limits(), new Campaign.Eligibility("eligible.csv", 2), base.admission(), base.rounds(), base.merchants());
+        base.limits(), new Campaign.Eligibility("eligible.csv", 2, null), base.admission(), base.rounds(), base.merchants());
     gw.apply(c, Optional.of(Map.of("gold", 3, "bronze", 1)));
     assertThat(gw.claim(c.id(), claimBody("gold", "m0")).statusCode()).isEqualTo(202);
     for (String citizen : List.of("bronze", "stranger")) {

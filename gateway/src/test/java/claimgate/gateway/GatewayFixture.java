@@ -23,6 +23,10 @@ import java.util.Optional;
 /** A gateway on a free port against the test servers, with a client and direct store access. */
 final class GatewayFixture {
 
+  static final String OPERATOR_TOKEN = "test-operator-token-" + java.util.UUID.randomUUID();
+  static final claimgate.voucher.VoucherCodes CODES = claimgate.voucher.VoucherCodes.fromSpec(
+      claimgate.voucher.VoucherCodes.newKeySpec(1, new java.security.SecureRandom()));
+
   final Vertx vertx;
   final int port;
   final WebClient client;
@@ -45,6 +49,14 @@ final class GatewayFixture {
   }
 
   static GatewayFixture start(Vertx vertx, String gatewayRedisUrl) {
+    return start(vertx, gatewayRedisUrl, java.util.function.UnaryOperator.identity());
+  }
+
+  static GatewayFixture start(Vertx vertx, java.util.function.UnaryOperator<GatewayConfig> tweak) {
+    return start(vertx, TestServers.redisUrl(), tweak);
+  }
+
+  static GatewayFixture start(Vertx vertx, String gatewayRedisUrl, java.util.function.UnaryOperator<GatewayConfig> tweak) {
     TestServers.get();
     int port;
     try {
@@ -53,7 +65,8 @@ final class GatewayFixture {
       throw new UncheckedIOException(e);
     }
     GatewayFixture fixture = new GatewayFixture(vertx, port, gatewayRedisUrl);
-    vertx.deployVerticle(new GatewayVerticle(GatewayConfig.of(port, gatewayRedisUrl, TestServers.database()))).await();
+    vertx.deployVerticle(new GatewayVerticle(tweak.apply(GatewayConfig.of(port, gatewayRedisUrl, TestServers.database(),
+        OPERATOR_TOKEN, CODES, claimgate.operator.Telemetry.standalone())))).await();
     return fixture;
   }
 
@@ -92,6 +105,16 @@ final class GatewayFixture {
 
   static JsonObject claimBody(String citizen, String... merchants) {
     return new JsonObject().put("citizenId", citizen).put("merchantIds", new io.vertx.core.json.JsonArray(java.util.List.of(merchants)));
+  }
+
+  /** A new merchant key from the admin API. */
+  String merchantKey(String campaignId, String merchantId) {
+    HttpResponse<Buffer> r = client.post("/admin/v1/campaigns/" + campaignId + "/merchants/" + merchantId + "/keys")
+        .bearerTokenAuthentication(OPERATOR_TOKEN).send().await();
+    if (r.statusCode() != 201) {
+      throw new AssertionError("merchant key not created: " + r.statusCode() + " " + r.bodyAsString());
+    }
+    return r.bodyAsJsonObject().getString("key");
   }
 
   Response redis(Request request) {

@@ -72,7 +72,9 @@ public final class AdmissionBenchmark {
       int gatewayPort = EmbeddedServers.freePort();
       DeploymentOptions two = new DeploymentOptions().setInstances(2);
       vertx.deployVerticle(() -> new BareVerticle(barePort), two).await();
-      vertx.deployVerticle(() -> new GatewayVerticle(GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database)),
+      vertx.deployVerticle(() -> new GatewayVerticle(GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database,
+          "bench-operator", claimgate.voucher.VoucherCodes.fromSpec(claimgate.voucher.VoucherCodes.newKeySpec(1,
+              new java.security.SecureRandom())), claimgate.operator.Telemetry.standalone())),
           two).await();
       Path script = wrkScript();
       String path = "/api/v1/campaigns/" + CAMPAIGN + "/claims";

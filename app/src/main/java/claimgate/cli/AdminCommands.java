@@ -1,0 +1,226 @@
+package claimgate.cli;
+
+import claimgate.campaign.CampaignFiles;
+import claimgate.config.ConfigException;
+import claimgate.config.Settings;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * Operator subcommands: each is one call of the admin API of a running gateway. The answer is
+ * printed as JSON; a refusal prints {@code claimgate: <status> <error>: <message>} and exits 1.
+ */
+final class AdminCommands {
+
+  private AdminCommands() {}
+
+  /** Where the gateway is and the operator token: flags, else the environment, else the demo's data dir. */
+  static final class Target {
+    @Spec(Spec.Target.MIXEE) CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--url", description = "Gateway base URL; default: CLAIMGATE_URL, else http://127.0.0.1:<CLAIMGATE_HTTP_PORT>")
+    String url;
+
+    @Option(names = "--token-file", description = "File holding the operator token; default: CLAIMGATE_OPERATOR_TOKEN, "
+        + "else <CLAIMGATE_DATA_DIR>/operator-token")
+    Path tokenFile;
+
+    int call(String method, String path, JsonObject body) {
+      Map<String, String> env = System.getenv();
+      Settings settings = Settings.fromEnvironment(env);
+      String base = url != null ? url : env.getOrDefault("CLAIMGATE_URL", "http://127.0.0.1:" + settings.httpPort());
+      HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.replaceAll("/+$", "") + path))
+          .timeout(Duration.ofSeconds(30))
+          .header("Authorization", "Bearer " + token(settings))
+          .header("Content-Type", "application/json")
+          .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofString(body.encode()));
+      PrintWriter out = spec.commandLine().getOut();
+      try {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(request.build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() / 100 == 2) {
+          String text = response.body().strip();
+          out.println(text.startsWith("[") ? new JsonArray(text).encodePrettily() : new JsonObject(text).encodePrettily());
+          return 0;
+        }
+        JsonObject error = response.body().startsWith("{") ? new JsonObject(response.body()) : new JsonObject();
+        spec.commandLine().getErr().println("claimgate: " + response.statusCode() + " "
+            + error.getString("error", "error") + ": " + error.getString("message", response.body()));
+        return 1;
+      } catch (IOException e) {
+        throw new ConfigException("cannot reach the gateway at " + base + ": " + e.getMessage());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return 1;
+      }
+    }
+
+    private String token(Settings settings) {
+      if (tokenFile == null && settings.operatorToken().isPresent()) {
+        return settings.operatorToken().get();
+      }
+      Path file = tokenFile != null ? tokenFile : settings.dataDir().resolve(Stack.OPERATOR_TOKEN_FILE);
+      try {
+        return Files.readString(file).strip();
+      } catch (IOException e) {
+        throw new ConfigException("no operator token: set CLAIMGATE_OPERATOR_TOKEN or pass --token-file (" + file
+            + " is not readable)");
+      }
+    }
+  }
+
+  @Command(name = "pause", description = "Kill switch on: when this returns, no gateway admits another claim.")
+  static final class Pause implements Callable<Integer> {
+    @Mixin Target target;
+    @Parameters(paramLabel = "CAMPAIGN") String campaign;
+    @Option(names = "--reason", description = "Why, for the audit log") String reason;
+
+    @Override
+    public Integer call() {
+      return target.call("POST", "/admin/v1/campaigns/" + campaign + "/pause",
+          reason == null ? null : new JsonObject().put("reason", reason));
+    }
+  }
+
+  @Command(name = "resume", description = "Kill switch off: admission continues where it stopped.")
+  static final class Resume implements Callable<Integer> {
+    @Mixin Target target;
+    @Parameters(paramLabel = "CAMPAIGN") String campaign;
+
+    @Override
+    public Integer call() {
+      return target.call("POST", "/admin/v1/campaigns/" + campaign + "/resume", null);
+    }
+  }
+
+  @Command(name = "freeze", description = "Stop the allocator deciding (admission goes on), to inspect first.")
+  static final class Freeze implements Callable<Integer> {
+    @Mixin Target target;
+    @Parameters(paramLabel = "CAMPAIGN") String campaign;
+
+    @Override
+    public Integer call() {
+      return target.call("POST", "/admin/v1/campaigns/" + campaign + "/freeze", null);
+    }
+  }
+
+  @Command(name = "unfreeze", description = "Let the allocator decide again.")
+  static final class Unfreeze implements Callable<Integer> {
+    @Mixin Target target;
+    @Parameters(paramLabel = "CAMPAIGN") String campaign;
+
+    @Override
+    public Integer call() {
+      return target.call("POST", "/admin/v1/campaigns/" + campaign + "/unfreeze", null);
+    }
+  }
+
+  @Command(name = "rate", description = "Set the admission token bucket; in effect for the next claim.")
+  static final class Rate implements Callable<Integer> {
+    @Mixin Target target;
+    @Parameters(paramLabel = "CAMPAIGN") String campaign;
+    @Option(names = "--per-second", required = true, description = "Claims admitted per second") int perSecond;
+    @Option(names = "--burst", required = true, description = "Claims admitted at once") int burst;
+
+    @Override
+    public Integer call() {
+      return target.call("PUT", "/admin/v1/campaigns/" + campaign + "/admission",
+          new JsonObject().put("ratePerSecond", perSecond).put("burst", burst));
+    }
+  }
+
+  @Command(name = "stats", description = "Admitted, queued, confirmed, rejected, remaining, latency.")
+  static final class Stats implements Callable<Integer> {
+    @Mixin Target target;
+    @Parameters(paramLabel = "CAMPAIGN") String campaign;
+
+    @Override
+    public Integer call() {
+      return target.call("GET", "/admin/v1/campaigns/" + campaign + "/stats", null);
+    }
+  }
+
+  @Command(name = "campaign", description = "Campaign documents.", subcommands = CampaignApply.class)
+  static final class Campaign implements Runnable {
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+      spec.commandLine().usage(spec.commandLine().getOut());
+    }
+  }
+
+  @Command(name = "apply", description = "Create or update a campaign from its file (YAML or JSON; eligibility list inlined).")
+  static final class CampaignApply implements Callable<Integer> {
+    @Mixin Target target;
+    @Parameters(paramLabel = "FILE") Path file;
+
+    @Override
+    public Integer call() {
+      CampaignFiles.Loaded loaded = CampaignFiles.load(file);
+      return target.call("PUT", "/admin/v1/campaigns/" + loaded.campaign().id(),
+          new JsonObject(CampaignFiles.toJsonWithList(loaded)));
+    }
+  }
+
+  @Command(name = "merchant-key", description = "Merchant API keys.", subcommands = MerchantKeyCreate.class)
+  static final class MerchantKey implements Runnable {
+    @Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+      spec.commandLine().usage(spec.commandLine().getOut());
+    }
+  }
+
+  @Command(name = "create", description = "A new key for a merchant; it is shown once.")
+  static final class MerchantKeyCreate implements Callable<Integer> {
+    @Mixin Target target;
+    @Parameters(index = "0", paramLabel = "CAMPAIGN") String campaign;
+    @Parameters(index = "1", paramLabel = "MERCHANT") String merchant;
+
+    @Override
+    public Integer call() {
+      return target.call("POST", "/admin/v1/campaigns/" + campaign + "/merchants/" + merchant + "/keys", null);
+    }
+  }
+
+  @Command(name = "revoke", description = "Revoke vouchers: the codes given, or every unredeemed one of a merchant.")
+  static final class Revoke implements Callable<Integer> {
+    @Mixin Target target;
+    @Option(names = "--merchant", description = "Revoke every unredeemed voucher of this merchant") String merchant;
+    @Option(names = "--campaign", description = "The merchant's campaign") String campaign;
+    @Parameters(paramLabel = "CODE", arity = "0..*") List<String> codes;
+
+    @Override
+    public Integer call() {
+      JsonObject body = new JsonObject();
+      if (merchant != null) {
+        body.put("merchantId", merchant).put("campaignId", campaign);
+      }
+      if (codes != null && !codes.isEmpty()) {
+        body.put("codes", new JsonArray(codes));
+      }
+      return target.call("POST", "/admin/v1/vouchers/revoke", body);
+    }
+  }
+}

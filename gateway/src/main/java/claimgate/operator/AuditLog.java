@@ -1,0 +1,46 @@
+package claimgate.operator;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * Operator actions in PostgreSQL: who, what, when, on which campaign, before and after. Written
+ * on the connection of the change it records, so an action and its audit row commit together.
+ */
+public final class AuditLog {
+
+  static final String INSERT = """
+      insert into audit (actor, action, campaign_id, detail) values ($1, $2, $3, $4::jsonb)""";
+  static final String LIST = """
+      select id, at, actor, action, campaign_id, detail from audit
+      where ($1::text is null or campaign_id = $1) and ($2::bigint is null or id < $2)
+      order by id desc limit $3""";
+
+  private AuditLog() {}
+
+  public static Future<Void> write(SqlClient sql, String actor, String action, String campaignId, JsonObject detail) {
+    return sql.preparedQuery(INSERT).execute(Tuple.of(actor, action, campaignId, detail.encode())).mapEmpty();
+  }
+
+  /** Newest first; {@code beforeId} pages further back. */
+  public static Future<JsonArray> list(SqlClient sql, String campaignId, Long beforeId, int limit) {
+    return sql.preparedQuery(LIST).execute(Tuple.of(campaignId, beforeId, limit)).map(rows -> {
+      JsonArray entries = new JsonArray();
+      for (Row r : rows) {
+        Object detail = r.getValue("detail");
+        entries.add(new JsonObject()
+            .put("id", r.getLong("id"))
+            .put("at", r.getOffsetDateTime("at").toInstant().toString())
+            .put("actor", r.getString("actor"))
+            .put("action", r.getString("action"))
+            .put("campaignId", r.getString("campaign_id"))
+            .put("detail", detail instanceof JsonObject o ? o : new JsonObject(String.valueOf(detail))));
+      }
+      return entries;
+    });
+  }
+}

@@ -1,0 +1,110 @@
+package claimgate.operator;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+/**
+ * What one gateway process measures: Prometheus meters, and admission latency per campaign in
+ * HdrHistogram {@link Recorder}s (written lock-free by every event loop) whose interval
+ * histograms are kept for the last {@value #WINDOW_SECONDS} seconds and exported as percentiles.
+ *
+ * <p>Thread-safe: one instance per process, shared by every gateway verticle.
+ *
+ * <pre>
+ *   telemetry.claimAnswered("palma-2027", "queued", System.nanoTime() - startNanos);
+ *   Telemetry.Latency recent = telemetry.latency("palma-2027");
+ * </pre>
+ */
+public final class Telemetry {
+
+  static final int WINDOW_SECONDS = 10;
+  private static final long HIGHEST_TRACKABLE_MICROS = TimeUnit.MINUTES.toMicros(1);
+
+  /** Percentiles over the recent window, in milliseconds; zero when nothing was recorded. */
+  public record Latency(double p50, double p99, double p999, long count) {}
+
+  private final PrometheusMeterRegistry registry;
+  private final Map<String, Window> windows = new ConcurrentHashMap<>();
+  private final Map<String, Counter> answers = new ConcurrentHashMap<>();
+
+  public Telemetry(PrometheusMeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  public static Telemetry standalone() {
+    return new Telemetry(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  /** One claim answered: counted by outcome, its latency recorded for the campaign. */
+  public void claimAnswered(String campaignId, String outcome, long elapsedNanos) {
+    answers.computeIfAbsent(campaignId + '\u0000' + outcome, key -> Counter.builder("claimgate_claims")
+            .description("Claim requests answered, by campaign and outcome")
+            .tag("campaign", campaignId).tag("outcome", outcome)
+            .register(registry))
+        .increment();
+    window(campaignId).recorder.recordValue(
+        Math.min(HIGHEST_TRACKABLE_MICROS, Math.max(0, TimeUnit.NANOSECONDS.toMicros(elapsedNanos))));
+  }
+
+  public Latency latency(String campaignId) {
+    return window(campaignId).snapshot(System.currentTimeMillis());
+  }
+
+  private Window window(String campaignId) {
+    return windows.computeIfAbsent(campaignId, id -> {
+      Window w = new Window();
+      for (double q : new double[] {0.5, 0.99, 0.999}) {
+        Gauge.builder("claimgate_claim_latency_ms", w, window -> window.percentile(q))
+            .description("Claim admission latency over the last " + WINDOW_SECONDS + " s (HdrHistogram)")
+            .tag("campaign", id).tag("quantile", Double.toString(q))
+            .register(registry);
+      }
+      return w;
+    });
+  }
+
+  /** A recorder and the interval histograms of its last seconds; readers take turns. */
+  private static final class Window {
+    final Recorder recorder = new Recorder(HIGHEST_TRACKABLE_MICROS, 3);
+    final Deque<Histogram> seconds = new ArrayDeque<>();
+    long lastRollMs = System.currentTimeMillis();
+
+    synchronized Latency snapshot(long nowMs) {
+      if (nowMs - lastRollMs >= 1_000) {
+        if (nowMs - lastRollMs > WINDOW_SECONDS * 1_000L) {
+          seconds.clear();
+        }
+        seconds.addLast(recorder.getIntervalHistogram());
+        while (seconds.size() > WINDOW_SECONDS) {
+          seconds.removeFirst();
+        }
+        lastRollMs = nowMs;
+      }
+      Histogram sum = new Histogram(HIGHEST_TRACKABLE_MICROS, 3);
+      seconds.forEach(sum::add);
+      return new Latency(ms(sum, 50), ms(sum, 99), ms(sum, 99.9), sum.getTotalCount());
+    }
+
+    double percentile(double quantile) {
+      Latency l = snapshot(System.currentTimeMillis());
+      return quantile == 0.5 ? l.p50() : quantile == 0.99 ? l.p99() : l.p999();
+    }
+
+    private static double ms(Histogram h, double percentile) {
+      return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1000.0;
+    }
+  }
+}

@@ -1,0 +1,112 @@
+package claimgate.redemption;
+
+import claimgate.gateway.Access;
+import claimgate.gateway.ApiError;
+import claimgate.gateway.Replies;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Merchants' routes: redeem one voucher, redeem an offline backlog, look a voucher up. Every
+ * route runs behind {@link Access#merchant}; refusals that look like guessing count against the
+ * merchant key and the client address ({@link FailedAttempts}).
+ */
+public final class RedemptionApi {
+
+  /** Offline redemption times may run ahead of ours by this much (clock skew of a till). */
+  private static final long MAX_CLOCK_SKEW_SECONDS = 300;
+
+  private final Pool pool;
+  private final Vouchers vouchers;
+  private final FailedAttempts attempts;
+
+  public RedemptionApi(Pool pool, Vouchers vouchers, FailedAttempts attempts) {
+    this.pool = pool;
+    this.vouchers = vouchers;
+    this.attempts = attempts;
+  }
+
+  public void redeem(RoutingContext ctx) {
+    MerchantKeys.Holder merchant = Access.merchant(ctx);
+    String code = Replies.body(ctx).getString("code");
+    String key = ctx.request().getHeader("Idempotency-Key");
+    String address = Access.address(ctx);
+    attempts.check(address, merchant.keyHash())
+        .compose(v -> vouchers.redeem(pool, merchant, code, null, key == null ? null : "k:" + key))
+        .compose(outcome -> outcome instanceof Vouchers.Outcome.Refused no
+            ? attempts.record(address, merchant.keyHash(), no.attempt() ? 1 : 0)
+                .transform(recorded -> Future.<JsonObject>failedFuture(no.error()))
+            : Future.succeededFuture(((Vouchers.Outcome.Redeemed) outcome).body()))
+        .onSuccess(body -> Replies.json(ctx, 200, body))
+        .onFailure(ctx::fail);
+  }
+
+  public void redeemBatch(RoutingContext ctx) {
+    MerchantKeys.Holder merchant = Access.merchant(ctx);
+    JsonArray items = Replies.body(ctx).getJsonArray("items");
+    String address = Access.address(ctx);
+    OffsetDateTime latest = OffsetDateTime.now().plusSeconds(MAX_CLOCK_SKEW_SECONDS);
+    attempts.check(address, merchant.keyHash())
+        // one connection, statements pipelined in input order: a code twice in a batch is judged in order
+        .compose(v -> pool.withConnection(conn -> {
+          List<Future<JsonObject>> results = new ArrayList<>(items.size());
+          for (int i = 0; i < items.size(); i++) {
+            JsonObject item = items.getJsonObject(i);
+            results.add(redeemItem(item.getString("code"), item.getString("redeemedAt"), latest,
+                at -> vouchers.redeem(conn, merchant, item.getString("code"), at, "b:" + at.toInstant())));
+          }
+          return Future.all(results).map(all -> {
+            JsonArray out = new JsonArray();
+            results.forEach(r -> out.add(r.result()));
+            return out;
+          });
+        }))
+        .compose(results -> {
+          int guesses = (int) results.stream().map(JsonObject.class::cast)
+              .filter(r -> r.getBoolean("attempt", false)).count();
+          results.forEach(r -> ((JsonObject) r).remove("attempt"));
+          return attempts.record(address, merchant.keyHash(), guesses).map(results);
+        })
+        .onSuccess(results -> Replies.json(ctx, 200, new JsonObject().put("results", results)))
+        .onFailure(ctx::fail);
+  }
+
+  private static Future<JsonObject> redeemItem(String code, String redeemedAt, OffsetDateTime latest,
+      java.util.function.Function<OffsetDateTime, Future<Vouchers.Outcome>> redeem) {
+    OffsetDateTime at;
+    try {
+      at = OffsetDateTime.parse(redeemedAt);
+    } catch (DateTimeParseException e) {
+      return Future.succeededFuture(itemError(code, "invalid_request", "redeemedAt is not an ISO-8601 date-time"));
+    }
+    if (at.isAfter(latest)) {
+      return Future.succeededFuture(itemError(code, "invalid_request", "redeemedAt is in the future"));
+    }
+    return redeem.apply(at).map(outcome -> outcome instanceof Vouchers.Outcome.Refused no
+        ? no.error().body().put("code", code).put("status", "refused").put("attempt", no.attempt())
+        : ((Vouchers.Outcome.Redeemed) outcome).body());
+  }
+
+  private static JsonObject itemError(String code, String error, String message) {
+    return new JsonObject().put("code", code).put("status", "refused").put("error", error).put("message", message);
+  }
+
+  public void getVoucher(RoutingContext ctx) {
+    MerchantKeys.Holder merchant = Access.merchant(ctx);
+    String address = Access.address(ctx);
+    attempts.check(address, merchant.keyHash())
+        .compose(v -> vouchers.lookup(pool, merchant, ctx.pathParam("code")))
+        .recover(failure -> failure instanceof ApiError api && api.status() != 429
+            ? attempts.record(address, merchant.keyHash(), 1).transform(r -> Future.failedFuture(failure))
+            : Future.failedFuture(failure))
+        .onSuccess(body -> Replies.json(ctx, 200, body))
+        .onFailure(ctx::fail);
+  }
+}

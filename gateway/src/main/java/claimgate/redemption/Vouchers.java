@@ -1,0 +1,171 @@
+package claimgate.redemption;
+
+import claimgate.gateway.ApiError;
+import claimgate.voucher.VoucherCodes;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlClient;
+import io.vertx.sqlclient.Tuple;
+import java.math.BigDecimal;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Redemption, lookup and revocation of vouchers (invariant 7). A code is verified (check symbol,
+ * then HMAC tag) before any database read; redemption is ONE conditional UPDATE that succeeds
+ * only for an issued, unrevoked, unexpired voucher of this merchant not yet redeemed, so
+ * concurrent attempts redeem it once. A refusal is explained by one read afterwards.
+ */
+public final class Vouchers {
+
+  static final String REDEEM = """
+      update voucher set redeemed_at = coalesce($4, now()), redeemed_request = $5
+      where code = $1 and campaign_id = $2 and merchant_id = $3
+        and redeemed_at is null and revoked_at is null and expires_at > coalesce($4, now())
+      returning merchant_id, value, redeemed_at""";
+  static final String SELECT = """
+      select merchant_id, value, redeemed_at, redeemed_request, revoked_at, expires_at, expires_at <= now() as expired
+      from voucher where code = $1 and campaign_id = $2""";
+  static final String REVOKE_CODES = """
+      update voucher set revoked_at = now()
+      where code = any($1::text[]) and revoked_at is null and redeemed_at is null returning code""";
+  static final String REVOKE_MERCHANT = """
+      update voucher set revoked_at = now()
+      where campaign_id = $1 and merchant_id = $2 and revoked_at is null and redeemed_at is null""";
+
+  /** The outcome of one redemption attempt. */
+  public sealed interface Outcome {
+    record Redeemed(String code, String merchantId, BigDecimal value, OffsetDateTime redeemedAt) implements Outcome {
+      public JsonObject body() {
+        return new JsonObject().put("status", "redeemed").put("code", code).put("merchantId", merchantId)
+            .put("value", value).put("redeemedAt", redeemedAt.toInstant().toString());
+      }
+    }
+
+    /** Refused; {@code attempt} is true when the refusal counts as a failed (guessing) attempt. */
+    record Refused(ApiError error, boolean attempt) implements Outcome {}
+  }
+
+  private final VoucherCodes codes;
+
+  public Vouchers(VoucherCodes codes) {
+    this.codes = codes;
+  }
+
+  /**
+   * Redeems a typed code for the merchant.
+   *
+   * @param at when it was redeemed (an offline backlog), or null: now
+   * @param requestKey the request that redeems: a repeat of it answers as the first did
+   */
+  public Future<Outcome> redeem(SqlClient sql, MerchantKeys.Holder merchant, String typed, OffsetDateTime at,
+      String requestKey) {
+    VoucherCodes.Parsed parsed = codes.parse(typed, merchant.campaignId());
+    if (!(parsed instanceof VoucherCodes.Parsed.Valid)) {
+      return Future.succeededFuture(refusal(parsed));
+    }
+    String code = VoucherCodes.canonical(typed);
+    return sql.preparedQuery(REDEEM)
+        .execute(Tuple.of(code, merchant.campaignId(), merchant.merchantId(), at, requestKey))
+        .compose(rows -> rows.size() == 1
+            ? Future.succeededFuture(redeemed(code, rows.iterator().next()))
+            : explain(sql, merchant, code, requestKey));
+  }
+
+  private Future<Outcome> explain(SqlClient sql, MerchantKeys.Holder merchant, String code, String requestKey) {
+    return sql.preparedQuery(SELECT).execute(Tuple.of(code, merchant.campaignId())).map(rows -> {
+      if (rows.size() == 0) {
+        return new Outcome.Refused(unknownCode(), true);
+      }
+      Row v = rows.iterator().next();
+      if (!v.getString("merchant_id").equals(merchant.merchantId())) {
+        return new Outcome.Refused(new ApiError(403, "wrong_merchant", "this voucher belongs to another merchant"), true);
+      }
+      OffsetDateTime redeemedAt = v.getOffsetDateTime("redeemed_at");
+      if (redeemedAt != null) {
+        if (requestKey != null && requestKey.equals(v.getString("redeemed_request"))) {
+          return redeemed(code, v);
+        }
+        return new Outcome.Refused(new ApiError(409, "already_redeemed", "this voucher was already redeemed",
+            new JsonObject().put("redeemedAt", redeemedAt.toInstant().toString()), null), false);
+      }
+      if (v.getOffsetDateTime("revoked_at") != null) {
+        return new Outcome.Refused(new ApiError(410, "revoked", "this voucher was revoked"), false);
+      }
+      return new Outcome.Refused(new ApiError(410, "expired", "this voucher expired at "
+          + v.getOffsetDateTime("expires_at").toInstant()), false);
+    });
+  }
+
+  private static Outcome.Redeemed redeemed(String code, Row row) {
+    return new Outcome.Redeemed(code, row.getString("merchant_id"), row.getBigDecimal("value"),
+        row.getOffsetDateTime("redeemed_at"));
+  }
+
+  /** The voucher's state for its merchant, without redeeming it. */
+  public Future<JsonObject> lookup(SqlClient sql, MerchantKeys.Holder merchant, String typed) {
+    VoucherCodes.Parsed parsed = codes.parse(typed, merchant.campaignId());
+    if (!(parsed instanceof VoucherCodes.Parsed.Valid)) {
+      return Future.failedFuture(((Outcome.Refused) refusal(parsed)).error());
+    }
+    String code = VoucherCodes.canonical(typed);
+    return sql.preparedQuery(SELECT).execute(Tuple.of(code, merchant.campaignId())).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.failedFuture(unknownCode());
+      }
+      Row v = rows.iterator().next();
+      if (!v.getString("merchant_id").equals(merchant.merchantId())) {
+        return Future.failedFuture(new ApiError(403, "wrong_merchant", "this voucher belongs to another merchant"));
+      }
+      OffsetDateTime redeemedAt = v.getOffsetDateTime("redeemed_at");
+      String status = redeemedAt != null ? "redeemed"
+          : v.getOffsetDateTime("revoked_at") != null ? "revoked"
+          : v.getBoolean("expired") ? "expired" : "issued";
+      JsonObject body = new JsonObject().put("code", code).put("merchantId", v.getString("merchant_id"))
+          .put("value", v.getBigDecimal("value")).put("status", status)
+          .put("expiresAt", v.getOffsetDateTime("expires_at").toInstant().toString());
+      if (redeemedAt != null) {
+        body.put("redeemedAt", redeemedAt.toInstant().toString());
+      }
+      return Future.succeededFuture(body);
+    });
+  }
+
+  /** Revokes the listed codes that are issued and not redeemed; returns those revoked. */
+  public Future<List<String>> revokeCodes(SqlClient sql, List<String> typedCodes) {
+    List<String> canonical = new ArrayList<>(typedCodes.size());
+    for (String typed : typedCodes) {
+      String code = codes.wellFormed(typed).orElseThrow(() ->
+          new ApiError(400, "invalid_code", "'" + typed + "' is not a well-formed voucher code"));
+      canonical.add(code);
+    }
+    return sql.preparedQuery(REVOKE_CODES).execute(Tuple.of((Object) canonical.toArray(String[]::new)))
+        .map(Vouchers::codesOf);
+  }
+
+  /** Revokes every unredeemed voucher of a merchant; returns how many. */
+  public Future<Integer> revokeMerchant(SqlClient sql, String campaignId, String merchantId) {
+    return sql.preparedQuery(REVOKE_MERCHANT).execute(Tuple.of(campaignId, merchantId)).map(RowSet::rowCount);
+  }
+
+  private static List<String> codesOf(RowSet<Row> rows) {
+    List<String> revoked = new ArrayList<>();
+    rows.forEach(r -> revoked.add(r.getString(0)));
+    return revoked;
+  }
+
+  private static Outcome refusal(VoucherCodes.Parsed parsed) {
+    if (parsed instanceof VoucherCodes.Parsed.Malformed malformed) {
+      return new Outcome.Refused(new ApiError(400, "invalid_code", malformed.message()), true);
+    }
+    return new Outcome.Refused(unknownCode(), true);
+  }
+
+  private static ApiError unknownCode() {
+    // forged and never issued answer alike: the answer tells an attacker nothing
+    return new ApiError(404, "unknown_code", "no such voucher");
+  }
+}
