@@ -187,7 +187,9 @@ final class CampaignAllocator {
     epoch = row.getLong("writer_epoch");
     offset = row.getString("stream_offset");
     decidedSeq = row.getLong("decided_seq");
-    committedReleasedBp = row.getInteger("released_bp");
+    int storedReleasedBp = row.getInteger("released_bp");
+    // released counts follow contingents an operator may have raised: the first commit re-releases
+    committedReleasedBp = -1;
     Object document = row.getValue("document");
     campaign = CampaignFiles.parseJsonUnvalidated(document instanceof JsonObject o ? o.encode() : String.valueOf(document));
     allocationVersion = CampaignStore.allocationVersion(campaign);
@@ -210,7 +212,7 @@ final class CampaignAllocator {
         }
       }
       ledger = new SingleWriterLedger(campaign, config.codes(), issued, held, eligibleTiers,
-          s.iterator().next().getLong(0), committedReleasedBp);
+          s.iterator().next().getLong(0), storedReleasedBp);
       return null;
     });
   }
@@ -276,8 +278,10 @@ final class CampaignAllocator {
       return;
     }
     assert Vertx.currentContext() == context : "allocator of " + campaignId + " left its decision thread";
-    Future<Boolean> frozen = frozen();
+    // the read first: on this connection the flag and fingerprint are then read after the batch
+    // arrived, so a claim admitted after an operator's change is never decided by the old state
     Future<List<ClaimEntry>> batch = readBatch();
+    Future<Boolean> frozen = frozen();
     Future.all(frozen, batch)
         // a frozen campaign decides nothing; the batch read is simply read again later
         .compose(both -> frozen.result() ? pauseWhileFrozen() : process(batch.result()))
@@ -291,7 +295,7 @@ final class CampaignAllocator {
   }
 
   /**
-   * On the reader connection, just ahead of the read: never queued behind a publication. Fails
+   * On the reader connection, right behind the read: never queued behind a publication. Fails
    * with {@link DocumentChanged} when an operator changed the campaign since the election.
    */
   private Future<Boolean> frozen() {

@@ -71,7 +71,7 @@ public final class CampaignStore {
     }
     String[] idArray = ids.toArray(String[]::new);
     Future<Void> written = conn.preparedQuery(UPSERT_CAMPAIGN)
-        .execute(Tuple.of(campaign.id(), CampaignFiles.toJson(campaign)))
+        .execute(Tuple.of(campaign.id(), new JsonObject(CampaignFiles.toJson(campaign))))
         .compose(r -> conn.preparedQuery(MERCHANTS_MISSING).execute(Tuple.of(campaign.id(), (Object) idArray)))
         .compose(missing -> missing.size() == 0
             ? Future.succeededFuture()

@@ -1,5 +1,9 @@
 -- Operators and merchants: durable kill-switch flags, merchant API keys, redemption idempotency.
 
+-- Documents written as a JSON string (a text parameter bound to jsonb) become the JSON object
+-- they hold, so that operators' changes can address their fields.
+update campaign set document = (document #>> '{}')::jsonb where jsonb_typeof(document) = 'string';
+
 -- The kill switch lives in Redis (read inside the admission script); PostgreSQL keeps the
 -- operator's last word so an elected allocator can restore it into a Redis that lost it.
 alter table campaign

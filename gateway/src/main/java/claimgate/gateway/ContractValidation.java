@@ -75,7 +75,7 @@ final class ContractValidation implements Handler<RoutingContext> {
   }
 
   private void validateBody(RoutingContext ctx) {
-    if (ctx.body().length() == 0 && !bodyRequired) {
+    if (ctx.body().isEmpty() && !bodyRequired) {
       ctx.next();
       return;
     }
@@ -84,7 +84,7 @@ final class ContractValidation implements Handler<RoutingContext> {
       ctx.fail(new ApiError(415, "unsupported_media_type", "send the body as application/json"));
       return;
     }
-    if (ctx.body().length() == 0) {
+    if (ctx.body().isEmpty()) {
       ctx.fail(new ApiError(400, "invalid_request", "body is required"));
       return;
     }

@@ -55,7 +55,10 @@ public final class GatewayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final long PAUSED_RETRY_MS = 5_000;
   private static final int DOCUMENT_RELOAD_TICKS = 5;
-  private static final long CATALOG_MISS_RELOAD_MS = 1_000;
+  /** An offline backlog of 1,000 codes with their times. */
+  static final int BATCH_BODY_LIMIT_BYTES = 256 * 1024;
+  /** A campaign document with its eligibility list, or a revocation list. */
+  static final int DOCUMENT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
   private final GatewayConfig config;
   private final SecureRandom random = new SecureRandom();
@@ -108,7 +111,6 @@ public final class GatewayVerticle extends VerticleBase {
 
   private Router router(OpenAPIContract contract) {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
-    builder.rootHandler(BodyHandler.create(false).setBodyLimit(config.bodyLimitBytes()));
     Handler<RoutingContext> anyone = RoutingContext::next;
     Handler<RoutingContext> merchant = access.merchant();
     Handler<RoutingContext> operator = access.operator();
@@ -118,9 +120,9 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "getClaim", anyone, this::getClaim);
     route(builder, contract, "claimEvents", anyone, this::claimEvents);
     route(builder, contract, "redeem", merchant, redemptions::redeem);
-    route(builder, contract, "redeemBatch", merchant, redemptions::redeemBatch);
+    route(builder, contract, "redeemBatch", merchant, BATCH_BODY_LIMIT_BYTES, redemptions::redeemBatch);
     route(builder, contract, "getVoucher", merchant, redemptions::getVoucher);
-    route(builder, contract, "applyCampaign", operator, operators::applyCampaign);
+    route(builder, contract, "applyCampaign", operator, DOCUMENT_BODY_LIMIT_BYTES, operators::applyCampaign);
     route(builder, contract, "pauseCampaign", operator, operators::pause);
     route(builder, contract, "resumeCampaign", operator, operators::resume);
     route(builder, contract, "freezeCampaign", operator, operators::freeze);
@@ -129,7 +131,7 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "campaignStats", operator, operators::stats);
     route(builder, contract, "campaignLive", operator, operators::live);
     route(builder, contract, "createMerchantKey", operator, operators::createMerchantKey);
-    route(builder, contract, "revokeVouchers", operator, operators::revoke);
+    route(builder, contract, "revokeVouchers", operator, DOCUMENT_BODY_LIMIT_BYTES, operators::revoke);
     route(builder, contract, "listAudit", operator, operators::audit);
     Router router = builder.createRouter();
     router.get("/health/live").handler(this::live);
@@ -143,11 +145,20 @@ public final class GatewayVerticle extends VerticleBase {
     return router;
   }
 
-  /** Credentials first, then validation from the contract with validators built once, then the handler. */
-  private static void route(RouterBuilder builder, OpenAPIContract contract, String operationId,
+  private void route(RouterBuilder builder, OpenAPIContract contract, String operationId,
       Handler<RoutingContext> access, Handler<RoutingContext> handler) {
+    route(builder, contract, operationId, access, config.bodyLimitBytes(), handler);
+  }
+
+  /**
+   * The body up to the route's limit (Vert.x runs body handlers before any other), credentials,
+   * validation from the contract with validators built once, then the handler.
+   */
+  private static void route(RouterBuilder builder, OpenAPIContract contract, String operationId,
+      Handler<RoutingContext> access, int bodyLimitBytes, Handler<RoutingContext> handler) {
     builder.getRoute(operationId)
         .setDoValidation(false)
+        .addHandler(BodyHandler.create(false).setBodyLimit(bodyLimitBytes))
         .addHandler(access)
         .addHandler(ContractValidation.of(contract, operationId))
         .addHandler(handler);
@@ -303,7 +314,7 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private Future<CampaignCatalog.Live> campaign(String campaignId) {
-    return catalog.find(campaignId, CATALOG_MISS_RELOAD_MS).compose(found -> found
+    return catalog.find(campaignId).compose(found -> found
         .map(Future::succeededFuture)
         .orElseGet(() -> Future.failedFuture(new ApiError(404, "unknown_campaign", "no campaign " + campaignId))));
   }

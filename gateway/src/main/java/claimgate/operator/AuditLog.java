@@ -23,7 +23,7 @@ public final class AuditLog {
   private AuditLog() {}
 
   public static Future<Void> write(SqlClient sql, String actor, String action, String campaignId, JsonObject detail) {
-    return sql.preparedQuery(INSERT).execute(Tuple.of(actor, action, campaignId, detail.encode())).mapEmpty();
+    return sql.preparedQuery(INSERT).execute(Tuple.of(actor, action, campaignId, detail)).mapEmpty();
   }
 
   /** Newest first; {@code beforeId} pages further back. */

@@ -229,7 +229,7 @@ public final class OperatorApi {
     if (cached != null && now - cached.atMs() < STATS_CACHE_MS) {
       return cached.stats();
     }
-    Future<JsonObject> stats = catalog.find(id, STATS_CACHE_MS).compose(found -> found
+    Future<JsonObject> stats = catalog.find(id).compose(found -> found
         .map(live -> readStats(live, now))
         .orElseGet(() -> Future.failedFuture(unknownCampaign(id))));
     statsCache.put(id, new CachedStats(stats, now));

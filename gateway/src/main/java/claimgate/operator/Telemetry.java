@@ -76,25 +76,29 @@ public final class Telemetry {
     });
   }
 
-  /** A recorder and the interval histograms of its last seconds; readers take turns. */
+  /**
+   * A recorder and one histogram per second of the window. Every read moves what was recorded
+   * since the last read into the current second, so a read sees everything up to now.
+   */
   private static final class Window {
+    record Slot(long second, Histogram histogram) {}
+
     final Recorder recorder = new Recorder(HIGHEST_TRACKABLE_MICROS, 3);
-    final Deque<Histogram> seconds = new ArrayDeque<>();
-    long lastRollMs = System.currentTimeMillis();
+    final Deque<Slot> slots = new ArrayDeque<>();
+    Histogram interval;
 
     synchronized Latency snapshot(long nowMs) {
-      if (nowMs - lastRollMs >= 1_000) {
-        if (nowMs - lastRollMs > WINDOW_SECONDS * 1_000L) {
-          seconds.clear();
-        }
-        seconds.addLast(recorder.getIntervalHistogram());
-        while (seconds.size() > WINDOW_SECONDS) {
-          seconds.removeFirst();
-        }
-        lastRollMs = nowMs;
+      long second = nowMs / 1_000;
+      if (slots.isEmpty() || slots.getLast().second() != second) {
+        slots.addLast(new Slot(second, new Histogram(HIGHEST_TRACKABLE_MICROS, 3)));
       }
+      while (slots.getFirst().second() <= second - WINDOW_SECONDS) {
+        slots.removeFirst();
+      }
+      interval = recorder.getIntervalHistogram(interval);
+      slots.getLast().histogram().add(interval);
       Histogram sum = new Histogram(HIGHEST_TRACKABLE_MICROS, 3);
-      seconds.forEach(sum::add);
+      slots.forEach(slot -> sum.add(slot.histogram()));
       return new Latency(ms(sum, 50), ms(sum, 99), ms(sum, 99.9), sum.getTotalCount());
     }
 

@@ -1,0 +1,91 @@
+package claimgate.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignFiles;
+import claimgate.testkit.Campaigns;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** The operator subcommands call a running gateway's admin API and print its answer. */
+class AdminCommandsTest {
+
+  @TempDir Path dir;
+
+  record Run(int exitCode, String out, String err) {}
+
+  Run run(String... args) throws Exception {
+    Path tokenFile = dir.resolve("token");
+    Files.writeString(tokenFile, LiveStack.OPERATOR_TOKEN + "\n");
+    CommandLine cli = Main.commandLine();
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    String[] full = new String[args.length + 4];
+    System.arraycopy(args, 0, full, 0, args.length);
+    full[args.length] = "--url";
+    full[args.length + 1] = LiveStack.base();
+    full[args.length + 2] = "--token-file";
+    full[args.length + 3] = tokenFile.toString();
+    int code = cli.execute(full);
+    return new Run(code, out.toString(), err.toString());
+  }
+
+  @Test
+  @DisplayName("campaign apply, rate, pause, stats, resume, merchant-key create: each calls the admin API and prints JSON")
+  void operatorSession() throws Exception {
+    Campaign c = Campaigns.open(Campaigns.uniqueId("cli"), 9, 3, 10);
+    Path file = dir.resolve("campaign.yaml");
+    Files.writeString(dir.resolve("eligible.csv"), "anna,2\nbo,1\n");
+    Campaign listed = new Campaign(c.id(), c.name(), c.currency(), c.voucherValue(), c.validDays(), c.limits(),
+        new Campaign.Eligibility("eligible.csv", 2, null), c.admission(), c.rounds(), c.merchants());
+    Files.writeString(file, CampaignFiles.toJson(listed));
+
+    Run applied = run("campaign", "apply", file.toString());
+    assertThat(applied.exitCode()).as(applied.err()).isZero();
+    assertThat(new JsonObject(applied.out()).getBoolean("created")).isTrue();
+    assertThat(LiveStack.claim(c.id(), "bo", "m0").status()).isEqualTo(403);
+    assertThat(LiveStack.claim(c.id(), "anna", "m0").status()).isEqualTo(202);
+
+    assertThat(run("rate", c.id(), "--per-second", "500", "--burst", "50").exitCode()).isZero();
+    assertThat(run("pause", c.id(), "--reason", "cli test").exitCode()).isZero();
+    assertThat(LiveStack.claim(c.id(), "anna-2", "m0").status()).isEqualTo(503);
+    Run stats = run("stats", c.id());
+    assertThat(stats.exitCode()).isZero();
+    assertThat(new JsonObject(stats.out()).getString("state")).isIn("paused", "open");
+    assertThat(new JsonObject(stats.out()).getLong("admitted")).isEqualTo(1);
+    assertThat(run("resume", c.id()).exitCode()).isZero();
+
+    Run key = run("merchant-key", "create", c.id(), "m0");
+    assertThat(key.exitCode()).isZero();
+    assertThat(new JsonObject(key.out()).getString("key")).startsWith("cgm_");
+
+    JsonObject audit = LiveStack.admin("GET", "/admin/v1/audit?campaignId=" + c.id(), null).array().getJsonObject(2);
+    assertThat(audit.getString("action")).isEqualTo("campaign.pause");
+    assertThat(audit.getJsonObject("detail").getString("reason")).isEqualTo("cli test");
+  }
+
+  @Test
+  @DisplayName("a refusal prints one line and exits 1; a wrong token is refused")
+  void refusals() throws Exception {
+    Run unknown = run("pause", "no-such-campaign");
+    assertThat(unknown.exitCode()).isEqualTo(1);
+    assertThat(unknown.err().strip()).isEqualTo("claimgate: 404 unknown_campaign: no campaign no-such-campaign");
+    Files.writeString(dir.resolve("wrong"), "not-the-token");
+    CommandLine cli = Main.commandLine();
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    int code = cli.execute("stats", "x", "--url", LiveStack.base(), "--token-file", dir.resolve("wrong").toString());
+    assertThat(code).isEqualTo(1);
+    assertThat(err.toString()).contains("401 unauthenticated").doesNotContain("not-the-token");
+  }
+}

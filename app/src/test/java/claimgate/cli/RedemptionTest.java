@@ -1,0 +1,212 @@
+package claimgate.cli;
+
+import static claimgate.cli.LiveStack.admin;
+import static claimgate.cli.LiveStack.awaitFinal;
+import static claimgate.cli.LiveStack.claim;
+import static claimgate.cli.LiveStack.create;
+import static claimgate.cli.LiveStack.send;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import claimgate.campaign.Campaign;
+import claimgate.testkit.Campaigns;
+import claimgate.testkit.TestServers;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Merchants redeem vouchers the allocator issued (invariant 7): only an issued, unrevoked,
+ * unexpired code of that merchant, and only once, however many try at the same moment.
+ */
+class RedemptionTest {
+
+  static Campaign c;
+  static String keyM0;
+  static String keyM1;
+  /** Codes of merchant m0, each used by one test; and one of m1. */
+  static List<String> codesM0 = new ArrayList<>();
+  static String codeM1;
+
+  @BeforeAll
+  static void issueVouchers() {
+    c = create(Campaigns.open(Campaigns.uniqueId("redeem"), 9, 3, 100, 100));
+    List<String> tickets = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      tickets.add(claim(c.id(), "holder-" + i, "m0").json().getString("ticket"));
+    }
+    tickets.add(claim(c.id(), "holder-m1", "m1").json().getString("ticket"));
+    for (String t : tickets) {
+      JsonObject voucher = awaitFinal(t).getJsonObject("voucher");
+      if (voucher.getString("merchantId").equals("m0")) {
+        codesM0.add(voucher.getString("code"));
+      } else {
+        codeM1 = voucher.getString("code");
+      }
+    }
+    keyM0 = LiveStack.merchantKey(c.id(), "m0");
+    keyM1 = LiveStack.merchantKey(c.id(), "m1");
+  }
+
+  static LiveStack.Reply redeem(String key, String code, String idempotencyKey) {
+    if (idempotencyKey == null) {
+      return send("POST", "/api/v1/redemptions", key, new JsonObject().put("code", code));
+    }
+    java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
+            java.net.URI.create(LiveStack.base() + "/api/v1/redemptions"))
+        .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
+        .header("Idempotency-Key", idempotencyKey)
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(new JsonObject().put("code", code).encode())).build();
+    try {
+      return new LiveStack.Reply(LiveStack.HTTP.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()));
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Test
+  @DisplayName("100 concurrent redemptions of one code by its merchant: exactly 1 redeemed, 99 already_redeemed; another merchant: wrong_merchant")
+  void concurrentRedemptions() throws Exception {
+    String code = codesM0.get(0);
+    ExecutorService pool = Executors.newFixedThreadPool(100);
+    List<Callable<LiveStack.Reply>> attempts = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      attempts.add(() -> redeem(keyM0, code, null));
+    }
+    List<LiveStack.Reply> replies = new ArrayList<>();
+    for (Future<LiveStack.Reply> f : pool.invokeAll(attempts)) {
+      replies.add(f.get());
+    }
+    pool.shutdown();
+    assertThat(replies.stream().filter(r -> r.status() == 200)).hasSize(1);
+    List<LiveStack.Reply> refused = replies.stream().filter(r -> r.status() != 200).toList();
+    assertThat(refused).hasSize(99).allSatisfy(r -> {
+      assertThat(r.status()).isEqualTo(409);
+      assertThat(r.error()).isEqualTo("already_redeemed");
+      assertThat(r.json().getString("redeemedAt")).isNotNull();
+    });
+    JsonObject ok = replies.stream().filter(r -> r.status() == 200).findFirst().orElseThrow().json();
+    assertThat(ok.getString("status")).isEqualTo("redeemed");
+    assertThat(ok.getString("merchantId")).isEqualTo("m0");
+    assertThat(ok.getString("code")).isEqualTo(code);
+
+    LiveStack.Reply other = redeem(keyM1, codesM0.get(1), null);
+    assertThat(other.status()).isEqualTo(403);
+    assertThat(other.error()).isEqualTo("wrong_merchant");
+  }
+
+  @Test
+  @DisplayName("a repeat of the same request (Idempotency-Key) answers as the first did; another request gets already_redeemed")
+  void idempotentRedemption() {
+    String code = codesM0.get(2);
+    LiveStack.Reply first = redeem(keyM0, code.toLowerCase().replace("-", " "), "till-7-0001");
+    assertThat(first.status()).isEqualTo(200);
+    LiveStack.Reply repeat = redeem(keyM0, code, "till-7-0001");
+    assertThat(repeat.status()).isEqualTo(200);
+    assertThat(repeat.json()).isEqualTo(first.json());
+    LiveStack.Reply other = redeem(keyM0, code, "till-7-0002");
+    assertThat(other.status()).isEqualTo(409);
+  }
+
+  @Test
+  @DisplayName("offline batch: valid, redeemed, revoked, expired, forged, typo'd, other merchant's, repeated, future: each judged right, in input order")
+  void offlineBatch() {
+    String valid = codesM0.get(3);
+    String redeemed = codesM0.get(4);
+    String revoked = codesM0.get(5);
+    String expired = codesM0.get(6);
+    assertThat(redeem(keyM0, redeemed, null).status()).isEqualTo(200);
+    assertThat(admin("POST", "/admin/v1/vouchers/revoke", new JsonObject().put("codes", new JsonArray().add(revoked)))
+        .json().getInteger("revoked")).isEqualTo(1);
+    expire(expired);
+    String forged = new claimgate.voucher.ForgedCodes(1).next(c.codePrefix());
+    String typo = valid.substring(0, valid.length() - 1) + (valid.endsWith("0") ? "1" : "0");
+    String at = Instant.now().minusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
+    JsonArray items = new JsonArray();
+    for (String code : List.of(valid, redeemed, revoked, expired, forged, typo, codeM1, valid)) {
+      items.add(new JsonObject().put("code", code).put("redeemedAt", at));
+    }
+    items.add(new JsonObject().put("code", codesM0.get(7)).put("redeemedAt", Instant.now().plusSeconds(86_400).toString()));
+    LiveStack.Reply r = send("POST", "/api/v1/redemptions/batch", keyM0, new JsonObject().put("items", items));
+    assertThat(r.status()).isEqualTo(200);
+    JsonArray results = r.json().getJsonArray("results");
+    List<String> outcomes = new ArrayList<>();
+    for (int i = 0; i < results.size(); i++) {
+      JsonObject result = results.getJsonObject(i);
+      outcomes.add("redeemed".equals(result.getString("status")) ? "redeemed" : result.getString("error"));
+    }
+    assertThat(outcomes).containsExactly("redeemed", "already_redeemed", "revoked", "expired", "unknown_code",
+        "invalid_code", "wrong_merchant", "redeemed", "invalid_request");
+    assertThat(results.getJsonObject(0).getString("redeemedAt")).isEqualTo(Instant.parse(at).toString());
+    // the re-sent backlog item is the same redemption, not a second one
+    assertThat(results.getJsonObject(7).getString("redeemedAt")).isEqualTo(results.getJsonObject(0).getString("redeemedAt"));
+  }
+
+  @Test
+  @DisplayName("lookup without redeeming: issued, redeemed, revoked; another merchant's code 403, a forged one 404")
+  void lookup() {
+    String issued = codesM0.get(8);
+    assertThat(send("GET", "/api/v1/vouchers/" + issued, keyM0, null).json().getString("status")).isEqualTo("issued");
+    assertThat(send("GET", "/api/v1/vouchers/" + issued, keyM0, null).json().getString("status")).isEqualTo("issued");
+    redeem(keyM0, issued, null);
+    JsonObject after = send("GET", "/api/v1/vouchers/" + issued, keyM0, null).json();
+    assertThat(after.getString("status")).isEqualTo("redeemed");
+    assertThat(after.getString("redeemedAt")).isNotNull();
+    assertThat(send("GET", "/api/v1/vouchers/" + codesM0.get(9), keyM1, null).status()).isEqualTo(403);
+    assertThat(send("GET", "/api/v1/vouchers/" + new claimgate.voucher.ForgedCodes(2).next(c.codePrefix()), keyM0, null)
+        .status()).isEqualTo(404);
+  }
+
+  @Test
+  @DisplayName("revoking a merchant revokes its unredeemed vouchers, audited; a revoked code answers 410 revoked")
+  void revokeMerchant() {
+    Campaign other = create(Campaigns.open(Campaigns.uniqueId("revoke"), 9, 3, 10));
+    String code = awaitFinal(claim(other.id(), "holder", "m0").json().getString("ticket")).getJsonObject("voucher").getString("code");
+    String key = LiveStack.merchantKey(other.id(), "m0");
+    LiveStack.Reply revoked = admin("POST", "/admin/v1/vouchers/revoke",
+        new JsonObject().put("merchantId", "m0").put("campaignId", other.id()));
+    assertThat(revoked.json().getInteger("revoked")).isEqualTo(1);
+    LiveStack.Reply refused = redeem(key, code, null);
+    assertThat(refused.status()).isEqualTo(410);
+    assertThat(refused.error()).isEqualTo("revoked");
+    JsonObject audit = admin("GET", "/admin/v1/audit?campaignId=" + other.id() + "&limit=1", null).array().getJsonObject(0);
+    assertThat(audit.getString("action")).isEqualTo("voucher.revoke");
+    assertThat(audit.getJsonObject("detail").getInteger("revoked")).isEqualTo(1);
+  }
+
+  @Test
+  @DisplayName("merchant routes: no key or a wrong key 401, the operator token 403")
+  void credentials() {
+    String code = codesM0.get(10);
+    assertThat(send("POST", "/api/v1/redemptions", null, new JsonObject().put("code", code)).status()).isEqualTo(401);
+    assertThat(send("POST", "/api/v1/redemptions", "cgm_wrong", new JsonObject().put("code", code)).status()).isEqualTo(401);
+    LiveStack.Reply operator = send("POST", "/api/v1/redemptions", LiveStack.OPERATOR_TOKEN, new JsonObject().put("code", code));
+    assertThat(operator.status()).isEqualTo(403);
+    assertThat(operator.raw().body()).doesNotContain(LiveStack.OPERATOR_TOKEN);
+    assertThat(send("GET", "/api/v1/vouchers/" + code, keyM0, null).json().getString("status")).isEqualTo("issued");
+  }
+
+  /** Moves a voucher's expiry into the past, as time would. */
+  static void expire(String code) {
+    Vertx vertx = Vertx.vertx();
+    Pool pool = TestServers.database().pool(vertx, 1);
+    try {
+      pool.preparedQuery("update voucher set expires_at = now() - interval '2 hours', issued_at = now() - interval '3 days' "
+          + "where code = $1").execute(Tuple.of(code)).await();
+    } finally {
+      pool.close().await();
+      vertx.close().await();
+    }
+  }
+}
