@@ -34,7 +34,11 @@
     const select = $("campaign");
     select.replaceChildren(...campaigns.map((c) => new Option(c.name + " (" + c.id + ")", c.id)));
     const wanted = new URLSearchParams(location.search).get("campaign");
-    if (wanted) { select.value = wanted; }
+    if (wanted) {
+      // the public list may lag a campaign created a moment ago by a few seconds
+      if (!campaigns.some((c) => c.id === wanted)) { select.append(new Option(wanted, wanted)); }
+      select.value = wanted;
+    }
     select.addEventListener("change", follow);
     follow();
   }
@@ -51,6 +55,7 @@
         const response = await fetch("/admin/v1/campaigns/" + encodeURIComponent(id) + "/live",
           { headers: headers(), signal: controller.signal });
         if (response.status === 401) { sessionStorage.removeItem("claimgate.operatorToken"); location.reload(); return; }
+        if (response.status === 404) { text("feed", "no such campaign"); return; }
         if (!response.ok) { throw new Error("status " + response.status); }
         text("feed", "live");
         await readEvents(response.body.getReader(), show);

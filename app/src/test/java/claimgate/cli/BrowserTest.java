@@ -1,0 +1,143 @@
+package claimgate.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import claimgate.campaign.Campaign;
+import claimgate.testkit.Campaigns;
+import io.vertx.core.json.JsonObject;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The launch page and the operator console in a real browser (Debian's headless Chromium and
+ * ChromeDriver; .ci/run installs them). Screenshots land in target/screenshots.
+ */
+class BrowserTest {
+
+  static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  static final Path SCREENSHOTS = Path.of("target/screenshots");
+  static WebDriver browser;
+
+  @BeforeAll
+  static void openBrowser() throws Exception {
+    // CI installs the browser: there a missing one fails the run instead of skipping it
+    Assumptions.assumeTrue(Files.isExecutable(CHROMEDRIVER) || "true".equals(System.getenv("CI")),
+        "Debian's chromium and chromium-driver are not installed");
+    Files.createDirectories(SCREENSHOTS);
+    ChromeOptions options = new ChromeOptions()
+        .setBinary(CHROMIUM.toFile())
+        .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--window-size=1280,1000", "--user-data-dir=" + Files.createTempDirectory("chromium"));
+    browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
+        .usingAnyFreePort().build(), options);
+  }
+
+  @AfterAll
+  static void closeBrowser() {
+    if (browser != null) {
+      browser.quit();
+    }
+  }
+
+  static WebDriverWait waiting(long seconds) {
+    return new WebDriverWait(browser, Duration.ofSeconds(seconds));
+  }
+
+  static void screenshot(String name) throws Exception {
+    File shot = ((TakesScreenshot) browser).getScreenshotAs(OutputType.FILE);
+    Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  @Test
+  @DisplayName("launch page: shows the campaign, claims with ranked shops, waits while paused, retries by itself, shows the voucher")
+  void launchPage() throws Exception {
+    Campaign c = LiveStack.create(Campaigns.open(Campaigns.uniqueId("page"), 9, 3, 50, 50, 50));
+    browser.get(LiveStack.base() + "/?campaign=" + c.id());
+    waiting(10).until(ExpectedConditions.textToBe(By.id("name"), c.name()));
+    assertThat(browser.findElements(By.cssSelector("#merchants tbody tr"))).hasSize(3);
+    assertThat(browser.findElement(By.id("state")).getText()).isEqualTo("Open now");
+
+    browser.findElement(By.id("citizen")).sendKeys("browser-citizen");
+    new Select(browser.findElement(By.id("merchant"))).selectByValue("m1");
+    browser.findElement(By.id("add")).click();
+    browser.findElement(By.id("submit")).click();
+    WebElement voucher = waiting(15).until(ExpectedConditions.visibilityOfElementLocated(By.id("voucher")));
+    assertThat(voucher.getText()).matches(c.codePrefix() + "(-[0-9A-HJKMNP-TV-Z]{4}){5}");
+    assertThat(browser.findElement(By.id("progress-title")).getText()).isEqualTo("Your voucher");
+    screenshot("launch-page-voucher");
+
+    // the waiting room: paused admission makes the page wait and retry on its own
+    LiveStack.admin("POST", "/admin/v1/campaigns/" + c.id() + "/pause", null);
+    browser.navigate().refresh();
+    waiting(10).until(ExpectedConditions.textToBe(By.id("name"), c.name()));
+    browser.findElement(By.id("citizen")).sendKeys("waiting-citizen");
+    browser.findElement(By.id("submit")).click();
+    waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), "Admission is paused"));
+    screenshot("launch-page-waiting");
+    LiveStack.admin("POST", "/admin/v1/campaigns/" + c.id() + "/resume", null);
+    WebElement second = waiting(30).until(ExpectedConditions.visibilityOfElementLocated(By.id("voucher")));
+    assertThat(second.getText()).startsWith(c.codePrefix() + "-");
+  }
+
+  @Test
+  @DisplayName("console: token once, live numbers move during a burst, pause asks for confirmation and pauses")
+  void console() throws Exception {
+    Campaign c = LiveStack.create(Campaigns.open(Campaigns.uniqueId("console"), 9, 3, 500, 500));
+    browser.get(LiveStack.base() + "/admin?campaign=" + c.id());
+    browser.findElement(By.id("token")).sendKeys("not-the-token");
+    browser.findElement(By.cssSelector("#login button")).click();
+    waiting(10).until(ExpectedConditions.visibilityOfElementLocated(By.id("login-error")));
+    browser.findElement(By.id("token")).clear();
+    browser.findElement(By.id("token")).sendKeys(LiveStack.OPERATOR_TOKEN);
+    browser.findElement(By.cssSelector("#login button")).click();
+    waiting(10).until(ExpectedConditions.visibilityOfElementLocated(By.id("console")));
+    waiting(10).until(ExpectedConditions.textToBe(By.id("feed"), "live"));
+
+    ExecutorService burst = Executors.newFixedThreadPool(4);
+    for (int i = 0; i < 200; i++) {
+      int n = i;
+      burst.submit(() -> LiveStack.claim(c.id(), "console-" + n, "m0", "m1"));
+    }
+    burst.shutdown();
+    waiting(20).until(d -> Long.parseLong(d.findElement(By.id("confirmed")).getText()) >= 100);
+    long admitted = Long.parseLong(browser.findElement(By.id("admitted")).getText());
+    assertThat(admitted).isGreaterThanOrEqualTo(100);
+    assertThat(browser.findElements(By.cssSelector("#merchants tbody tr"))).hasSize(2);
+    screenshot("console-live");
+
+    browser.findElement(By.id("pause")).click();
+    assertThat(browser.findElement(By.id("confirm")).isDisplayed()).isTrue();
+    assertThat(LiveStack.claim(c.id(), "before-confirm", "m0").status()).isEqualTo(202);
+    browser.findElement(By.id("confirm-yes")).click();
+    waiting(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"), "Paused"));
+    LiveStack.Reply refused = LiveStack.claim(c.id(), "after-pause", "m0");
+    assertThat(refused.status()).isEqualTo(503);
+    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "paused"));
+    screenshot("console-paused");
+    JsonObject audit = LiveStack.admin("GET", "/admin/v1/audit?campaignId=" + c.id() + "&limit=1", null).array().getJsonObject(0);
+    assertThat(audit.getString("action")).isEqualTo("campaign.pause");
+    assertThat(audit.getJsonObject("detail").getString("reason")).isEqualTo("from the console");
+  }
+}
