@@ -58,7 +58,7 @@ public final class AdmissionBenchmark {
     }
   }
 
-  record WrkResult(double requestsPerSecond, double p50Ms, double p99Ms, long non2xx) {}
+  record WrkResult(double requestsPerSecond, double p50Ms, double p99Ms, long non2xx, long requests) {}
 
   public static void main(String[] args) throws Exception {
     int seconds = Integer.getInteger("seconds", 10);
@@ -141,7 +141,7 @@ public final class AdmissionBenchmark {
       throw new IllegalStateException("wrk failed (apt-get install wrk): " + out);
     }
     return new WrkResult(number(out, "Requests/sec:\\s+([\\d.]+)"), ms(out, "50%"), ms(out, "99%"),
-        (long) number(out, "Non-2xx or 3xx responses:\\s+(\\d+)"));
+        (long) number(out, "Non-2xx or 3xx responses:\\s+(\\d+)"), (long) number(out, "(\\d+) requests in"));
   }
 
   private static double number(String out, String regex) {

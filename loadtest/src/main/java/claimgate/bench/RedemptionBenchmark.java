@@ -1,0 +1,182 @@
+package claimgate.bench;
+
+import claimgate.gateway.GatewayConfig;
+import claimgate.gateway.GatewayVerticle;
+import claimgate.operator.Telemetry;
+import claimgate.store.EmbeddedServers;
+import claimgate.voucher.VoucherCodes;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Redemption throughput in ONE run: (a) a bare Vert.x endpoint that parses the same body and
+ * answers 200, (b) merchants redeeming valid codes (key check, failed-attempt bucket in Redis,
+ * one conditional UPDATE), (c) forged codes (refused by their HMAC tag before any database read).
+ * 100,000 vouchers are issued first by the real allocator; every merchant gets a key from the
+ * admin API; wrk (one thread) sends each request with its merchant's key. Between runs the
+ * vouchers are made redeemable again. Medians of {@code runs} runs.
+ *
+ * <pre>
+ *   loadtest/bench redemption [-Dseconds=10 -Druns=3 -Dconnections=64]
+ * </pre>
+ */
+public final class RedemptionBenchmark {
+
+  static final String CAMPAIGN = "bench-redeem";
+  static final String OPERATOR = "bench-operator";
+
+  /** The ceiling: routing, body parsing and a small JSON answer, nothing else. */
+  static final class BareVerticle extends VerticleBase {
+    private final int port;
+
+    BareVerticle(int port) {
+      this.port = port;
+    }
+
+    @Override
+    public Future<?> start() {
+      Router router = Router.router(vertx);
+      router.post("/api/v1/redemptions").handler(BodyHandler.create(false).setBodyLimit(16 * 1024));
+      router.post("/api/v1/redemptions").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
+          .end(new JsonObject().put("status", "redeemed").put("code", ctx.body().asJsonObject().getString("code")).toBuffer()));
+      return vertx.createHttpServer().requestHandler(router).listen(port);
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    int seconds = Integer.getInteger("seconds", 10);
+    int runs = Integer.getInteger("runs", 3);
+    int connections = Integer.getInteger("connections", 64);
+    int vouchers = 100_000;
+    int merchants = 100;
+    VoucherCodes codes = VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom()));
+    VoucherCodes forger = VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom()));
+    try (BenchServers servers = BenchServers.start()) {
+      Vertx vertx = Vertx.vertx();
+      System.out.println("issuing " + vouchers + " vouchers with the allocator...");
+      AllocatorBenchmark.allocate(vertx, servers, CAMPAIGN, vouchers, vouchers, merchants, codes);
+
+      int barePort = EmbeddedServers.freePort();
+      int gatewayPort = EmbeddedServers.freePort();
+      DeploymentOptions two = new DeploymentOptions().setInstances(2);
+      vertx.deployVerticle(() -> new BareVerticle(barePort), two).await();
+      vertx.deployVerticle(() -> new GatewayVerticle(GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database,
+          OPERATOR, codes, Telemetry.standalone()).withFailedAttempts(1e9, 1_000_000_000)), two).await();
+
+      Map<String, String> keys = merchantKeys(vertx, gatewayPort, merchants);
+      Pool pool = servers.database.pool(vertx, 1);
+      List<String> valid = new ArrayList<>();
+      List<String> forged = new ArrayList<>();
+      for (Row row : pool.preparedQuery("select code, merchant_id, serial from voucher where campaign_id = $1 order by random()")
+          .execute(Tuple.of(CAMPAIGN)).await()) {
+        String key = keys.get(row.getString(1));
+        valid.add(key + " " + row.getString(0));
+        forged.add(key + " " + forger.issue(CAMPAIGN, "BENCH", row.getLong(2)));
+      }
+      Path validScript = script(valid);
+      Path forgedScript = script(forged);
+      String path = "/api/v1/redemptions";
+
+      System.out.println("warming up...");
+      AdmissionBenchmark.wrk(barePort, path, validScript, 5, connections);
+      AdmissionBenchmark.wrk(gatewayPort, path, forgedScript, 5, connections);
+      AdmissionBenchmark.wrk(gatewayPort, path, validScript, 5, connections);
+      List<AdmissionBenchmark.WrkResult> bare = new ArrayList<>();
+      List<AdmissionBenchmark.WrkResult> redeemed = new ArrayList<>();
+      List<AdmissionBenchmark.WrkResult> refused = new ArrayList<>();
+      long redeemedNon2xx = 0;
+      long forgedAccepted = 0;
+      for (int run = 1; run <= runs; run++) {
+        reset(pool);
+        bare.add(AdmissionBenchmark.wrk(barePort, path, validScript, seconds, connections));
+        redeemed.add(AdmissionBenchmark.wrk(gatewayPort, path, validScript, seconds, connections));
+        refused.add(AdmissionBenchmark.wrk(gatewayPort, path, forgedScript, seconds, connections));
+        redeemedNon2xx += redeemed.get(run - 1).non2xx();
+        forgedAccepted += refused.get(run - 1).requests() - refused.get(run - 1).non2xx();
+        System.out.printf(Locale.ROOT, "run %d: bare %,.0f req/s, valid %,.0f redemptions/s (non-2xx %d), forged %,.0f rejections/s%n",
+            run, bare.get(run - 1).requestsPerSecond(), redeemed.get(run - 1).requestsPerSecond(),
+            redeemed.get(run - 1).non2xx(), refused.get(run - 1).requestsPerSecond());
+      }
+      double b = median(bare);
+      double v = median(redeemed);
+      double f = median(refused);
+      System.out.printf(Locale.ROOT, "%n## Redemption (%s; %,d vouchers, %d merchant keys; wrk 1 thread, %d connections, %d s runs, median of %d)%n",
+          servers.describe(), vouchers, merchants, connections, seconds, runs);
+      System.out.printf(Locale.ROOT, "| bare Vert.x endpoint (ceiling) | %,.0f req/s | p99 %.2f ms |%n", b, p99(bare));
+      System.out.printf(Locale.ROOT, "| valid codes redeemed | %,.0f redemptions/s | p99 %.2f ms | ratio %.2f |%n", v, p99(redeemed), v / b);
+      System.out.printf(Locale.ROOT, "| forged codes refused (no database read) | %,.0f rejections/s | p99 %.2f ms | ratio %.2f |%n", f, p99(refused), f / b);
+      System.out.printf(Locale.ROOT, "valid redemptions answered non-2xx: %d; forged codes accepted: %d%n", redeemedNon2xx, forgedAccepted);
+      pool.close().await();
+      vertx.close().await();
+      if (forgedAccepted > 0) {
+        throw new AssertionError(forgedAccepted + " forged codes were accepted");
+      }
+    }
+  }
+
+  static double median(List<AdmissionBenchmark.WrkResult> results) {
+    return BenchServers.median(results.stream().map(AdmissionBenchmark.WrkResult::requestsPerSecond).toList());
+  }
+
+  static double p99(List<AdmissionBenchmark.WrkResult> results) {
+    return BenchServers.median(results.stream().map(AdmissionBenchmark.WrkResult::p99Ms).toList());
+  }
+
+  static Map<String, String> merchantKeys(Vertx vertx, int port, int merchants) {
+    WebClient client = WebClient.create(vertx);
+    Map<String, String> keys = new HashMap<>();
+    for (int i = 0; i < merchants; i++) {
+      String merchant = String.format("m%03d", i);
+      keys.put(merchant, client.post(port, "127.0.0.1", "/admin/v1/campaigns/" + CAMPAIGN + "/merchants/" + merchant + "/keys")
+          .bearerTokenAuthentication(OPERATOR).send().await().bodyAsJsonObject().getString("key"));
+    }
+    client.close();
+    return keys;
+  }
+
+  static void reset(Pool pool) {
+    pool.preparedQuery("update voucher set redeemed_at = null, redeemed_request = null where campaign_id = $1 and redeemed_at is not null")
+        .execute(Tuple.of(CAMPAIGN)).await();
+    pool.query("vacuum analyze voucher").execute().await();
+  }
+
+  /** A wrk script sending the lines' codes in turn, each with its merchant's key. */
+  static Path script(List<String> keyAndCode) throws IOException {
+    Path lines = Files.createTempFile("codes", ".txt");
+    Files.write(lines, keyAndCode);
+    Path script = Files.createTempFile("redeem", ".lua");
+    Files.writeString(script, """
+        local items = {}
+        for line in io.lines("%s") do
+          local key, code = line:match("^(%%S+) (%%S+)$")
+          items[#items + 1] = {key, code}
+        end
+        local i = 0
+        request = function()
+          i = i %% #items + 1
+          local item = items[i]
+          return wrk.format("POST", nil, {["Content-Type"] = "application/json",
+            ["Authorization"] = "Bearer " .. item[1]}, '{"code":"' .. item[2] .. '"}')
+        end
+        """.formatted(lines));
+    return script;
+  }
+}
