@@ -3,6 +3,7 @@
 --
 -- KEYS: 1 flags  2 cfg  3 bucket  4 idempotency  5 pending-by-citizen  6 pending-by-merchant
 --       7 contingent  8 issued  9 seq  10 stream  11 tickets  12 held  13 decided  14 eligible
+--       15 the client address's bucket
 -- ARGV: 1 ticket  2 citizenId  3 merchantIds (comma separated, preference order)
 --       4 idempotency TTL (s)  5 tier from a verified identity token, or 
 -- Returns one of:
@@ -15,7 +16,8 @@ if redis.call('HGET', KEYS[1], 'paused') == '1' then
   return {'paused'}
 end
 
-local cfg = redis.call('HMGET', KEYS[2], 'rate', 'burst', 'maxPending', 'capFactor', 'perCitizen', 'rounds', 'minTier')
+local cfg = redis.call('HMGET', KEYS[2], 'rate', 'burst', 'maxPending', 'capFactor', 'perCitizen', 'rounds', 'minTier',
+  'addrRate', 'addrBurst')
 if not cfg[1] then
   return {'unknown'}
 end
@@ -41,6 +43,21 @@ if not open then
   end
   return {'closed'}
 end
+
+-- 2b. the client address's own bucket, so that one address cannot drain the campaign's budget;
+--     every attempt past the round window costs the address a token
+local function refill(key, rate, burst)
+  local b = redis.call('HMGET', key, 'tokens', 'ts')
+  local level = tonumber(b[1] or burst)
+  return math.min(burst, level + math.max(0, now - tonumber(b[2] or now)) * rate / 1000)
+end
+local addrRate, addrBurst = tonumber(cfg[8] or '20'), tonumber(cfg[9] or '60')
+local addrTokens = refill(KEYS[15], addrRate, addrBurst)
+if addrTokens < 1 then
+  return {'throttled', tostring(math.ceil((1 - addrTokens) * 1000 / addrRate))}
+end
+redis.call('HSET', KEYS[15], 'tokens', tostring(addrTokens - 1), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[15], math.ceil(addrBurst * 1000 / addrRate) + 1000)
 
 -- 3. idempotency: a repeat returns the same ticket and is not queued again
 local existing = redis.call('GET', KEYS[4])
@@ -75,10 +92,7 @@ end
 
 -- 6. token bucket, refilled by Redis server time
 local rate, burst = tonumber(cfg[1]), tonumber(cfg[2])
-local bucket = redis.call('HMGET', KEYS[3], 'tokens', 'ts')
-local tokens = tonumber(bucket[1] or burst)
-local last = tonumber(bucket[2] or now)
-tokens = math.min(burst, tokens + math.max(0, now - last) * rate / 1000)
+local tokens = refill(KEYS[3], rate, burst)
 if tokens < 1 then
   redis.call('HSET', KEYS[3], 'tokens', tostring(tokens), 'ts', tostring(now))
   return {'throttled', tostring(math.ceil((1 - tokens) * 1000 / rate))}

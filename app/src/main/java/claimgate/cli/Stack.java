@@ -140,7 +140,10 @@ public final class Stack implements AutoCloseable {
     switch (role) {
       case GATEWAY -> {
         GatewayConfig config = GatewayConfig.of(httpPort, redisUrl, database, operatorToken, codes(settings), telemetry)
-            .withJwt(jwtPublicKey(settings));
+            .withJwt(jwtPublicKey(settings))
+            .withMaxConnectionsPerAddress(settings.maxConnectionsPerAddress())
+            .withTrustForwarded(settings.trustForwarded())
+            .withStatusRate(settings.statusPerAddressPerSecond(), 4 * settings.statusPerAddressPerSecond());
         try {
           vertx.deployVerticle(() -> new GatewayVerticle(config),
               new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).await();

@@ -57,6 +57,7 @@ class JwtIdentityTest {
     Settings settings = Settings.local(port, dir)
         .withServers(TestServers.redisUrl(), TestServers.get().postgresUrl())
         .withOperatorToken("cgo_jwt_test")
+        .withStatusPerAddressPerSecond(100_000)
         .withJwt(pem("PUBLIC KEY", keys.getPublic().getEncoded()));
     stack = Stack.start(settings, Optional.empty(), false, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR);
     base = "http://127.0.0.1:" + port;

@@ -62,7 +62,9 @@ final class LiveStack {
         int port = EmbeddedServers.freePort();
         Settings settings = Settings.local(port, dir)
             .withServers(TestServers.redisUrl(), TestServers.get().postgresUrl())
-            .withOperatorToken(OPERATOR_TOKEN);
+            .withOperatorToken(OPERATOR_TOKEN)
+            // every test polls from 127.0.0.1
+            .withStatusPerAddressPerSecond(100_000);
         stack = Stack.start(settings, Optional.empty(), false, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR);
         base = "http://127.0.0.1:" + port;
         Stack started = stack;

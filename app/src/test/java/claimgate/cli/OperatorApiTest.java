@@ -163,7 +163,13 @@ class OperatorApiTest {
 
     LiveStack.Reply renamed = admin("PUT", path, document.copy().put("name", "Renamed"));
     assertThat(renamed.status()).isEqualTo(200);
-    assertThat(get("/api/v1/campaigns/" + c.id()).json().getString("name")).isEqualTo("Renamed");
+    // every gateway sees the change within its next refresh (the campaign answer may be a second stale)
+    String name = null;
+    for (int i = 0; i < 30 && !"Renamed".equals(name); i++) {
+      LiveStack.pause(100);
+      name = get("/api/v1/campaigns/" + c.id()).json().getString("name");
+    }
+    assertThat(name).isEqualTo("Renamed");
 
     JsonObject negative = document.copy();
     negative.getJsonArray("merchants").getJsonObject(1).put("contingent", -1);

@@ -45,10 +45,33 @@ public record Campaign(
    */
   public record Eligibility(String file, Integer minTier, List<String> citizens) {}
 
-  /** Token bucket and caps of the admission script. */
-  public record Admission(int ratePerSecond, int burst, int maxPendingPerCitizen, Double capFactor) {
+  /**
+   * Token buckets and caps of the admission script: the campaign's bucket, and one per client
+   * address so that no single address drains the campaign's admission budget (defaults
+   * {@value #DEFAULT_PER_ADDRESS_RATE}/s, burst {@value #DEFAULT_PER_ADDRESS_BURST}; many citizens
+   * may share an address behind a carrier's NAT, so raise it rather than lower it).
+   */
+  public record Admission(int ratePerSecond, int burst, int maxPendingPerCitizen, Double capFactor,
+      Integer perAddressRatePerSecond, Integer perAddressBurst) {
+
+    public static final int DEFAULT_PER_ADDRESS_RATE = 20;
+    public static final int DEFAULT_PER_ADDRESS_BURST = 60;
+
+    /** With the default per-address bucket. */
+    public Admission(int ratePerSecond, int burst, int maxPendingPerCitizen, Double capFactor) {
+      this(ratePerSecond, burst, maxPendingPerCitizen, capFactor, null, null);
+    }
+
     public double capFactorOrDefault() {
       return capFactor == null ? 1.5 : capFactor;
+    }
+
+    public int perAddressRateOrDefault() {
+      return perAddressRatePerSecond == null ? DEFAULT_PER_ADDRESS_RATE : perAddressRatePerSecond;
+    }
+
+    public int perAddressBurstOrDefault() {
+      return perAddressBurst == null ? DEFAULT_PER_ADDRESS_BURST : perAddressBurst;
     }
   }
 
@@ -90,6 +113,8 @@ public record Campaign(
     require(admission.maxPendingPerCitizen() > 0, where + "admission.maxPendingPerCitizen must be > 0");
     require(admission.capFactor() == null || admission.capFactor() >= 1.0,
         where + "admission.capFactor must be >= 1.0");
+    require(admission.perAddressRateOrDefault() > 0, where + "admission.perAddressRatePerSecond must be > 0");
+    require(admission.perAddressBurstOrDefault() > 0, where + "admission.perAddressBurst must be > 0");
     require(rounds != null && !rounds.isEmpty(), where + "at least one round is required");
     int cumulativeBp = 0;
     for (int i = 0; i < rounds.size(); i++) {

@@ -133,9 +133,12 @@ public final class CampaignStore {
         .arg("burst").arg(a.burst())
         .arg("maxPending").arg(a.maxPendingPerCitizen())
         .arg("capFactor").arg(Double.toString(a.capFactorOrDefault()))
+        .arg("addrRate").arg(a.perAddressRateOrDefault())
+        .arg("addrBurst").arg(a.perAddressBurstOrDefault())
         .arg("perCitizen").arg(campaign.limits().perCitizen())
         .arg("rounds").arg(roundsSpec(campaign))
-        .arg("version").arg(allocationVersion(campaign));
+        .arg("version").arg(allocationVersion(campaign))
+        .arg("document").arg(documentVersion(campaign));
     Request contingents = Request.cmd(Command.HSET).arg(keys.contingent());
     campaign.merchants().forEach(m -> contingents.arg(m.id()).arg(m.contingent()));
     List<Future<?>> writes = new ArrayList<>(List.of(redis.send(config), redis.send(contingents)));
@@ -163,7 +166,15 @@ public final class CampaignStore {
    * allocator that sees it change in Redis reloads the campaign from PostgreSQL.
    */
   public static String allocationVersion(Campaign campaign) {
-    String document = CampaignFiles.toJson(campaign.withAdmission(null));
+    return fingerprint(CampaignFiles.toJson(campaign.withAdmission(null)));
+  }
+
+  /** A fingerprint of the whole document: a gateway that sees it change in Redis reloads it. */
+  public static String documentVersion(Campaign campaign) {
+    return fingerprint(CampaignFiles.toJson(campaign));
+  }
+
+  private static String fingerprint(String document) {
     try {
       byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
           .digest(document.getBytes(java.nio.charset.StandardCharsets.UTF_8));

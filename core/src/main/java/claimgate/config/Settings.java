@@ -16,6 +16,13 @@ import java.util.Optional;
  * @param identity how citizens are identified ({@code CLAIMGATE_IDENTITY}, {@code none} or {@code jwt})
  * @param jwtPublicKey PEM public key, or a path to one, verifying citizens' tokens
  *     ({@code CLAIMGATE_JWT_PUBLIC_KEY}); required when identity is {@code jwt}
+ * @param trustForwarded the client address is taken from {@code X-Forwarded-For}, set by the load
+ *     balancer in front ({@code CLAIMGATE_TRUST_FORWARDED}, false)
+ * @param maxConnectionsPerAddress open connections per client address and gateway process
+ *     ({@code CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS}, 256; behind a load balancer, raise it)
+ * @param statusPerAddressPerSecond ticket status reads per client address and second, burst four
+ *     times that ({@code CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND}, 50; many citizens may share an
+ *     address behind a carrier's NAT)
  */
 public record Settings(
     int httpPort,
@@ -25,10 +32,15 @@ public record Settings(
     Optional<String> operatorToken,
     Optional<String> codeKey,
     String identity,
-    Optional<String> jwtPublicKey) {
+    Optional<String> jwtPublicKey,
+    boolean trustForwarded,
+    int maxConnectionsPerAddress,
+    int statusPerAddressPerSecond) {
 
   public static final String IDENTITY_NONE = "none";
   public static final String IDENTITY_JWT = "jwt";
+  public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+  public static final int DEFAULT_STATUS_PER_ADDRESS_PER_SECOND = 50;
 
   public Settings {
     if (!IDENTITY_NONE.equals(identity) && !IDENTITY_JWT.equals(identity)) {
@@ -42,21 +54,27 @@ public record Settings(
   /** Defaults with the given port and data directory: embedded servers, no identity check. */
   public static Settings local(int httpPort, Path dataDir) {
     return new Settings(httpPort, dataDir, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-        IDENTITY_NONE, Optional.empty());
+        IDENTITY_NONE, Optional.empty(), false, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_STATUS_PER_ADDRESS_PER_SECOND);
   }
 
   public Settings withServers(String redis, String pg) {
     return new Settings(httpPort, dataDir, Optional.of(redis), Optional.of(pg), operatorToken, codeKey, identity,
-        jwtPublicKey);
+        jwtPublicKey, trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond);
+  }
+
+  public Settings withStatusPerAddressPerSecond(int perSecond) {
+    return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, identity, jwtPublicKey,
+        trustForwarded, maxConnectionsPerAddress, perSecond);
   }
 
   public Settings withOperatorToken(String token) {
-    return new Settings(httpPort, dataDir, redisUrl, pgUrl, Optional.of(token), codeKey, identity, jwtPublicKey);
+    return new Settings(httpPort, dataDir, redisUrl, pgUrl, Optional.of(token), codeKey, identity, jwtPublicKey,
+        trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond);
   }
 
   public Settings withJwt(String publicKeyPem) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, IDENTITY_JWT,
-        Optional.of(publicKeyPem));
+        Optional.of(publicKeyPem), trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond);
   }
 
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -68,7 +86,12 @@ public record Settings(
         nonBlank(env.get("CLAIMGATE_OPERATOR_TOKEN")),
         nonBlank(env.get("CLAIMGATE_CODE_KEY")),
         nonBlank(env.get("CLAIMGATE_IDENTITY")).orElse(IDENTITY_NONE),
-        nonBlank(env.get("CLAIMGATE_JWT_PUBLIC_KEY")));
+        nonBlank(env.get("CLAIMGATE_JWT_PUBLIC_KEY")),
+        Boolean.parseBoolean(env.getOrDefault("CLAIMGATE_TRUST_FORWARDED", "false").strip()),
+        positive("CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS",
+            env.getOrDefault("CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS", Integer.toString(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS))),
+        positive("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND",
+            env.getOrDefault("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", Integer.toString(DEFAULT_STATUS_PER_ADDRESS_PER_SECOND))));
   }
 
   private static int port(String value) {
@@ -81,6 +104,18 @@ public record Settings(
     } catch (NumberFormatException e) {
       throw new ConfigException("CLAIMGATE_HTTP_PORT must be a port number, got '" + value + "'");
     }
+  }
+
+  private static int positive(String name, String value) {
+    try {
+      int n = Integer.parseInt(value.strip());
+      if (n > 0) {
+        return n;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new ConfigException(name + " must be a whole number > 0, got '" + value + "'");
   }
 
   private static Optional<String> nonBlank(String value) {

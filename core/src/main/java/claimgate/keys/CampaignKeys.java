@@ -92,10 +92,15 @@ public record CampaignKeys(String campaignId) {
     return key("eligible");
   }
 
-  public List<String> admitKeys(String idempotencyDigest) {
+  /** Hash: the token bucket of one client address. */
+  public String addressBucket(String address) {
+    return key("addr:" + address);
+  }
+
+  public List<String> admitKeys(String idempotencyDigest, String address) {
     return List.of(flags(), config(), bucket(), idempotency(idempotencyDigest), pendingByCitizen(),
         pendingByMerchant(), contingent(), issued(), seq(), stream(), tickets(), held(), decided(),
-        eligible());
+        eligible(), addressBucket(address));
   }
 
   public List<String> publishKeys() {

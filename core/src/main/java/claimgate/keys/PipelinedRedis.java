@@ -2,9 +2,12 @@ package claimgate.keys;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import claimgate.config.ConfigException;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.RedisRole;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.util.function.Consumer;
@@ -28,10 +31,30 @@ public final class PipelinedRedis {
 
   /** With a handler for pushed messages (pub/sub). */
   public PipelinedRedis(Vertx vertx, String url, Consumer<Response> pushHandler) {
-    this.client = Redis.createClient(vertx, new RedisOptions()
-        .setConnectionString(url)
-        .setMaxWaitingHandlers(1 << 16));
+    this.client = Redis.createClient(vertx, options(url));
     this.pushHandler = pushHandler;
+  }
+
+  private static final String SENTINEL_SCHEME = "redis-sentinel://";
+
+  /**
+   * {@code redis://[:password@]host:port[/db]}, or {@code redis-sentinel://host:port[,host:port...]/master}:
+   * the primary that the Sentinels name, followed after a failover.
+   */
+  public static RedisOptions options(String url) {
+    RedisOptions options = new RedisOptions().setMaxWaitingHandlers(1 << 16);
+    if (!url.startsWith(SENTINEL_SCHEME)) {
+      return options.setConnectionString(url);
+    }
+    String rest = url.substring(SENTINEL_SCHEME.length());
+    int slash = rest.indexOf('/');
+    if (slash <= 0 || slash == rest.length() - 1) {
+      throw new ConfigException("CLAIMGATE_REDIS_URL: redis-sentinel://host:port[,host:port...]/masterName, got " + url);
+    }
+    for (String sentinel : rest.substring(0, slash).split(",")) {
+      options.addConnectionString("redis://" + sentinel.strip());
+    }
+    return options.setType(RedisClientType.SENTINEL).setMasterName(rest.substring(slash + 1)).setRole(RedisRole.MASTER);
   }
 
   public Future<Response> send(Request request) {

@@ -32,6 +32,6 @@ public final class Campaigns {
     }
     return new Campaign(id, "Test " + id, "EUR", new BigDecimal("10.00"), 30,
         new Campaign.Limits(perCitizen, perCitizenPerMerchant), null,
-        new Campaign.Admission(1_000_000, 1_000_000, 3, null), rounds, merchants).validate();
+        new Campaign.Admission(1_000_000, 1_000_000, 3, null, 1_000_000, 1_000_000), rounds, merchants).validate();
   }
 }

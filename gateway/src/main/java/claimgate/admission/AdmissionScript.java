@@ -29,13 +29,14 @@ public final class AdmissionScript {
   /**
    * @param idempotencyKey the caller's key, or null: then the citizen and body make the key
    * @param tier the tier a verified identity token gives the citizen, if any
+   * @param address the client address, whose own token bucket the claim draws on
    */
   public Future<Admission> admit(String campaignId, String ticket, String citizenId, List<String> merchantIds,
-      String idempotencyKey, java.util.Optional<Integer> tier) {
+      String idempotencyKey, java.util.Optional<Integer> tier, String address) {
     String merchants = String.join(",", merchantIds);
     String digest = digest(citizenId, idempotencyKey != null ? "k:" + idempotencyKey : "b:" + merchants);
     CampaignKeys keys = new CampaignKeys(campaignId);
-    return ADMIT.call(redis::send, keys.admitKeys(digest),
+    return ADMIT.call(redis::send, keys.admitKeys(digest, address),
             List.of(ticket, citizenId, merchants, IDEMPOTENCY_TTL_SECONDS, tier.map(String::valueOf).orElse("")))
         .map(AdmissionScript::read);
   }

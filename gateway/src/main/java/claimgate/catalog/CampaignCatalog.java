@@ -38,13 +38,15 @@ public final class CampaignCatalog {
     }
   }
 
-  /** Reloads on a miss for a campaign Redis knows, at most this often (a stale Redis key must not hammer PostgreSQL). */
-  private static final long MIN_MISS_RELOAD_MS = 100;
+  private static final long MISSING_MEMO_MS = 1_000;
 
   private final CampaignStore store;
   private final PipelinedRedis redis;
   private Map<String, Campaign> documents = Map.of();
-  private long lastReloadMs;
+  private final Map<String, String> documentVersions = new HashMap<>();
+  private final Map<String, String> seenInRedis = new HashMap<>();
+  private final Map<String, Long> missing = new HashMap<>();
+  private Future<Void> reloading;
   private final Map<String, Live> live = new HashMap<>();
 
   public CampaignCatalog(CampaignStore store, PipelinedRedis redis) {
@@ -60,16 +62,30 @@ public final class CampaignCatalog {
    * The campaign. One not known here is looked for in Redis, where an operator's change lands
    * before it is answered: when it is there, the documents are reloaded at once, so a campaign
    * created a moment ago through any gateway is found; an id Redis does not know (a typo, a bot)
-   * costs one Redis read and never a PostgreSQL one.
+   * costs one Redis read and never a PostgreSQL one, and one Redis knows but PostgreSQL does not
+   * (a leftover key) is remembered as missing for a second.
    */
   public Future<Optional<Live>> find(String campaignId) {
     Live known = live.get(campaignId);
     if (known != null) {
       return Future.succeededFuture(Optional.of(known));
     }
+    Long missedAt = missing.get(campaignId);
+    if (missedAt != null && System.currentTimeMillis() - missedAt < MISSING_MEMO_MS) {
+      return Future.succeededFuture(Optional.empty());
+    }
     return redis.send(Request.cmd(Command.EXISTS).arg(new CampaignKeys(campaignId).config()))
-        .compose(exists -> exists.toInteger() == 1 && System.currentTimeMillis() - lastReloadMs >= MIN_MISS_RELOAD_MS
-            ? reloadDocuments().map(v -> get(campaignId))
+        .compose(exists -> exists.toInteger() == 1
+            ? reloadDocuments().map(v -> {
+              Optional<Live> found = get(campaignId);
+              if (found.isEmpty()) {
+                if (missing.size() > 10_000) {
+                  missing.clear();
+                }
+                missing.put(campaignId, System.currentTimeMillis());
+              }
+              return found;
+            })
             : Future.succeededFuture(Optional.<Live>empty()));
   }
 
@@ -77,25 +93,46 @@ public final class CampaignCatalog {
     return live.values().stream().sorted(java.util.Comparator.comparing(l -> l.campaign().id())).toList();
   }
 
-  /** Reloads the documents from PostgreSQL, then the live state. */
+  /** Reloads the documents from PostgreSQL, then the live state; callers meanwhile share one reload. */
   public Future<Void> reloadDocuments() {
-    lastReloadMs = System.currentTimeMillis();
-    return store.loadAll().compose(campaigns -> {
+    if (reloading != null) {
+      return reloading;
+    }
+    Future<Void> reload = store.loadAll().compose(campaigns -> {
       Map<String, Campaign> byId = new HashMap<>();
       campaigns.forEach(c -> byId.put(c.id(), c));
       documents = byId;
+      documentVersions.clear();
+      byId.forEach((id, c) -> documentVersions.put(id, CampaignStore.documentVersion(c)));
       live.keySet().retainAll(byId.keySet());
       return refreshLive();
     });
+    reloading = reload;
+    reload.onComplete(done -> reloading = null);
+    return reload;
   }
 
-  /** Re-reads the live state of every campaign from Redis; keeps the old state on failure. */
+  /**
+   * Re-reads the live state of every campaign from Redis, keeping the old state on failure, and
+   * reloads the documents when Redis shows that an operator changed one.
+   */
   public Future<Void> refreshLive() {
     List<Future<Void>> reads = new ArrayList<>();
+    boolean[] changed = {false};
     for (Campaign campaign : documents.values()) {
       reads.add(readLive(campaign));
+      reads.add(redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaign.id()).config()).arg("document"))
+          .map(version -> {
+            // reload once per change seen: a mismatch that stays must not reload every second
+            String inRedis = version == null ? null : version.toString();
+            if (inRedis != null && !inRedis.equals(documentVersions.get(campaign.id()))
+                && !inRedis.equals(seenInRedis.put(campaign.id(), inRedis))) {
+              changed[0] = true;
+            }
+            return null;
+          }));
     }
-    return Future.join(reads).mapEmpty();
+    return Future.join(reads).compose(all -> changed[0] && reloading == null ? reloadDocuments() : Future.succeededFuture());
   }
 
   private Future<Void> readLive(Campaign campaign) {

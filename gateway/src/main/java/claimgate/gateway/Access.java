@@ -1,6 +1,5 @@
 package claimgate.gateway;
 
-import claimgate.redemption.FailedAttempts;
 import claimgate.redemption.MerchantKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -19,9 +18,9 @@ public final class Access {
 
   private final String operatorToken;
   private final MerchantKeys merchantKeys;
-  private final FailedAttempts attempts;
+  private final RateBuckets attempts;
 
-  public Access(String operatorToken, MerchantKeys merchantKeys, FailedAttempts attempts) {
+  public Access(String operatorToken, MerchantKeys merchantKeys, RateBuckets attempts) {
     this.operatorToken = operatorToken;
     this.merchantKeys = merchantKeys;
     this.attempts = attempts;

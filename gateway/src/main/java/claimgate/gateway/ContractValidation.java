@@ -1,9 +1,14 @@
 package claimgate.gateway;
 
 import io.vertx.core.Handler;
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.Json;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.json.schema.OutputUnit;
 import io.vertx.json.schema.SchemaRepository;
@@ -26,6 +31,14 @@ import java.util.List;
 final class ContractValidation implements Handler<RoutingContext> {
 
   private static final String VALIDATED_BODY = "claimgate.validatedBody";
+  /**
+   * Strict JSON: a key given twice, trailing content or invalid UTF-8 is malformed, so that no
+   * two readers of a body can see different requests in it. Jackson's stream limits (nesting
+   * depth 1,000, number length 1,000) bound deep and huge input.
+   */
+  private static final ObjectMapper STRICT_JSON = new ObjectMapper()
+      .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
   private record ParameterCheck(String name, Location in, boolean required, Validator validator) {}
 
@@ -90,9 +103,10 @@ final class ContractValidation implements Handler<RoutingContext> {
     }
     Object json;
     try {
-      json = Json.decodeValue(ctx.body().buffer());
-    } catch (DecodeException e) {
-      ctx.fail(new ApiError(400, "invalid_request", "body is not valid JSON"));
+      json = wrap(STRICT_JSON.readValue(ctx.body().buffer().getBytes(), Object.class));
+    } catch (IOException e) {
+      ctx.fail(new ApiError(400, "invalid_request", "body is not valid JSON"
+          + (e.getMessage() != null && e.getMessage().startsWith("Duplicate field") ? ": a field is given twice" : "")));
       return;
     }
     OutputUnit result = body.validate(json);
@@ -102,6 +116,17 @@ final class ContractValidation implements Handler<RoutingContext> {
     }
     ctx.put(VALIDATED_BODY, json);
     ctx.next();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Object wrap(Object decoded) {
+    if (decoded instanceof Map<?, ?> map) {
+      return new JsonObject((Map<String, Object>) map);
+    }
+    if (decoded instanceof List<?> list) {
+      return new JsonArray((List<Object>) list);
+    }
+    return decoded;
   }
 
   /** The body as decoded and validated here, so a handler does not decode it again; null when none was sent. */

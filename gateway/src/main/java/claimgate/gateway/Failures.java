@@ -25,8 +25,54 @@ final class Failures {
       ctx.response().reset();
       return;
     }
+    if (!ctx.request().isEnded()) {
+      // refused before its body was read (no route, no method, refused early): the router holds
+      // that body unread, so the connection cannot carry another request
+      closeAfter(ctx.request());
+    }
     send(ctx.response(), toApiError(ctx.failure(), ctx.statusCode()));
   }
+
+  /**
+   * A request the HTTP codec could not read (bad request line, unknown version, header syntax,
+   * too long a line or headers): 414, 431 or 400, as JSON, and the connection is closed.
+   */
+  static void invalidRequest(io.vertx.core.http.HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    ApiError error = cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException ? byStatus(431, null)
+        : cause instanceof io.netty.handler.codec.http.TooLongHttpLineException ? byStatus(414, null)
+        : new ApiError(400, "invalid_request", "the request is not valid HTTP/1.1");
+    closeAfter(request);
+    send(request.response(), error);
+  }
+
+  /**
+   * The answer says the connection closes, and it does once the answer is sent and the client
+   * has finished sending: what it still sends is read and dropped for up to a second, so that it
+   * reads this answer rather than a reset connection.
+   */
+  static void closeAfter(io.vertx.core.http.HttpServerRequest request) {
+    request.response().putHeader("Connection", "close").endHandler(ended -> {
+      if (request.isEnded()) {
+        request.connection().close();
+        return;
+      }
+      io.vertx.core.Vertx vertx = io.vertx.core.Vertx.currentContext().owner();
+      long deadline = vertx.setTimer(DRAIN_BEFORE_CLOSE_MS, t -> request.connection().close());
+      try {
+        request.handler(dropped -> { }).endHandler(end -> {
+          vertx.cancelTimer(deadline);
+          request.connection().close();
+        });
+        request.resume();
+      } catch (IllegalStateException alreadyRead) {
+        vertx.cancelTimer(deadline);
+        request.connection().close();
+      }
+    });
+  }
+
+  private static final long DRAIN_BEFORE_CLOSE_MS = 1_000;
 
   static void send(HttpServerResponse response, ApiError error) {
     if (error.retryAfterMs() != null) {
@@ -44,6 +90,9 @@ final class Failures {
     }
     if (failure instanceof HttpException http) {
       return byStatus(http.getStatusCode(), http.getPayload());
+    }
+    if (isFramingError(failure)) {
+      return new ApiError(400, "invalid_request", "the request is not valid HTTP/1.1 framing");
     }
     if (failure instanceof TimeoutException || isConnectionProblem(failure)) {
       return ApiError.unavailable("a backing store is unreachable; retry shortly");
@@ -90,10 +139,28 @@ final class Failures {
       case 401 -> new ApiError(401, "unauthenticated", "credentials are missing or wrong");
       case 404 -> new ApiError(404, "not_found", "no such resource");
       case 405 -> new ApiError(405, "method_not_allowed", "method not allowed on this resource");
+      case 408 -> new ApiError(408, "request_timeout", "the request was not received in time");
       case 413 -> new ApiError(413, "payload_too_large", "request body is too large");
+      case 414 -> new ApiError(414, "uri_too_long", "the request line is too long");
+      case 431 -> new ApiError(431, "headers_too_large", "the request headers are too large");
       case 415 -> new ApiError(415, "unsupported_media_type", "send application/json");
       default -> new ApiError(status, "invalid_request", detail == null ? "request refused" : detail);
     };
+  }
+
+  /** A failure of Netty's HTTP decoder while reading the request: the client's bytes, not our bug. */
+  private static boolean isFramingError(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof io.netty.handler.codec.DecoderException) {
+        return true;
+      }
+      for (StackTraceElement frame : t.getStackTrace()) {
+        if (frame.getClassName().startsWith("io.netty.handler.codec.http.HttpObjectDecoder")) {
+          return true;
+        }
+      }
+    }
+    return false;
   }
 
   private static boolean isConnectionProblem(Throwable failure) {

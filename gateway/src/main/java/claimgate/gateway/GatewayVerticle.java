@@ -9,7 +9,6 @@ import claimgate.claim.ClaimEvents;
 import claimgate.claim.ClaimLookup;
 import claimgate.keys.PipelinedRedis;
 import claimgate.operator.OperatorApi;
-import claimgate.redemption.FailedAttempts;
 import claimgate.redemption.MerchantKeys;
 import claimgate.redemption.RedemptionApi;
 import claimgate.redemption.Vouchers;
@@ -23,6 +22,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.CSPHandler;
+import io.vertx.ext.web.handler.TimeoutHandler;
+import io.vertx.ext.web.handler.XFrameHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
@@ -57,6 +59,8 @@ public final class GatewayVerticle extends VerticleBase {
   private static final int DOCUMENT_RELOAD_TICKS = 5;
   /** An offline backlog of 1,000 codes with their times. */
   static final int BATCH_BODY_LIMIT_BYTES = 256 * 1024;
+  /** Marks an event-stream route: no body, no deadline. */
+  static final int STREAMING = -1;
   /** A campaign document with its eligibility list, or a revocation list. */
   static final int DOCUMENT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
@@ -71,6 +75,7 @@ public final class GatewayVerticle extends VerticleBase {
   private CitizenIdentity identity;
   private Access access;
   private OperatorApi operators;
+  private RateBuckets statusReads;
   private RedemptionApi redemptions;
   private HttpServer server;
   private int ticks;
@@ -89,9 +94,10 @@ public final class GatewayVerticle extends VerticleBase {
     events = new ClaimEvents(vertx, lookup, 250, config.maxStreamsPerTicket(), TimeUnit.MINUTES.toMillis(10));
     identity = config.identity(vertx);
     MerchantKeys merchantKeys = new MerchantKeys(pool, 10_000);
-    FailedAttempts attempts = new FailedAttempts(redis, config.failedAttemptsPerSecond(), config.failedAttemptsBurst());
+    RateBuckets attempts = new RateBuckets(redis, "attempts", config.failedAttemptsPerSecond(), config.failedAttemptsBurst());
     Vouchers vouchers = new Vouchers(config.codes());
     access = new Access(config.operatorToken(), merchantKeys, attempts);
+    statusReads = new RateBuckets(redis, "status", config.statusPerAddressPerSecond(), config.statusPerAddressBurst());
     operators = new OperatorApi(vertx, pool, redis, catalog, config.telemetry(), merchantKeys, vouchers);
     redemptions = new RedemptionApi(pool, vouchers, attempts);
     return catalog.reloadDocuments()
@@ -101,6 +107,8 @@ public final class GatewayVerticle extends VerticleBase {
         })
         .compose(loaded -> OpenAPIContract.from(vertx, "openapi/claimgate.yaml"))
         .compose(contract -> vertx.createHttpServer(serverOptions())
+            .connectionHandler(config.connections()::admit)
+            .invalidRequestHandler(Failures::invalidRequest)
             .requestHandler(router(contract))
             .listen(config.httpPort()))
         .onSuccess(listening -> {
@@ -111,6 +119,16 @@ public final class GatewayVerticle extends VerticleBase {
 
   private Router router(OpenAPIContract contract) {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
+    builder.rootHandler(new ReadablePath());
+    builder.rootHandler(CSPHandler.create()
+        .setDirective("default-src", "'self'")
+        .addDirective("img-src", "data:")
+        .setDirective("object-src", "'none'")
+        .setDirective("base-uri", "'none'")
+        .setDirective("form-action", "'self'")
+        .setDirective("frame-ancestors", "'none'"));
+    builder.rootHandler(XFrameHandler.create(XFrameHandler.DENY));
+    builder.rootHandler(new SecurityHeaders());
     Handler<RoutingContext> anyone = RoutingContext::next;
     Handler<RoutingContext> merchant = access.merchant();
     Handler<RoutingContext> operator = access.operator();
@@ -118,7 +136,7 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "getCampaign", anyone, this::getCampaign);
     route(builder, contract, "admitClaim", anyone, this::admitClaim);
     route(builder, contract, "getClaim", anyone, this::getClaim);
-    route(builder, contract, "claimEvents", anyone, this::claimEvents);
+    route(builder, contract, "claimEvents", anyone, STREAMING, this::claimEvents);
     route(builder, contract, "redeem", merchant, redemptions::redeem);
     route(builder, contract, "redeemBatch", merchant, BATCH_BODY_LIMIT_BYTES, redemptions::redeemBatch);
     route(builder, contract, "getVoucher", merchant, redemptions::getVoucher);
@@ -129,11 +147,14 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "unfreezeCampaign", operator, operators::unfreeze);
     route(builder, contract, "setAdmission", operator, operators::setAdmission);
     route(builder, contract, "campaignStats", operator, operators::stats);
-    route(builder, contract, "campaignLive", operator, operators::live);
+    route(builder, contract, "campaignLive", operator, STREAMING, operators::live);
     route(builder, contract, "createMerchantKey", operator, operators::createMerchantKey);
     route(builder, contract, "revokeVouchers", operator, DOCUMENT_BODY_LIMIT_BYTES, operators::revoke);
     route(builder, contract, "listAudit", operator, operators::audit);
     Router router = builder.createRouter();
+    if (config.trustForwarded()) {
+      router.allowForward(io.vertx.ext.web.AllowForwardHeaders.X_FORWARD);
+    }
     router.get("/health/live").handler(this::live);
     router.get("/health/ready").handler(this::ready);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(config.telemetry().registry()));
@@ -151,14 +172,20 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   /**
-   * The body up to the route's limit (Vert.x runs body handlers before any other), credentials,
-   * validation from the contract with validators built once, then the handler.
+   * A deadline for the whole exchange (408 for a client too slow to send its request; event
+   * streams have none), the body up to the route's limit, credentials, validation from the
+   * contract with validators built once, then the handler.
    */
-  private static void route(RouterBuilder builder, OpenAPIContract contract, String operationId,
+  private void route(RouterBuilder builder, OpenAPIContract contract, String operationId,
       Handler<RoutingContext> access, int bodyLimitBytes, Handler<RoutingContext> handler) {
-    builder.getRoute(operationId)
-        .setDoValidation(false)
-        .addHandler(BodyHandler.create(false).setBodyLimit(bodyLimitBytes))
+    var route = builder.getRoute(operationId).setDoValidation(false);
+    if (bodyLimitBytes != STREAMING) {
+      route.addHandler(TimeoutHandler.create(2 * config.requestTimeoutMs(), 408));
+    }
+    if (route.getOperation().getRequestBody() == null) {
+      route.addHandler(new NoFormOnBodylessRoute());
+    }
+    route.addHandler(BodyHandler.create(false).setBodyLimit(bodyLimitBytes == STREAMING ? 0 : bodyLimitBytes))
         .addHandler(access)
         .addHandler(ContractValidation.of(contract, operationId))
         .addHandler(handler);
@@ -166,7 +193,9 @@ public final class GatewayVerticle extends VerticleBase {
 
   private HttpServerOptions serverOptions() {
     return new HttpServerOptions()
-        .setIdleTimeout(30)
+        // HTTP/1.1 only: without h2c detection a connection exists (and is counted) from accept
+        .setHttp2ClearTextEnabled(false)
+        .setIdleTimeout(config.idleTimeoutSeconds())
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
         .setMaxHeaderSize(8 * 1024)
         .setMaxInitialLineLength(4 * 1024)
@@ -217,7 +246,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     String ticket = live.campaign().id() + "." + randomToken();
     return admission.admit(live.campaign().id(), ticket, citizenId, merchantIds, ctx.request().getHeader("Idempotency-Key"),
-            citizen.tier())
+            citizen.tier(), Access.address(ctx))
         .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .compose(outcome -> outcome instanceof Admission.Queued queued
             ? answer(ctx, live, queued)
@@ -267,7 +296,8 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void getClaim(RoutingContext ctx) {
-    lookup.status(ctx.pathParam("ticket"))
+    statusReads.take(Access.address(ctx))
+        .compose(v -> lookup.status(ctx.pathParam("ticket")))
         .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .onSuccess(status -> ctx.response()
             .putHeader("Content-Type", "application/json")
@@ -282,7 +312,8 @@ public final class GatewayVerticle extends VerticleBase {
       throw new ApiError(429, "throttled", "too many open event streams for this ticket",
           new JsonObject().put("retryAfterMs", 5_000), 5_000L);
     }
-    lookup.status(ticket)
+    statusReads.take(Access.address(ctx))
+        .compose(v -> lookup.status(ticket))
         .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .onSuccess(status -> events.open(ticket, ctx.response(), status))
         .onFailure(ctx::fail);

@@ -2,6 +2,7 @@ package claimgate.redemption;
 
 import claimgate.gateway.Access;
 import claimgate.gateway.ApiError;
+import claimgate.gateway.RateBuckets;
 import claimgate.gateway.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
@@ -16,7 +17,7 @@ import java.util.List;
 /**
  * Merchants' routes: redeem one voucher, redeem an offline backlog, look a voucher up. Every
  * route runs behind {@link Access#merchant}; refusals that look like guessing count against the
- * merchant key and the client address ({@link FailedAttempts}).
+ * merchant key and the client address ({@link RateBuckets}).
  */
 public final class RedemptionApi {
 
@@ -25,9 +26,9 @@ public final class RedemptionApi {
 
   private final Pool pool;
   private final Vouchers vouchers;
-  private final FailedAttempts attempts;
+  private final RateBuckets attempts;
 
-  public RedemptionApi(Pool pool, Vouchers vouchers, FailedAttempts attempts) {
+  public RedemptionApi(Pool pool, Vouchers vouchers, RateBuckets attempts) {
     this.pool = pool;
     this.vouchers = vouchers;
     this.attempts = attempts;

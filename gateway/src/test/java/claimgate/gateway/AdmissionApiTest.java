@@ -202,7 +202,7 @@ class AdmissionApiTest {
   @DisplayName("429 throttled with Retry-After when the token bucket is empty or the citizen has too many pending")
   void throttled() {
     Campaign base = Campaigns.open(Campaigns.uniqueId("thr"), 9, 3, 100);
-    Campaign slow = gw.apply(base.withAdmission(new Campaign.Admission(1, 1, 3, null)));
+    Campaign slow = gw.apply(base.withAdmission(new Campaign.Admission(1, 1, 3, null, 1_000_000, 1_000_000)));
     assertThat(gw.claim(slow.id(), claimBody("a", "m0")).statusCode()).isEqualTo(202);
     HttpResponse<Buffer> r = gw.claim(slow.id(), claimBody("b", "m0"));
     assertThat(r.statusCode()).isEqualTo(429);
@@ -211,7 +211,7 @@ class AdmissionApiTest {
     assertThat(Integer.parseInt(r.getHeader("Retry-After"))).isPositive();
 
     Campaign pending = gw.apply(Campaigns.open(Campaigns.uniqueId("pend"), 9, 3, 100, 100, 100, 100)
-        .withAdmission(new Campaign.Admission(1000, 1000, 2, null)));
+        .withAdmission(new Campaign.Admission(1000, 1000, 2, null, 1_000_000, 1_000_000)));
     assertThat(gw.claim(pending.id(), claimBody("p", "m0")).statusCode()).isEqualTo(202);
     assertThat(gw.claim(pending.id(), claimBody("p", "m1")).statusCode()).isEqualTo(202);
     HttpResponse<Buffer> third = gw.claim(pending.id(), claimBody("p", "m2"));
@@ -238,7 +238,7 @@ class AdmissionApiTest {
   @DisplayName("a flood of 20,000 claims for 100 vouchers queues at most 150; the rest are sold_out or throttled")
   void flood() {
     Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("flood"), 9, 3, 50, 30, 20)
-        .withAdmission(new Campaign.Admission(1_000_000, 1_000_000, 3, 1.5)));
+        .withAdmission(new Campaign.Admission(1_000_000, 1_000_000, 3, 1.5, 1_000_000, 1_000_000)));
     Map<Integer, Integer> statuses = new HashMap<>();
     int total = 20_000;
     for (int from = 0; from < total; from += 500) {

@@ -54,7 +54,7 @@ final class BenchServers implements AutoCloseable {
       list.add(new Campaign.Merchant(String.format("m%03d", i), "Shop " + i, vouchers / merchants));
     }
     return new Campaign(id, "Benchmark " + id, "EUR", new BigDecimal("10.00"), 30, new Campaign.Limits(9, 3), null,
-        new Campaign.Admission(ratePerSecond, ratePerSecond, 1_000, 1_000_000.0),
+        new Campaign.Admission(ratePerSecond, ratePerSecond, 1_000, 1_000_000.0, ratePerSecond, ratePerSecond),
         List.of(new Campaign.Round(now.minusMinutes(1), now.plusHours(6), 1.0)), List.copyOf(list)).validate();
   }
 

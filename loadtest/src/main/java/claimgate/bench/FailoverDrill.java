@@ -1,0 +1,438 @@
+package claimgate.bench;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignStore;
+import claimgate.keys.PipelinedRedis;
+import claimgate.store.Database;
+import claimgate.store.EmbeddedServers;
+import claimgate.voucher.VoucherCodes;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import redis.embedded.RedisServer;
+
+/**
+ * Failover drills on one machine, without containers: real Redis (AOF) and PostgreSQL, two
+ * gateway processes and two allocator processes of the claimgate jar, claims driven at both
+ * gateways (retrying on the other with the same Idempotency-Key, as the launch page and the load
+ * balancer do). During the run: the leading allocator is killed with SIGKILL, a gateway is
+ * killed, Redis restarts, PostgreSQL restarts. Prints each recovery time, then checks that every
+ * acknowledged ticket ends final and that the invariants hold; exits 1 on any breach.
+ *
+ * <pre>
+ *   loadtest/drill                 (about 90 s)
+ *   loadtest/drill -Dshort=true    (the CI variant, about 40 s)
+ * </pre>
+ */
+public final class FailoverDrill {
+
+  static final String CAMPAIGN = "drill";
+  static final String TOKEN = "cgo_drill";
+  static final long ALLOCATOR_TAKEOVER_LIMIT_MS = 2_000;
+
+  final Path dir;
+  final Path jar;
+  final String codeKey = VoucherCodes.newKeySpec(1, new SecureRandom());
+  final int redisPort;
+  final int pgPort;
+  final Map<String, Process> processes = new LinkedHashMap<>();
+  final Map<String, Path> logs = new LinkedHashMap<>();
+  final List<Integer> gatewayPorts = new ArrayList<>();
+  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+  final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+  final AtomicLong lastSuccessNanos = new AtomicLong(System.nanoTime());
+  final AtomicLong failedAttempts = new AtomicLong();
+  final AtomicLong abandoned = new AtomicLong();
+  /** Claims in flight, each retried until acknowledged (up to 15 s). */
+  final java.util.concurrent.ExecutorService inFlight = java.util.concurrent.Executors.newFixedThreadPool(256, task -> {
+    Thread t = new Thread(task, "drill-claim");
+    t.setDaemon(true);
+    return t;
+  });
+  RedisServer redis;
+  EmbeddedPostgres postgres;
+  /** The drill's own PostgreSQL connection, replaced after PostgreSQL restarts. */
+  Pool pool;
+
+  FailoverDrill(Path dir, Path jar) throws IOException {
+    this.dir = dir;
+    this.jar = jar;
+    this.redisPort = EmbeddedServers.freePort();
+    this.pgPort = EmbeddedServers.freePort();
+  }
+
+  public static void main(String[] args) throws Exception {
+    boolean quick = Boolean.getBoolean("short");
+    Path jar = Path.of(System.getProperty("jar", "app/target/claimgate.jar")).toAbsolutePath();
+    FailoverDrill drill = new FailoverDrill(Files.createTempDirectory("claimgate-drill"), jar);
+    int code;
+    try {
+      code = drill.run(quick ? 150 : 400, quick ? 4 : 10);
+    } finally {
+      drill.stopAll();
+    }
+    System.exit(code);
+  }
+
+  int run(int claimsPerSecond, int secondsBetweenFaults) throws Exception {
+    startRedis();
+    startPostgres();
+    Database database = Database.fromUrl(pgUrl());
+    database.migrate();
+    Vertx vertx = Vertx.vertx();
+    Campaign campaign = BenchServers.campaign(CAMPAIGN, 20, 100_000, 1_000_000);
+    Pool setup = database.pool(vertx, 1);
+    PipelinedRedis redisClient = new PipelinedRedis(vertx, redisUrl());
+    new CampaignStore(setup).apply(campaign, Optional.empty()).await();
+    CampaignStore.configureRedis(redisClient, campaign, Optional.empty()).await();
+    redisClient.close().await();
+    setup.close().await();
+
+    for (int i = 1; i <= 2; i++) {
+      int port = EmbeddedServers.freePort();
+      gatewayPorts.add(port);
+      spawn("gateway-" + i, "gateway", port);
+    }
+    spawn("allocator-1", "allocator", 0);
+    awaitCondition("allocator-1 leads", 30_000, () -> leads("allocator-1"));
+    spawn("allocator-2", "allocator", 0);
+    for (int port : gatewayPorts) {
+      awaitCondition("gateway on " + port + " ready", 60_000, () -> ready(port));
+    }
+    Thread.sleep(2_000);
+
+    AtomicBoolean driving = new AtomicBoolean(true);
+    Thread driver = new Thread(() -> drive(claimsPerSecond, driving), "drill-driver");
+    driver.start();
+    Map<String, Long> recoveries = new LinkedHashMap<>();
+    pool = database.pool(vertx, 1);
+    try {
+      Thread.sleep(secondsBetweenFaults * 1_000L);
+
+      // 1. the leading allocator dies without a word
+      String leader = leads("allocator-1") ? "allocator-1" : "allocator-2";
+      String standby = leader.equals("allocator-1") ? "allocator-2" : "allocator-1";
+      long decidedBefore = decidedSeq();
+      long killed = System.nanoTime();
+      processes.get(leader).destroyForcibly();
+      awaitCondition(standby + " takes over", 30_000, () -> leads(standby));
+      recoveries.put("leading allocator killed (SIGKILL): standby leads", (System.nanoTime() - killed) / 1_000_000);
+      awaitCondition("decisions continue", 30_000, () -> decidedSeq() > decidedBefore);
+      recoveries.put("leading allocator killed (SIGKILL): decisions continue", (System.nanoTime() - killed) / 1_000_000);
+      spawn(leader, "allocator", 0);
+      Thread.sleep(secondsBetweenFaults * 1_000L);
+
+      // 2. a gateway dies; clients go on at the other
+      long before = acknowledged.size();
+      long gatewayKilled = System.nanoTime();
+      processes.get("gateway-1").destroyForcibly();
+      awaitCondition("claims acknowledged after the gateway died", 30_000,
+          () -> acknowledged.size() > before + 10 && lastSuccessNanos.get() > gatewayKilled);
+      recoveries.put("gateway killed: claims acknowledged again", (lastSuccessAfter(gatewayKilled) - gatewayKilled) / 1_000_000);
+      Thread.sleep(secondsBetweenFaults * 1_000L);
+
+      // 3. Redis restarts (append-only file on): gateways and allocators reconnect by themselves
+      long redisDown = System.nanoTime();
+      redis.stop();
+      Thread.sleep(1_000);
+      startRedis();
+      long redisUp = System.nanoTime();
+      awaitCondition("claims admitted after Redis restarted", 60_000, () -> lastSuccessNanos.get() > redisUp);
+      recoveries.put("Redis restarted (down 1 s): claims admitted again after it was back",
+          (lastSuccessAfter(redisUp) - redisUp) / 1_000_000);
+      long decidedAfterRedis = decidedSeq();
+      awaitCondition("decisions after Redis restarted", 60_000, () -> decidedSeq() > decidedAfterRedis);
+      recoveries.put("Redis restarted: decisions continue, from the fault", (System.nanoTime() - redisDown) / 1_000_000);
+      Thread.sleep(secondsBetweenFaults * 1_000L);
+
+      // 4. PostgreSQL restarts: the allocator stops, re-elects and continues
+      pool.close().await();
+      long pgDown = System.nanoTime();
+      postgres.close();
+      Thread.sleep(1_000);
+      startPostgres();
+      long pgUp = System.nanoTime();
+      pool = database.pool(vertx, 1);
+      long decidedAtRestart = decidedSeq();
+      awaitCondition("decisions after PostgreSQL restarted", 60_000, () -> decidedSeq() > decidedAtRestart);
+      recoveries.put("PostgreSQL restarted (down 1 s): decisions continue after it was back", (System.nanoTime() - pgUp) / 1_000_000);
+      recoveries.put("PostgreSQL restarted: decisions continue, from the fault", (System.nanoTime() - pgDown) / 1_000_000);
+      Thread.sleep(secondsBetweenFaults * 1_000L);
+    } finally {
+      driving.set(false);
+      driver.join();
+      inFlight.shutdown();
+      inFlight.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    System.out.printf(Locale.ROOT, "%n## Failover drill (%d claims/s offered at two gateways)%n", claimsPerSecond);
+    System.out.println("| fault | recovery |");
+    System.out.println("|---|---|");
+    recoveries.forEach((fault, ms) -> System.out.printf(Locale.ROOT, "| %s | %,d ms |%n", fault, ms));
+    System.out.printf(Locale.ROOT, "acknowledged claims: %,d; attempts that failed and were retried: %,d; claims given up after every retry: %,d%n",
+        acknowledged.size(), failedAttempts.get(), abandoned.get());
+
+    List<String> breaches = check();
+    pool.close().await();
+    vertx.close().await();
+    if (recoveries.get("leading allocator killed (SIGKILL): standby leads") > ALLOCATOR_TAKEOVER_LIMIT_MS) {
+      breaches.add("the standby allocator took longer than " + ALLOCATOR_TAKEOVER_LIMIT_MS + " ms to lead");
+    }
+    if (breaches.isEmpty()) {
+      System.out.println("invariants: all hold");
+      return 0;
+    }
+    breaches.forEach(b -> System.out.println("BREACH: " + b));
+    return 1;
+  }
+
+  /** Every acknowledged ticket final, no oversell, each claim decided once, no citizen over a limit. */
+  List<String> check() throws Exception {
+    List<String> breaches = new ArrayList<>();
+    Map<String, Integer> outcomes = new java.util.TreeMap<>();
+    for (String ticket : acknowledged) {
+      JsonObject status = awaitFinalStatus(ticket);
+      String outcome = status == null ? "unknown" : status.getString("status")
+          + (status.getString("reason") == null ? "" : "/" + status.getString("reason"));
+      outcomes.merge(outcome, 1, Integer::sum);
+    }
+    System.out.println("acknowledged tickets by final status: " + outcomes);
+    if (outcomes.containsKey("unknown") || outcomes.containsKey("queued")) {
+      breaches.add("acknowledged tickets not final: " + outcomes);
+    }
+    Row oversell = pool.query("select count(*) from merchant m where m.issued > m.released or m.issued <> "
+        + "(select count(*) from voucher v where v.campaign_id = m.campaign_id and v.merchant_id = m.id)").execute().await().iterator().next();
+    if (oversell.getLong(0) > 0) {
+      breaches.add(oversell.getLong(0) + " merchants oversold or with issued counts that disagree with their vouchers");
+    }
+    Row once = pool.query("select count(*) - count(distinct seq), count(*) from claim where campaign_id = '" + CAMPAIGN + "'")
+        .execute().await().iterator().next();
+    if (once.getLong(0) > 0) {
+      breaches.add(once.getLong(0) + " claims decided more than once");
+    }
+    Row limits = pool.query("select count(*) from (select citizen_id from voucher where campaign_id = '" + CAMPAIGN
+        + "' group by citizen_id having count(*) > 9) over").execute().await().iterator().next();
+    if (limits.getLong(0) > 0) {
+      breaches.add(limits.getLong(0) + " citizens over the limit");
+    }
+    System.out.printf(Locale.ROOT, "claims decided in PostgreSQL: %,d%n", once.getLong(1));
+    return breaches;
+  }
+
+  JsonObject awaitFinalStatus(String ticket) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 30_000;
+    while (System.currentTimeMillis() < deadline) {
+      for (int port : gatewayPorts) {
+        try {
+          HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/claims/" + ticket))
+              .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+          if (r.statusCode() == 200) {
+            JsonObject status = new JsonObject(r.body());
+            if (!"queued".equals(status.getString("status"))) {
+              return status;
+            }
+          }
+        } catch (IOException gatewayDown) {
+          // the killed gateway: ask the other
+        }
+      }
+      Thread.sleep(200);
+    }
+    return null;
+  }
+
+  void drive(int perSecond, AtomicBoolean driving) {
+    long intervalNanos = 1_000_000_000L / perSecond;
+    long next = System.nanoTime();
+    long n = 0;
+    while (driving.get()) {
+      long now = System.nanoTime();
+      if (now < next) {
+        java.util.concurrent.locks.LockSupport.parkNanos(next - now);
+        continue;
+      }
+      next += intervalNanos;
+      long claim = n++;
+      inFlight.submit(() -> claimWithRetries(claim));
+    }
+  }
+
+  void claimWithRetries(long n) {
+    String body = new JsonObject().put("citizenId", "drill-" + n)
+        .put("merchantIds", new JsonArray().add(String.format("m%03d", n % 20)).add(String.format("m%03d", (n + 7) % 20)))
+        .encode();
+    String key = "drill-" + n;
+    for (int attempt = 0; attempt < 60; attempt++) {
+      int port = gatewayPorts.get((int) ((n + attempt) % gatewayPorts.size()));
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/campaigns/" + CAMPAIGN + "/claims"))
+                .timeout(Duration.ofSeconds(3)).header("Content-Type", "application/json").header("Idempotency-Key", key)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 202) {
+          acknowledged.add(new JsonObject(r.body()).getString("ticket"));
+          lastSuccessNanos.accumulateAndGet(System.nanoTime(), Math::max);
+          return;
+        }
+        if (r.statusCode() != 503 && r.statusCode() != 429) {
+          return;
+        }
+      } catch (IOException | RuntimeException gatewayDown) {
+        // refused or reset: the next attempt goes to the other gateway
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      failedAttempts.incrementAndGet();
+      try {
+        Thread.sleep(250);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+    abandoned.incrementAndGet();
+  }
+
+  long lastSuccessAfter(long nanos) {
+    return Math.max(nanos, lastSuccessNanos.get());
+  }
+
+  long decidedSeq() {
+    try {
+      return pool.preparedQuery("select decided_seq from campaign where id = $1").execute(Tuple.of(CAMPAIGN))
+          .await().iterator().next().getLong(0);
+    } catch (RuntimeException unreachable) {
+      return -1;
+    }
+  }
+
+  boolean leads(String name) {
+    try {
+      List<String> lines = Files.readAllLines(logs.get(name));
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        String line = lines.get(i);
+        if (line.contains("leads campaign " + CAMPAIGN + " ")) {
+          return true;
+        }
+        if (line.contains("stops and rejoins the election") && line.contains(CAMPAIGN)) {
+          return false;
+        }
+      }
+      return false;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  boolean ready(int port) {
+    try {
+      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
+          HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (IOException | InterruptedException e) {
+      return false;
+    }
+  }
+
+  void spawn(String name, String role, int httpPort) throws IOException {
+    Path log = dir.resolve(name + "." + System.nanoTime() + ".log");
+    ProcessBuilder builder = new ProcessBuilder(javaBinary(), "-Xmx512m", "-jar", jar.toString(), role)
+        .redirectErrorStream(true).redirectOutput(log.toFile());
+    Map<String, String> env = builder.environment();
+    env.put("CLAIMGATE_REDIS_URL", redisUrl());
+    env.put("CLAIMGATE_PG_URL", pgUrl());
+    env.put("CLAIMGATE_OPERATOR_TOKEN", TOKEN);
+    env.put("CLAIMGATE_CODE_KEY", codeKey);
+    env.put("CLAIMGATE_DATA_DIR", dir.resolve(name).toString());
+    env.put("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", "1000000");
+    if (httpPort > 0) {
+      env.put("CLAIMGATE_HTTP_PORT", Integer.toString(httpPort));
+    }
+    processes.put(name, builder.start());
+    logs.put(name, log);
+  }
+
+  static String javaBinary() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  void startRedis() throws IOException {
+    Path redisDir = dir.resolve("redis");
+    Files.createDirectories(redisDir);
+    redis = EmbeddedServers.startRedis(redisDir, redisPort);
+  }
+
+  void startPostgres() throws IOException {
+    postgres = EmbeddedPostgres.builder()
+        .setDataDirectory(dir.resolve("postgres"))
+        .setCleanDataDirectory(false)
+        .setPort(pgPort)
+        .setPGStartupWait(Duration.ofSeconds(30))
+        .setServerConfig("max_connections", "200")
+        .setOutputRedirector(ProcessBuilder.Redirect.DISCARD)
+        .setErrorRedirector(ProcessBuilder.Redirect.DISCARD)
+        .start();
+  }
+
+  String redisUrl() {
+    return "redis://127.0.0.1:" + redisPort;
+  }
+
+  String pgUrl() {
+    return "postgresql://postgres@127.0.0.1:" + pgPort + "/postgres";
+  }
+
+  static void awaitCondition(String what, long timeoutMs, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    while (!condition.getAsBoolean()) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new IllegalStateException("drill: not reached within " + timeoutMs + " ms: " + what);
+      }
+      Thread.sleep(20);
+    }
+  }
+
+  void stopAll() {
+    processes.values().forEach(Process::destroyForcibly);
+    try {
+      if (redis != null) {
+        redis.stop();
+      }
+    } catch (IOException e) {
+      System.err.println("drill: redis did not stop: " + e.getMessage());
+    }
+    try {
+      if (postgres != null) {
+        postgres.close();
+      }
+    } catch (IOException e) {
+      System.err.println("drill: postgres did not stop: " + e.getMessage());
+    }
+    System.out.println("drill: logs of the processes in " + dir);
+  }
+}
