@@ -62,7 +62,13 @@ public final class AllocatorBenchmark {
           claims, vouchers, merchants, BATCH, servers.describe());
       System.out.printf(Locale.ROOT, "| plain batched insert (ceiling) | %,.0f claims/s |%n", c);
       System.out.printf(Locale.ROOT, "| allocator, decided and committed | %,.0f claims/s |%n", a);
-      System.out.printf(Locale.ROOT, "| ratio allocator / ceiling | %.2f (target >= 0.60) |%n", a / c);
+      List<Double> ratios = new ArrayList<>();
+      for (int i = 0; i < runs; i++) {
+        ratios.add(allocator.get(i) / ceiling.get(i));
+      }
+      System.out.printf(Locale.ROOT, "| ratio allocator / ceiling, each run against its own ceiling, median | %.2f (target >= 0.60) |%n",
+          BenchServers.median(ratios));
+      System.out.printf(Locale.ROOT, "| ratio of the medians | %.2f |%n", a / c);
       System.out.printf(Locale.ROOT, "medians of %d runs; every run: ceiling %s, allocator %s%n", runs, ceiling, allocator);
       vertx.close().await();
     }

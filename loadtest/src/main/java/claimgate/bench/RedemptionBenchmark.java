@@ -152,7 +152,9 @@ public final class RedemptionBenchmark {
     return keys;
   }
 
-  static void reset(Pool pool) {
+  /** After the previous run's requests still in flight have landed, every voucher is redeemable again. */
+  static void reset(Pool pool) throws InterruptedException {
+    Thread.sleep(2_000);
     pool.preparedQuery("update voucher set redeemed_at = null, redeemed_request = null where campaign_id = $1 and redeemed_at is not null")
         .execute(Tuple.of(CAMPAIGN)).await();
     pool.query("vacuum analyze voucher").execute().await();
