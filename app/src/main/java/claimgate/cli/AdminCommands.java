@@ -88,49 +88,59 @@ final class AdminCommands {
     }
   }
 
-  @Command(name = "pause", description = "Kill switch on: when this returns, no gateway admits another claim.")
-  static final class Pause implements Callable<Integer> {
+  /** A kill-switch action on one campaign: {@code POST /admin/v1/campaigns/{id}/<action>}. */
+  abstract static class CampaignAction implements Callable<Integer> {
     @Mixin Target target;
     @Parameters(paramLabel = "CAMPAIGN") String campaign;
-    @Option(names = "--reason", description = "Why, for the audit log") String reason;
+
+    abstract String action();
+
+    JsonObject body() {
+      return null;
+    }
 
     @Override
     public Integer call() {
-      return target.call("POST", "/admin/v1/campaigns/" + campaign + "/pause",
-          reason == null ? null : new JsonObject().put("reason", reason));
+      return target.call("POST", "/admin/v1/campaigns/" + campaign + "/" + action(), body());
+    }
+  }
+
+  @Command(name = "pause", description = "Kill switch on: when this returns, no gateway admits another claim.")
+  static final class Pause extends CampaignAction {
+    @Option(names = "--reason", description = "Why, for the audit log") String reason;
+
+    @Override
+    String action() {
+      return "pause";
+    }
+
+    @Override
+    JsonObject body() {
+      return reason == null ? null : new JsonObject().put("reason", reason);
     }
   }
 
   @Command(name = "resume", description = "Kill switch off: admission continues where it stopped.")
-  static final class Resume implements Callable<Integer> {
-    @Mixin Target target;
-    @Parameters(paramLabel = "CAMPAIGN") String campaign;
-
+  static final class Resume extends CampaignAction {
     @Override
-    public Integer call() {
-      return target.call("POST", "/admin/v1/campaigns/" + campaign + "/resume", null);
+    String action() {
+      return "resume";
     }
   }
 
   @Command(name = "freeze", description = "Stop the allocator deciding (admission goes on), to inspect first.")
-  static final class Freeze implements Callable<Integer> {
-    @Mixin Target target;
-    @Parameters(paramLabel = "CAMPAIGN") String campaign;
-
+  static final class Freeze extends CampaignAction {
     @Override
-    public Integer call() {
-      return target.call("POST", "/admin/v1/campaigns/" + campaign + "/freeze", null);
+    String action() {
+      return "freeze";
     }
   }
 
   @Command(name = "unfreeze", description = "Let the allocator decide again.")
-  static final class Unfreeze implements Callable<Integer> {
-    @Mixin Target target;
-    @Parameters(paramLabel = "CAMPAIGN") String campaign;
-
+  static final class Unfreeze extends CampaignAction {
     @Override
-    public Integer call() {
-      return target.call("POST", "/admin/v1/campaigns/" + campaign + "/unfreeze", null);
+    String action() {
+      return "unfreeze";
     }
   }
 

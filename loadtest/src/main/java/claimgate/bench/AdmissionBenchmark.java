@@ -37,23 +37,32 @@ public final class AdmissionBenchmark {
 
   static final String CAMPAIGN = "bench-admission";
 
-  /** The ceiling: routing, body parsing and a small JSON answer, nothing else. */
+  /** A ceiling: routing, body parsing and a small JSON answer, nothing else. */
   static final class BareVerticle extends VerticleBase {
     private final int port;
+    private final String path;
+    private final int status;
+    private final java.util.function.UnaryOperator<JsonObject> answer;
 
-    BareVerticle(int port) {
+    BareVerticle(int port, String path, int status, java.util.function.UnaryOperator<JsonObject> answer) {
       this.port = port;
+      this.path = path;
+      this.status = status;
+      this.answer = answer;
+    }
+
+    /** The claim endpoint's twin. */
+    static BareVerticle claims(int port) {
+      return new BareVerticle(port, "/api/v1/campaigns/:campaignId/claims", 202,
+          body -> new JsonObject().put("ticket", body.getString("citizenId")).put("status", "queued"));
     }
 
     @Override
     public Future<?> start() {
       Router router = Router.router(vertx);
-      router.post("/api/v1/campaigns/:campaignId/claims").handler(BodyHandler.create(false).setBodyLimit(16 * 1024));
-      router.post("/api/v1/campaigns/:campaignId/claims").handler(ctx -> {
-        JsonObject body = ctx.body().asJsonObject();
-        ctx.response().setStatusCode(202).putHeader("Content-Type", "application/json")
-            .end(new JsonObject().put("ticket", body.getString("citizenId")).put("status", "queued").toBuffer());
-      });
+      router.post(path).handler(BodyHandler.create(false).setBodyLimit(16 * 1024));
+      router.post(path).handler(ctx -> ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+          .end(answer.apply(ctx.body().asJsonObject()).toBuffer()));
       return vertx.createHttpServer().requestHandler(router).listen(port);
     }
   }
@@ -71,7 +80,7 @@ public final class AdmissionBenchmark {
       int barePort = EmbeddedServers.freePort();
       int gatewayPort = EmbeddedServers.freePort();
       DeploymentOptions two = new DeploymentOptions().setInstances(2);
-      vertx.deployVerticle(() -> new BareVerticle(barePort), two).await();
+      vertx.deployVerticle(() -> BareVerticle.claims(barePort), two).await();
       vertx.deployVerticle(() -> new GatewayVerticle(GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database,
           "bench-operator", claimgate.voucher.VoucherCodes.fromSpec(claimgate.voucher.VoucherCodes.newKeySpec(1,
               new java.security.SecureRandom())), claimgate.operator.Telemetry.standalone())),

@@ -6,13 +6,9 @@ import claimgate.operator.Telemetry;
 import claimgate.store.EmbeddedServers;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.DeploymentOptions;
-import io.vertx.core.Future;
-import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.Router;
 import io.vertx.ext.web.client.WebClient;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -43,24 +39,6 @@ public final class RedemptionBenchmark {
   static final String CAMPAIGN = "bench-redeem";
   static final String OPERATOR = "bench-operator";
 
-  /** The ceiling: routing, body parsing and a small JSON answer, nothing else. */
-  static final class BareVerticle extends VerticleBase {
-    private final int port;
-
-    BareVerticle(int port) {
-      this.port = port;
-    }
-
-    @Override
-    public Future<?> start() {
-      Router router = Router.router(vertx);
-      router.post("/api/v1/redemptions").handler(BodyHandler.create(false).setBodyLimit(16 * 1024));
-      router.post("/api/v1/redemptions").handler(ctx -> ctx.response().putHeader("Content-Type", "application/json")
-          .end(new JsonObject().put("status", "redeemed").put("code", ctx.body().asJsonObject().getString("code")).toBuffer()));
-      return vertx.createHttpServer().requestHandler(router).listen(port);
-    }
-  }
-
   public static void main(String[] args) throws Exception {
     int seconds = Integer.getInteger("seconds", 10);
     int runs = Integer.getInteger("runs", 3);
@@ -77,7 +55,8 @@ public final class RedemptionBenchmark {
       int barePort = EmbeddedServers.freePort();
       int gatewayPort = EmbeddedServers.freePort();
       DeploymentOptions two = new DeploymentOptions().setInstances(2);
-      vertx.deployVerticle(() -> new BareVerticle(barePort), two).await();
+      vertx.deployVerticle(() -> new AdmissionBenchmark.BareVerticle(barePort, "/api/v1/redemptions", 200,
+          body -> new JsonObject().put("status", "redeemed").put("code", body.getString("code"))), two).await();
       vertx.deployVerticle(() -> new GatewayVerticle(GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database,
           OPERATOR, codes, Telemetry.standalone()).withFailedAttempts(1e9, 1_000_000_000)), two).await();
 
