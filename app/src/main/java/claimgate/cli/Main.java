@@ -20,7 +20,7 @@ import picocli.CommandLine.Option;
     subcommands = {Main.Demo.class, Main.Gateway.class, Main.Allocator.class,
         AdminCommands.Pause.class, AdminCommands.Resume.class, AdminCommands.Freeze.class,
         AdminCommands.Unfreeze.class, AdminCommands.Rate.class, AdminCommands.Stats.class,
-        AdminCommands.Campaign.class, AdminCommands.MerchantKey.class, AdminCommands.Revoke.class})
+        AdminCommands.Campaign.class, AdminCommands.MerchantKey.class, AdminCommands.Revoke.class, Main.Check.class})
 public final class Main implements Runnable {
 
   @Override
@@ -102,6 +102,25 @@ public final class Main implements Runnable {
     public Integer call() {
       Stack stack = Stack.start(external(), Optional.empty(), false, Stack.Role.ALLOCATOR);
       return runUntilStopped(stack, "claimgate allocator started (leader or standby per campaign)");
+    }
+  }
+
+  @Command(name = "check", description = "Check a campaign against the invariants, from CLAIMGATE_PG_URL and CLAIMGATE_REDIS_URL; "
+      + "exit 1 naming each breach.")
+  static final class Check implements Callable<Integer> {
+    @picocli.CommandLine.Parameters(paramLabel = "CAMPAIGN") String campaign;
+    @Option(names = "--require-final", description = "Every admitted claim must be decided by now") boolean requireFinal;
+    @picocli.CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      Settings settings = external();
+      java.util.List<String> breaches = InvariantCheck.run(settings.redisUrl().get(),
+          claimgate.store.Database.fromUrl(settings.pgUrl().get()), campaign, requireFinal);
+      breaches.forEach(b -> spec.commandLine().getOut().println("BREACH " + b));
+      spec.commandLine().getOut().println(breaches.isEmpty() ? "campaign " + campaign + ": every invariant holds"
+          : "campaign " + campaign + ": " + breaches.size() + " breaches");
+      return breaches.isEmpty() ? 0 : 1;
     }
   }
 
