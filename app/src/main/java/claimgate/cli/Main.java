@@ -82,7 +82,7 @@ public final class Main implements Runnable {
           "  campaigns     " + base + "/api/v1/campaigns",
           "  health        " + base + "/health/ready",
           "  redis         " + stack.redisUrl(),
-          "  postgresql    " + stack.database().jdbcUrl()));
+          "  postgresql    " + stack.database().url()));
     }
   }
 

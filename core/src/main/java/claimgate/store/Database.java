@@ -28,6 +28,11 @@ public record Database(PgConnectOptions options) {
     }
   }
 
+  /** The location as {@code CLAIMGATE_PG_URL} takes it (without the password). */
+  public String url() {
+    return "postgresql://" + options.getUser() + "@" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
+  }
+
   public String jdbcUrl() {
     return "jdbc:postgresql://" + options.getHost() + ":" + options.getPort() + "/" + options.getDatabase();
   }
