@@ -299,10 +299,7 @@ public final class GatewayVerticle extends VerticleBase {
     statusReads.take(Access.address(ctx))
         .compose(v -> lookup.status(ctx.pathParam("ticket")))
         .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
-        .onSuccess(status -> ctx.response()
-            .putHeader("Content-Type", "application/json")
-            .putHeader("Cache-Control", "no-store")
-            .end(status.toBuffer()))
+        .onSuccess(status -> Replies.json(ctx, 200, status))
         .onFailure(ctx::fail);
   }
 
