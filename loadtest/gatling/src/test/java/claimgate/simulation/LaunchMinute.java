@@ -81,11 +81,19 @@ public class LaunchMinute extends Simulation {
         .check(jsonPath("$.ticket").optional().saveAs("ticket")));
   }
 
-  final HttpProtocolBuilder protocol = http.baseUrl(BASE_URL)
-      .acceptHeader("application/json")
-      .shareConnections();
+  static HttpProtocolBuilder protocol() {
+    return http.baseUrl(BASE_URL).acceptHeader("application/json").shareConnections();
+  }
 
-  final ScenarioBuilder citizens = scenario("launch minute")
+  /** The arrivals: a spike at opening, then the rest of the minute. */
+  static io.gatling.javaapi.core.OpenInjectionStep[] arrivals() {
+    int spike = (int) Math.round(USERS * SPIKE_SHARE);
+    return new io.gatling.javaapi.core.OpenInjectionStep[] {
+        rampUsers(spike).during(Duration.ofSeconds(Math.min(5, SECONDS))),
+        rampUsers(USERS - spike).during(Duration.ofSeconds(Math.max(1, SECONDS - 5)))};
+  }
+
+  static final ScenarioBuilder CITIZENS = scenario("launch minute")
       .exec(LaunchMinute::newCitizen)
       .asLongAs(session -> !session.getBoolean("done")).on(
           claim("claim")
@@ -103,11 +111,8 @@ public class LaunchMinute extends Simulation {
                       .set("polls", session.getInt("polls") + 1))));
 
   {
-    int spike = (int) Math.round(USERS * SPIKE_SHARE);
-    setUp(citizens.injectOpen(
-            rampUsers(spike).during(Duration.ofSeconds(Math.min(5, SECONDS))),
-            rampUsers(USERS - spike).during(Duration.ofSeconds(Math.max(1, SECONDS - 5)))))
-        .protocols(protocol)
+    setUp(CITIZENS.injectOpen(arrivals()))
+        .protocols(protocol())
         .assertions(
             global().failedRequests().count().is(0L),
             global().successfulRequests().percent().is(100.0));
