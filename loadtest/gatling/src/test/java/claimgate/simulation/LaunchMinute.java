@@ -63,17 +63,24 @@ public class LaunchMinute extends Simulation {
         .set("polls", 0).set("twice", random.nextDouble() < DOUBLE_SUBMIT_SHARE);
   }
 
-  /** Waits as the launch page does: Retry-After seconds, plus up to half as much again. */
+  /**
+   * Waits as the launch page does: Retry-After seconds plus up to half as much again; with no
+   * answer at all (a refused or closed connection), two seconds and jitter.
+   */
   static Session afterClaim(Session session) {
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    if (!session.contains("status")) {
+      return session.set("done", false).set("waitMs", 2_000L + random.nextLong(1_000));
+    }
     int code = session.getInt("status");
     boolean wait = code == 429 || code == 503 || code == 425;
     long retryAfterMs = 1000L * (session.contains("retryAfter") ? Long.parseLong(session.getString("retryAfter")) : 1);
-    long jitterMs = ThreadLocalRandom.current().nextLong(Math.max(500, retryAfterMs / 2));
+    long jitterMs = random.nextLong(Math.max(500, retryAfterMs / 2));
     return session.set("done", !wait).set("waitMs", wait ? retryAfterMs + jitterMs : 0L);
   }
 
   static ChainBuilder claim(String name) {
-    return exec(http(name).post("/api/v1/campaigns/" + CAMPAIGN + "/claims")
+    return exec(session -> session.remove("status").remove("retryAfter")).exec(http(name).post("/api/v1/campaigns/" + CAMPAIGN + "/claims")
         .header("Idempotency-Key", "#{key}")
         .body(StringBody("#{body}")).asJson()
         .check(status().in(202, 403, 409, 410, 425, 429, 503).saveAs("status"))
