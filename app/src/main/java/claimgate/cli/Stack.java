@@ -143,7 +143,8 @@ public final class Stack implements AutoCloseable {
             .withJwt(jwtPublicKey(settings))
             .withMaxConnectionsPerAddress(settings.maxConnectionsPerAddress())
             .withTrustForwarded(settings.trustForwarded())
-            .withStatusRate(settings.statusPerAddressPerSecond(), 4 * settings.statusPerAddressPerSecond());
+            .withStatusRate(settings.statusPerAddressPerSecond(), 4 * settings.statusPerAddressPerSecond())
+            .withFailedAttempts(settings.failedAttemptsPerSecond(), 20 * settings.failedAttemptsPerSecond());
         try {
           vertx.deployVerticle(() -> new GatewayVerticle(config),
               new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).await();

@@ -23,6 +23,9 @@ import java.util.Optional;
  * @param statusPerAddressPerSecond ticket status reads per client address and second, burst four
  *     times that ({@code CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND}, 50; many citizens may share an
  *     address behind a carrier's NAT)
+ * @param failedAttemptsPerSecond failed redemption attempts (forged, unknown or other merchants'
+ *     codes, wrong keys) per merchant key and per address and second, burst twenty times that
+ *     ({@code CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND}, 1)
  */
 public record Settings(
     int httpPort,
@@ -35,7 +38,8 @@ public record Settings(
     Optional<String> jwtPublicKey,
     boolean trustForwarded,
     int maxConnectionsPerAddress,
-    int statusPerAddressPerSecond) {
+    int statusPerAddressPerSecond,
+    int failedAttemptsPerSecond) {
 
   public static final String IDENTITY_NONE = "none";
   public static final String IDENTITY_JWT = "jwt";
@@ -54,27 +58,27 @@ public record Settings(
   /** Defaults with the given port and data directory: embedded servers, no identity check. */
   public static Settings local(int httpPort, Path dataDir) {
     return new Settings(httpPort, dataDir, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-        IDENTITY_NONE, Optional.empty(), false, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_STATUS_PER_ADDRESS_PER_SECOND);
+        IDENTITY_NONE, Optional.empty(), false, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_STATUS_PER_ADDRESS_PER_SECOND, 1);
   }
 
   public Settings withServers(String redis, String pg) {
     return new Settings(httpPort, dataDir, Optional.of(redis), Optional.of(pg), operatorToken, codeKey, identity,
-        jwtPublicKey, trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond);
+        jwtPublicKey, trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
   }
 
   public Settings withStatusPerAddressPerSecond(int perSecond) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, identity, jwtPublicKey,
-        trustForwarded, maxConnectionsPerAddress, perSecond);
+        trustForwarded, maxConnectionsPerAddress, perSecond, failedAttemptsPerSecond);
   }
 
   public Settings withOperatorToken(String token) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, Optional.of(token), codeKey, identity, jwtPublicKey,
-        trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond);
+        trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
   }
 
   public Settings withJwt(String publicKeyPem) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, IDENTITY_JWT,
-        Optional.of(publicKeyPem), trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond);
+        Optional.of(publicKeyPem), trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
   }
 
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -91,7 +95,8 @@ public record Settings(
         positive("CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS",
             env.getOrDefault("CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS", Integer.toString(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS))),
         positive("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND",
-            env.getOrDefault("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", Integer.toString(DEFAULT_STATUS_PER_ADDRESS_PER_SECOND))));
+            env.getOrDefault("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", Integer.toString(DEFAULT_STATUS_PER_ADDRESS_PER_SECOND))),
+        positive("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", env.getOrDefault("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", "1")));
   }
 
   private static int port(String value) {
