@@ -38,10 +38,13 @@ public final class ClaimLookup {
   /** The ticket's status JSON; fails with 404 {@code unknown_ticket} for a ticket never issued. */
   public Future<JsonObject> status(String ticket) {
     String campaignId = ticket.substring(0, ticket.indexOf('.'));
-    CampaignCatalog.Live live = catalog.get(campaignId).orElse(null);
-    if (live == null) {
-      return Future.failedFuture(unknown());
-    }
+    // find, not get: a campaign created a moment ago through another gateway is known to Redis first
+    return catalog.find(campaignId).compose(found -> found.isEmpty()
+        ? Future.failedFuture(unknown())
+        : status(ticket, campaignId, found.get()));
+  }
+
+  private Future<JsonObject> status(String ticket, String campaignId, CampaignCatalog.Live live) {
     CampaignKeys keys = new CampaignKeys(campaignId);
     Future<Response> outcome = redis.send(Request.cmd(Command.HGET).arg(keys.outcomes()).arg(ticket));
     Future<Response> seq = redis.send(Request.cmd(Command.HGET).arg(keys.tickets()).arg(ticket));
