@@ -39,7 +39,7 @@ public final class RateBuckets {
         : Future.failedFuture(throttled(waitMs)));
   }
 
-  /** Fails with 429 when the address (or the key, when given) has no tokens left; takes none. */
+  /** Fails with 429 when the address or the key (either may be null) has no tokens left; takes none. */
   public Future<Void> check(String address, String keyHash) {
     return call(address, keyHash, 0).compose(waitMs -> waitMs == 0
         ? Future.succeededFuture()
@@ -54,7 +54,9 @@ public final class RateBuckets {
   /** 0 when allowed, else how long to wait. */
   private Future<Long> call(String address, String keyHash, int cost) {
     List<String> keys = new ArrayList<>(2);
-    keys.add(prefix + "addr:" + address);
+    if (address != null) {
+      keys.add(prefix + "addr:" + address);
+    }
     if (keyHash != null) {
       keys.add(prefix + "key:" + keyHash);
     }

@@ -86,8 +86,14 @@ public final class Telemetry {
     final Recorder recorder = new Recorder(HIGHEST_TRACKABLE_MICROS, 3);
     final Deque<Slot> slots = new ArrayDeque<>();
     Histogram interval;
+    Latency last;
+    long lastAtMs;
 
+    /** The window's percentiles; reads within {@value #REUSE_MS} ms (one scrape's three gauges) share one sum. */
     synchronized Latency snapshot(long nowMs) {
+      if (last != null && nowMs - lastAtMs < REUSE_MS) {
+        return last;
+      }
       long second = nowMs / 1_000;
       if (slots.isEmpty() || slots.getLast().second() != second) {
         slots.addLast(new Slot(second, new Histogram(HIGHEST_TRACKABLE_MICROS, 3)));
@@ -99,8 +105,12 @@ public final class Telemetry {
       slots.getLast().histogram().add(interval);
       Histogram sum = new Histogram(HIGHEST_TRACKABLE_MICROS, 3);
       slots.forEach(slot -> sum.add(slot.histogram()));
-      return new Latency(ms(sum, 50), ms(sum, 99), ms(sum, 99.9), sum.getTotalCount());
+      last = new Latency(ms(sum, 50), ms(sum, 99), ms(sum, 99.9), sum.getTotalCount());
+      lastAtMs = nowMs;
+      return last;
     }
+
+    static final long REUSE_MS = 100;
 
     double percentile(double quantile) {
       Latency l = snapshot(System.currentTimeMillis());

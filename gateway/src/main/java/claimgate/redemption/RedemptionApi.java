@@ -16,8 +16,8 @@ import java.util.List;
 
 /**
  * Merchants' routes: redeem one voucher, redeem an offline backlog, look a voucher up. Every
- * route runs behind {@link Access#merchant}; refusals that look like guessing count against the
- * merchant key and the client address ({@link RateBuckets}).
+ * route runs behind {@link Access#merchant}, which has checked the address's failed attempts; the
+ * routes check the key's. Refusals that look like guessing count against both ({@link RateBuckets}).
  */
 public final class RedemptionApi {
 
@@ -39,7 +39,7 @@ public final class RedemptionApi {
     String code = Replies.body(ctx).getString("code");
     String key = ctx.request().getHeader("Idempotency-Key");
     String address = Access.address(ctx);
-    attempts.check(address, merchant.keyHash())
+    attempts.check(null, merchant.keyHash())
         .compose(v -> vouchers.redeem(pool, merchant, code, null, key == null ? null : "k:" + key))
         .compose(outcome -> outcome instanceof Vouchers.Outcome.Refused no
             ? attempts.record(address, merchant.keyHash(), no.attempt() ? 1 : 0)
@@ -54,7 +54,7 @@ public final class RedemptionApi {
     JsonArray items = Replies.body(ctx).getJsonArray("items");
     String address = Access.address(ctx);
     OffsetDateTime latest = OffsetDateTime.now().plusSeconds(MAX_CLOCK_SKEW_SECONDS);
-    attempts.check(address, merchant.keyHash())
+    attempts.check(null, merchant.keyHash())
         // one connection, statements pipelined in input order: a code twice in a batch is judged in order
         .compose(v -> pool.withConnection(conn -> {
           List<Future<JsonObject>> results = new ArrayList<>(items.size());
@@ -102,7 +102,7 @@ public final class RedemptionApi {
   public void getVoucher(RoutingContext ctx) {
     MerchantKeys.Holder merchant = Access.merchant(ctx);
     String address = Access.address(ctx);
-    attempts.check(address, merchant.keyHash())
+    attempts.check(null, merchant.keyHash())
         .compose(v -> vouchers.lookup(pool, merchant, ctx.pathParam("code")))
         .recover(failure -> failure instanceof ApiError api && api.status() != 429
             ? attempts.record(address, merchant.keyHash(), 1).transform(r -> Future.failedFuture(failure))

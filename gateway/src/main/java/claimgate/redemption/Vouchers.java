@@ -82,7 +82,7 @@ public final class Vouchers {
       }
       Row v = rows.iterator().next();
       if (!v.getString("merchant_id").equals(merchant.merchantId())) {
-        return new Outcome.Refused(new ApiError(403, "wrong_merchant", "this voucher belongs to another merchant"), true);
+        return new Outcome.Refused(wrongMerchant(), true);
       }
       OffsetDateTime redeemedAt = v.getOffsetDateTime("redeemed_at");
       if (redeemedAt != null) {
@@ -118,7 +118,7 @@ public final class Vouchers {
       }
       Row v = rows.iterator().next();
       if (!v.getString("merchant_id").equals(merchant.merchantId())) {
-        return Future.failedFuture(new ApiError(403, "wrong_merchant", "this voucher belongs to another merchant"));
+        return Future.failedFuture(wrongMerchant());
       }
       OffsetDateTime redeemedAt = v.getOffsetDateTime("redeemed_at");
       String status = redeemedAt != null ? "redeemed"
@@ -162,6 +162,10 @@ public final class Vouchers {
       return new Outcome.Refused(new ApiError(400, "invalid_code", malformed.message()), true);
     }
     return new Outcome.Refused(unknownCode(), true);
+  }
+
+  private static ApiError wrongMerchant() {
+    return new ApiError(403, "wrong_merchant", "this voucher belongs to another merchant");
   }
 
   private static ApiError unknownCode() {
