@@ -1,19 +1,17 @@
 package claimgate.allocation;
 
 /**
- * Every statement of the allocator, prepared and bound with {@code Tuple}. The batch writes are
- * public so that the allocator benchmark's ceiling writes the same rows the same way.
+ * The allocator's statements on its data, prepared and bound with {@code Tuple}; the election's
+ * own are in {@link Leadership}.
  */
-public final class Queries {
+final class Queries {
 
   private Queries() {}
 
-  static final String TRY_LOCK = "select pg_try_advisory_lock(hashtext('claimgate:' || $1))";
-
-  /** Election: the new leader's epoch, and where the previous leader stopped. */
-  static final String BUMP_EPOCH = """
-      update campaign set writer_epoch = writer_epoch + 1, updated_at = now() where id = $1
-      returning writer_epoch, stream_offset, decided_seq, released_bp, document, paused, frozen""";
+  /** The campaign as a standby or a reloading leader finds it (the election returns the same columns). */
+  static final String CAMPAIGN_STATE = """
+      select writer_epoch, stream_offset, decided_seq, released_bp, document, paused, frozen
+      from campaign where id = $1""";
 
   static final String MERCHANTS = "select id, issued from merchant where campaign_id = $1";
 
@@ -25,17 +23,18 @@ public final class Queries {
 
   static final String NEXT_SERIAL = "select coalesce(max(serial), 0) + 1 from voucher where campaign_id = $1";
 
-  /** Fence: moves the offset only while this leader's epoch is current. */
+  /** Fence: moves the offset only while this leader's epoch is current; answers the transaction's time. */
   static final String ADVANCE = """
       update campaign set stream_offset = $2, decided_seq = $3, released_bp = greatest(released_bp, $5),
         updated_at = now()
-      where id = $1 and writer_epoch = $4""";
+      where id = $1 and writer_epoch = $4
+      returning now()""";
 
   static final String RELEASE = """
       update merchant set released = (contingent::bigint * $2 / 10000)::int
       where campaign_id = $1 and released < (contingent::bigint * $2 / 10000)::int""";
 
-  public static final String INSERT_CLAIMS = """
+  static final String INSERT_CLAIMS = """
       insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids, charged_merchant,
                          status, reason, voucher_code, writer_epoch)
       select c.ticket, $1, c.seq, c.stream_id, c.citizen, c.merchants, c.charged, c.status, c.reason, c.code, $2
@@ -43,15 +42,16 @@ public final class Queries {
                   $10::text[], $11::text[])
         as c(ticket, seq, stream_id, citizen, merchants, charged, status, reason, code)""";
 
-  public static final String INSERT_VOUCHERS = """
+  /** Vouchers issued at the transaction's time, which redemption's {@code now()} judges expiry by. */
+  static final String INSERT_VOUCHERS = """
       insert into voucher (code, campaign_id, merchant_id, citizen_id, ticket, serial, citizen_slot, citizen_limit,
                            merchant_slot, merchant_limit, value, currency, issued_at, expires_at)
       select v.code, $1, v.merchant, v.citizen, v.ticket, v.serial, v.citizen_slot, $2, v.merchant_slot, $3,
-             $4, $5, $6, $7
-      from unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::bigint[], $13::int[], $14::int[])
+             $4, $5, now(), now() + make_interval(hours => 24 * $6)
+      from unnest($7::text[], $8::text[], $9::text[], $10::text[], $11::bigint[], $12::int[], $13::int[])
         as v(code, merchant, citizen, ticket, serial, citizen_slot, merchant_slot)""";
 
-  public static final String ADD_ISSUED = """
+  static final String ADD_ISSUED = """
       update merchant m set issued = m.issued + d.n
       from unnest($2::text[], $3::int[]) as d(id, n)
       where m.campaign_id = $1 and m.id = d.id""";

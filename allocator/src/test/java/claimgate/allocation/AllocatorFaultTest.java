@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import claimgate.allocation.AllocatorFixture.Claim;
 import claimgate.campaign.Campaign;
 import claimgate.testkit.Campaigns;
+import claimgate.testkit.TestServers;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Tuple;
@@ -128,6 +129,50 @@ class AllocatorFaultTest {
     } finally {
       first.close().await();
       second.close().await();
+    }
+  }
+
+  @Test
+  @DisplayName("a leader cut off from PostgreSQL without a FIN loses the lead within its lease; the standby leads; nothing commits twice")
+  void silentLeaderLosesTheLead() {
+    Campaign campaign = Campaigns.open(Campaigns.uniqueId("silent"), 3, 2, 40, 40, 40);
+    fixture.apply(campaign);
+    var direct = TestServers.database().options();
+    SilentLink link = SilentLink.to(fixture.vertx, direct.getHost(), direct.getPort());
+    claimgate.store.Database throughLink = new claimgate.store.Database(
+        new io.vertx.pgclient.PgConnectOptions(direct).setPort(link.port()));
+    long leaseMs = 1_500;
+    AllocatorConfig leaderConfig = new AllocatorConfig(TestServers.redisUrl(), throughLink, AllocatorFixture.CODES,
+        1000, 20, 200, 100, 300, leaseMs, FaultHook.NONE);
+    Vertx first = Vertx.vertx();
+    Vertx second = Vertx.vertx();
+    try {
+      AllocatorVerticle cutOff = new AllocatorVerticle(leaderConfig, "cut-off");
+      first.deployVerticle(cutOff).await();
+      List<Claim> claims = claims(120, 40, 3);
+      List<String> tickets = new ArrayList<>(fixture.feed(campaign.id(), claims.subList(0, 60)));
+      fixture.awaitDecided(campaign.id(), 60, 20_000);
+      AllocatorVerticle standby = new AllocatorVerticle(fixture.config().withLease(300, leaseMs), "standby");
+      second.deployVerticle(standby).await();
+      assertThat(first.<Boolean>executeBlocking(() -> cutOff.leads(campaign.id())).await()).isTrue();
+      long leaderEpoch = epochs(campaign.id()).get(0);
+
+      long cutAt = System.nanoTime();
+      link.cut();
+      tickets.addAll(fixture.feed(campaign.id(), claims.subList(60, 120)));
+      fixture.awaitDecided(campaign.id(), 120, 20_000);
+      long takeoverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - cutAt);
+      System.out.println("a silent leader lost the lead; the standby decided 60 claims " + takeoverMs + " ms after the cut");
+      assertThat(takeoverMs).as("the lease bounds how long a silent leader blocks the campaign").isLessThan(leaseMs + 8_000);
+      long lateCommits = fixture.pool.preparedQuery("select count(*) from claim where ticket = any($1) and writer_epoch = $2")
+          .execute(Tuple.of(tickets.subList(60, 120).toArray(String[]::new), leaderEpoch)).await().iterator().next().getLong(0);
+      assertThat(lateCommits).as("claims committed by the cut-off leader after the cut").isZero();
+      fixture.awaitPublished(campaign.id(), 120, 10_000);
+      assertDecidedAsModelled(campaign, claims, tickets);
+    } finally {
+      first.close().await();
+      second.close().await();
+      link.close();
     }
   }
 

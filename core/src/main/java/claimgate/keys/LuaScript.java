@@ -44,6 +44,11 @@ public record LuaScript(String name, String source, String sha) {
             : Future.failedFuture(failure));
   }
 
+  /** Loads the script into Redis's cache ahead of its first call. */
+  public Future<Void> preload(Function<Request, Future<Response>> send) {
+    return send.apply(Request.cmd(Command.SCRIPT).arg("LOAD").arg(source)).mapEmpty();
+  }
+
   private static Request request(Command command, String script, List<String> keys, List<String> args) {
     Request request = Request.cmd(command).arg(script).arg(keys.size());
     keys.forEach(request::arg);

@@ -2,7 +2,9 @@ package claimgate.bench;
 
 import claimgate.allocation.AllocatorConfig;
 import claimgate.allocation.AllocatorVerticle;
-import claimgate.allocation.Queries;
+import claimgate.allocation.BatchWriter;
+import claimgate.allocation.ClaimEntry;
+import claimgate.allocation.Decision;
 import claimgate.campaign.Campaign;
 import claimgate.keys.CampaignKeys;
 import claimgate.keys.PipelinedRedis;
@@ -16,8 +18,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.security.SecureRandom;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -26,8 +26,8 @@ import java.util.SplittableRandom;
 /**
  * Allocator throughput: a stream pre-filled with {@code claims} claims (default 500,000) for
  * {@code vouchers} vouchers (default 100,000) is decided by one allocator; in the same run the
- * same rows (claims, vouchers, quota updates, 1,000 claims per transaction) are written by a
- * plain batched transaction with no decisions, Redis or fencing: PostgreSQL's ceiling here.
+ * same rows (claims, vouchers, quota updates, 1,000 claims per transaction) are written by the
+ * allocator's own batch writer with nothing decided and no Redis: PostgreSQL's ceiling here.
  * Prints both in decisions per second and their ratio, the median of {@code runs} runs.
  *
  * <pre>
@@ -144,86 +144,38 @@ public final class AllocatorBenchmark {
     return claims / seconds;
   }
 
-  /** The same rows, written by plain 1,000-claim transactions: no decisions, no Redis, no fence. */
+  /**
+   * The same rows, written in 1,000-claim transactions by the allocator's own {@link BatchWriter}
+   * (every statement of a batch pipelined): no deciding, no Redis, no ledger.
+   */
   static double plainInsert(Vertx vertx, BenchServers servers, String id, int claims, int vouchers, int merchants) {
     Campaign campaign = BenchServers.campaign(id, merchants, vouchers, 1_000_000);
     servers.apply(vertx, campaign);
     List<String[]> list = claims(claims, merchants, 42);
+    BatchWriter writer = new BatchWriter(campaign);
     Pool pool = servers.database.pool(vertx, 1);
     SqlConnection conn = pool.getConnection().await();
-    OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
     long start = System.nanoTime();
     int serial = 0;
     for (int from = 0; from < claims; from += BATCH) {
       int n = Math.min(BATCH, claims - from);
-      String[] tickets = new String[n];
-      Long[] seqs = new Long[n];
-      String[] streamIds = new String[n];
-      String[] citizens = new String[n];
-      String[] prefs = new String[n];
-      String[] charged = new String[n];
-      String[] statuses = new String[n];
-      String[] reasons = new String[n];
-      String[] codes = new String[n];
-      List<Integer> confirmed = new ArrayList<>();
+      List<Decision> decisions = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
         String[] c = list.get(from + i);
-        tickets[i] = id + ".t" + (from + i);
-        seqs[i] = (long) from + i + 1;
-        streamIds[i] = "1-" + (from + i);
-        citizens[i] = c[0];
-        prefs[i] = c[1];
-        charged[i] = c[2];
-        if (serial + confirmed.size() < vouchers) {
-          statuses[i] = "confirmed";
-          codes[i] = id + "-" + (serial + confirmed.size());
-          confirmed.add(i);
+        ClaimEntry claim = new ClaimEntry("1-" + (from + i), from + i + 1, id + ".t" + (from + i), c[0],
+            List.of(c[1].split(",")), c[2], 1);
+        if (serial < vouchers) {
+          // a citizen of its own per voucher: the ceiling decides nothing, so every slot is the first
+          ClaimEntry holder = new ClaimEntry(claim.streamId(), claim.seq(), claim.ticket(), "v" + serial,
+              claim.merchantIds(), claim.chargedMerchant(), 1);
+          decisions.add(new Decision.Confirmed(holder, String.format("m%03d", serial % merchants), serial + 1,
+              id + "-" + serial, 1, 1));
+          serial++;
         } else {
-          statuses[i] = "rejected";
-          reasons[i] = "sold_out";
+          decisions.add(new Decision.Rejected(claim, "sold_out"));
         }
       }
-      int k = confirmed.size();
-      String[] vCodes = new String[k];
-      String[] vMerchants = new String[k];
-      String[] vCitizens = new String[k];
-      String[] vTickets = new String[k];
-      Long[] vSerials = new Long[k];
-      Integer[] ones = new Integer[k];
-      List<String> merchantIds = new ArrayList<>();
-      List<Integer> counts = new ArrayList<>();
-      for (int j = 0; j < k; j++) {
-        int i = confirmed.get(j);
-        vCodes[j] = codes[i];
-        vMerchants[j] = String.format("m%03d", serial % merchants);
-        vCitizens[j] = "v" + serial;
-        vTickets[j] = tickets[i];
-        vSerials[j] = (long) serial;
-        ones[j] = 1;
-        serial++;
-        int at = merchantIds.indexOf(vMerchants[j]);
-        if (at < 0) {
-          merchantIds.add(vMerchants[j]);
-          counts.add(1);
-        } else {
-          counts.set(at, counts.get(at) + 1);
-        }
-      }
-      var tx = conn.begin().await();
-      conn.preparedQuery("update campaign set stream_offset = $2, decided_seq = $3 where id = $1")
-          .execute(Tuple.of(id, streamIds[n - 1], seqs[n - 1])).await();
-      conn.preparedQuery(Queries.INSERT_CLAIMS).execute(Tuple.wrap(new Object[] {
-          id, 1L, tickets, seqs, streamIds, citizens, prefs, charged, statuses, reasons, codes})).await();
-      if (k > 0) {
-        conn.preparedQuery("update merchant set released = contingent where campaign_id = $1 and released < contingent")
-            .execute(Tuple.of(id)).await();
-        conn.preparedQuery(Queries.INSERT_VOUCHERS).execute(Tuple.wrap(new Object[] {
-            id, 9, 3, campaign.voucherValue(), "EUR", now, now.plusDays(30),
-            vCodes, vMerchants, vCitizens, vTickets, vSerials, ones, ones})).await();
-        conn.preparedQuery(Queries.ADD_ISSUED).execute(Tuple.of(id, merchantIds.toArray(String[]::new),
-            counts.toArray(Integer[]::new))).await();
-      }
-      tx.commit().await();
+      writer.commit(conn, 0, decisions, Campaign.FULL_RELEASE_BP, from == 0, () -> { }).await();
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     conn.close().await();

@@ -40,13 +40,13 @@ import redis.embedded.RedisServer;
  * Failover drills on one machine, without containers: real Redis (AOF) and PostgreSQL, two
  * gateway processes and two allocator processes of the claimgate jar, claims driven at both
  * gateways (retrying on the other with the same Idempotency-Key, as the launch page and the load
- * balancer do). During the run: the leading allocator is killed with SIGKILL, a gateway is
- * killed, Redis restarts, PostgreSQL restarts. Prints each recovery time, then checks that every
+ * balancer do). During the run: the leading allocator is killed with SIGKILL, the next leader is
+ * frozen with SIGSTOP and continued, a gateway is killed, Redis restarts, PostgreSQL restarts. Prints each recovery time, then checks that every
  * acknowledged ticket ends final and that the invariants hold; exits 1 on any breach.
  *
  * <pre>
- *   loadtest/drill                 (about 90 s)
- *   loadtest/drill -Dshort=true    (the CI variant, about 40 s)
+ *   loadtest/drill                 (about 2 min)
+ *   loadtest/drill -Dshort=true    (the CI variant, about 1 min)
  * </pre>
  */
 public final class FailoverDrill {
@@ -54,6 +54,8 @@ public final class FailoverDrill {
   static final String CAMPAIGN = "drill";
   static final String TOKEN = "cgo_drill";
   static final long ALLOCATOR_TAKEOVER_LIMIT_MS = 2_000;
+  /** The allocator's lease (3 s: a silent session ends then) and the standby's takeover after it. */
+  static final long FROZEN_TAKEOVER_LIMIT_MS = 3_000 + ALLOCATOR_TAKEOVER_LIMIT_MS;
 
   final Path dir;
   final Path jar;
@@ -92,14 +94,14 @@ public final class FailoverDrill {
     FailoverDrill drill = new FailoverDrill(Files.createTempDirectory("claimgate-drill"), jar);
     int code;
     try {
-      code = drill.run(quick ? 150 : 400, quick ? 4 : 10);
+      code = drill.run(quick ? 150 : 400, quick ? 4 : 10, quick ? 8 : 30);
     } finally {
       drill.stopAll();
     }
     System.exit(code);
   }
 
-  int run(int claimsPerSecond, int secondsBetweenFaults) throws Exception {
+  int run(int claimsPerSecond, int secondsBetweenFaults, int freezeSeconds) throws Exception {
     startRedis();
     startPostgres();
     Database database = Database.fromUrl(pgUrl());
@@ -145,6 +147,23 @@ public final class FailoverDrill {
       awaitCondition("decisions continue", 30_000, () -> decidedSeq() > decidedBefore);
       recoveries.put("leading allocator killed (SIGKILL): decisions continue", (System.nanoTime() - killed) / 1_000_000);
       spawn(leader, "allocator", 0);
+      Thread.sleep(secondsBetweenFaults * 1_000L);
+
+      // 1b. the leading allocator freezes (SIGSTOP, as a stalled host would): its session goes
+      //     silent, PostgreSQL ends it after the lease and the standby leads; continued, the old
+      //     leader finds itself fenced off and stands by
+      String frozen = leads("allocator-1") ? "allocator-1" : "allocator-2";
+      String other = frozen.equals("allocator-1") ? "allocator-2" : "allocator-1";
+      long decidedBeforeFreeze = decidedSeq();
+      long stopped = System.nanoTime();
+      signal(frozen, "STOP");
+      awaitCondition(other + " takes over from the frozen leader", 30_000, () -> leads(other));
+      recoveries.put("leading allocator frozen (SIGSTOP " + freezeSeconds + " s): standby leads",
+          (System.nanoTime() - stopped) / 1_000_000);
+      awaitCondition("decisions continue while the old leader is frozen", 30_000, () -> decidedSeq() > decidedBeforeFreeze);
+      Thread.sleep(Math.max(0, freezeSeconds * 1_000L - (System.nanoTime() - stopped) / 1_000_000));
+      signal(frozen, "CONT");
+      awaitCondition("the continued leader stands by", 30_000, () -> !leads(frozen));
       Thread.sleep(secondsBetweenFaults * 1_000L);
 
       // 2. a gateway dies; clients go on at the other
@@ -202,6 +221,11 @@ public final class FailoverDrill {
     vertx.close().await();
     if (recoveries.get("leading allocator killed (SIGKILL): standby leads") > ALLOCATOR_TAKEOVER_LIMIT_MS) {
       breaches.add("the standby allocator took longer than " + ALLOCATOR_TAKEOVER_LIMIT_MS + " ms to lead");
+    }
+    long frozenTakeover = recoveries.get("leading allocator frozen (SIGSTOP " + freezeSeconds + " s): standby leads");
+    if (frozenTakeover > FROZEN_TAKEOVER_LIMIT_MS) {
+      breaches.add("the standby took " + frozenTakeover + " ms to lead after its leader froze (limit "
+          + FROZEN_TAKEOVER_LIMIT_MS + " ms)");
     }
     if (breaches.isEmpty()) {
       System.out.println("invariants: all hold");
@@ -327,13 +351,21 @@ public final class FailoverDrill {
         if (line.contains("leads campaign " + CAMPAIGN + " ")) {
           return true;
         }
-        if (line.contains("stops and rejoins the election") && line.contains(CAMPAIGN)) {
+        if ((line.contains("stops and rejoins the election") || line.contains("fenced off")) && line.contains(CAMPAIGN)) {
           return false;
         }
       }
       return false;
     } catch (IOException e) {
       return false;
+    }
+  }
+
+  /** Sends a signal (STOP, CONT) to one of the drill's processes. */
+  void signal(String name, String signal) throws IOException, InterruptedException {
+    Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(processes.get(name).pid())).inheritIO().start();
+    if (kill.waitFor() != 0) {
+      throw new IllegalStateException("drill: kill -" + signal + " " + name + " failed");
     }
   }
 

@@ -1,0 +1,237 @@
+package claimgate.allocation;
+
+import claimgate.keys.CampaignKeys;
+import claimgate.keys.PipelinedRedis;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import io.vertx.sqlclient.SqlConnection;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A leader's loop for one campaign: read a batch from the stream after the committed offset,
+ * decide it in memory, commit it in ONE transaction that checks the epoch, and only then publish
+ * the outcomes to Redis (invariant 2). Publication of batch n overlaps the reading and deciding
+ * of batch n + 1; publications stay in commit order.
+ *
+ * <p>Single-writer contract: every step runs on the owning allocator's decision thread (asserted);
+ * any failure ends the loop through {@code stopped} and the allocator rejoins the election.
+ */
+final class DecisionLoop {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DecisionLoop.class);
+
+  /** An operator changed what the allocator decides by: reload the campaign from PostgreSQL. */
+  static final class DocumentChanged extends RuntimeException {
+    DocumentChanged(String campaignId) {
+      super("campaign " + campaignId + " was changed by an operator", null, false, false);
+    }
+  }
+
+  private final Vertx vertx;
+  private final Context context;
+  private final AllocatorConfig config;
+  private final String campaignId;
+  private final CampaignKeys keys;
+  private final SqlConnection pg;
+  private final PipelinedRedis reader;
+  private final PipelinedRedis writer;
+  private final long epoch;
+  private final Consumer<Throwable> stopped;
+  private final Supplier<Future<Recovery.State>> reload;
+  private Recovery.State state;
+  private BatchWriter batches;
+  private String offset;
+  private int committedReleasedBp = -1;
+  private boolean running = true;
+  private Future<Void> publishing = Future.succeededFuture();
+  private long decidedTotal;
+  private long decidedAtLastTick;
+  private double drainPerSecond;
+  private final long statsTimer;
+
+  DecisionLoop(Context context, AllocatorConfig config, String campaignId, SqlConnection pg, PipelinedRedis reader,
+      PipelinedRedis writer, long epoch, Recovery.State state, Supplier<Future<Recovery.State>> reload,
+      Consumer<Throwable> stopped) {
+    this.vertx = context.owner();
+    this.context = context;
+    this.config = config;
+    this.campaignId = campaignId;
+    this.keys = new CampaignKeys(campaignId);
+    this.pg = pg;
+    this.reader = reader;
+    this.writer = writer;
+    this.epoch = epoch;
+    this.stopped = stopped;
+    this.reload = reload;
+    adopt(state);
+    statsTimer = vertx.setPeriodic(1_000, id -> context.runOnContext(tick -> reportDrainRate()));
+  }
+
+  /** Decides by a freshly loaded state from now on. */
+  private void adopt(Recovery.State reloaded) {
+    this.state = reloaded;
+    this.batches = new BatchWriter(reloaded.campaign());
+    this.offset = reloaded.offset();
+    // released counts follow contingents an operator may have raised: the next commit re-releases
+    this.committedReleasedBp = -1;
+  }
+
+  void start() {
+    step();
+  }
+
+  void stop() {
+    running = false;
+    vertx.cancelTimer(statsTimer);
+  }
+
+  private void step() {
+    if (!running) {
+      return;
+    }
+    assert Vertx.currentContext() == context : "allocator of " + campaignId + " left its decision thread";
+    // the read first: on this connection the flag and fingerprint are then read after the batch
+    // arrived, so a claim admitted after an operator's change is never decided by the old state
+    Future<List<ClaimEntry>> batch = readBatch();
+    Future<Boolean> frozen = frozen();
+    Future.all(frozen, batch)
+        // a frozen campaign decides nothing; the batch read is simply read again later
+        .compose(both -> frozen.result() ? vertx.timer(config.blockMs()).mapEmpty() : process(batch.result()))
+        // an operator's change: this leader stays and decides by the campaign as PostgreSQL has it now
+        .recover(failure -> failure instanceof DocumentChanged ? reloadState() : Future.failedFuture(failure))
+        .onComplete(done -> context.runOnContext(v -> {
+          if (!running) {
+            return;
+          }
+          if (done.succeeded()) {
+            step();
+          } else {
+            running = false;
+            vertx.cancelTimer(statsTimer);
+            stopped.accept(done.cause());
+          }
+        }));
+  }
+
+  /**
+   * On the reader connection, right behind the read: never queued behind a publication. Fails
+   * with {@link DocumentChanged} when an operator changed the campaign since it was loaded.
+   */
+  private Future<Boolean> frozen() {
+    Future<Response> frozen = reader.send(Request.cmd(Command.HGET).arg(keys.flags()).arg("frozen"));
+    Future<Response> version = reader.send(Request.cmd(Command.HGET).arg(keys.config()).arg("version"));
+    return Future.all(frozen, version).compose(both -> version.result() != null
+            && !state.allocationVersion().equals(version.result().toString())
+        ? Future.failedFuture(new DocumentChanged(campaignId))
+        : Future.succeededFuture(frozen.result() != null && "1".equals(frozen.result().toString())));
+  }
+
+  private Future<Void> reloadState() {
+    LOG.info("campaign {} was changed by an operator; the leader reloads it", campaignId);
+    // the batch already read is read again after the committed offset, under the new state
+    return publishing.transform(published -> reload.get()).compose(reloaded -> onDecisionThread().map(reloaded))
+        .map(reloaded -> {
+          adopt(reloaded);
+          return null;
+        });
+  }
+
+  private Future<List<ClaimEntry>> readBatch() {
+    Request read = Request.cmd(Command.XREAD).arg("COUNT").arg(config.batchSize())
+        .arg("BLOCK").arg(config.blockMs()).arg("STREAMS").arg(keys.stream()).arg(offset);
+    return reader.send(read).map(CampaignAllocator::entries);
+  }
+
+  private Future<Void> process(List<ClaimEntry> batch) {
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    config.faults().at(FaultHook.Step.AFTER_READ, campaignId);
+    SingleWriterLedger ledger = state.ledger();
+    List<Decision> decisions = new ArrayList<>(batch.size());
+    for (ClaimEntry entry : batch) {
+      decisions.add(ledger.decide(entry));
+    }
+    ClaimEntry last = batch.get(batch.size() - 1);
+    int releasedBp = ledger.releasedBp();
+    return batches.commit(pg, epoch, decisions, releasedBp, releasedBp != committedReleasedBp,
+            () -> config.faults().at(FaultHook.Step.BEFORE_COMMIT, campaignId))
+        .compose(issuedAt -> onDecisionThread().map(issuedAt))
+        .map(issuedAt -> {
+          committedReleasedBp = releasedBp;
+          offset = last.streamId();
+          decidedTotal += decisions.size();
+          config.faults().at(FaultHook.Step.AFTER_COMMIT, campaignId);
+          publish(publication(decisions, issuedAt));
+          return null;
+        });
+  }
+
+  /**
+   * Queues a committed batch's publication behind the previous one, so the next batch is read
+   * and decided while Redis applies it. A publication that fails ends the leadership, and the
+   * next leader republishes from what Redis last applied.
+   */
+  private void publish(Publication publication) {
+    publishing = publishing.compose(v -> publication.send(writer, keys));
+    publishing.onFailure(failure -> context.runOnContext(v -> {
+      if (running) {
+        running = false;
+        vertx.cancelTimer(statsTimer);
+        stopped.accept(failure);
+      }
+    }));
+  }
+
+  /** Continues on the decision thread, whichever thread completed the previous step. */
+  private Future<Void> onDecisionThread() {
+    if (Vertx.currentContext() == context) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> hop = Promise.promise();
+    context.runOnContext(v -> hop.complete());
+    return hop.future();
+  }
+
+  private Publication publication(List<Decision> decisions, Instant issuedAt) {
+    SingleWriterLedger ledger = state.ledger();
+    Publication publication = new Publication();
+    Instant expires = batches.expiry(issuedAt);
+    var campaign = state.campaign();
+    for (Decision d : decisions) {
+      ClaimEntry c = d.claim();
+      JsonObject outcome;
+      if (d instanceof Decision.Confirmed ok) {
+        outcome = Publication.confirmed(ok.code(), ok.merchantId(), campaign.voucherValue(), campaign.currency(), expires);
+        publication.issued(ok.merchantId(), ledger.issued(ok.merchantId()));
+        publication.held(c.citizenId(), ledger.held(c.citizenId()));
+      } else {
+        outcome = Publication.rejected(((Decision.Rejected) d).reason());
+      }
+      publication.add(c.ticket(), c.seq(), c.streamId(), c.citizenId(), c.chargedMerchant(), outcome);
+    }
+    return publication;
+  }
+
+  private void reportDrainRate() {
+    long delta = decidedTotal - decidedAtLastTick;
+    decidedAtLastTick = decidedTotal;
+    drainPerSecond = drainPerSecond == 0 ? delta : 0.5 * drainPerSecond + 0.5 * delta;
+    writer.send(Request.cmd(Command.HSET).arg(keys.stats()).arg("drainPerSecond")
+            .arg(String.format(Locale.ROOT, "%.1f", drainPerSecond)))
+        .onFailure(failure -> LOG.debug("drain rate not reported: {}", failure.getMessage()));
+  }
+}

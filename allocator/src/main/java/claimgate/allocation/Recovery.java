@@ -1,0 +1,150 @@
+package claimgate.allocation;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignFiles;
+import claimgate.campaign.CampaignStore;
+import claimgate.keys.CampaignKeys;
+import claimgate.keys.LuaScript;
+import claimgate.keys.PipelinedRedis;
+import claimgate.voucher.VoucherCodes;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a new leader does before its first decision: rebuild the ledger from PostgreSQL, bring
+ * Redis's derived state (admission settings, issued counts, the seq floor, the operator's flags)
+ * back in line with it, and publish the decisions the previous leader committed but did not
+ * publish. A standby runs {@link #load} once ahead of time as a rehearsal, so that the code a
+ * takeover runs is loaded and warm when the lock comes.
+ */
+final class Recovery {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
+  private static final LuaScript FLOOR_SEQ = LuaScript.load("floor_seq.lua");
+  private static final int REPUBLISH_CHUNK = 1000;
+
+  /** The campaign as the election (or a reload) found it in PostgreSQL, and the ledger rebuilt from it. */
+  record State(Campaign campaign, String allocationVersion, String offset, long decidedSeq, boolean paused,
+      boolean frozen, SingleWriterLedger ledger) {}
+
+  private final String campaignId;
+  private final CampaignKeys keys;
+  private final VoucherCodes codes;
+  private final String name;
+
+  Recovery(String campaignId, VoucherCodes codes, String name) {
+    this.campaignId = campaignId;
+    this.keys = new CampaignKeys(campaignId);
+    this.codes = codes;
+    this.name = name;
+  }
+
+  /** Reads the campaign row on {@code pg}, then rebuilds the ledger from it. */
+  Future<State> load(SqlConnection pg) {
+    return pg.preparedQuery(Queries.CAMPAIGN_STATE).execute(Tuple.of(campaignId))
+        .compose(rows -> load(pg, rows.iterator().next()));
+  }
+
+  /** Rebuilds the ledger from a campaign row (as the election returned it) and the rows it owns. */
+  Future<State> load(SqlConnection pg, Row row) {
+    Object document = row.getValue("document");
+    Campaign campaign = CampaignFiles.parseJsonUnvalidated(
+        document instanceof JsonObject o ? o.encode() : String.valueOf(document));
+    int releasedBp = row.getInteger("released_bp");
+    Future<RowSet<Row>> merchants = pg.preparedQuery(Queries.MERCHANTS).execute(Tuple.of(campaignId));
+    Future<RowSet<Row>> holdings = pg.preparedQuery(Queries.HOLDINGS).execute(Tuple.of(campaignId));
+    Future<RowSet<Row>> eligible = campaign.eligibility() == null ? Future.succeededFuture(null)
+        : pg.preparedQuery(Queries.ELIGIBLE).execute(Tuple.of(campaignId));
+    Future<RowSet<Row>> serial = pg.preparedQuery(Queries.NEXT_SERIAL).execute(Tuple.of(campaignId));
+    return Future.all(merchants, holdings, eligible, serial).map(all -> {
+      Map<String, Integer> issued = new HashMap<>();
+      merchants.result().forEach(r -> issued.put(r.getString(0), r.getInteger(1)));
+      Map<String, Integer> held = new HashMap<>();
+      holdings.result().forEach(r -> held.put(SingleWriterLedger.holdingKey(r.getString(0), r.getString(1)), r.getInteger(2)));
+      Map<String, Integer> eligibleTiers = null;
+      if (eligible.result() != null) {
+        eligibleTiers = new HashMap<>();
+        for (Row r : eligible.result()) {
+          eligibleTiers.put(r.getString(0), r.getInteger(1));
+        }
+      }
+      SingleWriterLedger ledger = new SingleWriterLedger(campaign, codes, issued, held, eligibleTiers,
+          serial.result().iterator().next().getLong(0), releasedBp);
+      return new State(campaign, CampaignStore.allocationVersion(campaign), row.getString("stream_offset"),
+          row.getLong("decided_seq"), row.getBoolean("paused"), row.getBoolean("frozen"), ledger);
+    });
+  }
+
+  /**
+   * Admission settings, issued counts, the seq floor and the operator's flags, in case Redis lost
+   * them. Flags are only ever set here, never cleared: a pause that raced this election stands.
+   */
+  Future<Void> prepareRedis(PipelinedRedis redis, State state) {
+    Request issued = Request.cmd(Command.HSET).arg(keys.issued());
+    state.campaign().merchants().forEach(m -> issued.arg(m.id()).arg(state.ledger().issued(m.id())));
+    List<Future<?>> writes = new ArrayList<>(List.of(
+        CampaignStore.configureRedis(redis, state.campaign(), Optional.empty()),
+        redis.send(issued),
+        FLOOR_SEQ.call(redis::send, List.of(keys.seq()), List.of(Long.toString(state.decidedSeq())))));
+    if (state.paused()) {
+      writes.add(redis.send(Request.cmd(Command.HSET).arg(keys.flags()).arg("paused").arg("1")));
+    }
+    if (state.frozen()) {
+      writes.add(redis.send(Request.cmd(Command.HSET).arg(keys.flags()).arg("frozen").arg("1")));
+    }
+    return Future.all(writes).mapEmpty();
+  }
+
+  /** Loads the scripts a leader calls into Redis's cache, so the first calls need no second trip. */
+  Future<Void> loadScripts(PipelinedRedis redis) {
+    return Future.all(List.of(FLOOR_SEQ.preload(redis::send), Publication.PUBLISH.preload(redis::send))).mapEmpty();
+  }
+
+  /** Publishes decisions committed after the seq Redis knows: the last leader may have died first. */
+  Future<Void> republishCommitted(SqlConnection pg, PipelinedRedis redis, State state) {
+    return redis.send(Request.cmd(Command.GET).arg(keys.decided())).compose(published -> {
+      long publishedSeq = published == null ? 0 : Long.parseLong(published.toString());
+      return publishedSeq >= state.decidedSeq() ? Future.succeededFuture() : republishFrom(pg, redis, state, publishedSeq);
+    });
+  }
+
+  private Future<Void> republishFrom(SqlConnection pg, PipelinedRedis redis, State state, long afterSeq) {
+    SingleWriterLedger ledger = state.ledger();
+    return pg.preparedQuery(Queries.DECIDED_SINCE).execute(Tuple.of(campaignId, afterSeq, REPUBLISH_CHUNK))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture();
+          }
+          Publication publication = new Publication();
+          for (Row r : rows) {
+            String code = r.getString("code");
+            JsonObject outcome = code == null
+                ? Publication.rejected(r.getString("reason"))
+                : Publication.confirmed(code, r.getString("merchant_id"), r.getBigDecimal("value"),
+                    r.getString("currency"), r.getOffsetDateTime("expires_at").toInstant());
+            publication.add(r.getString("ticket"), r.getLong("seq"), r.getString("stream_id"),
+                r.getString("citizen_id"), r.getString("charged_merchant"), outcome);
+            if (code != null) {
+              publication.held(r.getString("citizen_id"), ledger.held(r.getString("citizen_id")));
+              publication.issued(r.getString("merchant_id"), ledger.issued(r.getString("merchant_id")));
+            }
+          }
+          LOG.info("{} republishes {} committed decisions of {} after seq {}", name, rows.size(), campaignId, afterSeq);
+          long last = publication.lastSeq();
+          return publication.send(redis, keys).compose(v -> republishFrom(pg, redis, state, last));
+        });
+  }
+}
