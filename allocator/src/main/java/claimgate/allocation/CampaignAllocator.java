@@ -1,16 +1,12 @@
 package claimgate.allocation;
 
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.Row;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,12 +111,13 @@ final class CampaignAllocator {
   private Future<Void> lead(int myTerm, Row election) {
     long lockedAt = System.nanoTime();
     return recovery.load(leadership.connection(), election)
-        .compose(state -> recovery.prepareRedis(writer, state).map(state))
+        .compose(state -> recovery.prepareRedis(leadership.connection(), writer, state, leadership.epoch()).map(state))
         .compose(state -> recovery.republishCommitted(leadership.connection(), writer, state).map(state))
         .map(state -> {
           loop = new DecisionLoop(context, config, campaignId, leadership.connection(), reader, writer,
               leadership.epoch(), state, this::reload, failure -> crash(myTerm, failure));
           leadership.keepAlive(failure -> crash(myTerm, failure));
+          guardRedis(myTerm);
           LOG.info("{} leads campaign {} at epoch {} from offset {} (seq {}), ready {} ms after the lock", name,
               campaignId, leadership.epoch(), state.offset(), state.decidedSeq(),
               TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lockedAt));
@@ -129,33 +126,30 @@ final class CampaignAllocator {
         });
   }
 
-  private Future<Recovery.State> reload() {
-    return recovery.load(leadership.connection())
-        .compose(state -> recovery.prepareRedis(writer, state).map(state));
+  /**
+   * While leading, checks with every heartbeat that the campaign's Redis state is still the one
+   * restored for this server; when Redis restarted or another server took over, the allocator
+   * rejoins the election, and the election restores it.
+   */
+  private void guardRedis(int myTerm) {
+    vertx.setPeriodic(config.heartbeatMs(), id -> context.runOnContext(v -> {
+      if (myTerm != term || loop == null) {
+        vertx.cancelTimer(id);
+        return;
+      }
+      claimgate.redis.CampaignRedis.intact(writer, campaignId).onComplete(intact -> {
+        if (intact.succeeded() && !intact.result() && myTerm == term) {
+          crash(myTerm, new IllegalStateException("Redis may have lost the state of " + campaignId + ": it is restored"));
+        }
+      });
+    }));
   }
 
-  static List<ClaimEntry> entries(Response response) {
-    if (response == null) {
-      return List.of();
-    }
-    // RESP3 answers a map {stream: entries}, RESP2 an array [[stream, entries]]
-    Response streamEntries = response.getKeys() != null && !response.getKeys().isEmpty()
-        ? response.get(response.getKeys().iterator().next())
-        : response.get(0).get(1);
-    List<ClaimEntry> entries = new ArrayList<>(streamEntries.size());
-    for (Response entry : streamEntries) {
-      String id = entry.get(0).toString();
-      Response fields = entry.get(1);
-      Map<String, String> f = new HashMap<>();
-      for (int i = 0; i + 1 < fields.size(); i += 2) {
-        f.put(fields.get(i).toString(), fields.get(i + 1).toString());
-      }
-      String tier = f.get("r");
-      entries.add(new ClaimEntry(id, Long.parseLong(f.get("s")), f.get("t"), f.get("c"),
-          Arrays.asList(f.get("m").split(",")), f.get("k"), ClaimEntry.timeOf(id),
-          tier == null || tier.isEmpty() ? null : Integer.valueOf(tier)));
-    }
-    return entries;
+  /** The campaign as PostgreSQL has it now, its settings written to Redis (an operator's change in flight converges). */
+  private Future<Recovery.State> reload() {
+    return recovery.load(leadership.connection())
+        .compose(state -> claimgate.redis.CampaignRedis.configure(writer, state.campaign(), java.util.Optional.empty())
+            .map(state));
   }
 
   private void crash(int failedTerm, Throwable failure) {

@@ -3,23 +3,20 @@ package claimgate.allocation;
 import java.util.List;
 
 /**
- * One admitted claim as read from the campaign's stream.
+ * One admitted claim as read from the campaign's stream, with its ticket.
  *
+ * @param streamId the id of the stream entry that holds it
+ * @param generation the generation of the campaign's Redis state it was admitted in
  * @param admittedAtMs Redis server time of admission (the stream id's time part); rounds and
  *     releases are judged at this instant, so a replay decides the same way
  * @param chargedMerchant the merchant whose queue the admission script counted the claim in
  * @param tier the tier a verified identity token gave the citizen at admission, or null
  */
-public record ClaimEntry(String streamId, long seq, String ticket, String citizenId, List<String> merchantIds,
-    String chargedMerchant, long admittedAtMs, Integer tier) {
+public record ClaimEntry(String streamId, long generation, long seq, String ticket, String citizenId,
+    List<String> merchantIds, String chargedMerchant, long admittedAtMs, Integer tier) {
 
   public ClaimEntry(String streamId, long seq, String ticket, String citizenId, List<String> merchantIds,
       String chargedMerchant, long admittedAtMs) {
-    this(streamId, seq, ticket, citizenId, merchantIds, chargedMerchant, admittedAtMs, null);
-  }
-
-  public static long timeOf(String streamId) {
-    int dash = streamId.indexOf('-');
-    return Long.parseLong(dash < 0 ? streamId : streamId.substring(0, dash));
+    this(streamId, 1, seq, ticket, citizenId, merchantIds, chargedMerchant, admittedAtMs, null);
   }
 }

@@ -1,7 +1,10 @@
 package claimgate.allocation;
 
-import claimgate.keys.CampaignKeys;
-import claimgate.keys.PipelinedRedis;
+import claimgate.claim.Tickets;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignRedis;
+import claimgate.redis.StreamEntries;
+import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -12,6 +15,7 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -49,11 +53,15 @@ final class DecisionLoop {
   private final PipelinedRedis reader;
   private final PipelinedRedis writer;
   private final long epoch;
+  private final Tickets tickets;
   private final Consumer<Throwable> stopped;
   private final Supplier<Future<Recovery.State>> reload;
   private Recovery.State state;
   private BatchWriter batches;
   private String offset;
+  /** Entries read after the committed offset and not decided yet: a batch takes whole entries. */
+  private final ArrayDeque<List<ClaimEntry>> unread = new ArrayDeque<>();
+  private String readOffset;
   private int committedReleasedBp = -1;
   private boolean running = true;
   private Future<Void> publishing = Future.succeededFuture();
@@ -76,6 +84,7 @@ final class DecisionLoop {
     this.epoch = epoch;
     this.stopped = stopped;
     this.reload = reload;
+    this.tickets = new Tickets(config.codes());
     adopt(state);
     statsTimer = vertx.setPeriodic(1_000, id -> context.runOnContext(tick -> reportDrainRate()));
   }
@@ -85,6 +94,8 @@ final class DecisionLoop {
     this.state = reloaded;
     this.batches = new BatchWriter(reloaded.campaign());
     this.offset = reloaded.offset();
+    this.readOffset = reloaded.offset();
+    this.unread.clear();
     // released counts follow contingents an operator may have raised: the next commit re-releases
     this.committedReleasedBp = -1;
   }
@@ -105,11 +116,13 @@ final class DecisionLoop {
     assert Vertx.currentContext() == context : "allocator of " + campaignId + " left its decision thread";
     // the read first: on this connection the flag and fingerprint are then read after the batch
     // arrived, so a claim admitted after an operator's change is never decided by the old state
+    // (claims read ahead were read before the flags of an earlier step, which is as safe)
     Future<List<ClaimEntry>> batch = readBatch();
     Future<Boolean> frozen = frozen();
     Future.all(frozen, batch)
-        // a frozen campaign decides nothing; the batch read is simply read again later
-        .compose(both -> frozen.result() ? vertx.timer(config.blockMs()).mapEmpty() : process(batch.result()))
+        // a frozen campaign decides nothing; the batch is read again later
+        .compose(both -> frozen.result() ? unreadAll().compose(v -> vertx.timer(config.blockMs()).mapEmpty())
+            : process(batch.result()))
         // an operator's change: this leader stays and decides by the campaign as PostgreSQL has it now
         .recover(failure -> failure instanceof DocumentChanged ? reloadState() : Future.failedFuture(failure))
         .onComplete(done -> context.runOnContext(v -> {
@@ -149,10 +162,44 @@ final class DecisionLoop {
         });
   }
 
+  /**
+   * The next batch: whole stream entries, up to {@code batchSize} claims (at least one entry),
+   * from what was read ahead, else read now.
+   */
   private Future<List<ClaimEntry>> readBatch() {
+    if (!unread.isEmpty()) {
+      return Future.succeededFuture(takeBatch());
+    }
     Request read = Request.cmd(Command.XREAD).arg("COUNT").arg(config.batchSize())
-        .arg("BLOCK").arg(config.blockMs()).arg("STREAMS").arg(keys.stream()).arg(offset);
-    return reader.send(read).map(CampaignAllocator::entries);
+        .arg("BLOCK").arg(config.blockMs()).arg("STREAMS").arg(keys.stream()).arg(readOffset);
+    return reader.send(read).map(response -> {
+      for (List<StreamEntries.Claim> entry : StreamEntries.read(response)) {
+        List<ClaimEntry> claims = new ArrayList<>(entry.size());
+        for (StreamEntries.Claim c : entry) {
+          claims.add(new ClaimEntry(c.streamId(), c.generation(), c.seq(),
+              tickets.issue(campaignId, c.generation(), c.seq()), c.citizenId(), c.merchantIds(), c.chargedMerchant(),
+              c.admittedAtMs(), c.tier()));
+        }
+        unread.addLast(claims);
+        readOffset = entry.get(0).streamId();
+      }
+      return takeBatch();
+    });
+  }
+
+  private List<ClaimEntry> takeBatch() {
+    List<ClaimEntry> batch = new ArrayList<>();
+    while (!unread.isEmpty() && (batch.isEmpty() || batch.size() + unread.peekFirst().size() <= config.batchSize())) {
+      batch.addAll(unread.pollFirst());
+    }
+    return batch;
+  }
+
+  /** Forgets what was read ahead: the next read starts again after the committed offset. */
+  private Future<Void> unreadAll() {
+    unread.clear();
+    readOffset = offset;
+    return Future.succeededFuture();
   }
 
   private Future<Void> process(List<ClaimEntry> batch) {
@@ -186,7 +233,8 @@ final class DecisionLoop {
    * next leader republishes from what Redis last applied.
    */
   private void publish(Publication publication) {
-    publishing = publishing.compose(v -> publication.send(writer, keys));
+    long forgetAtMs = CampaignRedis.forgetAtMs(state.campaign());
+    publishing = publishing.compose(v -> publication.send(writer, keys, forgetAtMs));
     publishing.onFailure(failure -> context.runOnContext(v -> {
       if (running) {
         running = false;
@@ -217,11 +265,11 @@ final class DecisionLoop {
       if (d instanceof Decision.Confirmed ok) {
         outcome = Publication.confirmed(ok.code(), ok.merchantId(), campaign.voucherValue(), campaign.currency(), expires);
         publication.issued(ok.merchantId(), ledger.issued(ok.merchantId()));
-        publication.held(c.citizenId(), ledger.held(c.citizenId()));
       } else {
         outcome = Publication.rejected(((Decision.Rejected) d).reason());
       }
       publication.add(c.ticket(), c.seq(), c.streamId(), c.citizenId(), c.chargedMerchant(), outcome);
+      publication.held(c.citizenId(), ledger.held(c.citizenId()), ledger.heldAt(c.citizenId()));
     }
     return publication;
   }

@@ -48,7 +48,7 @@ final class Leadership {
   /** Election: the new leader's epoch, and where the previous leader stopped. */
   static final String BUMP_EPOCH = """
       update campaign set writer_epoch = writer_epoch + 1, updated_at = now() where id = $1
-      returning writer_epoch, stream_offset, decided_seq, released_bp, document, paused, frozen""";
+      returning writer_epoch, stream_offset, decided_seq, released_bp, document::text as document, paused, frozen""";
 
   static final String EPOCH = "select writer_epoch from campaign where id = $1";
 

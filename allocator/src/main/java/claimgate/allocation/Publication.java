@@ -1,8 +1,9 @@
 package claimgate.allocation;
 
-import claimgate.keys.CampaignKeys;
-import claimgate.keys.LuaScript;
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.CitizenRecord;
+import claimgate.redis.LuaScript;
+import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
@@ -14,24 +15,25 @@ import java.util.Map;
 
 /**
  * The Redis side of committed decisions, sent only after COMMIT as one {@code publish.lua} call:
- * outcomes for the status endpoint, queue counters released, issued and held counts (absolute,
- * so a repeat is harmless), the decided seq, and the stream trimmed below the offset.
+ * outcomes for the status endpoint, queue counters released, what each citizen of the batch now
+ * holds and what each merchant has issued (absolute, so a repeat is harmless), the decided seq,
+ * and the stream trimmed below the offset.
  */
 final class Publication {
 
   static final LuaScript PUBLISH = LuaScript.load("publish.lua");
 
-  private final Map<String, Integer> citizenPending = new LinkedHashMap<>();
-  private final Map<String, Integer> merchantPending = new LinkedHashMap<>();
+  private final Map<String, Integer> decidedByCitizen = new LinkedHashMap<>();
+  private final Map<String, Integer> decidedByMerchant = new LinkedHashMap<>();
   private final Map<String, Integer> issued = new LinkedHashMap<>();
-  private final Map<String, Integer> held = new LinkedHashMap<>();
+  private final Map<String, String[]> holdings = new LinkedHashMap<>();
   private final List<String> outcomes = new ArrayList<>();
   private long lastSeq;
   private String offset = "0-0";
 
   void add(String ticket, long seq, String streamId, String citizenId, String chargedMerchant, JsonObject outcome) {
-    citizenPending.merge(citizenId, 1, Integer::sum);
-    merchantPending.merge(chargedMerchant, 1, Integer::sum);
+    decidedByCitizen.merge(citizenId, 1, Integer::sum);
+    decidedByMerchant.merge(chargedMerchant, 1, Integer::sum);
     outcomes.add(ticket);
     outcomes.add(outcome.encode());
     lastSeq = Math.max(lastSeq, seq);
@@ -42,12 +44,9 @@ final class Publication {
     issued.put(merchantId, count);
   }
 
-  void held(String citizenId, int count) {
-    held.put(citizenId, count);
-  }
-
-  boolean isEmpty() {
-    return outcomes.isEmpty();
+  /** What a citizen of the batch holds, as committed: in all and per merchant. */
+  void held(String citizenId, int held, Map<String, Integer> heldAt) {
+    holdings.put(citizenId, new String[] {Integer.toString(held), CitizenRecord.holdings(heldAt)});
   }
 
   long lastSeq() {
@@ -64,12 +63,22 @@ final class Publication {
     return new JsonObject().put("status", "rejected").put("reason", reason);
   }
 
-  Future<Void> send(PipelinedRedis redis, CampaignKeys keys) {
+  /** @param forgetAtMs when Redis may forget the outcomes (status then comes from PostgreSQL) */
+  Future<Void> send(PipelinedRedis redis, CampaignKeys keys, long forgetAtMs) {
     List<String> args = new ArrayList<>();
     args.add(Long.toString(lastSeq));
     args.add(offset);
     args.add(keys.events());
-    for (Map<String, Integer> map : List.of(citizenPending, merchantPending, issued, held)) {
+    args.add(Long.toString(forgetAtMs));
+    args.add(Integer.toString(decidedByCitizen.size()));
+    decidedByCitizen.forEach((citizen, n) -> {
+      String[] held = holdings.get(citizen);
+      args.add(citizen);
+      args.add(Integer.toString(n));
+      args.add(held[0]);
+      args.add(held[1]);
+    });
+    for (Map<String, Integer> map : List.of(decidedByMerchant, issued)) {
       args.add(Integer.toString(map.size()));
       map.forEach((k, v) -> {
         args.add(k);

@@ -3,9 +3,9 @@ package claimgate.allocation;
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignFiles;
 import claimgate.campaign.CampaignStore;
-import claimgate.keys.CampaignKeys;
-import claimgate.keys.LuaScript;
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignRedis;
+import claimgate.redis.PipelinedRedis;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -15,11 +15,9 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,7 +31,6 @@ import org.slf4j.LoggerFactory;
 final class Recovery {
 
   private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
-  private static final LuaScript FLOOR_SEQ = LuaScript.load("floor_seq.lua");
   private static final int REPUBLISH_CHUNK = 1000;
 
   /** The campaign as the election (or a reload) found it in PostgreSQL, and the ledger rebuilt from it. */
@@ -60,9 +57,7 @@ final class Recovery {
 
   /** Rebuilds the ledger from a campaign row (as the election returned it) and the rows it owns. */
   Future<State> load(SqlConnection pg, Row row) {
-    Object document = row.getValue("document");
-    Campaign campaign = CampaignFiles.parseJsonUnvalidated(
-        document instanceof JsonObject o ? o.encode() : String.valueOf(document));
+    Campaign campaign = CampaignFiles.parseJsonUnvalidated(row.getString("document"));
     int releasedBp = row.getInteger("released_bp");
     Future<RowSet<Row>> merchants = pg.preparedQuery(Queries.MERCHANTS).execute(Tuple.of(campaignId));
     Future<RowSet<Row>> holdings = pg.preparedQuery(Queries.HOLDINGS).execute(Tuple.of(campaignId));
@@ -72,8 +67,8 @@ final class Recovery {
     return Future.all(merchants, holdings, eligible, serial).map(all -> {
       Map<String, Integer> issued = new HashMap<>();
       merchants.result().forEach(r -> issued.put(r.getString(0), r.getInteger(1)));
-      Map<String, Integer> held = new HashMap<>();
-      holdings.result().forEach(r -> held.put(SingleWriterLedger.holdingKey(r.getString(0), r.getString(1)), r.getInteger(2)));
+      Map<String, Map<String, Integer>> held = new HashMap<>();
+      holdings.result().forEach(r -> held.computeIfAbsent(r.getString(0), c -> new HashMap<>()).put(r.getString(1), r.getInteger(2)));
       Map<String, Integer> eligibleTiers = null;
       if (eligible.result() != null) {
         eligibleTiers = new HashMap<>();
@@ -89,28 +84,37 @@ final class Recovery {
   }
 
   /**
-   * Admission settings, issued counts, the seq floor and the operator's flags, in case Redis lost
-   * them. Flags are only ever set here, never cleared: a pause that raced this election stands.
+   * Makes Redis agree with PostgreSQL before the first decision: when the campaign's gate is
+   * open on this server, Redis has lost nothing since the last restore and is left as it is;
+   * otherwise (Redis restarted, another server took over, the campaign is new here) it is
+   * rebuilt from PostgreSQL in a new generation, fenced by this leader's epoch.
    */
-  Future<Void> prepareRedis(PipelinedRedis redis, State state) {
-    Request issued = Request.cmd(Command.HSET).arg(keys.issued());
-    state.campaign().merchants().forEach(m -> issued.arg(m.id()).arg(state.ledger().issued(m.id())));
-    List<Future<?>> writes = new ArrayList<>(List.of(
-        CampaignStore.configureRedis(redis, state.campaign(), Optional.empty()),
-        redis.send(issued),
-        FLOOR_SEQ.call(redis::send, List.of(keys.seq()), List.of(Long.toString(state.decidedSeq())))));
-    if (state.paused()) {
-      writes.add(redis.send(Request.cmd(Command.HSET).arg(keys.flags()).arg("paused").arg("1")));
-    }
-    if (state.frozen()) {
-      writes.add(redis.send(Request.cmd(Command.HSET).arg(keys.flags()).arg("frozen").arg("1")));
-    }
-    return Future.all(writes).mapEmpty();
+  Future<Void> prepareRedis(SqlConnection pg, PipelinedRedis redis, State state, long epoch) {
+    return CampaignRedis.intact(redis, campaignId).compose(intact -> {
+      if (intact) {
+        return Future.succeededFuture();
+      }
+      SingleWriterLedger ledger = state.ledger();
+      CampaignRedis.Snapshot truth = new CampaignRedis.Snapshot(state.campaign(), ledger.issuedByMerchant(),
+          ledger.holdings(), state.paused(), state.frozen(), state.offset(), state.decidedSeq(), ledger.eligibleList());
+      return CampaignRedis.restore(redis, truth, surviving -> openGeneration(pg, epoch, surviving))
+          .map(restored -> {
+            LOG.info("{} restored Redis's state of {} from PostgreSQL: generation {}, claims up to seq {} survive",
+                name, campaignId, restored.generation(), restored.survivingSeq());
+            return null;
+          });
+    });
+  }
+
+  private Future<Long> openGeneration(SqlConnection pg, long epoch, long survivingSeq) {
+    return CampaignStore.openGeneration(pg, campaignId, epoch, survivingSeq).compose(generation -> generation
+        .map(Future::succeededFuture)
+        .orElseGet(() -> Future.failedFuture(new CampaignAllocator.Fenced(campaignId, epoch))));
   }
 
   /** Loads the scripts a leader calls into Redis's cache, so the first calls need no second trip. */
   Future<Void> loadScripts(PipelinedRedis redis) {
-    return Future.all(List.of(FLOOR_SEQ.preload(redis::send), Publication.PUBLISH.preload(redis::send))).mapEmpty();
+    return Publication.PUBLISH.preload(redis::send);
   }
 
   /** Publishes decisions committed after the seq Redis knows: the last leader may have died first. */
@@ -135,16 +139,18 @@ final class Recovery {
                 ? Publication.rejected(r.getString("reason"))
                 : Publication.confirmed(code, r.getString("merchant_id"), r.getBigDecimal("value"),
                     r.getString("currency"), r.getOffsetDateTime("expires_at").toInstant());
-            publication.add(r.getString("ticket"), r.getLong("seq"), r.getString("stream_id"),
-                r.getString("citizen_id"), r.getString("charged_merchant"), outcome);
+            String citizen = r.getString("citizen_id");
+            publication.add(r.getString("ticket"), r.getLong("seq"), r.getString("stream_id"), citizen,
+                r.getString("charged_merchant"), outcome);
+            publication.held(citizen, ledger.held(citizen), ledger.heldAt(citizen));
             if (code != null) {
-              publication.held(r.getString("citizen_id"), ledger.held(r.getString("citizen_id")));
               publication.issued(r.getString("merchant_id"), ledger.issued(r.getString("merchant_id")));
             }
           }
           LOG.info("{} republishes {} committed decisions of {} after seq {}", name, rows.size(), campaignId, afterSeq);
           long last = publication.lastSeq();
-          return publication.send(redis, keys).compose(v -> republishFrom(pg, redis, state, last));
+          return publication.send(redis, keys, CampaignRedis.forgetAtMs(state.campaign()))
+              .compose(v -> republishFrom(pg, redis, state, last));
         });
   }
 }

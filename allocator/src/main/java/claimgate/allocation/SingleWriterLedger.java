@@ -13,8 +13,12 @@ import java.util.Map;
  * <p>Single-writer contract: every call comes from the thread that built the ledger (the
  * allocator's decision thread); an {@code assert} guards it. Claims are decided in stream order.
  *
+ * <p>The same limits are checked, as a filter, by the admission script at the edge: it refuses
+ * early what this ledger would reject, but only this ledger decides ({@code AdmissionAgreementTest}
+ * feeds the same claims through both and requires that they agree).
+ *
  * <pre>
- *   SingleWriterLedger ledger = new SingleWriterLedger(campaign, codes, issued, holdings, eligible, nextSerial);
+ *   SingleWriterLedger ledger = new SingleWriterLedger(campaign, codes, issued, holdings, eligible, nextSerial, releasedBp);
  *   Decision d = ledger.decide(entry);
  * </pre>
  */
@@ -31,7 +35,8 @@ public final class SingleWriterLedger {
   private final Map<String, Integer> contingent = new HashMap<>();
   private final Map<String, Integer> issued;
   private final Map<String, Integer> citizenTotals = new HashMap<>();
-  private final Map<String, Integer> citizenMerchant;
+  /** citizenId to merchantId to vouchers held there. */
+  private final Map<String, Map<String, Integer>> holdings = new HashMap<>();
   private final Map<String, Integer> eligible;
   private final int minTier;
   private long nextSerial;
@@ -39,26 +44,24 @@ public final class SingleWriterLedger {
 
   /**
    * @param issued merchantId to vouchers issued so far
-   * @param holdings {@link #holdingKey} to vouchers a citizen holds of a merchant
+   * @param held citizenId to merchantId to vouchers the citizen holds there
    * @param eligible citizenId to tier, or null when the campaign has no list
    */
   public SingleWriterLedger(Campaign campaign, VoucherCodes codes, Map<String, Integer> issued,
-      Map<String, Integer> holdings, Map<String, Integer> eligible, long nextSerial, int releasedBp) {
+      Map<String, Map<String, Integer>> held, Map<String, Integer> eligible, long nextSerial, int releasedBp) {
     this.campaign = campaign;
     this.codes = codes;
     campaign.merchants().forEach(m -> contingent.put(m.id(), m.contingent()));
     this.issued = new HashMap<>(issued);
-    this.citizenMerchant = new HashMap<>(holdings);
-    holdings.forEach((key, n) -> citizenTotals.merge(key.substring(0, key.indexOf('\u0000')), n, Integer::sum));
+    held.forEach((citizen, at) -> {
+      holdings.put(citizen, new HashMap<>(at));
+      citizenTotals.put(citizen, at.values().stream().mapToInt(Integer::intValue).sum());
+    });
     this.eligible = eligible;
     this.minTier = campaign.eligibility() == null || campaign.eligibility().minTier() == null
         ? 0 : campaign.eligibility().minTier();
     this.nextSerial = nextSerial;
     this.releasedBp = releasedBp;
-  }
-
-  public static String holdingKey(String citizenId, String merchantId) {
-    return citizenId + '\u0000' + merchantId;
   }
 
   /** Decides one claim and applies it to the state. */
@@ -91,14 +94,14 @@ public final class SingleWriterLedger {
       if (Campaign.released(merchantContingent, releasedBp) - issuedHere <= 0) {
         continue;
       }
-      String key = holdingKey(claim.citizenId(), merchantId);
-      int heldHere = citizenMerchant.getOrDefault(key, 0);
+      Map<String, Integer> heldAt = holdings.get(claim.citizenId());
+      int heldHere = heldAt == null ? 0 : heldAt.getOrDefault(merchantId, 0);
       if (heldHere >= campaign.limits().perCitizenPerMerchant()) {
         blockedByMerchantLimit = true;
         continue;
       }
       issued.put(merchantId, issuedHere + 1);
-      citizenMerchant.put(key, heldHere + 1);
+      holdings.computeIfAbsent(claim.citizenId(), c -> new HashMap<>()).put(merchantId, heldHere + 1);
       citizenTotals.put(claim.citizenId(), held + 1);
       long serial = nextSerial++;
       return new Decision.Confirmed(claim, merchantId, serial, codes.issue(campaign.id(), campaign.codePrefix(), serial),
@@ -115,6 +118,12 @@ public final class SingleWriterLedger {
     return citizenTotals.getOrDefault(citizenId, 0);
   }
 
+  /** What a citizen holds per merchant (merchants with none left out). */
+  public Map<String, Integer> heldAt(String citizenId) {
+    Map<String, Integer> at = holdings.get(citizenId);
+    return at == null ? Map.of() : at;
+  }
+
   /** The highest release share any decided claim has seen, in basis points. */
   public int releasedBp() {
     return releasedBp;
@@ -122,5 +131,17 @@ public final class SingleWriterLedger {
 
   public Map<String, Integer> issuedByMerchant() {
     return Map.copyOf(issued);
+  }
+
+  /** citizenId to merchantId to vouchers held there, a copy. */
+  public Map<String, Map<String, Integer>> holdings() {
+    Map<String, Map<String, Integer>> copy = new HashMap<>();
+    holdings.forEach((citizen, at) -> copy.put(citizen, Map.copyOf(at)));
+    return copy;
+  }
+
+  /** The eligibility list (citizenId to tier), when the campaign has one. */
+  public java.util.Optional<Map<String, Integer>> eligibleList() {
+    return eligible == null ? java.util.Optional.empty() : java.util.Optional.of(eligible);
   }
 }

@@ -2,8 +2,11 @@ package claimgate.allocation;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
-import claimgate.keys.CampaignKeys;
-import claimgate.keys.PipelinedRedis;
+import claimgate.claim.Tickets;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignRedis;
+import claimgate.redis.StreamEntries;
+import claimgate.redis.PipelinedRedis;
 import claimgate.testkit.TestServers;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.Future;
@@ -20,7 +23,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * Real Redis and PostgreSQL, a campaign, and a feeder that appends claims to the campaign's
@@ -30,6 +32,7 @@ import java.util.UUID;
 final class AllocatorFixture {
 
   static final VoucherCodes CODES = VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom()));
+  static final Tickets TICKETS = new Tickets(CODES);
 
   final Vertx vertx;
   final PipelinedRedis redis;
@@ -48,12 +51,12 @@ final class AllocatorFixture {
 
   void apply(Campaign campaign) {
     new CampaignStore(pool).apply(campaign, Optional.empty()).await();
-    CampaignStore.configureRedis(redis, campaign, Optional.empty()).await();
+    CampaignRedis.restoreNew(pool, redis, campaign, Optional.empty()).await();
   }
 
   void apply(Campaign campaign, Map<String, Integer> eligible) {
     new CampaignStore(pool).apply(campaign, Optional.of(eligible)).await();
-    CampaignStore.configureRedis(redis, campaign, Optional.of(eligible)).await();
+    CampaignRedis.restoreNew(pool, redis, campaign, Optional.of(eligible)).await();
   }
 
   /** A claim to feed: who, which merchants, and optionally the admission time. */
@@ -63,21 +66,21 @@ final class AllocatorFixture {
     }
   }
 
-  /** Appends claims in order; returns their tickets. */
+  /**
+   * Appends claims in order, one stream entry each, in the generation the campaign's Redis
+   * state is in; returns their tickets.
+   */
   List<String> feed(String campaignId, List<Claim> claims) {
     CampaignKeys keys = new CampaignKeys(campaignId);
+    long generation = Long.parseLong(redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg("gen")).await().toString());
     List<String> tickets = new ArrayList<>();
     List<Future<Response>> writes = new ArrayList<>();
     for (Claim claim : claims) {
       long seq = redis.send(Request.cmd(Command.INCR).arg(keys.seq())).await().toLong();
-      String ticket = campaignId + "." + UUID.randomUUID().toString().replace("-", "").substring(0, 22);
-      tickets.add(ticket);
+      tickets.add(TICKETS.issue(campaignId, generation, seq));
       String id = claim.atMs() == null ? "*" : claim.atMs() + "-" + seq;
-      writes.add(redis.send(Request.cmd(Command.XADD).arg(keys.stream()).arg(id)
-          .arg("t").arg(ticket).arg("c").arg(claim.citizenId()).arg("m").arg(String.join(",", claim.merchantIds()))
-          .arg("k").arg(claim.merchantIds().get(0)).arg("s").arg(seq)));
-      writes.add(redis.send(Request.cmd(Command.HSET).arg(keys.tickets()).arg(ticket).arg(seq)));
-      writes.add(redis.send(Request.cmd(Command.HINCRBY).arg(keys.pendingByCitizen()).arg(claim.citizenId()).arg(1)));
+      writes.add(redis.send(StreamEntries.append(keys, id, generation, seq, List.of(new StreamEntries.Line(
+          claim.citizenId(), claim.merchantIds(), claim.merchantIds().get(0), null)))));
     }
     Future.all(writes).await();
     return tickets;

@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.web.Bearer;
+
 import claimgate.campaign.CampaignFiles;
 import claimgate.config.ConfigException;
 import claimgate.config.Settings;

@@ -9,8 +9,9 @@ import claimgate.config.ConfigException;
 import claimgate.config.Settings;
 import claimgate.gateway.GatewayConfig;
 import claimgate.gateway.GatewayVerticle;
-import claimgate.keys.PipelinedRedis;
-import claimgate.operator.Telemetry;
+import claimgate.redis.CampaignRedis;
+import claimgate.redis.PipelinedRedis;
+import claimgate.metrics.Telemetry;
 import claimgate.store.Database;
 import claimgate.store.EmbeddedServers;
 import claimgate.voucher.VoucherCodes;
@@ -117,8 +118,8 @@ public final class Stack implements AutoCloseable {
       Campaign campaign = loaded.campaign();
       Optional<Campaign> existing = store.load(campaign.id()).await();
       if (existing.isPresent()) {
+        // its allocator brings Redis in line with PostgreSQL when it leads (a restore if Redis restarted)
         LOG.info("campaign {} exists; continuing with its stored document and data", campaign.id());
-        CampaignStore.configureRedis(redis, existing.get(), Optional.empty()).await();
         return;
       }
       if (openFirstRoundNow) {
@@ -127,7 +128,7 @@ public final class Stack implements AutoCloseable {
       Optional<java.util.Map<String, Integer>> eligible =
           campaign.eligibility() == null ? Optional.empty() : Optional.of(loaded.eligible());
       store.apply(campaign, eligible).await();
-      CampaignStore.configureRedis(redis, campaign, eligible).await();
+      CampaignRedis.restoreNew(pool, redis, campaign, eligible).await();
       LOG.info("campaign {} loaded: {} merchants, {} vouchers", campaign.id(), campaign.merchants().size(),
           campaign.totalContingent());
     } finally {
@@ -139,14 +140,11 @@ public final class Stack implements AutoCloseable {
   private void deploy(Role role, Settings settings) {
     switch (role) {
       case GATEWAY -> {
-        GatewayConfig config = GatewayConfig.of(httpPort, redisUrl, database, operatorToken, codes(settings), telemetry)
-            .withJwt(jwtPublicKey(settings))
-            .withMaxConnectionsPerAddress(settings.maxConnectionsPerAddress())
-            .withTrustForwarded(settings.trustForwarded())
-            .withStatusRate(settings.statusPerAddressPerSecond(), 4 * settings.statusPerAddressPerSecond())
-            .withFailedAttempts(settings.failedAttemptsPerSecond(), 20 * settings.failedAttemptsPerSecond());
+        GatewayConfig config = GatewayConfig.from(settings, redisUrl, database, operatorToken, codes(settings),
+            jwtPublicKey(settings));
+        GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(telemetry, config);
         try {
-          vertx.deployVerticle(() -> new GatewayVerticle(config),
+          vertx.deployVerticle(() -> new GatewayVerticle(config, shared),
               new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).await();
         } catch (Exception e) {
           // await() rethrows the listen failure as it is, a checked BindException included

@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.web.Bearer;
+
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignFiles;
 import claimgate.config.Settings;

@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.web.Bearer;
+
 import static claimgate.cli.LiveStack.admin;
 import static claimgate.cli.LiveStack.awaitFinal;
 import static claimgate.cli.LiveStack.claim;

@@ -1,14 +1,10 @@
 package claimgate.campaign;
 
-import claimgate.keys.CampaignKeys;
-import claimgate.keys.PipelinedRedis;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
@@ -17,14 +13,16 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Campaigns in PostgreSQL (the document, merchants, eligibility) and their admission settings in
- * Redis. Applying a document that would break an invariant, such as a contingent below what is
- * already issued, fails with {@link CampaignException} and changes nothing.
+ * Campaigns in PostgreSQL (the document, merchants, eligibility): the truth that Redis's
+ * derived state ({@link claimgate.redis.CampaignRedis}) is built from. Applying a document that
+ * would break an invariant, such as a contingent below what is already issued, fails with
+ * {@link CampaignException} and changes nothing.
  */
 public final class CampaignStore {
 
+  /** The document goes as text and PostgreSQL parses it: a client-side decode could change its numbers' scale. */
   static final String UPSERT_CAMPAIGN = """
-      insert into campaign (id, document) values ($1, $2::jsonb)
+      insert into campaign (id, document) values ($1, $2::text::jsonb)
       on conflict (id) do update set document = excluded.document, updated_at = now()""";
   static final String UPSERT_MERCHANTS = """
       insert into merchant (campaign_id, id, ordinal, name, contingent)
@@ -38,8 +36,14 @@ public final class CampaignStore {
   static final String INSERT_ELIGIBLE = """
       insert into eligible (campaign_id, citizen_id, tier)
       select $1, e.citizen, e.tier from unnest($2::text[], $3::int[]) as e(citizen, tier)""";
-  static final String SELECT_ALL = "select document from campaign order by id";
-  static final String SELECT_ONE = "select document from campaign where id = $1";
+  // the document as jsonb prints it: decoded by the client, its numbers could lose their scale (10.00 to 10.0)
+  static final String SELECT_ALL = "select document::text from campaign order by id";
+  static final String NEXT_GENERATION = """
+      update campaign set redis_generation = redis_generation + 1, updated_at = now()
+      where id = $1 and ($2::bigint is null or writer_epoch = $2) returning redis_generation""";
+  static final String RECORD_GENERATION = """
+      insert into redis_generation (campaign_id, generation, surviving_seq) values ($1, $2, $3)""";
+  static final String SELECT_ONE = "select document::text from campaign where id = $1";
 
   private final Pool pool;
 
@@ -71,7 +75,7 @@ public final class CampaignStore {
     }
     String[] idArray = ids.toArray(String[]::new);
     Future<Void> written = conn.preparedQuery(UPSERT_CAMPAIGN)
-        .execute(Tuple.of(campaign.id(), new JsonObject(CampaignFiles.toJson(campaign))))
+        .execute(Tuple.of(campaign.id(), CampaignFiles.toJson(campaign)))
         .compose(r -> conn.preparedQuery(MERCHANTS_MISSING).execute(Tuple.of(campaign.id(), (Object) idArray)))
         .compose(missing -> missing.size() == 0
             ? Future.succeededFuture()
@@ -99,6 +103,22 @@ public final class CampaignStore {
     return failure;
   }
 
+  /**
+   * Opens the next generation of a campaign's Redis state and records which seqs survived into
+   * it; fenced by the writer epoch when one is given (the allocator's restore). Empty when the
+   * epoch has moved on.
+   */
+  public static Future<Optional<Long>> openGeneration(SqlClient sql, String campaignId, Long epoch, long survivingSeq) {
+    return sql.preparedQuery(NEXT_GENERATION).execute(Tuple.of(campaignId, epoch)).compose(rows -> {
+      if (rows.size() == 0) {
+        return Future.succeededFuture(Optional.<Long>empty());
+      }
+      long generation = rows.iterator().next().getLong(0);
+      return sql.preparedQuery(RECORD_GENERATION).execute(Tuple.of(campaignId, generation, survivingSeq))
+          .map(Optional.of(generation));
+    });
+  }
+
   public Future<List<Campaign>> loadAll() {
     return pool.query(SELECT_ALL).execute().map(rows -> {
       List<Campaign> campaigns = new ArrayList<>();
@@ -115,50 +135,7 @@ public final class CampaignStore {
   }
 
   private static Campaign document(Row row) {
-    Object doc = row.getValue(0);
-    String json = doc instanceof JsonObject o ? o.encode() : String.valueOf(doc);
-    return CampaignFiles.parseJsonUnvalidated(json);
-  }
-
-  /**
-   * Writes the admission settings and contingents the admission script reads and, when given,
-   * replaces the eligibility list it checks.
-   */
-  public static Future<Void> configureRedis(PipelinedRedis redis, Campaign campaign,
-      Optional<Map<String, Integer>> eligible) {
-    CampaignKeys keys = new CampaignKeys(campaign.id());
-    Campaign.Admission a = campaign.admission();
-    Request config = Request.cmd(Command.HSET).arg(keys.config())
-        .arg("rate").arg(a.ratePerSecond())
-        .arg("burst").arg(a.burst())
-        .arg("maxPending").arg(a.maxPendingPerCitizen())
-        .arg("capFactor").arg(Double.toString(a.capFactorOrDefault()))
-        .arg("addrRate").arg(a.perAddressRateOrDefault())
-        .arg("addrBurst").arg(a.perAddressBurstOrDefault())
-        .arg("perCitizen").arg(campaign.limits().perCitizen())
-        .arg("rounds").arg(roundsSpec(campaign))
-        .arg("version").arg(allocationVersion(campaign))
-        .arg("document").arg(documentVersion(campaign));
-    Request contingents = Request.cmd(Command.HSET).arg(keys.contingent());
-    campaign.merchants().forEach(m -> contingents.arg(m.id()).arg(m.contingent()));
-    List<Future<?>> writes = new ArrayList<>(List.of(redis.send(config), redis.send(contingents)));
-    if (campaign.eligibility() == null) {
-      writes.add(redis.send(Request.cmd(Command.HDEL).arg(keys.config()).arg("minTier")));
-    } else {
-      int minTier = campaign.eligibility().minTier() == null ? 0 : campaign.eligibility().minTier();
-      writes.add(redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg("minTier").arg(minTier)));
-    }
-    eligible.ifPresent(list -> {
-      writes.add(redis.send(Request.cmd(Command.DEL).arg(keys.eligible())));
-      List<Map.Entry<String, Integer>> entries = new ArrayList<>(list.entrySet());
-      for (int from = 0; from < entries.size(); from += 1000) {
-        Request chunk = Request.cmd(Command.HSET).arg(keys.eligible());
-        entries.subList(from, Math.min(entries.size(), from + 1000))
-            .forEach(e -> chunk.arg(e.getKey()).arg(e.getValue()));
-        writes.add(redis.send(chunk));
-      }
-    });
-    return Future.all(writes).mapEmpty();
+    return CampaignFiles.parseJsonUnvalidated(row.getString(0));
   }
 
   /**
@@ -182,16 +159,5 @@ public final class CampaignStore {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is part of every JDK", e);
     }
-  }
-
-  /** "opensMs:closesMs:cumulativeBp;..." as the admission script reads it. */
-  static String roundsSpec(Campaign campaign) {
-    StringBuilder spec = new StringBuilder();
-    int cumulative = 0;
-    for (Campaign.Round r : campaign.rounds()) {
-      cumulative = Math.min(Campaign.FULL_RELEASE_BP, cumulative + r.releaseBp());
-      spec.append(r.opensAtMs()).append(':').append(r.closesAtMs()).append(':').append(cumulative).append(';');
-    }
-    return spec.toString();
   }
 }

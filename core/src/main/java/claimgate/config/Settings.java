@@ -16,8 +16,10 @@ import java.util.Optional;
  * @param identity how citizens are identified ({@code CLAIMGATE_IDENTITY}, {@code none} or {@code jwt})
  * @param jwtPublicKey PEM public key, or a path to one, verifying citizens' tokens
  *     ({@code CLAIMGATE_JWT_PUBLIC_KEY}); required when identity is {@code jwt}
- * @param trustForwarded the client address is taken from {@code X-Forwarded-For}, set by the load
- *     balancer in front ({@code CLAIMGATE_TRUST_FORWARDED}, false)
+ * @param trustedProxyHops how many proxies in front append the client's address to
+ *     {@code X-Forwarded-For}: the address is the entry that many from the right
+ *     ({@code CLAIMGATE_TRUSTED_PROXY_HOPS}, 0: the header is ignored;
+ *     {@code CLAIMGATE_TRUST_FORWARDED=true} is 1)
  * @param maxConnectionsPerAddress open connections per client address and gateway process
  *     ({@code CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS}, 256; behind a load balancer, raise it)
  * @param statusPerAddressPerSecond ticket status reads per client address and second, burst four
@@ -36,7 +38,7 @@ public record Settings(
     Optional<String> codeKey,
     String identity,
     Optional<String> jwtPublicKey,
-    boolean trustForwarded,
+    int trustedProxyHops,
     int maxConnectionsPerAddress,
     int statusPerAddressPerSecond,
     int failedAttemptsPerSecond) {
@@ -58,27 +60,27 @@ public record Settings(
   /** Defaults with the given port and data directory: embedded servers, no identity check. */
   public static Settings local(int httpPort, Path dataDir) {
     return new Settings(httpPort, dataDir, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-        IDENTITY_NONE, Optional.empty(), false, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_STATUS_PER_ADDRESS_PER_SECOND, 1);
+        IDENTITY_NONE, Optional.empty(), 0, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_STATUS_PER_ADDRESS_PER_SECOND, 1);
   }
 
   public Settings withServers(String redis, String pg) {
     return new Settings(httpPort, dataDir, Optional.of(redis), Optional.of(pg), operatorToken, codeKey, identity,
-        jwtPublicKey, trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
+        jwtPublicKey, trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
   }
 
   public Settings withStatusPerAddressPerSecond(int perSecond) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, identity, jwtPublicKey,
-        trustForwarded, maxConnectionsPerAddress, perSecond, failedAttemptsPerSecond);
+        trustedProxyHops, maxConnectionsPerAddress, perSecond, failedAttemptsPerSecond);
   }
 
   public Settings withOperatorToken(String token) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, Optional.of(token), codeKey, identity, jwtPublicKey,
-        trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
+        trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
   }
 
   public Settings withJwt(String publicKeyPem) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, IDENTITY_JWT,
-        Optional.of(publicKeyPem), trustForwarded, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
+        Optional.of(publicKeyPem), trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
   }
 
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -91,12 +93,28 @@ public record Settings(
         nonBlank(env.get("CLAIMGATE_CODE_KEY")),
         nonBlank(env.get("CLAIMGATE_IDENTITY")).orElse(IDENTITY_NONE),
         nonBlank(env.get("CLAIMGATE_JWT_PUBLIC_KEY")),
-        Boolean.parseBoolean(env.getOrDefault("CLAIMGATE_TRUST_FORWARDED", "false").strip()),
+        trustedProxyHops(env),
         positive("CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS",
             env.getOrDefault("CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS", Integer.toString(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS))),
         positive("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND",
             env.getOrDefault("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", Integer.toString(DEFAULT_STATUS_PER_ADDRESS_PER_SECOND))),
         positive("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", env.getOrDefault("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", "1")));
+  }
+
+  private static int trustedProxyHops(Map<String, String> env) {
+    String hops = env.get("CLAIMGATE_TRUSTED_PROXY_HOPS");
+    if (hops != null && !hops.isBlank()) {
+      try {
+        int n = Integer.parseInt(hops.strip());
+        if (n >= 0 && n <= 10) {
+          return n;
+        }
+      } catch (NumberFormatException e) {
+        // reported below
+      }
+      throw new ConfigException("CLAIMGATE_TRUSTED_PROXY_HOPS must be a whole number 0-10, got '" + hops + "'");
+    }
+    return Boolean.parseBoolean(env.getOrDefault("CLAIMGATE_TRUST_FORWARDED", "false").strip()) ? 1 : 0;
   }
 
   private static int port(String value) {

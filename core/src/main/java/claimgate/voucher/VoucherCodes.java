@@ -90,6 +90,29 @@ public final class VoucherCodes {
     return keyId + ":" + Base64.getEncoder().encodeToString(key);
   }
 
+  /** The id of the key that signs new codes. */
+  public int currentKeyId() {
+    return currentKeyId;
+  }
+
+  /**
+   * A key for another purpose (ticket ids, say) per key id, derived from each code key by
+   * HMAC-SHA256 over {@code purpose}: rotating the code keys rotates it too.
+   */
+  public Map<Integer, byte[]> derivedKeys(String purpose) {
+    Map<Integer, byte[]> derived = new LinkedHashMap<>();
+    for (Map.Entry<Integer, byte[]> key : keys.entrySet()) {
+      try {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(new SecretKeySpec(key.getValue(), "HmacSHA256"));
+        derived.put(key.getKey(), mac.doFinal(purpose.getBytes(StandardCharsets.UTF_8)));
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+      }
+    }
+    return derived;
+  }
+
   public String issue(String campaignId, String prefix, long serial) {
     if (serial < 0 || serial > MAX_SERIAL) {
       throw new IllegalArgumentException("serial out of range: " + serial);

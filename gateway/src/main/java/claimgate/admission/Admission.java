@@ -1,14 +1,22 @@
 package claimgate.admission;
 
-/** The answer of the admission script for one claim; a {@code switch} shows every case. */
+/** The admission script's answer for one claim; a {@code switch} over the kinds shows every case. */
 public sealed interface Admission {
 
-  /** Admitted now ({@code repeat} false) or earlier with the same idempotency key. */
-  record Queued(String ticket, long seq, long decidedSeq, boolean repeat) implements Admission {
+  /**
+   * Admitted now ({@code repeat} false) or earlier with the same idempotency field and body.
+   *
+   * @param generation the generation of the campaign's Redis state the claim was admitted in
+   * @param decidedSeq the seq of the last decided claim when the batch ran
+   */
+  record Queued(long generation, long seq, long decidedSeq, boolean repeat) implements Admission {
     public long position() {
       return Math.max(0, seq - decidedSeq);
     }
   }
+
+  /** The idempotency key was used before by this citizen with another body. */
+  record Conflict() implements Admission {}
 
   record Paused() implements Admission {}
 
@@ -18,11 +26,18 @@ public sealed interface Admission {
 
   record NotEligible() implements Admission {}
 
+  /** The citizen holds the maximum in all, or at every chosen shop. */
   record LimitReached() implements Admission {}
+
+  /** The citizen has as many claims waiting as the campaign allows. */
+  record TooManyPending() implements Admission {}
 
   record SoldOut() implements Admission {}
 
   record Throttled(long retryAfterMs) implements Admission {}
+
+  /** Redis may have lost the campaign's state and it is not restored yet: try again shortly. */
+  record Unavailable() implements Admission {}
 
   /** The campaign has no admission settings in Redis. */
   record Unknown() implements Admission {}

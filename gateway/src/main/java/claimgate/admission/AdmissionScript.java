@@ -1,72 +1,103 @@
 package claimgate.admission;
 
-import claimgate.keys.CampaignKeys;
-import claimgate.keys.LuaScript;
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.LuaScript;
+import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
-import io.vertx.redis.client.Response;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Base64;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * Admits one claim with ONE Redis round trip: {@code admit.lua} by SHA over a pipelined
- * connection. The edge decides nothing about allocation; it only queues.
+ * Admits a batch of claims of one campaign with ONE Redis call: {@code admit.lua} by SHA over a
+ * pipelined connection. The edge decides nothing about allocation; it only queues, and the
+ * allocator judges every queued claim again (the script filters, the allocator decides).
+ *
+ * <p>Not thread-safe: one per verticle, used on its event loop.
  */
 public final class AdmissionScript {
 
   static final LuaScript ADMIT = LuaScript.load("admit.lua");
-  private static final String IDEMPOTENCY_TTL_SECONDS = Integer.toString(24 * 3600);
+
+  /**
+   * One claim as the script takes it.
+   *
+   * @param merchantIds the chosen merchants, comma separated, in preference order
+   * @param idempotencyField the citizen and the caller's key (or the body): a repeat has the same
+   * @param fingerprint of the body: the same field with another body is a conflict
+   * @param tier from a verified identity token, or empty
+   * @param address the client address, whose own token bucket the claim draws on
+   */
+  public record Claim(String citizenId, String merchantIds, String idempotencyField, String fingerprint, String tier,
+      String address) {}
 
   private final PipelinedRedis redis;
+  private final Map<String, List<String>> keys = new HashMap<>();
 
   public AdmissionScript(PipelinedRedis redis) {
     this.redis = redis;
   }
 
-  /**
-   * @param idempotencyKey the caller's key, or null: then the citizen and body make the key
-   * @param tier the tier a verified identity token gives the citizen, if any
-   * @param address the client address, whose own token bucket the claim draws on
-   */
-  public Future<Admission> admit(String campaignId, String ticket, String citizenId, List<String> merchantIds,
-      String idempotencyKey, java.util.Optional<Integer> tier, String address) {
-    String merchants = String.join(",", merchantIds);
-    String digest = digest(citizenId, idempotencyKey != null ? "k:" + idempotencyKey : "b:" + merchants);
-    CampaignKeys keys = new CampaignKeys(campaignId);
-    return ADMIT.call(redis::send, keys.admitKeys(digest, address),
-            List.of(ticket, citizenId, merchants, IDEMPOTENCY_TTL_SECONDS, tier.map(String::valueOf).orElse("")))
-        .map(AdmissionScript::read);
+  /** Answers for {@code claims}, in order. */
+  public Future<List<Admission>> admit(String campaignId, List<Claim> claims) {
+    List<String> campaignKeys = keys.computeIfAbsent(campaignId, id -> new CampaignKeys(id).admitKeys());
+    return redis.connection().compose(connected -> {
+      List<String> args = new ArrayList<>(2 + 6 * claims.size());
+      args.add(redis.serverId());
+      args.add(Integer.toString(claims.size()));
+      for (Claim c : claims) {
+        args.add(c.citizenId());
+        args.add(c.merchantIds());
+        args.add(c.idempotencyField());
+        args.add(c.fingerprint());
+        args.add(c.tier());
+        args.add(c.address());
+      }
+      return ADMIT.call(redis::send, campaignKeys, args);
+    }).map(r -> read(r.toString(), claims.size()));
   }
 
-  static Admission read(Response r) {
-    String outcome = r.get(0).toString();
-    return switch (outcome) {
-      case "queued", "repeat" -> new Admission.Queued(r.get(1).toString(), r.get(2).toLong(),
-          Long.parseLong(r.get(3).toString()), outcome.equals("repeat"));
-      case "paused" -> new Admission.Paused();
-      case "not_open" -> new Admission.NotOpen(Long.parseLong(r.get(1).toString()));
-      case "closed" -> new Admission.Closed();
-      case "not_eligible" -> new Admission.NotEligible();
-      case "limit" -> new Admission.LimitReached();
-      case "sold_out" -> new Admission.SoldOut();
-      case "throttled" -> new Admission.Throttled(Long.parseLong(r.get(1).toString()));
-      case "unknown" -> new Admission.Unknown();
-      default -> throw new IllegalStateException("admission script answered " + outcome);
+  static List<Admission> read(String answer, int n) {
+    List<Admission> out = new ArrayList<>(n);
+    if (answer.equals("U") || answer.equals("N")) {
+      Admission all = answer.equals("U") ? new Admission.Unavailable() : new Admission.Unknown();
+      for (int i = 0; i < n; i++) {
+        out.add(all);
+      }
+      return out;
+    }
+    String[] tokens = answer.split(" ");
+    if (!tokens[0].equals("A") || tokens.length != 3 + n) {
+      throw new IllegalStateException("admission script answered " + answer);
+    }
+    long generation = Long.parseLong(tokens[1]);
+    long decided = Long.parseLong(tokens[2]);
+    for (int i = 0; i < n; i++) {
+      out.add(one(tokens[3 + i], generation, decided));
+    }
+    return out;
+  }
+
+  private static Admission one(String token, long generation, long decided) {
+    return switch (token.charAt(0)) {
+      case 'q' -> new Admission.Queued(generation, Long.parseLong(token.substring(2)), decided, false);
+      case 'r' -> {
+        int colon = token.indexOf(':', 2);
+        yield new Admission.Queued(Long.parseLong(token.substring(2, colon)), Long.parseLong(token.substring(colon + 1)),
+            decided, true);
+      }
+      case 'x' -> new Admission.Conflict();
+      case 'p' -> new Admission.Paused();
+      case 'o' -> new Admission.NotOpen(Long.parseLong(token.substring(2)));
+      case 'c' -> new Admission.Closed();
+      case 'e' -> new Admission.NotEligible();
+      case 'w' -> new Admission.TooManyPending();
+      case 'l' -> new Admission.LimitReached();
+      case 't' -> new Admission.Throttled(Long.parseLong(token.substring(2)));
+      case 's' -> new Admission.SoldOut();
+      default -> throw new IllegalStateException("admission script answered " + token);
     };
   }
 
-  private static String digest(String citizenId, String what) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update(citizenId.getBytes(StandardCharsets.UTF_8));
-      sha.update((byte) 0);
-      byte[] hash = sha.digest(what.getBytes(StandardCharsets.UTF_8));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(hash).substring(0, 22);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
-  }
 }

@@ -1,7 +1,7 @@
 package claimgate.admission;
 
-import claimgate.gateway.ApiError;
-import claimgate.gateway.Bearer;
+import claimgate.web.ApiError;
+import claimgate.web.Bearer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -9,7 +9,7 @@ import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
-import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.http.HttpServerRequest;
 import java.util.Optional;
 
 /**
@@ -41,15 +41,16 @@ public final class CitizenIdentity {
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm("RS256").setBuffer(publicKeyPem))));
   }
 
-  public Future<Citizen> identify(RoutingContext ctx, JsonObject body) {
+  /** @param bodyCitizenId the body's {@code citizenId}, or null */
+  public Future<Citizen> identify(HttpServerRequest request, String bodyCitizenId) {
     if (jwt == null) {
-      String citizenId = body.getString("citizenId");
+      String citizenId = bodyCitizenId;
       if (citizenId == null) {
         return Future.failedFuture(new ApiError(400, "invalid_request", "citizenId is required"));
       }
       return Future.succeededFuture(new Citizen(citizenId, Optional.empty()));
     }
-    Optional<String> token = Bearer.of(ctx.request());
+    Optional<String> token = Bearer.of(request);
     if (token.isEmpty()) {
       return Future.failedFuture(unauthenticated());
     }

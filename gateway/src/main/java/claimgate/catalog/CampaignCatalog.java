@@ -2,8 +2,8 @@ package claimgate.catalog;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
-import claimgate.keys.CampaignKeys;
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;

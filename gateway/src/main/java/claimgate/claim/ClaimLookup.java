@@ -1,9 +1,9 @@
 package claimgate.claim;
 
 import claimgate.catalog.CampaignCatalog;
-import claimgate.gateway.ApiError;
-import claimgate.keys.CampaignKeys;
-import claimgate.keys.PipelinedRedis;
+import claimgate.web.ApiError;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -13,11 +13,13 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
+import java.util.Optional;
 
 /**
- * The status of a ticket: the published outcome in Redis, else the queue position, else the
- * decision in PostgreSQL. A ticket that the allocator has passed without a decision anywhere
- * ends as rejected/expired rather than staying queued.
+ * The status of a ticket: the published outcome in Redis, else the queue position (the ticket
+ * carries its seq), else the decision in PostgreSQL. A ticket of ours that the allocator has
+ * passed with no decision anywhere was acknowledged and then lost with Redis's state: it ends
+ * rejected, reason {@code lost}, and the page tells the citizen to claim again.
  */
 public final class ClaimLookup {
 
@@ -28,56 +30,51 @@ public final class ClaimLookup {
   private final PipelinedRedis redis;
   private final Pool pool;
   private final CampaignCatalog catalog;
+  private final Tickets tickets;
 
-  public ClaimLookup(PipelinedRedis redis, Pool pool, CampaignCatalog catalog) {
+  public ClaimLookup(PipelinedRedis redis, Pool pool, CampaignCatalog catalog, Tickets tickets) {
     this.redis = redis;
     this.pool = pool;
     this.catalog = catalog;
+    this.tickets = tickets;
   }
 
   /** The ticket's status JSON; fails with 404 {@code unknown_ticket} for a ticket never issued. */
   public Future<JsonObject> status(String ticket) {
-    String campaignId = ticket.substring(0, ticket.indexOf('.'));
+    Optional<Tickets.Ticket> read = tickets.read(ticket);
+    if (read.isEmpty()) {
+      return Future.failedFuture(unknown());
+    }
     // find, not get: a campaign created a moment ago through another gateway is known to Redis first
-    return catalog.find(campaignId).compose(found -> found.isEmpty()
+    return catalog.find(read.get().campaignId()).compose(found -> found.isEmpty()
         ? Future.failedFuture(unknown())
-        : status(ticket, campaignId, found.get()));
+        : status(ticket, read.get(), found.get()));
   }
 
-  private Future<JsonObject> status(String ticket, String campaignId, CampaignCatalog.Live live) {
-    CampaignKeys keys = new CampaignKeys(campaignId);
+  private Future<JsonObject> status(String ticket, Tickets.Ticket read, CampaignCatalog.Live live) {
+    CampaignKeys keys = new CampaignKeys(read.campaignId());
     Future<Response> outcome = redis.send(Request.cmd(Command.HGET).arg(keys.outcomes()).arg(ticket));
-    Future<Response> seq = redis.send(Request.cmd(Command.HGET).arg(keys.tickets()).arg(ticket));
     Future<Response> decided = redis.send(Request.cmd(Command.GET).arg(keys.decided()));
-    return Future.all(outcome, seq, decided).compose(all -> {
+    return Future.all(outcome, decided).compose(all -> {
       if (outcome.result() != null) {
         return Future.succeededFuture(new JsonObject().put("ticket", ticket)
             .mergeIn(new JsonObject(outcome.result().toBuffer())));
       }
       long decidedSeq = decided.result() == null ? 0 : Long.parseLong(decided.result().toString());
-      if (seq.result() != null) {
-        long mySeq = Long.parseLong(seq.result().toString());
-        if (mySeq > decidedSeq) {
-          long position = mySeq - decidedSeq;
-          return Future.succeededFuture(new JsonObject().put("ticket", ticket).put("status", "queued")
-              .put("position", position).put("etaMs", live.etaMs(position)));
-        }
+      if (read.seq() > decidedSeq) {
+        long position = read.seq() - decidedSeq;
+        return Future.succeededFuture(new JsonObject().put("ticket", ticket).put("status", "queued")
+            .put("position", position).put("etaMs", live.etaMs(position)));
       }
-      return fromDatabase(ticket, seq.result() != null);
+      return fromDatabase(ticket);
     });
   }
 
-  private Future<JsonObject> fromDatabase(String ticket, boolean admitted) {
-    return pool.preparedQuery(SELECT_OUTCOME).execute(Tuple.of(ticket)).compose(rows -> {
-      if (rows.size() == 0) {
-        return admitted
-            // the allocator passed this claim but has no decision for it: its entry was lost
-            ? Future.succeededFuture(new JsonObject().put("ticket", ticket).put("status", "rejected")
-                .put("reason", "expired"))
-            : Future.failedFuture(unknown());
-      }
-      return Future.succeededFuture(render(ticket, rows.iterator().next()));
-    });
+  private Future<JsonObject> fromDatabase(String ticket) {
+    return pool.preparedQuery(SELECT_OUTCOME).execute(Tuple.of(ticket)).map(rows -> rows.size() == 0
+        // ours (its tag verified), passed by the allocator, decided nowhere: lost with Redis's state
+        ? new JsonObject().put("ticket", ticket).put("status", "rejected").put("reason", "lost")
+        : render(ticket, rows.iterator().next()));
   }
 
   static JsonObject render(String ticket, Row row) {

@@ -1,80 +1,146 @@
 package claimgate.gateway;
 
 import claimgate.admission.CitizenIdentity;
-import claimgate.operator.Telemetry;
+import claimgate.config.Settings;
 import claimgate.store.Database;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.Vertx;
 import java.util.Optional;
 
 /**
- * What a gateway verticle needs, read once at start.
- *
- * @param bodyLimitBytes largest request body accepted; larger gets 413
- * @param requestTimeoutMs an API request not answered by then gets 503
- * @param maxStreamsPerTicket open SSE streams allowed per ticket
- * @param operatorToken the bearer token of the admin API
- * @param codes voucher-code keys, to verify codes before any database read
- * @param jwtPublicKeyPem with identity {@code jwt}: the key verifying citizens' tokens
- * @param failedAttemptsPerSecond refill of the failed-attempt buckets (per merchant key and address)
- * @param failedAttemptsBurst failed attempts allowed at once before 429
- * @param statusPerAddressPerSecond status reads (polls and event streams) per client address and second
- * @param statusPerAddressBurst status reads allowed at once per client address
- * @param maxConnectionsPerAddress open connections allowed per client address, per gateway process
- * @param idleTimeoutSeconds a connection with no traffic for this long is closed
- * @param trustForwarded the client address comes from {@code X-Forwarded-For} (a load balancer in front)
- * @param telemetry the process's meters and latency recorders, shared by every verticle
+ * What a gateway verticle needs, read once at start, every rule stated here. Runtime objects
+ * (the process's meters, its connection counts) are constructor arguments of the verticle.
  */
-public record GatewayConfig(int httpPort, String redisUrl, Database database, int bodyLimitBytes,
-    long requestTimeoutMs, int maxStreamsPerTicket, String operatorToken, VoucherCodes codes,
-    Optional<String> jwtPublicKeyPem, double failedAttemptsPerSecond, int failedAttemptsBurst,
-    double statusPerAddressPerSecond, int statusPerAddressBurst, int maxConnectionsPerAddress, int idleTimeoutSeconds,
-    boolean trustForwarded, ConnectionLimit connections, Telemetry telemetry) {
+public record GatewayConfig(Http http, Stores stores, Credentials credentials, Limits limits) {
 
+  /**
+   * The HTTP server.
+   *
+   * @param bodyLimitBytes largest request body accepted; larger gets 413
+   * @param requestTimeoutMs an API request not answered by then gets 503; a request not received
+   *     in twice that gets 408
+   * @param idleTimeoutSeconds a connection with no traffic for this long is closed
+   * @param maxConnectionsPerAddress open connections allowed per client address, per process
+   * @param trustedProxyHops proxies in front that append the client's address to
+   *     {@code X-Forwarded-For}; 0 when clients reach the gateway directly
+   */
+  public record Http(int port, int bodyLimitBytes, long requestTimeoutMs, int idleTimeoutSeconds,
+      int maxConnectionsPerAddress, int trustedProxyHops) {
+
+    public Http withTimeouts(long newRequestTimeoutMs, int newIdleTimeoutSeconds) {
+      return new Http(port, bodyLimitBytes, newRequestTimeoutMs, newIdleTimeoutSeconds, maxConnectionsPerAddress,
+          trustedProxyHops);
+    }
+
+    public Http withMaxConnectionsPerAddress(int max) {
+      return new Http(port, bodyLimitBytes, requestTimeoutMs, idleTimeoutSeconds, max, trustedProxyHops);
+    }
+
+    public Http withTrustedProxyHops(int hops) {
+      return new Http(port, bodyLimitBytes, requestTimeoutMs, idleTimeoutSeconds, maxConnectionsPerAddress, hops);
+    }
+  }
+
+  public record Stores(String redisUrl, Database database) {}
+
+  /**
+   * @param operatorToken the bearer token of the admin API
+   * @param codes voucher-code keys, to verify codes before any database read (and sign tickets)
+   * @param jwtPublicKeyPem with identity {@code jwt}: the key verifying citizens' tokens
+   */
+  public record Credentials(String operatorToken, VoucherCodes codes, Optional<String> jwtPublicKeyPem) {
+
+    CitizenIdentity identity(Vertx vertx) {
+      return jwtPublicKeyPem.map(pem -> CitizenIdentity.jwt(vertx, pem)).orElseGet(CitizenIdentity::none);
+    }
+  }
+
+  /** A token bucket: refilled at {@code perSecond}, holding at most {@code burst}. */
+  public record Rate(double perSecond, int burst) {}
+
+  /**
+   * @param maxStreamsPerTicket open event streams allowed per ticket, per process
+   * @param statusReads status reads (polls and event streams) per client address
+   * @param failedAttempts failed redemption attempts per merchant key and per address
+   * @param batchClaims most claims admitted in one Redis call
+   * @param batchWindowMs longest a claim waits for the batch in flight before it
+   */
+  public record Limits(int maxStreamsPerTicket, Rate statusReads, Rate failedAttempts, int batchClaims,
+      long batchWindowMs) {
+
+    public Limits withStatusReads(Rate rate) {
+      return new Limits(maxStreamsPerTicket, rate, failedAttempts, batchClaims, batchWindowMs);
+    }
+
+    public Limits withFailedAttempts(Rate rate) {
+      return new Limits(maxStreamsPerTicket, statusReads, rate, batchClaims, batchWindowMs);
+    }
+  }
+
+  /** Status reads may come in bursts of this many seconds' worth (a page reloaded, a tab restored). */
+  static final int STATUS_BURST_SECONDS = 4;
+  /** A till may fail this many seconds' worth of attempts at once (a few mistyped codes in a row). */
+  static final int FAILED_ATTEMPTS_BURST_SECONDS = 20;
+
+  /** Defaults: port, servers and credentials given, every limit as the README's table says. */
   public static GatewayConfig of(int httpPort, String redisUrl, Database database, String operatorToken,
-      VoucherCodes codes, Telemetry telemetry) {
-    return new GatewayConfig(httpPort, redisUrl, database, 16 * 1024, 5_000, 4, operatorToken, codes,
-        Optional.empty(), 1.0, 20, 50, 200, 256, 30, false, new ConnectionLimit(256), telemetry);
+      VoucherCodes codes) {
+    return new GatewayConfig(
+        new Http(httpPort, 16 * 1024, 5_000, 30, Settings.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0),
+        new Stores(redisUrl, database),
+        new Credentials(operatorToken, codes, Optional.empty()),
+        new Limits(4, new Rate(Settings.DEFAULT_STATUS_PER_ADDRESS_PER_SECOND,
+                STATUS_BURST_SECONDS * Settings.DEFAULT_STATUS_PER_ADDRESS_PER_SECOND),
+            new Rate(1, FAILED_ATTEMPTS_BURST_SECONDS), 64, 1));
+  }
+
+  /** As the run settings say. */
+  public static GatewayConfig from(Settings settings, String redisUrl, Database database, String operatorToken,
+      VoucherCodes codes, Optional<String> jwtPublicKeyPem) {
+    GatewayConfig defaults = of(settings.httpPort(), redisUrl, database, operatorToken, codes);
+    return new GatewayConfig(
+        defaults.http().withMaxConnectionsPerAddress(settings.maxConnectionsPerAddress())
+            .withTrustedProxyHops(settings.trustedProxyHops()),
+        defaults.stores(),
+        new Credentials(operatorToken, codes, jwtPublicKeyPem),
+        defaults.limits()
+            .withStatusReads(new Rate(settings.statusPerAddressPerSecond(),
+                STATUS_BURST_SECONDS * settings.statusPerAddressPerSecond()))
+            .withFailedAttempts(new Rate(settings.failedAttemptsPerSecond(),
+                FAILED_ATTEMPTS_BURST_SECONDS * settings.failedAttemptsPerSecond())));
+  }
+
+  public GatewayConfig withHttp(Http newHttp) {
+    return new GatewayConfig(newHttp, stores, credentials, limits);
+  }
+
+  public GatewayConfig withLimits(Limits newLimits) {
+    return new GatewayConfig(http, stores, credentials, newLimits);
   }
 
   public GatewayConfig withJwt(Optional<String> publicKeyPem) {
-    return new GatewayConfig(httpPort, redisUrl, database, bodyLimitBytes, requestTimeoutMs, maxStreamsPerTicket,
-        operatorToken, codes, publicKeyPem, failedAttemptsPerSecond, failedAttemptsBurst, statusPerAddressPerSecond,
-        statusPerAddressBurst, maxConnectionsPerAddress, idleTimeoutSeconds, trustForwarded, connections, telemetry);
+    return new GatewayConfig(http, stores, new Credentials(credentials.operatorToken(), credentials.codes(), publicKeyPem),
+        limits);
   }
 
-  public GatewayConfig withFailedAttempts(double perSecond, int burst) {
-    return new GatewayConfig(httpPort, redisUrl, database, bodyLimitBytes, requestTimeoutMs, maxStreamsPerTicket,
-        operatorToken, codes, jwtPublicKeyPem, perSecond, burst, statusPerAddressPerSecond, statusPerAddressBurst,
-        maxConnectionsPerAddress, idleTimeoutSeconds, trustForwarded, connections, telemetry);
+  // shorthands for tests that push one limit
+  public GatewayConfig withTimeouts(long requestTimeoutMs, int idleTimeoutSeconds) {
+    return withHttp(http.withTimeouts(requestTimeoutMs, idleTimeoutSeconds));
+  }
+
+  public GatewayConfig withMaxConnectionsPerAddress(int max) {
+    return withHttp(http.withMaxConnectionsPerAddress(max));
+  }
+
+  public GatewayConfig withTrustedProxyHops(int hops) {
+    return withHttp(http.withTrustedProxyHops(hops));
   }
 
   public GatewayConfig withStatusRate(double perSecond, int burst) {
-    return new GatewayConfig(httpPort, redisUrl, database, bodyLimitBytes, requestTimeoutMs, maxStreamsPerTicket,
-        operatorToken, codes, jwtPublicKeyPem, failedAttemptsPerSecond, failedAttemptsBurst, perSecond, burst,
-        maxConnectionsPerAddress, idleTimeoutSeconds, trustForwarded, connections, telemetry);
+    return withLimits(limits.withStatusReads(new Rate(perSecond, burst)));
   }
 
-  /** Connections per address are counted across every verticle sharing this config's {@link ConnectionLimit}. */
-  public GatewayConfig withMaxConnectionsPerAddress(int max) {
-    return new GatewayConfig(httpPort, redisUrl, database, bodyLimitBytes, requestTimeoutMs, maxStreamsPerTicket,
-        operatorToken, codes, jwtPublicKeyPem, failedAttemptsPerSecond, failedAttemptsBurst, statusPerAddressPerSecond,
-        statusPerAddressBurst, max, idleTimeoutSeconds, trustForwarded, new ConnectionLimit(max), telemetry);
-  }
-
-  public GatewayConfig withTimeouts(long newRequestTimeoutMs, int newIdleTimeoutSeconds) {
-    return new GatewayConfig(httpPort, redisUrl, database, bodyLimitBytes, newRequestTimeoutMs, maxStreamsPerTicket,
-        operatorToken, codes, jwtPublicKeyPem, failedAttemptsPerSecond, failedAttemptsBurst, statusPerAddressPerSecond,
-        statusPerAddressBurst, maxConnectionsPerAddress, newIdleTimeoutSeconds, trustForwarded, connections, telemetry);
-  }
-
-  public GatewayConfig withTrustForwarded(boolean trust) {
-    return new GatewayConfig(httpPort, redisUrl, database, bodyLimitBytes, requestTimeoutMs, maxStreamsPerTicket,
-        operatorToken, codes, jwtPublicKeyPem, failedAttemptsPerSecond, failedAttemptsBurst, statusPerAddressPerSecond,
-        statusPerAddressBurst, maxConnectionsPerAddress, idleTimeoutSeconds, trust, connections, telemetry);
-  }
-
-  CitizenIdentity identity(Vertx vertx) {
-    return jwtPublicKeyPem.map(pem -> CitizenIdentity.jwt(vertx, pem)).orElseGet(CitizenIdentity::none);
+  public GatewayConfig withFailedAttempts(double perSecond, int burst) {
+    return withLimits(limits.withFailedAttempts(new Rate(perSecond, burst)));
   }
 }

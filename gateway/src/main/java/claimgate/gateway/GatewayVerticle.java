@@ -1,15 +1,30 @@
 package claimgate.gateway;
 
-import claimgate.admission.Admission;
+import claimgate.web.ApiError;
+import claimgate.web.Replies;
+import claimgate.web.Failures;
+import claimgate.web.SecurityHeaders;
+import claimgate.web.ContractValidation;
+import claimgate.web.ReadablePath;
+import claimgate.web.NoFormOnBodylessRoute;
+import claimgate.access.Access;
+import claimgate.access.RateBuckets;
+
+import claimgate.admission.AdmissionBatcher;
 import claimgate.admission.AdmissionScript;
+import claimgate.admission.ClaimRoute;
+import claimgate.claim.Tickets;
+import claimgate.metrics.Telemetry;
+import claimgate.web.ClientAddress;
+import claimgate.web.ConnectionLimit;
 import claimgate.admission.CitizenIdentity;
 import claimgate.campaign.CampaignStore;
 import claimgate.catalog.CampaignCatalog;
 import claimgate.claim.ClaimEvents;
 import claimgate.claim.ClaimLookup;
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.PipelinedRedis;
 import claimgate.operator.OperatorApi;
-import claimgate.redemption.MerchantKeys;
+import claimgate.access.MerchantKeys;
 import claimgate.redemption.RedemptionApi;
 import claimgate.redemption.Vouchers;
 import io.vertx.core.Future;
@@ -22,9 +37,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
-import io.vertx.ext.web.handler.CSPHandler;
 import io.vertx.ext.web.handler.TimeoutHandler;
-import io.vertx.ext.web.handler.XFrameHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
@@ -33,9 +46,6 @@ import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Pool;
-import java.security.SecureRandom;
-import java.time.Instant;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -48,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * never blocks.
  *
  * <pre>
- *   vertx.deployVerticle(() -> new GatewayVerticle(config),
+ *   GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(telemetry, config);
+ *   vertx.deployVerticle(() -> new GatewayVerticle(config, shared),
  *       new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE));
  * </pre>
  */
@@ -64,12 +75,20 @@ public final class GatewayVerticle extends VerticleBase {
   /** A campaign document with its eligibility list, or a revocation list. */
   static final int DOCUMENT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
+  /** What the verticles of one process share: their meters and the connection count per address. */
+  public record Shared(Telemetry telemetry, ConnectionLimit connections) {
+    public static Shared of(Telemetry telemetry, GatewayConfig config) {
+      return new Shared(telemetry, new ConnectionLimit(config.http().maxConnectionsPerAddress()));
+    }
+  }
+
   private final GatewayConfig config;
-  private final SecureRandom random = new SecureRandom();
+  private final Shared shared;
   private PipelinedRedis redis;
   private Pool pool;
   private CampaignCatalog catalog;
-  private AdmissionScript admission;
+  private ClaimRoute claims;
+  private ClientAddress addresses;
   private ClaimLookup lookup;
   private ClaimEvents events;
   private CitizenIdentity identity;
@@ -80,25 +99,33 @@ public final class GatewayVerticle extends VerticleBase {
   private HttpServer server;
   private int ticks;
 
-  public GatewayVerticle(GatewayConfig config) {
+  public GatewayVerticle(GatewayConfig config, Shared shared) {
     this.config = config;
+    this.shared = shared;
   }
 
   @Override
   public Future<?> start() {
-    redis = new PipelinedRedis(vertx, config.redisUrl());
-    pool = config.database().pool(vertx, 4);
+    redis = new PipelinedRedis(vertx, config.stores().redisUrl());
+    pool = config.stores().database().pool(vertx, 4);
     catalog = new CampaignCatalog(new CampaignStore(pool), redis);
-    admission = new AdmissionScript(redis);
-    lookup = new ClaimLookup(redis, pool, catalog);
-    events = new ClaimEvents(vertx, lookup, 250, config.maxStreamsPerTicket(), TimeUnit.MINUTES.toMillis(10));
-    identity = config.identity(vertx);
+    Tickets tickets = new Tickets(config.credentials().codes());
+    lookup = new ClaimLookup(redis, pool, catalog, tickets);
+    events = new ClaimEvents(vertx, lookup, 250, config.limits().maxStreamsPerTicket(), TimeUnit.MINUTES.toMillis(10));
+    identity = config.credentials().identity(vertx);
+    addresses = new ClientAddress(config.http().trustedProxyHops());
+    AdmissionBatcher batcher = new AdmissionBatcher(context, new AdmissionScript(redis), config.limits().batchClaims(),
+        config.limits().batchWindowMs(), config.http().requestTimeoutMs());
+    claims = new ClaimRoute(vertx, catalog, identity, batcher, tickets, lookup, shared.telemetry(), addresses,
+        new ClaimRoute.Limits(config.http().bodyLimitBytes(), 2 * config.http().requestTimeoutMs()));
     MerchantKeys merchantKeys = new MerchantKeys(pool, 10_000);
-    RateBuckets attempts = new RateBuckets(redis, "attempts", config.failedAttemptsPerSecond(), config.failedAttemptsBurst());
-    Vouchers vouchers = new Vouchers(config.codes());
-    access = new Access(config.operatorToken(), merchantKeys, attempts);
-    statusReads = new RateBuckets(redis, "status", config.statusPerAddressPerSecond(), config.statusPerAddressBurst());
-    operators = new OperatorApi(vertx, pool, redis, catalog, config.telemetry(), merchantKeys, vouchers);
+    GatewayConfig.Rate failed = config.limits().failedAttempts();
+    RateBuckets attempts = new RateBuckets(redis, "attempts", failed.perSecond(), failed.burst());
+    Vouchers vouchers = new Vouchers(config.credentials().codes());
+    access = new Access(config.credentials().operatorToken(), merchantKeys, attempts);
+    GatewayConfig.Rate reads = config.limits().statusReads();
+    statusReads = new RateBuckets(redis, "status", reads.perSecond(), reads.burst());
+    operators = new OperatorApi(vertx, pool, redis, catalog, shared.telemetry(), merchantKeys, vouchers);
     redemptions = new RedemptionApi(pool, vouchers, attempts);
     return catalog.reloadDocuments()
         .recover(failure -> {
@@ -106,11 +133,18 @@ public final class GatewayVerticle extends VerticleBase {
           return Future.succeededFuture();
         })
         .compose(loaded -> OpenAPIContract.from(vertx, "openapi/claimgate.yaml"))
-        .compose(contract -> vertx.createHttpServer(serverOptions())
-            .connectionHandler(config.connections()::admit)
-            .invalidRequestHandler(Failures::invalidRequest)
-            .requestHandler(router(contract))
-            .listen(config.httpPort()))
+        .compose(contract -> {
+          Router router = router(contract);
+          return vertx.createHttpServer(serverOptions())
+              .connectionHandler(shared.connections()::admit)
+              .invalidRequestHandler(Failures::invalidRequest)
+              .requestHandler(request -> {
+                if (!claims.handle(request)) {
+                  router.handle(request);
+                }
+              })
+              .listen(config.http().port());
+        })
         .onSuccess(listening -> {
           server = listening;
           vertx.setPeriodic(1_000, id -> refreshCatalog());
@@ -120,21 +154,17 @@ public final class GatewayVerticle extends VerticleBase {
   private Router router(OpenAPIContract contract) {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
     builder.rootHandler(new ReadablePath());
-    builder.rootHandler(CSPHandler.create()
-        .setDirective("default-src", "'self'")
-        .addDirective("img-src", "data:")
-        .setDirective("object-src", "'none'")
-        .setDirective("base-uri", "'none'")
-        .setDirective("form-action", "'self'")
-        .setDirective("frame-ancestors", "'none'"));
-    builder.rootHandler(XFrameHandler.create(XFrameHandler.DENY));
     builder.rootHandler(new SecurityHeaders());
+    builder.rootHandler(addresses);
     Handler<RoutingContext> anyone = RoutingContext::next;
     Handler<RoutingContext> merchant = access.merchant();
     Handler<RoutingContext> operator = access.operator();
     route(builder, contract, "listCampaigns", anyone, this::listCampaigns);
     route(builder, contract, "getCampaign", anyone, this::getCampaign);
-    route(builder, contract, "admitClaim", anyone, this::admitClaim);
+    // claims normally take the core route in front of the router (ClaimRoute); ids the router
+    // decodes first (percent-escapes) come this way
+    route(builder, contract, "admitClaim", anyone,
+        ctx -> claims.admit(ctx.request(), ctx.pathParam("campaignId"), ctx.body().buffer(), System.nanoTime()));
     route(builder, contract, "getClaim", anyone, this::getClaim);
     route(builder, contract, "claimEvents", anyone, STREAMING, this::claimEvents);
     route(builder, contract, "redeem", merchant, redemptions::redeem);
@@ -152,12 +182,9 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "revokeVouchers", operator, DOCUMENT_BODY_LIMIT_BYTES, operators::revoke);
     route(builder, contract, "listAudit", operator, operators::audit);
     Router router = builder.createRouter();
-    if (config.trustForwarded()) {
-      router.allowForward(io.vertx.ext.web.AllowForwardHeaders.X_FORWARD);
-    }
     router.get("/health/live").handler(this::live);
     router.get("/health/ready").handler(this::ready);
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(config.telemetry().registry()));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(shared.telemetry().registry()));
     router.get("/admin").handler(ctx -> ctx.reroute("/admin.html"));
     router.get("/*").handler(StaticHandler.create("webroot").setMaxAgeSeconds(60).setIncludeHidden(false));
     router.route().failureHandler(Failures::render);
@@ -168,7 +195,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private void route(RouterBuilder builder, OpenAPIContract contract, String operationId,
       Handler<RoutingContext> access, Handler<RoutingContext> handler) {
-    route(builder, contract, operationId, access, config.bodyLimitBytes(), handler);
+    route(builder, contract, operationId, access, config.http().bodyLimitBytes(), handler);
   }
 
   /**
@@ -180,7 +207,7 @@ public final class GatewayVerticle extends VerticleBase {
       Handler<RoutingContext> access, int bodyLimitBytes, Handler<RoutingContext> handler) {
     var route = builder.getRoute(operationId).setDoValidation(false);
     if (bodyLimitBytes != STREAMING) {
-      route.addHandler(TimeoutHandler.create(2 * config.requestTimeoutMs(), 408));
+      route.addHandler(TimeoutHandler.create(2 * config.http().requestTimeoutMs(), 408));
     }
     if (route.getOperation().getRequestBody() == null) {
       route.addHandler(new NoFormOnBodylessRoute());
@@ -195,7 +222,7 @@ public final class GatewayVerticle extends VerticleBase {
     return new HttpServerOptions()
         // HTTP/1.1 only: without h2c detection a connection exists (and is counted) from accept
         .setHttp2ClearTextEnabled(false)
-        .setIdleTimeout(config.idleTimeoutSeconds())
+        .setIdleTimeout(config.http().idleTimeoutSeconds())
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
         .setMaxHeaderSize(8 * 1024)
         .setMaxInitialLineLength(4 * 1024)
@@ -223,82 +250,10 @@ public final class GatewayVerticle extends VerticleBase {
         .onFailure(ctx::fail);
   }
 
-  private void admitClaim(RoutingContext ctx) {
-    long startNanos = System.nanoTime();
-    String campaignId = ctx.pathParam("campaignId");
-    campaign(campaignId)
-        .compose(live -> identity.identify(ctx, ContractValidation.validatedBody(ctx))
-            .compose(citizen -> admit(ctx, live, citizen)))
-        .onComplete(done -> config.telemetry().claimAnswered(campaignId,
-            done.succeeded() ? "queued" : done.cause() instanceof ApiError api ? api.error() : "failed",
-            System.nanoTime() - startNanos))
-        .onFailure(ctx::fail);
-  }
-
-  private Future<Void> admit(RoutingContext ctx, CampaignCatalog.Live live, CitizenIdentity.Citizen citizen) {
-    JsonObject body = ContractValidation.validatedBody(ctx);
-    String citizenId = citizen.id();
-    List<String> merchantIds = body.getJsonArray("merchantIds").stream().map(String.class::cast).toList();
-    for (String merchantId : merchantIds) {
-      if (live.campaign().merchant(merchantId).isEmpty()) {
-        throw new ApiError(404, "unknown_merchant", "merchant " + merchantId + " takes no part in this campaign");
-      }
-    }
-    String ticket = live.campaign().id() + "." + randomToken();
-    return admission.admit(live.campaign().id(), ticket, citizenId, merchantIds, ctx.request().getHeader("Idempotency-Key"),
-            citizen.tier(), Access.address(ctx))
-        .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
-        .compose(outcome -> outcome instanceof Admission.Queued queued
-            ? answer(ctx, live, queued)
-            : Future.failedFuture(refusal(outcome)));
-  }
-
-  private Future<Void> answer(RoutingContext ctx, CampaignCatalog.Live live, Admission.Queued queued) {
-    long position = queued.position();
-    Future<JsonObject> status = queued.repeat() && position == 0
-        // a repeat of a claim already decided answers with its decision
-        ? lookup.status(queued.ticket())
-        : Future.succeededFuture(new JsonObject().put("ticket", queued.ticket()).put("status", "queued")
-            .put("position", position).put("etaMs", live.etaMs(position)));
-    return status.map(body -> {
-      ctx.response().setStatusCode(202)
-          .putHeader("Content-Type", "application/json")
-          .putHeader("Cache-Control", "no-store")
-          .putHeader("Location", "/api/v1/claims/" + queued.ticket())
-          .end(body.toBuffer());
-      return null;
-    });
-  }
-
-  static ApiError refusal(Admission outcome) {
-    if (outcome instanceof Admission.Paused) {
-      return new ApiError(503, "paused", "admission is paused by the operator; the queue keeps its order",
-          new JsonObject().put("retryAfterMs", PAUSED_RETRY_MS), PAUSED_RETRY_MS);
-    } else if (outcome instanceof Admission.NotOpen notOpen) {
-      long waitMs = Math.max(1_000, notOpen.opensAtMs() - System.currentTimeMillis());
-      return new ApiError(425, "not_open", "the round has not opened yet",
-          new JsonObject().put("opensAt", Instant.ofEpochMilli(notOpen.opensAtMs()).toString()), waitMs);
-    } else if (outcome instanceof Admission.Closed) {
-      return new ApiError(410, "closed", "the campaign's last round has closed");
-    } else if (outcome instanceof Admission.NotEligible) {
-      return new ApiError(403, "not_eligible", "this citizen is not on the campaign's eligibility list");
-    } else if (outcome instanceof Admission.LimitReached) {
-      return new ApiError(409, "limit_reached", "this citizen already holds the maximum number of vouchers");
-    } else if (outcome instanceof Admission.SoldOut) {
-      return new ApiError(410, "sold_out", "every chosen merchant is sold out");
-    } else if (outcome instanceof Admission.Throttled throttled) {
-      return new ApiError(429, "throttled", "too many claims right now; wait and retry",
-          new JsonObject().put("retryAfterMs", throttled.retryAfterMs()), throttled.retryAfterMs());
-    } else if (outcome instanceof Admission.Unknown) {
-      return new ApiError(404, "unknown_campaign", "no such campaign");
-    }
-    throw new IllegalStateException("unhandled admission outcome " + outcome);
-  }
-
   private void getClaim(RoutingContext ctx) {
     statusReads.take(Access.address(ctx))
         .compose(v -> lookup.status(ctx.pathParam("ticket")))
-        .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
+        .timeout(config.http().requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .onSuccess(status -> Replies.json(ctx, 200, status))
         .onFailure(ctx::fail);
   }
@@ -311,7 +266,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     statusReads.take(Access.address(ctx))
         .compose(v -> lookup.status(ticket))
-        .timeout(config.requestTimeoutMs(), TimeUnit.MILLISECONDS)
+        .timeout(config.http().requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .onSuccess(status -> events.open(ticket, ctx.response(), status))
         .onFailure(ctx::fail);
   }
@@ -345,12 +300,6 @@ public final class GatewayVerticle extends VerticleBase {
     return catalog.find(campaignId).compose(found -> found
         .map(Future::succeededFuture)
         .orElseGet(() -> Future.failedFuture(new ApiError(404, "unknown_campaign", "no campaign " + campaignId))));
-  }
-
-  private String randomToken() {
-    byte[] bytes = new byte[16];
-    random.nextBytes(bytes);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
   }
 
   @Override

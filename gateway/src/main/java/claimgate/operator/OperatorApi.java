@@ -1,16 +1,19 @@
 package claimgate.operator;
 
+import claimgate.metrics.Telemetry;
+
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignException;
 import claimgate.campaign.CampaignFiles;
 import claimgate.campaign.CampaignStore;
 import claimgate.catalog.CampaignCatalog;
-import claimgate.gateway.Access;
-import claimgate.gateway.ApiError;
-import claimgate.gateway.Replies;
-import claimgate.keys.CampaignKeys;
-import claimgate.keys.PipelinedRedis;
-import claimgate.redemption.MerchantKeys;
+import claimgate.access.Access;
+import claimgate.web.ApiError;
+import claimgate.web.Replies;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignRedis;
+import claimgate.redis.PipelinedRedis;
+import claimgate.access.MerchantKeys;
 import claimgate.redemption.Vouchers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -124,7 +127,10 @@ public final class OperatorApi {
                         .put("eligible", eligible.map(Map::size).orElse(null)))))
             .recover(failure -> Future.failedFuture(failure instanceof CampaignException e
                 ? new ApiError(409, "conflict", e.getMessage()) : failure))
-            .compose(v -> CampaignStore.configureRedis(redis, campaign, eligible))
+            // a new campaign has nothing Redis could have lost: its gate opens at once; an existing
+            // one gets its settings, and its allocator restores the rest whenever Redis lost it
+            .compose(v -> before.isEmpty() ? CampaignRedis.restoreNew(pool, redis, campaign, eligible).mapEmpty()
+                : CampaignRedis.configure(redis, campaign, eligible))
             .compose(v -> catalog.reloadDocuments())
             .map(v -> before.isEmpty()))
         .onSuccess(created -> Replies.json(ctx, created ? 201 : 200,
@@ -182,8 +188,7 @@ public final class OperatorApi {
                   .put("before", old instanceof JsonObject o ? o : new JsonObject(String.valueOf(old)))
                   .put("after", new JsonObject().put("ratePerSecond", rate).put("burst", burst)));
             }))
-        .compose(v -> redis.send(Request.cmd(Command.HSET).arg(new CampaignKeys(id).config())
-            .arg("rate").arg(rate).arg("burst").arg(burst)))
+        .compose(v -> CampaignRedis.setRate(redis, id, rate, burst))
         .onSuccess(v -> Replies.json(ctx, 200, new JsonObject().put("campaignId", id)
             .put("ratePerSecond", rate).put("burst", burst)))
         .onFailure(ctx::fail);

@@ -1,9 +1,11 @@
 package claimgate.redemption;
 
-import claimgate.gateway.Access;
-import claimgate.gateway.ApiError;
-import claimgate.gateway.RateBuckets;
-import claimgate.gateway.Replies;
+import claimgate.access.MerchantKeys;
+
+import claimgate.access.Access;
+import claimgate.web.ApiError;
+import claimgate.access.RateBuckets;
+import claimgate.web.Replies;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,6 +1,8 @@
 package claimgate.redemption;
 
-import claimgate.gateway.ApiError;
+import claimgate.access.MerchantKeys;
+
+import claimgate.web.ApiError;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;

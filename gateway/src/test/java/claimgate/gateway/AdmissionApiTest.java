@@ -4,7 +4,10 @@ import static claimgate.gateway.GatewayFixture.claimBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;
-import claimgate.keys.CampaignKeys;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.CitizenRecord;
+import claimgate.redis.StreamEntries;
+import io.vertx.redis.client.Response;
 import claimgate.testkit.Campaigns;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -46,8 +49,14 @@ class AdmissionApiTest {
     return gw.apply(Campaigns.open(Campaigns.uniqueId("adm"), perCitizen, Math.min(3, perCitizen), contingents));
   }
 
+  /** Claims in the waiting room (one stream entry holds a batch of them). */
   static long streamLength(Campaign c) {
-    return gw.redis(Request.cmd(Command.XLEN).arg(new CampaignKeys(c.id()).stream())).toLong();
+    Response entries = gw.redis(Request.cmd(Command.XRANGE).arg(new CampaignKeys(c.id()).stream()).arg("-").arg("+"));
+    long claims = 0;
+    for (Response entry : entries) {
+      claims += StreamEntries.entry(entry).size();
+    }
+    return claims;
   }
 
   static JsonObject json(HttpResponse<Buffer> r) {
@@ -62,7 +71,7 @@ class AdmissionApiTest {
     assertThat(r.statusCode()).isEqualTo(202);
     JsonObject body = json(r);
     assertThat(body.getString("status")).isEqualTo("queued");
-    assertThat(body.getString("ticket")).startsWith(c.id() + ".").hasSize(c.id().length() + 23);
+    assertThat(body.getString("ticket")).startsWith(c.id() + ".1.1.").hasSize(c.id().length() + ".1.1.".length() + 23);
     assertThat(body.getLong("position")).isEqualTo(1);
     assertThat(body.getLong("etaMs")).isNotNull();
     assertThat(r.getHeader("Location")).isEqualTo("/api/v1/claims/" + body.getString("ticket"));
@@ -135,7 +144,8 @@ class AdmissionApiTest {
     HttpResponse<Buffer> merchant = gw.claim(c.id(), claimBody("x", "m0", "m99"));
     assertThat(merchant.statusCode()).isEqualTo(404);
     assertThat(json(merchant).getString("error")).isEqualTo("unknown_merchant");
-    HttpResponse<Buffer> ticket = gw.get("/api/v1/claims/" + c.id() + ".AAAAAAAAAAAAAAAAAAAAAA");
+    // well formed, but its tag does not verify: never issued
+    HttpResponse<Buffer> ticket = gw.get("/api/v1/claims/" + c.id() + ".1.1.bAAAAAAAAAAAAAAAAAAAAAA");
     assertThat(ticket.statusCode()).isEqualTo(404);
     assertThat(json(ticket).getString("error")).isEqualTo("unknown_ticket");
     assertThat(gw.get("/api/v1/campaigns/no-such-campaign").statusCode()).isEqualTo(404);
@@ -177,7 +187,8 @@ class AdmissionApiTest {
   void limitReached() {
     Campaign c = open(2, 10);
     // what the allocator publishes after committing two vouchers for this citizen
-    gw.redis(Request.cmd(Command.HSET).arg(new CampaignKeys(c.id()).held()).arg("full").arg(2));
+    gw.redis(Request.cmd(Command.HSET).arg(new CampaignKeys(c.id()).citizens()).arg("full")
+        .arg(new CitizenRecord(0, 2, Map.of("m0", 2)).encode()));
     HttpResponse<Buffer> r = gw.claim(c.id(), claimBody("full", "m0"));
     assertThat(r.statusCode()).isEqualTo(409);
     assertThat(json(r).getString("error")).isEqualTo("limit_reached");
@@ -263,7 +274,7 @@ class AdmissionApiTest {
   }
 
   @Test
-  @DisplayName("a ticket the allocator passed without a decision ends rejected/expired; a decision only in PostgreSQL is found there")
+  @DisplayName("a ticket of ours the allocator passed without a decision ends rejected/lost; a decision only in PostgreSQL is found there")
   void statusFallbacks() {
     Campaign c = open(9, 10);
     CampaignKeys keys = new CampaignKeys(c.id());
@@ -276,9 +287,9 @@ class AdmissionApiTest {
             + " values ($1, $2, 2, '1-0', 'durable', 'm0', 'm0', 'rejected', 'sold_out', 1)")
         .execute(io.vertx.sqlclient.Tuple.of(durable, c.id())).await();
 
-    JsonObject expired = json(gw.get("/api/v1/claims/" + lost));
-    assertThat(expired.getString("status")).isEqualTo("rejected");
-    assertThat(expired.getString("reason")).isEqualTo("expired");
+    JsonObject gone = json(gw.get("/api/v1/claims/" + lost));
+    assertThat(gone.getString("status")).isEqualTo("rejected");
+    assertThat(gone.getString("reason")).isEqualTo("lost");
     JsonObject fromDatabase = json(gw.get("/api/v1/claims/" + durable));
     assertThat(fromDatabase.getString("status")).isEqualTo("rejected");
     assertThat(fromDatabase.getString("reason")).isEqualTo("sold_out");

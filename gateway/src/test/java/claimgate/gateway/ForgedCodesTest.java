@@ -1,9 +1,11 @@
 package claimgate.gateway;
 
+import claimgate.web.Bearer;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.PipelinedRedis;
 import claimgate.testkit.Campaigns;
 import claimgate.testkit.TestServers;
 import claimgate.voucher.ForgedCodes;

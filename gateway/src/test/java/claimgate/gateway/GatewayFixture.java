@@ -2,7 +2,8 @@ package claimgate.gateway;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.CampaignRedis;
+import claimgate.redis.PipelinedRedis;
 import claimgate.store.EmbeddedServers;
 import claimgate.testkit.TestServers;
 import io.vertx.core.Future;
@@ -65,19 +66,20 @@ final class GatewayFixture {
       throw new UncheckedIOException(e);
     }
     GatewayFixture fixture = new GatewayFixture(vertx, port, gatewayRedisUrl);
-    vertx.deployVerticle(new GatewayVerticle(tweak.apply(GatewayConfig.of(port, gatewayRedisUrl, TestServers.database(),
-        OPERATOR_TOKEN, CODES, claimgate.operator.Telemetry.standalone())))).await();
+    GatewayConfig config = tweak.apply(GatewayConfig.of(port, gatewayRedisUrl, TestServers.database(), OPERATOR_TOKEN, CODES));
+    vertx.deployVerticle(new GatewayVerticle(config,
+        GatewayVerticle.Shared.of(claimgate.metrics.Telemetry.standalone(), config))).await();
     return fixture;
   }
 
-  /** Stores a campaign and waits until the gateway's catalog has it. */
+  /** Stores a new campaign, opens its gate in Redis as an allocator would, and waits until the gateway's catalog has it. */
   Campaign apply(Campaign campaign) {
     return apply(campaign, Optional.empty());
   }
 
   Campaign apply(Campaign campaign, Optional<Map<String, Integer>> eligible) {
     store.apply(campaign, eligible).await();
-    CampaignStore.configureRedis(redis, campaign, eligible).await();
+    CampaignRedis.restoreNew(pool, redis, campaign, eligible).await();
     for (int i = 0; i < 100; i++) {
       if (get("/api/v1/campaigns/" + campaign.id()).statusCode() == 200) {
         return campaign;

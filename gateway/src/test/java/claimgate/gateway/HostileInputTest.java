@@ -1,9 +1,11 @@
 package claimgate.gateway;
 
+import claimgate.web.Bearer;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;
-import claimgate.keys.CampaignKeys;
+import claimgate.redis.CampaignKeys;
 import claimgate.testkit.Campaigns;
 import claimgate.testkit.TestServers;
 import claimgate.voucher.ForgedCodes;
@@ -216,7 +218,8 @@ class HostileInputTest {
     CampaignKeys keys = new CampaignKeys(c.id());
     Map<String, Long> counts = new TreeMap<>();
     counts.put("stream", gw.redis(Request.cmd(Command.XLEN).arg(keys.stream())).toLong());
-    counts.put("tickets", gw.redis(Request.cmd(Command.HLEN).arg(keys.tickets())).toLong());
+    counts.put("idempotency records", gw.redis(Request.cmd(Command.HLEN).arg(keys.idempotency())).toLong());
+    counts.put("citizens", gw.redis(Request.cmd(Command.HLEN).arg(keys.citizens())).toLong());
     counts.put("flags", gw.redis(Request.cmd(Command.HLEN).arg(keys.flags())).toLong());
     Pool pool = TestServers.database().pool(vertx, 1);
     try {

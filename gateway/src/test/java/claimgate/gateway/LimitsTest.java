@@ -1,5 +1,7 @@
 package claimgate.gateway;
 
+import claimgate.access.Access;
+
 import static claimgate.gateway.GatewayFixture.claimBody;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -141,7 +143,7 @@ class LimitsTest {
   void forwardedAddress(Vertx vertx) {
     Campaign base = Campaigns.open(Campaigns.uniqueId("fwd"), 9, 3, 1_000);
     Campaign.Admission oneEach = new Campaign.Admission(1_000_000, 1_000_000, 3, null, 1, 1);
-    GatewayFixture trusted = GatewayFixture.start(vertx, config -> config.withTrustForwarded(true));
+    GatewayFixture trusted = GatewayFixture.start(vertx, config -> config.withTrustedProxyHops(1));
     Campaign c = trusted.apply(base.withAdmission(oneEach));
     List<Integer> behindBalancer = new ArrayList<>();
     for (int i = 0; i < 3; i++) {

@@ -81,10 +81,10 @@ public final class AdmissionBenchmark {
       int gatewayPort = EmbeddedServers.freePort();
       DeploymentOptions two = new DeploymentOptions().setInstances(2);
       vertx.deployVerticle(() -> BareVerticle.claims(barePort), two).await();
-      vertx.deployVerticle(() -> new GatewayVerticle(GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database,
-          "bench-operator", claimgate.voucher.VoucherCodes.fromSpec(claimgate.voucher.VoucherCodes.newKeySpec(1,
-              new java.security.SecureRandom())), claimgate.operator.Telemetry.standalone())),
-          two).await();
+      GatewayConfig config = GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database, "bench-operator",
+          claimgate.voucher.VoucherCodes.fromSpec(claimgate.voucher.VoucherCodes.newKeySpec(1, new java.security.SecureRandom())));
+      GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(claimgate.metrics.Telemetry.standalone(), config);
+      vertx.deployVerticle(() -> new GatewayVerticle(config, shared), two).await();
       Path script = wrkScript();
       String path = "/api/v1/campaigns/" + CAMPAIGN + "/claims";
 

@@ -6,8 +6,9 @@ import claimgate.allocation.BatchWriter;
 import claimgate.allocation.ClaimEntry;
 import claimgate.allocation.Decision;
 import claimgate.campaign.Campaign;
-import claimgate.keys.CampaignKeys;
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.PipelinedRedis;
+import claimgate.redis.StreamEntries;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -107,16 +108,16 @@ public final class AllocatorBenchmark {
     CampaignKeys keys = new CampaignKeys(id);
     PipelinedRedis redis = new PipelinedRedis(vertx, servers.redisUrl);
     List<String[]> list = claims(claims, merchants, 42);
-    for (int from = 0; from < claims; from += 5_000) {
+    // as admission writes them: one stream entry per batch of 64 claims
+    for (int from = 0; from < claims; from += 64 * 100) {
       List<Future<Response>> wave = new ArrayList<>();
-      for (int i = from; i < Math.min(claims, from + 5_000); i++) {
-        String[] c = list.get(i);
-        String ticket = id + ".t" + i;
-        wave.add(redis.send(Request.cmd(Command.XADD).arg(keys.stream()).arg("*").arg("t").arg(ticket)
-            .arg("c").arg(c[0]).arg("m").arg(c[1]).arg("k").arg(c[2]).arg("s").arg(i + 1)));
-        wave.add(redis.send(Request.cmd(Command.HSET).arg(keys.tickets()).arg(ticket).arg(i + 1)));
-        wave.add(redis.send(Request.cmd(Command.HINCRBY).arg(keys.pendingByCitizen()).arg(c[0]).arg(1)));
-        wave.add(redis.send(Request.cmd(Command.HINCRBY).arg(keys.pendingByMerchant()).arg(c[2]).arg(1)));
+      for (int entry = from; entry < Math.min(claims, from + 64 * 100); entry += 64) {
+        List<StreamEntries.Line> lines = new ArrayList<>();
+        for (int i = entry; i < Math.min(claims, entry + 64); i++) {
+          String[] c = list.get(i);
+          lines.add(new StreamEntries.Line(c[0], List.of(c[1].split(",")), c[2], null));
+        }
+        wave.add(redis.send(StreamEntries.append(keys, "*", 1, entry + 1, lines)));
       }
       Future.all(wave).await();
     }

@@ -2,7 +2,7 @@ package claimgate.bench;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.PipelinedRedis;
 import claimgate.store.Database;
 import claimgate.store.EmbeddedServers;
 import io.vertx.core.Vertx;
@@ -63,7 +63,7 @@ final class BenchServers implements AutoCloseable {
     PipelinedRedis redis = new PipelinedRedis(vertx, redisUrl);
     try {
       new CampaignStore(pool).apply(campaign, Optional.empty()).await();
-      CampaignStore.configureRedis(redis, campaign, Optional.empty()).await();
+      claimgate.redis.CampaignRedis.restoreNew(pool, redis, campaign, Optional.empty()).await();
     } finally {
       redis.close().await();
       pool.close().await();
@@ -80,14 +80,13 @@ final class BenchServers implements AutoCloseable {
         return conn.preparedQuery("delete from voucher where campaign_id = $1").execute(id)
             .compose(r -> conn.preparedQuery("delete from claim where campaign_id = $1").execute(id))
             .compose(r -> conn.preparedQuery("delete from merchant where campaign_id = $1").execute(id))
+            .compose(r -> conn.preparedQuery("delete from redis_generation where campaign_id = $1").execute(id))
             .compose(r -> conn.preparedQuery("delete from campaign where id = $1").execute(id));
       }).await();
       pool.query("vacuum analyze").execute().await();
-      claimgate.keys.CampaignKeys keys = new claimgate.keys.CampaignKeys(campaignId);
+      claimgate.redis.CampaignKeys keys = new claimgate.redis.CampaignKeys(campaignId);
       io.vertx.redis.client.Request unlink = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.UNLINK);
-      List.of(keys.stream(), keys.tickets(), keys.outcomes(), keys.pendingByCitizen(), keys.pendingByMerchant(),
-          keys.issued(), keys.held(), keys.decided(), keys.seq(), keys.config(), keys.contingent(), keys.stats())
-          .forEach(unlink::arg);
+      keys.all().forEach(unlink::arg);
       redis.send(unlink).await();
     } finally {
       redis.close().await();

@@ -2,7 +2,7 @@ package claimgate.bench;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
-import claimgate.keys.PipelinedRedis;
+import claimgate.redis.PipelinedRedis;
 import claimgate.store.Database;
 import claimgate.store.EmbeddedServers;
 import claimgate.voucher.VoucherCodes;
@@ -111,7 +111,7 @@ public final class FailoverDrill {
     Pool setup = database.pool(vertx, 1);
     PipelinedRedis redisClient = new PipelinedRedis(vertx, redisUrl());
     new CampaignStore(setup).apply(campaign, Optional.empty()).await();
-    CampaignStore.configureRedis(redisClient, campaign, Optional.empty()).await();
+    claimgate.redis.CampaignRedis.restoreNew(setup, redisClient, campaign, Optional.empty()).await();
     redisClient.close().await();
     setup.close().await();
 

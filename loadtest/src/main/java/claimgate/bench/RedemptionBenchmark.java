@@ -1,8 +1,10 @@
 package claimgate.bench;
 
+import claimgate.web.Bearer;
+
 import claimgate.gateway.GatewayConfig;
 import claimgate.gateway.GatewayVerticle;
-import claimgate.operator.Telemetry;
+import claimgate.metrics.Telemetry;
 import claimgate.store.EmbeddedServers;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.DeploymentOptions;
@@ -57,8 +59,10 @@ public final class RedemptionBenchmark {
       DeploymentOptions two = new DeploymentOptions().setInstances(2);
       vertx.deployVerticle(() -> new AdmissionBenchmark.BareVerticle(barePort, "/api/v1/redemptions", 200,
           body -> new JsonObject().put("status", "redeemed").put("code", body.getString("code"))), two).await();
-      vertx.deployVerticle(() -> new GatewayVerticle(GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database,
-          OPERATOR, codes, Telemetry.standalone()).withFailedAttempts(1e9, 1_000_000_000)), two).await();
+      GatewayConfig config = GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database, OPERATOR, codes)
+          .withFailedAttempts(1e9, 1_000_000_000);
+      GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(Telemetry.standalone(), config);
+      vertx.deployVerticle(() -> new GatewayVerticle(config, shared), two).await();
 
       Map<String, String> keys = merchantKeys(vertx, gatewayPort, merchants);
       Pool pool = servers.database.pool(vertx, 1);

@@ -1,4 +1,4 @@
-package claimgate.operator;
+package claimgate.metrics;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -20,7 +20,7 @@ import org.HdrHistogram.Recorder;
  * <p>Thread-safe: one instance per process, shared by every gateway verticle.
  *
  * <pre>
- *   telemetry.claimAnswered("palma-2027", "queued", System.nanoTime() - startNanos);
+ *   telemetry.claims("palma-2027").answered("queued", System.nanoTime() - startNanos);
  *   Telemetry.Latency recent = telemetry.latency("palma-2027");
  * </pre>
  */
@@ -34,10 +34,42 @@ public final class Telemetry {
 
   private final PrometheusMeterRegistry registry;
   private final Map<String, Window> windows = new ConcurrentHashMap<>();
-  private final Map<String, Counter> answers = new ConcurrentHashMap<>();
+  private final Map<String, Claims> claims = new ConcurrentHashMap<>();
+  private final Counter unknownCampaign;
+
+  /**
+   * The claim answers of one campaign, a counter per outcome made on first use: only campaigns
+   * that exist get series, so anonymous traffic cannot grow {@code /metrics}.
+   *
+   * <p>Thread-safe: shared by every verticle.
+   */
+  public final class Claims {
+    private final String campaignId;
+    private final Map<String, Counter> byOutcome = new ConcurrentHashMap<>();
+    private final Window window;
+
+    private Claims(String campaignId) {
+      this.campaignId = campaignId;
+      this.window = window(campaignId);
+    }
+
+    public void answered(String outcome, long elapsedNanos) {
+      Counter counter = byOutcome.get(outcome);
+      if (counter == null) {
+        counter = byOutcome.computeIfAbsent(outcome, o -> Counter.builder("claimgate_claims")
+            .description("Claim requests answered, by campaign and outcome")
+            .tag("campaign", campaignId).tag("outcome", o)
+            .register(registry));
+      }
+      counter.increment();
+      window.recorder.recordValue(Math.min(HIGHEST_TRACKABLE_MICROS, Math.max(0, elapsedNanos / 1_000)));
+    }
+  }
 
   public Telemetry(PrometheusMeterRegistry registry) {
     this.registry = registry;
+    this.unknownCampaign = Counter.builder("claimgate_claims_unknown_campaign")
+        .description("Claim requests for campaigns that do not exist").register(registry);
   }
 
   public static Telemetry standalone() {
@@ -48,15 +80,14 @@ public final class Telemetry {
     return registry;
   }
 
-  /** One claim answered: counted by outcome, its latency recorded for the campaign. */
-  public void claimAnswered(String campaignId, String outcome, long elapsedNanos) {
-    answers.computeIfAbsent(campaignId + '\u0000' + outcome, key -> Counter.builder("claimgate_claims")
-            .description("Claim requests answered, by campaign and outcome")
-            .tag("campaign", campaignId).tag("outcome", outcome)
-            .register(registry))
-        .increment();
-    window(campaignId).recorder.recordValue(
-        Math.min(HIGHEST_TRACKABLE_MICROS, Math.max(0, TimeUnit.NANOSECONDS.toMicros(elapsedNanos))));
+  /** The meters of a campaign that exists; keep it, it is made once. */
+  public Claims claims(String campaignId) {
+    return claims.computeIfAbsent(campaignId, Claims::new);
+  }
+
+  /** A claim for a campaign that does not exist: counted without its id. */
+  public void unknownCampaign() {
+    unknownCampaign.increment();
   }
 
   public Latency latency(String campaignId) {

@@ -1,6 +1,6 @@
-package claimgate.redemption;
+package claimgate.access;
 
-import claimgate.gateway.Bearer;
+import claimgate.web.Bearer;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;

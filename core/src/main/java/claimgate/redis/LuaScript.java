@@ -1,4 +1,4 @@
-package claimgate.keys;
+package claimgate.redis;
 
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
@@ -21,18 +21,29 @@ import java.util.function.Function;
  */
 public record LuaScript(String name, String source, String sha) {
 
+  /** Loads {@code /lua/<resource>}; a line {@code --@include lib/x.lua} is replaced by that file. */
   public static LuaScript load(String resource) {
+    try {
+      String source = read(resource).lines()
+          .map(line -> line.startsWith(INCLUDE) ? read(line.substring(INCLUDE.length()).strip()) : line)
+          .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
+      byte[] digest = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
+      return new LuaScript(resource, source, HexFormat.of().formatHex(digest));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is part of every JDK", e);
+    }
+  }
+
+  private static final String INCLUDE = "--@include ";
+
+  private static String read(String resource) {
     try (InputStream in = LuaScript.class.getResourceAsStream("/lua/" + resource)) {
       if (in == null) {
         throw new IllegalStateException("missing script resource /lua/" + resource);
       }
-      String source = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-      byte[] digest = MessageDigest.getInstance("SHA-1").digest(source.getBytes(StandardCharsets.UTF_8));
-      return new LuaScript(resource, source, HexFormat.of().formatHex(digest));
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-1 is part of every JDK", e);
     }
   }
 

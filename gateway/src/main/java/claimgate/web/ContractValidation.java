@@ -1,4 +1,4 @@
-package claimgate.gateway;
+package claimgate.web;
 
 import io.vertx.core.Handler;
 import com.fasterxml.jackson.core.JsonParser;
@@ -28,7 +28,7 @@ import java.util.List;
  * #121); on the claim route that was half of the gateway's CPU. Routes using this handler turn
  * the router's own validation off.
  */
-final class ContractValidation implements Handler<RoutingContext> {
+public final class ContractValidation implements Handler<RoutingContext> {
 
   private static final String VALIDATED_BODY = "claimgate.validatedBody";
   /**
@@ -57,7 +57,7 @@ final class ContractValidation implements Handler<RoutingContext> {
     this.bodyRequired = operation.getRequestBody() != null && operation.getRequestBody().isRequired();
   }
 
-  static ContractValidation of(OpenAPIContract contract, String operationId) {
+  public static ContractValidation of(OpenAPIContract contract, String operationId) {
     return new ContractValidation(contract, contract.operation(operationId));
   }
 
@@ -130,7 +130,7 @@ final class ContractValidation implements Handler<RoutingContext> {
   }
 
   /** The body as decoded and validated here, so a handler does not decode it again; null when none was sent. */
-  static JsonObject validatedBody(RoutingContext ctx) {
+  public static JsonObject validatedBody(RoutingContext ctx) {
     return ctx.get(VALIDATED_BODY);
   }
 }

@@ -1,4 +1,4 @@
-package claimgate.gateway;
+package claimgate.web;
 
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.PlatformHandler;
@@ -8,7 +8,7 @@ import io.vertx.ext.web.handler.PlatformHandler;
  * Vert.x would otherwise throw while matching routes. The answer is written here, since failing
  * the context would send the path through route matching again.
  */
-final class ReadablePath implements PlatformHandler {
+public final class ReadablePath implements PlatformHandler {
 
   @Override
   public void handle(RoutingContext ctx) {

@@ -1,4 +1,4 @@
-package claimgate.gateway;
+package claimgate.web;
 
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;

@@ -1,4 +1,4 @@
-package claimgate.gateway;
+package claimgate.web;
 
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
@@ -14,13 +14,13 @@ import org.slf4j.LoggerFactory;
  * refusals (404, 405, 413) keep their status; a Redis or PostgreSQL outage becomes 503
  * {@code unavailable}; anything unexpected is a bug: logged and answered 500 {@code internal}.
  */
-final class Failures {
+public final class Failures {
 
   private static final Logger LOG = LoggerFactory.getLogger(Failures.class);
 
   private Failures() {}
 
-  static void render(RoutingContext ctx) {
+  public static void render(RoutingContext ctx) {
     if (ctx.response().headWritten()) {
       ctx.response().reset();
       return;
@@ -37,7 +37,7 @@ final class Failures {
    * A request the HTTP codec could not read (bad request line, unknown version, header syntax,
    * too long a line or headers): 414, 431 or 400, as JSON, and the connection is closed.
    */
-  static void invalidRequest(io.vertx.core.http.HttpServerRequest request) {
+  public static void invalidRequest(io.vertx.core.http.HttpServerRequest request) {
     Throwable cause = request.decoderResult().cause();
     ApiError error = cause instanceof io.netty.handler.codec.http.TooLongHttpHeaderException ? byStatus(431, null)
         : cause instanceof io.netty.handler.codec.http.TooLongHttpLineException ? byStatus(414, null)
@@ -51,7 +51,7 @@ final class Failures {
    * has finished sending: what it still sends is read and dropped for up to a second, so that it
    * reads this answer rather than a reset connection.
    */
-  static void closeAfter(io.vertx.core.http.HttpServerRequest request) {
+  public static void closeAfter(io.vertx.core.http.HttpServerRequest request) {
     request.response().putHeader("Connection", "close").endHandler(ended -> {
       if (request.isEnded()) {
         request.connection().close();
@@ -74,7 +74,7 @@ final class Failures {
 
   private static final long DRAIN_BEFORE_CLOSE_MS = 1_000;
 
-  static void send(HttpServerResponse response, ApiError error) {
+  public static void send(HttpServerResponse response, ApiError error) {
     if (error.retryAfterMs() != null) {
       response.putHeader("Retry-After", Long.toString(Math.max(1, (error.retryAfterMs() + 999) / 1000)));
     }
@@ -84,7 +84,7 @@ final class Failures {
         .end(error.body().toBuffer());
   }
 
-  static ApiError toApiError(Throwable failure, int statusCode) {
+  public static ApiError toApiError(Throwable failure, int statusCode) {
     if (failure instanceof ApiError api) {
       return api;
     }
@@ -105,7 +105,7 @@ final class Failures {
   }
 
   /** Names the field and the rule it breaks, from the most specific error the validator gives. */
-  static String describe(OutputUnit result, String whole) {
+  public static String describe(OutputUnit result, String whole) {
     OutputUnit unit = deepest(result);
     if (unit == null || unit.getError() == null) {
       return whole + " does not match the contract";

@@ -1,4 +1,4 @@
-package claimgate.gateway;
+package claimgate.web;
 
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.net.SocketAddress;

@@ -1,8 +1,9 @@
-package claimgate.keys;
+package claimgate.redis;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import claimgate.config.ConfigException;
+import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisConnection;
@@ -24,6 +25,7 @@ public final class PipelinedRedis {
   private final Redis client;
   private final Consumer<Response> pushHandler;
   private Future<RedisConnection> connection;
+  private String serverId;
 
   public PipelinedRedis(Vertx vertx, String url) {
     this(vertx, url, null);
@@ -61,6 +63,15 @@ public final class PipelinedRedis {
     return connection().compose(conn -> conn.send(request));
   }
 
+  /**
+   * The {@code run_id} of the Redis server the current connection reached: it changes whenever
+   * the server restarts or another server (a promoted replica) takes over, which is when Redis
+   * may have lost recent writes. Null while not connected.
+   */
+  public String serverId() {
+    return connection != null && connection.succeeded() ? serverId : null;
+  }
+
   /** True once a connection is up and has not dropped since. */
   public boolean isConnected() {
     return connection != null && connection.succeeded();
@@ -68,17 +79,31 @@ public final class PipelinedRedis {
 
   public Future<RedisConnection> connection() {
     if (connection == null || connection.failed()) {
-      Future<RedisConnection> attempt = client.connect();
+      Future<RedisConnection> attempt = client.connect().compose(conn -> {
+        if (pushHandler != null) {
+          conn.handler(pushHandler::accept);
+        }
+        return conn.send(Request.cmd(Command.INFO).arg("server")).map(info -> {
+          serverId = runId(info.toString());
+          return conn;
+        }).onFailure(failure -> conn.close());
+      });
       connection = attempt;
       attempt.onSuccess(conn -> {
         conn.exceptionHandler(error -> drop(attempt));
         conn.endHandler(ended -> drop(attempt));
-        if (pushHandler != null) {
-          conn.handler(pushHandler::accept);
-        }
       });
     }
     return connection;
+  }
+
+  static String runId(String info) {
+    for (String line : info.split("\r?\n")) {
+      if (line.startsWith("run_id:")) {
+        return line.substring("run_id:".length()).strip();
+      }
+    }
+    throw new IllegalStateException("Redis INFO server has no run_id");
   }
 
   private void drop(Future<RedisConnection> dropped) {

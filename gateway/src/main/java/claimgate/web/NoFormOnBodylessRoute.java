@@ -1,4 +1,4 @@
-package claimgate.gateway;
+package claimgate.web;
 
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.PlatformHandler;
@@ -9,7 +9,7 @@ import java.util.Locale;
  * before Vert.x's body handler sees it: that handler throws for a GET declaring one. The body
  * handler must still run on such routes, since the router holds every request until it does.
  */
-final class NoFormOnBodylessRoute implements PlatformHandler {
+public final class NoFormOnBodylessRoute implements PlatformHandler {
 
   @Override
   public void handle(RoutingContext ctx) {

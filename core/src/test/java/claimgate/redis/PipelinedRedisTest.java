@@ -1,4 +1,4 @@
-package claimgate.keys;
+package claimgate.redis;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,7 +1,9 @@
-package claimgate.gateway;
+package claimgate.access;
 
-import claimgate.keys.LuaScript;
-import claimgate.keys.PipelinedRedis;
+import claimgate.web.ApiError;
+
+import claimgate.redis.LuaScript;
+import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package claimgate.gateway;
+package claimgate.web;
 
 import io.vertx.core.http.HttpServerRequest;
 import java.nio.charset.StandardCharsets;

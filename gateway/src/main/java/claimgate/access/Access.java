@@ -1,9 +1,12 @@
-package claimgate.gateway;
+package claimgate.access;
 
-import claimgate.redemption.MerchantKeys;
+import claimgate.web.ApiError;
+import claimgate.web.Bearer;
+import claimgate.web.ClientAddress;
+
+import claimgate.access.MerchantKeys;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 
@@ -80,8 +83,7 @@ public final class Access {
   }
 
   public static String address(RoutingContext ctx) {
-    SocketAddress remote = ctx.request().remoteAddress();
-    return remote == null || remote.hostAddress() == null ? "unknown" : remote.hostAddress();
+    return ClientAddress.of(ctx);
   }
 
   private static ApiError unauthenticated(String message) {

@@ -1,0 +1,231 @@
+package claimgate.redis;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignStore;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The one owner of a campaign's derived state in Redis: the admission settings the script reads
+ * ({@code cfg}: field names and defaults are written here and nowhere else), the contingents, the
+ * eligibility list, and the restore that rebuilds everything from PostgreSQL's truth.
+ *
+ * <p>Redis may lose recent writes (a crash under {@code appendfsync everysec}, a promoted
+ * asynchronous replica). The admission script therefore admits only while {@code cfg.server}
+ * names the Redis server it runs on: a restart or a failover changes the server's id, closing
+ * the gate, and only {@link #restore} opens it again, after it has written the operator's flags,
+ * the seq floor, what every citizen holds and what is still queued, as PostgreSQL and the stream
+ * say. Until then claims are refused as unavailable (503) rather than judged by forgotten state.
+ */
+public final class CampaignRedis {
+
+  /** Released vouchers of a merchant may be queued up to this many times over, unless the campaign says. */
+  public static final double DEFAULT_CAP_FACTOR = 1.5;
+  private static final int CHUNK = 1000;
+  private static final LuaScript FLOOR_SEQ = LuaScript.load("floor_seq.lua");
+
+  /**
+   * What PostgreSQL says of a campaign when Redis is rebuilt from it.
+   *
+   * @param issued merchantId to vouchers issued
+   * @param holdings citizenId to merchantId to vouchers held there
+   * @param offset the stream id of the last decided entry; later entries are still queued
+   * @param decidedSeq the seq of the last decided claim
+   * @param eligible the eligibility list, when the campaign has one
+   */
+  public record Snapshot(Campaign campaign, Map<String, Integer> issued, Map<String, Map<String, Integer>> holdings,
+      boolean paused, boolean frozen, String offset, long decidedSeq, Optional<Map<String, Integer>> eligible) {
+
+    /** A campaign nothing has happened to yet. */
+    public static Snapshot fresh(Campaign campaign, Optional<Map<String, Integer>> eligible) {
+      return new Snapshot(campaign, Map.of(), Map.of(), false, false, "0-0", 0, eligible);
+    }
+  }
+
+  /** Outcomes, idempotency records and citizens' records are kept this long after the last round closes. */
+  public static final java.time.Duration RETENTION_AFTER_LAST_ROUND = java.time.Duration.ofDays(7);
+
+  /** When Redis may forget a campaign's per-claim records (status then comes from PostgreSQL). */
+  public static long forgetAtMs(Campaign campaign) {
+    return campaign.rounds().get(campaign.rounds().size() - 1).closesAtMs() + RETENTION_AFTER_LAST_ROUND.toMillis();
+  }
+
+  /** What a restore found in the stream: the last seq that survived. */
+  public record Restored(long generation, long survivingSeq) {}
+
+  private CampaignRedis() {}
+
+  /**
+   * Writes the admission settings and contingents the admission script reads and, when given,
+   * replaces the eligibility list it checks (built under a new name, then renamed over the old,
+   * so no citizen is refused while it is replaced).
+   */
+  public static Future<Void> configure(PipelinedRedis redis, Campaign campaign, Optional<Map<String, Integer>> eligible) {
+    CampaignKeys keys = new CampaignKeys(campaign.id());
+    Campaign.Admission a = campaign.admission();
+    Request config = Request.cmd(Command.HSET).arg(keys.config())
+        .arg("rate").arg(a.ratePerSecond())
+        .arg("burst").arg(a.burst())
+        .arg("maxPending").arg(a.maxPendingPerCitizen())
+        .arg("capFactor").arg(Double.toString(a.capFactor() == null ? DEFAULT_CAP_FACTOR : a.capFactor()))
+        .arg("addrRate").arg(a.perAddressRateOrDefault())
+        .arg("addrBurst").arg(a.perAddressBurstOrDefault())
+        .arg("perCitizen").arg(campaign.limits().perCitizen())
+        .arg("perMerchant").arg(campaign.limits().perCitizenPerMerchant())
+        .arg("rounds").arg(roundsSpec(campaign))
+        .arg("forget").arg(forgetAtMs(campaign))
+        .arg("version").arg(CampaignStore.allocationVersion(campaign))
+        .arg("document").arg(CampaignStore.documentVersion(campaign));
+    Request contingents = Request.cmd(Command.HSET).arg(keys.contingent());
+    campaign.merchants().forEach(m -> contingents.arg(m.id()).arg(m.contingent()));
+    List<Future<?>> writes = new ArrayList<>(List.of(redis.send(config), redis.send(contingents)));
+    if (campaign.eligibility() == null) {
+      writes.add(redis.send(Request.cmd(Command.HDEL).arg(keys.config()).arg("minTier")));
+    } else {
+      int minTier = campaign.eligibility().minTier() == null ? 0 : campaign.eligibility().minTier();
+      writes.add(redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg("minTier").arg(minTier)));
+    }
+    eligible.ifPresent(list -> writes.add(replaceHash(redis, keys.eligible(), list)));
+    return Future.all(writes).mapEmpty();
+  }
+
+  /** The live admission rate, changed by an operator. */
+  public static Future<Void> setRate(PipelinedRedis redis, String campaignId, int ratePerSecond, int burst) {
+    return redis.send(Request.cmd(Command.HSET).arg(new CampaignKeys(campaignId).config())
+        .arg("rate").arg(ratePerSecond).arg("burst").arg(burst)).mapEmpty();
+  }
+
+  /** True while the campaign's gate is open on the server {@code redis} is connected to. */
+  public static Future<Boolean> intact(PipelinedRedis redis, String campaignId) {
+    return redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaignId).config()).arg("server"))
+        .map(server -> server != null && server.toString().equals(redis.serverId()));
+  }
+
+  /**
+   * Rebuilds the campaign's Redis state from {@code truth} and the stream, then opens the gate
+   * for the connected server: closes the gate, reads what is still queued (entries after the
+   * offset), asks {@code newGeneration} for the generation to open (given the last seq that
+   * survived: tickets of older generations above it were lost), writes settings, flags, issued
+   * counts, citizens' records and queues, raises the seq floor above every seq that exists, and
+   * finally names the server and the generation.
+   */
+  public static Future<Restored> restore(PipelinedRedis redis, Snapshot truth,
+      java.util.function.LongFunction<Future<Long>> newGeneration) {
+    CampaignKeys keys = new CampaignKeys(truth.campaign().id());
+    return redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg("server").arg("restoring"))
+        .compose(closed -> queuedAfter(redis, keys, truth.offset()))
+        .compose(queued -> newGeneration.apply(Math.max(truth.decidedSeq(), queued.lastSeq))
+            .map(generation -> new Restored(generation, Math.max(truth.decidedSeq(), queued.lastSeq)))
+            .compose(restored -> rebuild(redis, keys, truth, queued, restored)));
+  }
+
+  /**
+   * Opens the gate of a campaign nothing has happened to yet (no claim admitted), in its next
+   * generation: what a demo or a test does where no allocator runs yet.
+   */
+  public static Future<Restored> restoreNew(io.vertx.sqlclient.SqlClient pg, PipelinedRedis redis, Campaign campaign,
+      Optional<Map<String, Integer>> eligible) {
+    return restore(redis, Snapshot.fresh(campaign, eligible), surviving -> CampaignStore
+        .openGeneration(pg, campaign.id(), null, surviving)
+        .map(generation -> generation.orElseThrow(() -> new IllegalStateException("no campaign " + campaign.id()))));
+  }
+
+  private static Future<Restored> rebuild(PipelinedRedis redis, CampaignKeys keys, Snapshot truth, Queued queued,
+      Restored restored) {
+    return Future.succeededFuture(queued)
+        .compose(q -> {
+          long survivingSeq = restored.survivingSeq();
+          Map<String, String> records = new HashMap<>();
+          truth.holdings().forEach((citizen, at) -> records.put(citizen,
+              new CitizenRecord(queued.pendingByCitizen.getOrDefault(citizen, 0), sum(at), at).encode()));
+          queued.pendingByCitizen.forEach((citizen, pending) -> records.computeIfAbsent(citizen,
+              c -> new CitizenRecord(pending, 0, Map.of()).encode()));
+          Map<String, String> issued = new HashMap<>();
+          truth.campaign().merchants().forEach(m -> issued.put(m.id(), Integer.toString(truth.issued().getOrDefault(m.id(), 0))));
+          Map<String, String> pendingMerchants = new HashMap<>();
+          queued.pendingByMerchant.forEach((m, n) -> pendingMerchants.put(m, Integer.toString(n)));
+          Request flags = Request.cmd(Command.HSET).arg(keys.flags())
+              .arg("paused").arg(truth.paused() ? "1" : "0").arg("frozen").arg(truth.frozen() ? "1" : "0");
+          List<Future<?>> writes = new ArrayList<>(List.of(
+              configure(redis, truth.campaign(), truth.eligible()),
+              redis.send(flags),
+              replaceHash(redis, keys.issued(), issued),
+              replaceHash(redis, keys.citizens(), records),
+              replaceHash(redis, keys.pendingByMerchant(), pendingMerchants),
+              FLOOR_SEQ.call(redis::send, List.of(keys.seq()), List.of(Long.toString(survivingSeq)))));
+          return Future.all(writes);
+        })
+        .compose(written -> redis.send(Request.cmd(Command.HSET).arg(keys.config())
+                .arg("gen").arg(restored.generation()).arg("server").arg(redis.serverId()))
+            .map(opened -> restored));
+  }
+
+  /** Claims in the stream after the offset: admitted, not decided. */
+  private static final class Queued {
+    final Map<String, Integer> pendingByCitizen = new HashMap<>();
+    final Map<String, Integer> pendingByMerchant = new HashMap<>();
+    long lastSeq;
+  }
+
+  private static Future<Queued> queuedAfter(PipelinedRedis redis, CampaignKeys keys, String offset) {
+    return readQueued(redis, keys, "(" + offset, new Queued());
+  }
+
+  private static Future<Queued> readQueued(PipelinedRedis redis, CampaignKeys keys, String from, Queued queued) {
+    return redis.send(Request.cmd(Command.XRANGE).arg(keys.stream()).arg(from).arg("+").arg("COUNT").arg(100))
+        .compose(entries -> {
+          if (entries == null || entries.size() == 0) {
+            return Future.succeededFuture(queued);
+          }
+          String lastId = null;
+          for (Response entry : entries) {
+            lastId = entry.get(0).toString();
+            for (StreamEntries.Claim claim : StreamEntries.entry(entry)) {
+              queued.pendingByCitizen.merge(claim.citizenId(), 1, Integer::sum);
+              queued.pendingByMerchant.merge(claim.chargedMerchant(), 1, Integer::sum);
+              queued.lastSeq = Math.max(queued.lastSeq, claim.seq());
+            }
+          }
+          return readQueued(redis, keys, "(" + lastId, queued);
+        });
+  }
+
+  /** Replaces a hash whole: built under a temporary name, then renamed over the old one. */
+  private static Future<Void> replaceHash(PipelinedRedis redis, String key, Map<String, ?> fields) {
+    if (fields.isEmpty()) {
+      return redis.send(Request.cmd(Command.UNLINK).arg(key)).mapEmpty();
+    }
+    String building = key + ":building";
+    List<Future<?>> chunks = new ArrayList<>();
+    chunks.add(redis.send(Request.cmd(Command.UNLINK).arg(building)));
+    List<? extends Map.Entry<String, ?>> entries = new ArrayList<>(fields.entrySet());
+    for (int from = 0; from < entries.size(); from += CHUNK) {
+      Request chunk = Request.cmd(Command.HSET).arg(building);
+      entries.subList(from, Math.min(entries.size(), from + CHUNK)).forEach(e -> chunk.arg(e.getKey()).arg(String.valueOf(e.getValue())));
+      chunks.add(redis.send(chunk));
+    }
+    return Future.all(chunks).compose(written -> redis.send(Request.cmd(Command.RENAME).arg(building).arg(key))).mapEmpty();
+  }
+
+  private static int sum(Map<String, Integer> counts) {
+    return counts.values().stream().mapToInt(Integer::intValue).sum();
+  }
+
+  /** "opensMs:closesMs:cumulativeBp;..." as the admission script reads it. */
+  public static String roundsSpec(Campaign campaign) {
+    StringBuilder spec = new StringBuilder();
+    int cumulative = 0;
+    for (Campaign.Round r : campaign.rounds()) {
+      cumulative = Math.min(Campaign.FULL_RELEASE_BP, cumulative + r.releaseBp());
+      spec.append(r.opensAtMs()).append(':').append(r.closesAtMs()).append(':').append(cumulative).append(';');
+    }
+    return spec.toString();
+  }
+}

@@ -1,0 +1,100 @@
+package claimgate.redis;
+
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The claim stream's entries, as {@code admit.lua} writes them: ONE entry per admitted batch,
+ * fields {@code g} (the generation of the campaign's Redis state), {@code f} (the seq of its
+ * first claim) and {@code d} (one line per claim: citizen, merchants, charged merchant, tier,
+ * separated by tabs). The only Java reader and writer of that layout.
+ */
+public final class StreamEntries {
+
+  /**
+   * One admitted claim.
+   *
+   * @param streamId the id of the entry that holds it; its time part is Redis's time of admission
+   * @param chargedMerchant the merchant whose queue admission counted the claim in
+   * @param tier the tier a verified identity token gave the citizen, or null
+   */
+  public record Claim(String streamId, long generation, long seq, String citizenId, List<String> merchantIds,
+      String chargedMerchant, Integer tier) {
+
+    public long admittedAtMs() {
+      return timeOf(streamId);
+    }
+  }
+
+  /** A claim to append (tests and benchmarks feed streams the way admission does). */
+  public record Line(String citizenId, List<String> merchantIds, String chargedMerchant, Integer tier) {}
+
+  private StreamEntries() {}
+
+  public static long timeOf(String streamId) {
+    int dash = streamId.indexOf('-');
+    return Long.parseLong(dash < 0 ? streamId : streamId.substring(0, dash));
+  }
+
+  /** The entries of an XREAD answer (RESP2 or RESP3), each as its list of claims, in order. */
+  public static List<List<Claim>> read(Response response) {
+    if (response == null) {
+      return List.of();
+    }
+    // RESP3 answers a map {stream: entries}, RESP2 an array [[stream, entries]]
+    Response entries = response.getKeys() != null && !response.getKeys().isEmpty()
+        ? response.get(response.getKeys().iterator().next())
+        : response.get(0).get(1);
+    List<List<Claim>> batches = new ArrayList<>(entries.size());
+    for (Response entry : entries) {
+      batches.add(entry(entry));
+    }
+    return batches;
+  }
+
+  /** The claims of one entry as XRANGE or XREAD gives it: [id, [field, value, ...]]. */
+  public static List<Claim> entry(Response entry) {
+    Response fields = entry.get(1);
+    String generation = null;
+    String first = null;
+    String data = null;
+    for (int i = 0; i + 1 < fields.size(); i += 2) {
+      switch (fields.get(i).toString()) {
+        case "g" -> generation = fields.get(i + 1).toString();
+        case "f" -> first = fields.get(i + 1).toString();
+        case "d" -> data = fields.get(i + 1).toString();
+        default -> { }
+      }
+    }
+    return decode(entry.get(0).toString(), Long.parseLong(generation), Long.parseLong(first), data);
+  }
+
+  static List<Claim> decode(String streamId, long generation, long firstSeq, String data) {
+    String[] lines = data.split("\n", -1);
+    List<Claim> claims = new ArrayList<>(lines.length);
+    for (int i = 0; i < lines.length; i++) {
+      String[] f = lines[i].split("\t", -1);
+      claims.add(new Claim(streamId, generation, firstSeq + i, f[0], Arrays.asList(f[1].split(",")), f[2],
+          f[3].isEmpty() ? null : Integer.valueOf(f[3])));
+    }
+    return claims;
+  }
+
+  /** An XADD of one entry holding {@code lines}, the first with seq {@code firstSeq}. */
+  public static Request append(CampaignKeys keys, String id, long generation, long firstSeq, List<Line> lines) {
+    StringBuilder data = new StringBuilder();
+    for (Line line : lines) {
+      if (data.length() > 0) {
+        data.append('\n');
+      }
+      data.append(line.citizenId()).append('\t').append(String.join(",", line.merchantIds())).append('\t')
+          .append(line.chargedMerchant()).append('\t').append(line.tier() == null ? "" : line.tier());
+    }
+    return Request.cmd(Command.XADD).arg(keys.stream()).arg(id).arg("g").arg(generation).arg("f").arg(firstSeq)
+        .arg("d").arg(data.toString());
+  }
+}

@@ -1,0 +1,13 @@
+-- Redis holds derived state and may lose recent writes. Each time the allocator rebuilds a
+-- campaign's Redis state from PostgreSQL it opens a new generation; tickets carry theirs.
+alter table campaign add column redis_generation bigint not null default 0;
+
+-- Per restore: tickets of earlier generations whose seq is above surviving_seq were acknowledged
+-- and then lost with Redis's state (they end rejected, reason 'lost').
+create table redis_generation (
+  campaign_id   text        not null references campaign (id),
+  generation    bigint      not null,
+  surviving_seq bigint      not null,
+  restored_at   timestamptz not null default now(),
+  primary key (campaign_id, generation)
+);

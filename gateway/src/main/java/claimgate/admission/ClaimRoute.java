@@ -1,0 +1,296 @@
+package claimgate.admission;
+
+import claimgate.catalog.CampaignCatalog;
+import claimgate.claim.ClaimLookup;
+import claimgate.claim.Tickets;
+import claimgate.metrics.Telemetry;
+import claimgate.web.ApiError;
+import claimgate.web.ClientAddress;
+import claimgate.web.Failures;
+import claimgate.web.SecurityHeaders;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Pattern;
+
+/**
+ * {@code POST /api/v1/campaigns/{campaignId}/claims}, the launch minute's hot route, on Vert.x
+ * core in front of the router: the body read with its limit, parsed strictly into a
+ * {@link ClaimBody}, the citizen identified, the campaign and merchants checked in memory, and
+ * the claim handed to the {@link AdmissionBatcher}; the answer is written without a JSON tree.
+ * Requests it does not recognise as a claim (another method, a path the contract refuses) go to
+ * the router, which answers them as before. Every answer carries {@link SecurityHeaders}; a
+ * client that does not finish its body within the deadline gets 408.
+ *
+ * <p>Not thread-safe: one per verticle, used on its event loop.
+ */
+public final class ClaimRoute {
+
+  static final String PREFIX = "/api/v1/campaigns/";
+  static final String SUFFIX = "/claims";
+  private static final Pattern CAMPAIGN_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
+  private static final Pattern IDEMPOTENCY_KEY = Pattern.compile("[\\x21-\\x7e]{1,128}");
+  private static final long PAUSED_RETRY_MS = 5_000;
+
+  /**
+   * @param bodyLimitBytes a larger body gets 413
+   * @param bodyDeadlineMs a body not received by then gets 408
+   */
+  public record Limits(int bodyLimitBytes, long bodyDeadlineMs) {}
+
+  private final Vertx vertx;
+  private final CampaignCatalog catalog;
+  private final CitizenIdentity identity;
+  private final AdmissionBatcher batcher;
+  private final Tickets tickets;
+  private final ClaimLookup lookup;
+  private final Telemetry telemetry;
+  private final ClientAddress addresses;
+  private final Limits limits;
+  /** Requests still sending their body, oldest first; swept for the deadline. */
+  private final ArrayDeque<Reading> reading = new ArrayDeque<>();
+
+  private static final class Reading {
+    final HttpServerRequest request;
+    final long startedMs;
+    boolean done;
+
+    Reading(HttpServerRequest request, long startedMs) {
+      this.request = request;
+      this.startedMs = startedMs;
+    }
+  }
+
+  public ClaimRoute(Vertx vertx, CampaignCatalog catalog, CitizenIdentity identity, AdmissionBatcher batcher,
+      Tickets tickets, ClaimLookup lookup, Telemetry telemetry, ClientAddress addresses, Limits limits) {
+    this.vertx = vertx;
+    this.catalog = catalog;
+    this.identity = identity;
+    this.batcher = batcher;
+    this.tickets = tickets;
+    this.lookup = lookup;
+    this.telemetry = telemetry;
+    this.addresses = addresses;
+    this.limits = limits;
+    vertx.setPeriodic(Math.max(50, limits.bodyDeadlineMs() / 4), id -> sweep());
+  }
+
+  /** Takes the request when it is a claim; false leaves it to the router. */
+  public boolean handle(HttpServerRequest request) {
+    if (request.method() != HttpMethod.POST) {
+      return false;
+    }
+    String path = request.path();
+    if (path == null || !path.startsWith(PREFIX) || !path.endsWith(SUFFIX)
+        || path.length() <= PREFIX.length() + SUFFIX.length()) {
+      return false;
+    }
+    String campaignId = path.substring(PREFIX.length(), path.length() - SUFFIX.length());
+    if (!CAMPAIGN_ID.matcher(campaignId).matches()) {
+      return false;
+    }
+    long startNanos = System.nanoTime();
+    String refusal = contentTypeProblem(request);
+    if (refusal != null) {
+      refuseUnread(request, new ApiError(415, "unsupported_media_type", refusal));
+      return true;
+    }
+    String length = request.getHeader("Content-Length");
+    if (length != null && tooLong(length)) {
+      refuseUnread(request, new ApiError(413, "payload_too_large", "request body is too large"));
+      return true;
+    }
+    Reading state = new Reading(request, System.currentTimeMillis());
+    reading.addLast(state);
+    Buffer body = Buffer.buffer(256);
+    request.handler(chunk -> {
+      if (state.done) {
+        return;
+      }
+      if (body.length() + chunk.length() > limits.bodyLimitBytes()) {
+        state.done = true;
+        refuseUnread(request, new ApiError(413, "payload_too_large", "request body is too large"));
+        return;
+      }
+      body.appendBuffer(chunk);
+    });
+    request.endHandler(end -> {
+      if (!state.done) {
+        state.done = true;
+        admit(request, campaignId, body, startNanos);
+      }
+    });
+    request.exceptionHandler(failure -> state.done = true);
+    return true;
+  }
+
+  /** Admits a claim whose body has been read (the router's route comes here too). */
+  public void admit(HttpServerRequest request, String campaignId, Buffer body, long startNanos) {
+    String problem = contentTypeProblem(request);
+    if (problem != null) {
+      answer(request, campaignId, new ApiError(415, "unsupported_media_type", problem), startNanos);
+      return;
+    }
+    List<String> keys = request.headers().getAll("Idempotency-Key");
+    if (keys.size() > 1 || (keys.size() == 1 && !IDEMPOTENCY_KEY.matcher(keys.get(0)).matches())) {
+      answer(request, campaignId, new ApiError(400, "invalid_request",
+          "Idempotency-Key: one header of 1 to 128 visible ASCII characters"), startNanos);
+      return;
+    }
+    String idempotencyKey = keys.isEmpty() ? null : keys.get(0);
+    ClaimBody claim;
+    try {
+      claim = ClaimBody.parse(body.getBytes());
+    } catch (ClaimBody.Invalid e) {
+      answer(request, campaignId, new ApiError(400, "invalid_request", e.getMessage()), startNanos);
+      return;
+    }
+    Future<CampaignCatalog.Live> campaign = catalog.find(campaignId).compose(found -> found
+        .map(Future::succeededFuture)
+        .orElseGet(() -> Future.failedFuture(new ApiError(404, "unknown_campaign", "no campaign " + campaignId))));
+    campaign
+        .compose(live -> identity.identify(request, claim.citizenId()).compose(citizen -> {
+          for (String merchantId : claim.merchantIds()) {
+            if (live.campaign().merchant(merchantId).isEmpty()) {
+              return Future.failedFuture(new ApiError(404, "unknown_merchant",
+                  "merchant " + merchantId + " takes no part in this campaign"));
+            }
+          }
+          String merchants = String.join(",", claim.merchantIds());
+          String field = citizen.id() + '\u0000' + (idempotencyKey != null ? "k:" + idempotencyKey : "b:" + merchants);
+          AdmissionScript.Claim admitted = new AdmissionScript.Claim(citizen.id(), merchants, field,
+              Integer.toHexString(merchants.hashCode()), citizen.tier().map(String::valueOf).orElse(""),
+              addresses.of(request));
+          return batcher.admit(campaignId, admitted).compose(outcome -> outcome instanceof Admission.Queued queued
+              ? queued(live, queued)
+              : Future.failedFuture(refusal(outcome)));
+        }))
+        .onComplete(done -> {
+          if (done.succeeded()) {
+            accepted(request, campaignId, done.result(), startNanos);
+          } else {
+            answer(request, campaignId, done.cause(), startNanos);
+          }
+        });
+  }
+
+  /** The 202 body: queued with position and wait, or, for a repeat of a decided claim, its decision. */
+  private Future<Accepted> queued(CampaignCatalog.Live live, Admission.Queued queued) {
+    String ticket = tickets.issue(live.campaign().id(), queued.generation(), queued.seq());
+    long position = queued.position();
+    if (queued.repeat() && position == 0) {
+      return lookup.status(ticket).map(status -> new Accepted(ticket, status.toBuffer()));
+    }
+    Buffer json = Buffer.buffer(96).appendString("{\"ticket\":\"").appendString(ticket)
+        .appendString("\",\"status\":\"queued\",\"position\":").appendString(Long.toString(position))
+        .appendString(",\"etaMs\":").appendString(Long.toString(live.etaMs(position))).appendString("}");
+    return Future.succeededFuture(new Accepted(ticket, json));
+  }
+
+  private record Accepted(String ticket, Buffer json) {}
+
+  private void accepted(HttpServerRequest request, String campaignId, Accepted accepted, long startNanos) {
+    telemetry.claims(campaignId).answered("queued", System.nanoTime() - startNanos);
+    HttpServerResponse response = request.response();
+    if (response.closed()) {
+      return;
+    }
+    SecurityHeaders.apply(response).setStatusCode(202)
+        .putHeader("Content-Type", "application/json")
+        .putHeader("Cache-Control", "no-store")
+        .putHeader("Location", "/api/v1/claims/" + accepted.ticket())
+        .end(accepted.json());
+  }
+
+  private void answer(HttpServerRequest request, String campaignId, Throwable failure, long startNanos) {
+    ApiError error = Failures.toApiError(failure, 0);
+    if (error.status() == 404 && error.error().equals("unknown_campaign")) {
+      telemetry.unknownCampaign();
+    } else {
+      telemetry.claims(campaignId).answered(error.error(), System.nanoTime() - startNanos);
+    }
+    HttpServerResponse response = request.response();
+    if (!response.closed() && !response.headWritten()) {
+      Failures.send(SecurityHeaders.apply(response), error);
+    }
+  }
+
+  /** An answer to a request whose body is not read: the connection closes after it. */
+  private void refuseUnread(HttpServerRequest request, ApiError error) {
+    Failures.closeAfter(request);
+    Failures.send(SecurityHeaders.apply(request.response()), error);
+  }
+
+  private void sweep() {
+    long now = System.currentTimeMillis();
+    while (!reading.isEmpty()) {
+      Reading oldest = reading.peekFirst();
+      if (oldest.done) {
+        reading.pollFirst();
+      } else if (now - oldest.startedMs > limits.bodyDeadlineMs()) {
+        reading.pollFirst();
+        oldest.done = true;
+        refuseUnread(oldest.request, new ApiError(408, "request_timeout", "the request was not received in time"));
+      } else {
+        return;
+      }
+    }
+  }
+
+  private static String contentTypeProblem(HttpServerRequest request) {
+    String contentType = request.getHeader("Content-Type");
+    return contentType == null || !contentType.toLowerCase(Locale.ROOT).startsWith("application/json")
+        ? "send the body as application/json" : null;
+  }
+
+  private boolean tooLong(String contentLength) {
+    try {
+      return Long.parseLong(contentLength.strip()) > limits.bodyLimitBytes();
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /** The refusal a claim gets for each answer of the script but admission. */
+  static ApiError refusal(Admission outcome) {
+    if (outcome instanceof Admission.Paused) {
+      return new ApiError(503, "paused", "admission is paused by the operator; the queue keeps its order",
+          new JsonObject().put("retryAfterMs", PAUSED_RETRY_MS), PAUSED_RETRY_MS);
+    } else if (outcome instanceof Admission.NotOpen notOpen) {
+      long waitMs = Math.max(1_000, notOpen.opensAtMs() - System.currentTimeMillis());
+      return new ApiError(425, "not_open", "the round has not opened yet",
+          new JsonObject().put("opensAt", Instant.ofEpochMilli(notOpen.opensAtMs()).toString()), waitMs);
+    } else if (outcome instanceof Admission.Closed) {
+      return new ApiError(410, "closed", "the campaign's last round has closed");
+    } else if (outcome instanceof Admission.NotEligible) {
+      return new ApiError(403, "not_eligible", "this citizen is not on the campaign's eligibility list");
+    } else if (outcome instanceof Admission.LimitReached) {
+      return new ApiError(409, "limit_reached",
+          "this citizen already holds the maximum number of vouchers, in all or at every chosen shop");
+    } else if (outcome instanceof Admission.TooManyPending) {
+      return new ApiError(429, "too_many_pending", "this citizen's earlier claims are still waiting; wait for them",
+          new JsonObject().put("retryAfterMs", 1_000), 1_000L);
+    } else if (outcome instanceof Admission.SoldOut) {
+      return new ApiError(410, "sold_out", "every chosen merchant is sold out");
+    } else if (outcome instanceof Admission.Throttled throttled) {
+      return new ApiError(429, "throttled", "too many claims right now; wait and retry",
+          new JsonObject().put("retryAfterMs", throttled.retryAfterMs()), throttled.retryAfterMs());
+    } else if (outcome instanceof Admission.Conflict) {
+      return new ApiError(422, "idempotency_conflict",
+          "this Idempotency-Key was used with another body; send a new key for a new claim");
+    } else if (outcome instanceof Admission.Unavailable) {
+      return ApiError.unavailable("the waiting room is being restored; retry shortly");
+    } else if (outcome instanceof Admission.Unknown) {
+      return ApiError.unavailable("the campaign's admission settings are not in place yet; retry shortly");
+    }
+    throw new IllegalStateException("unhandled admission outcome " + outcome);
+  }
+}

@@ -1,0 +1,55 @@
+package claimgate.web;
+
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.net.SocketAddress;
+import java.util.List;
+
+/**
+ * The client's address, as the per-address limits count it. Without trusted proxies it is the
+ * socket's peer. Behind {@code trustedHops} proxies that each append the address they saw to
+ * {@code X-Forwarded-For} (nginx's {@code $proxy_add_x_forwarded_for}, AWS ALB, Google's load
+ * balancer), it is the entry {@code trustedHops} from the right: entries further left were
+ * written by the client and are never believed. A header with fewer entries than that was not
+ * written by the proxies: the socket's peer is taken.
+ */
+public final class ClientAddress implements Handler<RoutingContext> {
+
+  private static final String KEY = "claimgate.clientAddress";
+  private final int trustedHops;
+
+  public ClientAddress(int trustedHops) {
+    this.trustedHops = trustedHops;
+  }
+
+  /** As a root handler: resolves the address once per request, for {@link #of(RoutingContext)}. */
+  @Override
+  public void handle(RoutingContext ctx) {
+    ctx.put(KEY, of(ctx.request()));
+    ctx.next();
+  }
+
+  /** The address the root handler resolved. */
+  public static String of(RoutingContext ctx) {
+    String address = ctx.get(KEY);
+    return address != null ? address : "unknown";
+  }
+
+  public String of(HttpServerRequest request) {
+    if (trustedHops > 0) {
+      List<String> headers = request.headers().getAll("X-Forwarded-For");
+      if (!headers.isEmpty()) {
+        String[] entries = String.join(",", headers).split(",");
+        if (entries.length >= trustedHops) {
+          String entry = entries[entries.length - trustedHops].strip();
+          if (!entry.isEmpty() && entry.length() <= 64) {
+            return entry;
+          }
+        }
+      }
+    }
+    SocketAddress remote = request.remoteAddress();
+    return remote == null || remote.hostAddress() == null ? "unknown" : remote.hostAddress();
+  }
+}
