@@ -1,14 +1,14 @@
--- Admission of a batch of claims, atomically, in ONE call. Campaign-wide state (flags, config,
--- server time, round, the campaign's token bucket) is read once per batch and written once; per
--- claim there remain the idempotency record, the citizen's record and the claim's line in the
--- batch's ONE stream entry. Every key shares the hash tag {campaignId}.
+-- Admission of a batch of claims, atomically, in ONE call. What is campaign-wide (settings,
+-- flags, counters, server time, round, the campaign's token bucket) is read once per batch and
+-- written once; per claim there remain the idempotency field, the citizen's record and the
+-- claim's line in the batch's ONE stream entry. Every key shares the hash tag {campaignId}.
 --
--- KEYS: 1 flags  2 cfg  3 buckets  4 idempotency  5 citizens  6 contingent  7 issued
---       8 pending-by-merchant  9 seq  10 stream  11 decided  12 eligible
+-- KEYS: 1 campaign  2 buckets  3 citizens  4 merchants  5 stream  6 eligible
 -- ARGV: 1 the id of the Redis server the caller's connection reached (the restore gate)
 --       2 the number of claims n, then per claim six values:
---         citizenId, merchantIds (comma separated, preference order), idempotency field,
---         body fingerprint, tier from a verified identity token (or ''), client address
+--         citizenId, merchantIds (comma separated, preference order), request id (a digest of
+--         the caller's key or, without one, of the body), body fingerprint, tier from a verified
+--         identity token (or ''), client address
 -- Returns one string of space-separated tokens: 'A', the generation, the decided seq, then one
 -- answer per claim in order:
 --   q:<seq>            admitted now
@@ -21,18 +21,21 @@
 -- or 'U' when Redis may have lost this campaign's state and it is not restored for this server
 -- yet, 'N' when the campaign has no admission settings here.
 --
--- Records (CampaignKeys documents each; Java's CitizenRecord reads and writes the citizen's):
---   idempotency field -> '<gen>:<seq>:<fingerprint>'
---   citizen           -> '<pending>|<held>|,<merchantId>=<held there>,...'
---   bucket            -> '<tokens>:<ms>' (field '~' is the campaign's, others are addresses)
---   stream entry      -> g <gen>  f <first seq>  d <claims, one per line:
---                        citizen TAB merchantIds TAB charged merchant TAB tier>
+-- Records (CampaignKeys names every field; Java's CitizenRecord and StreamEntries read them):
+--   campaign hash      rate burst maxPending capFactor perCitizen perMerchant rounds minTier
+--                      addrRate addrBurst forget | paused frozen | seq decided | server gen
+--   citizens hash      <citizenId> -> '<pending>|<held>|,<merchantId>=<held there>...|;<request id>=<gen>:<seq>:<fp>...'
+--                      (the citizen's last 16 admitted requests, for idempotency)
+--   merchants hash     <merchantId> -> '<contingent>|<issued>|<claims queued for it>' 
+--   buckets hash       '~' the campaign's, <address> each address's -> '<tokens>:<ms>'
+--   stream entry       g <gen>  f <first seq>  d <claims, one per line:
+--                      citizen TAB merchantIds TAB charged merchant TAB tier TAB request id>
 
 --@include lib/bucket.lua
 
 local n = tonumber(ARGV[2])
-local cfg = redis.call('HMGET', KEYS[2], 'rate', 'burst', 'maxPending', 'capFactor', 'perCitizen', 'perMerchant',
-  'rounds', 'minTier', 'addrRate', 'addrBurst', 'server', 'gen', 'forget')
+local cfg = redis.call('HMGET', KEYS[1], 'rate', 'burst', 'maxPending', 'capFactor', 'perCitizen', 'perMerchant',
+  'rounds', 'minTier', 'addrRate', 'addrBurst', 'server', 'gen', 'forget', 'paused', 'seq', 'decided')
 if not cfg[1] then
   return 'N'
 end
@@ -40,39 +43,61 @@ if cfg[11] ~= ARGV[1] then
   return 'U'
 end
 local gen = cfg[12]
+local decided = cfg[16] or '0'
 
 local ARGS = 6
 local function arg(i, k)
   return ARGV[2 + (i - 1) * ARGS + k]
 end
 
--- idempotency first: a repeat gets its ticket in every state of the campaign
-local idemFields = {}
+-- one read of the citizens hash: every citizen's record, with their recent requests
+local citizenIndex, citizens = {}, {}
 for i = 1, n do
-  idemFields[i] = arg(i, 3)
+  local citizen = arg(i, 1)
+  if not citizenIndex[citizen] then
+    citizens[#citizens + 1] = citizen
+    citizenIndex[citizen] = #citizens
+  end
 end
-local idem = redis.call('HMGET', KEYS[4], unpack(idemFields))
-local decided = redis.call('GET', KEYS[11]) or '0'
+local read = redis.call('HMGET', KEYS[3], unpack(citizens))
+local pendingOf, heldOf, heldAt, requestsOf = {}, {}, {}, {}
+for k = 1, #citizens do
+  local v = read[k]
+  if v then
+    local p, h, at, requests = string.match(v, '^(%d+)|(%d+)|([^|]*)|(.*)$')
+    pendingOf[k], heldOf[k], heldAt[k], requestsOf[k] = tonumber(p), tonumber(h), at, requests
+  else
+    pendingOf[k], heldOf[k], heldAt[k], requestsOf[k] = 0, 0, '', ''
+  end
+end
 
+-- a request this citizen made before: '<gen>:<seq>:<fp>', or nil
+local function earlier(k, request)
+  local requests = requestsOf[k]
+  if requests == '' then
+    return nil
+  end
+  local at = string.find(requests, ';' .. request .. '=', 1, true)
+  if not at then
+    return nil
+  end
+  return string.match(requests, '^([^;]+)', at + #request + 2)
+end
+
+-- idempotency first: a repeat gets its ticket in every state of the campaign
 local answers = {}
-local pendingWork = {}
 local anyNew = false
 for i = 1, n do
-  local existing = idem[i]
+  local existing = earlier(citizenIndex[arg(i, 1)], arg(i, 3))
   if existing then
-    local g, s, fp = string.match(existing, '^([^:]+):(%d+):(.*)$')
-    if fp == arg(i, 4) then
-      answers[i] = 'r:' .. g .. ':' .. s
-    else
-      answers[i] = 'x'
-    end
+    local g, sq, fp = string.match(existing, '^([^:]+):(%d+):(.*)$')
+    answers[i] = fp == arg(i, 4) and ('r:' .. g .. ':' .. sq) or 'x'
   else
     anyNew = true
   end
 end
 
 local now = nowMs()
-local paused = redis.call('HGET', KEYS[1], 'paused') == '1'
 
 -- the round window; rounds are "opensMs:closesMs:cumulativeReleaseBp;..."
 local releasedBp, open, nextOpen = 0, false, nil
@@ -88,12 +113,11 @@ for opens, closes, cumulative in string.gmatch(cfg[7], '(%d+):(%d+):(%d+)') do
   end
 end
 
+local paused = cfg[14] == '1'
 if not anyNew or paused or not open then
   local refusal = paused and 'p' or (nextOpen and ('o:' .. nextOpen)) or 'c'
   for i = 1, n do
-    if not answers[i] then
-      answers[i] = anyNew and refusal or answers[i]
-    end
+    answers[i] = answers[i] or refusal
   end
   return 'A ' .. gen .. ' ' .. decided .. ' ' .. table.concat(answers, ' ')
 end
@@ -104,26 +128,22 @@ local factor = tonumber(cfg[4])
 local addrRate, addrBurst = tonumber(cfg[9]), tonumber(cfg[10])
 local minTier = cfg[8] and tonumber(cfg[8])
 
--- what the batch names: its addresses, citizens and merchants, each read once
+local tierOf = {}
+if minTier then
+  local tiers = redis.call('HMGET', KEYS[6], unpack(citizens))
+  for k = 1, #citizens do
+    tierOf[k] = tiers[k] and tonumber(tiers[k])
+  end
+end
+
+-- what the batch names besides: its addresses, each read once
 local bucketFields, bucketIndex = {'~'}, {['~'] = 1}
-local citizenFields, citizenIndex = {}, {}
-local merchantFields, merchantIndex = {}, {}
 for i = 1, n do
   if not answers[i] then
-    local address, citizen = arg(i, 6), arg(i, 1)
+    local address = arg(i, 6)
     if not bucketIndex[address] then
       bucketFields[#bucketFields + 1] = address
       bucketIndex[address] = #bucketFields
-    end
-    if not citizenIndex[citizen] then
-      citizenFields[#citizenFields + 1] = citizen
-      citizenIndex[citizen] = #citizenFields
-    end
-    for m in string.gmatch(arg(i, 2), '[^,]+') do
-      if not merchantIndex[m] then
-        merchantFields[#merchantFields + 1] = m
-        merchantIndex[m] = #merchantFields
-      end
     end
   end
 end
@@ -136,40 +156,63 @@ local function bucketLevel(value, ratePerSecond, size)
   return refilled(tonumber(tokens), tonumber(ts), ratePerSecond, size, now)
 end
 
-local bucketValues = redis.call('HMGET', KEYS[3], unpack(bucketFields))
+local bucketValues = redis.call('HMGET', KEYS[2], unpack(bucketFields))
 local levels = {}
 levels[1] = bucketLevel(bucketValues[1], rate, burst)
 for k = 2, #bucketFields do
   levels[k] = bucketLevel(bucketValues[k], addrRate, addrBurst)
 end
 
-local citizenValues = redis.call('HMGET', KEYS[5], unpack(citizenFields))
-local pendingOf, heldOf, heldAt = {}, {}, {}
-for k = 1, #citizenFields do
-  local v = citizenValues[k]
-  if v then
-    local p, h, rest = string.match(v, '^(%d+)|(%d+)|(.*)$')
-    pendingOf[k], heldOf[k], heldAt[k] = tonumber(p), tonumber(h), rest
-  else
-    pendingOf[k], heldOf[k], heldAt[k] = 0, 0, ''
+-- merchants: a record each, '<contingent>|<issued>|<queued>'. First the first choices; then the
+-- other choices of claims whose first choice could fill up within this batch (rarely needed)
+local merchantIds, merchantIndex, remaining, queue, kept = {}, {}, {}, {}, {}
+local function readMerchants(ids)
+  if #ids == 0 then
+    return
+  end
+  local records = redis.call('HMGET', KEYS[4], unpack(ids))
+  for j = 1, #ids do
+    local c, s, q = '0', '0', '0'
+    if records[j] then
+      c, s, q = string.match(records[j], '^(%d+)|(%d+)|(%d+)$')
+    end
+    local at = #merchantIds + 1
+    merchantIds[at] = ids[j]
+    merchantIndex[ids[j]] = at
+    kept[at] = c .. '|' .. s .. '|' 
+    remaining[at] = math.floor(tonumber(c) * releasedBp / 10000) - tonumber(s)
+    queue[at] = tonumber(q)
   end
 end
-local tierOf = {}
-if minTier then
-  local tiers = redis.call('HMGET', KEYS[12], unpack(citizenFields))
-  for k = 1, #citizenFields do
-    tierOf[k] = tiers[k] and tonumber(tiers[k])
+local firstOf, wanted, wantedBy = {}, {}, {}
+for i = 1, n do
+  if not answers[i] then
+    local first = string.match(arg(i, 2), '^[^,]+')
+    firstOf[i] = first
+    if not wantedBy[first] then
+      wanted[#wanted + 1] = first
+      wantedBy[first] = 0
+    end
+    wantedBy[first] = wantedBy[first] + 1
   end
 end
-
-local contingent = redis.call('HMGET', KEYS[6], unpack(merchantFields))
-local issued = redis.call('HMGET', KEYS[7], unpack(merchantFields))
-local queued = redis.call('HMGET', KEYS[8], unpack(merchantFields))
-local remaining, queue = {}, {}
-for k = 1, #merchantFields do
-  remaining[k] = math.floor(tonumber(contingent[k] or '0') * releasedBp / 10000) - tonumber(issued[k] or '0')
-  queue[k] = tonumber(queued[k] or '0')
+readMerchants(wanted)
+local others, asked = {}, {}
+for i = 1, n do
+  local first = firstOf[i]
+  if first then
+    local j = merchantIndex[first]
+    if remaining[j] <= 0 or queue[j] + wantedBy[first] >= remaining[j] * factor or heldAt[citizenIndex[arg(i, 1)]] ~= '' then
+      for id in string.gmatch(arg(i, 2), '[^,]+') do
+        if not merchantIndex[id] and not asked[id] then
+          others[#others + 1] = id
+          asked[id] = true
+        end
+      end
+    end
+  end
 end
+readMerchants(others)
 
 -- the vouchers a citizen holds at one shop, from the citizen's record
 local function heldHere(k, merchant)
@@ -184,22 +227,35 @@ local function heldHere(k, merchant)
   return tonumber(string.match(rest, '^(%d+)', at + #merchant + 2))
 end
 
-local seq = tonumber(redis.call('GET', KEYS[9]) or '0')
+-- the citizen's requests with one more, the oldest forgotten past 16
+local function remember(requests, request, claim)
+  requests = requests .. ';' .. request .. '=' .. claim
+  -- an entry is some 30 characters: counting is needed only once the string is that long
+  if #requests > 400 then
+    local _, count = string.gsub(requests, ';', ';')
+    while count > 16 do
+      requests = string.sub(requests, string.find(requests, ';', 2, true))
+      count = count - 1
+    end
+  end
+  return requests
+end
+
+local seq = tonumber(cfg[15] or '0')
 local firstSeq = seq + 1
 local lines = {}
-local newIdem = {}
 local touchedCitizens, touchedMerchants, touchedBuckets = {}, {}, {}
 local seenIdem = {}
 
 for i = 1, n do
   if not answers[i] then
-    local citizen, merchants, field, fp, tier, address = arg(i, 1), arg(i, 2), arg(i, 3), arg(i, 4), arg(i, 5), arg(i, 6)
-    local repeatOf = seenIdem[field]
+    local citizen, merchants, request, fp, tier = arg(i, 1), arg(i, 2), arg(i, 3), arg(i, 4), arg(i, 5)
+    local repeatOf = seenIdem[citizen .. ';' .. request]
     if repeatOf then
       -- the same field twice in one batch: the second is a repeat of the first
       answers[i] = repeatOf.fp == fp and ('r:' .. gen .. ':' .. repeatOf.seq) or 'x'
     else
-      local b = bucketIndex[address]
+      local b = bucketIndex[arg(i, 6)]
       local k = citizenIndex[citizen]
       if levels[b] < 1 then
         answers[i] = 't:' .. waitMs(levels[b], addrRate)
@@ -218,10 +274,13 @@ for i = 1, n do
           -- the first chosen shop, in preference order, where this citizen may still hold one
           -- and whose queue is below what it can still serve times the factor
           local charged, anyAllowed, anyStock = nil, false, false
-          for m in string.gmatch(merchants, '[^,]+') do
-            if heldHere(k, m) < perMerchant then
+          for id in string.gmatch(merchants, '[^,]+') do
+            if heldHere(k, id) < perMerchant then
               anyAllowed = true
-              local j = merchantIndex[m]
+              if not merchantIndex[id] then
+                readMerchants({id})
+              end
+              local j = merchantIndex[id]
               if remaining[j] > 0 then
                 anyStock = true
                 if queue[j] < remaining[j] * factor then
@@ -244,10 +303,9 @@ for i = 1, n do
             touchedMerchants[charged] = true
             pendingOf[k] = pendingOf[k] + 1
             touchedCitizens[k] = true
-            newIdem[#newIdem + 1] = field
-            newIdem[#newIdem + 1] = gen .. ':' .. seq .. ':' .. fp
-            seenIdem[field] = {seq = seq, fp = fp}
-            lines[#lines + 1] = citizen .. '\t' .. merchants .. '\t' .. merchantFields[charged] .. '\t' .. tier
+            requestsOf[k] = remember(requestsOf[k], request, gen .. ':' .. seq .. ':' .. fp)
+            seenIdem[citizen .. ';' .. request] = {seq = seq, fp = fp}
+            lines[#lines + 1] = citizen .. '\t' .. merchants .. '\t' .. merchantIds[charged] .. '\t' .. tier .. '\t' .. request
             answers[i] = 'q:' .. seq
           end
         end
@@ -262,24 +320,26 @@ for b in pairs(touchedBuckets) do
   bucketWrite[#bucketWrite + 1] = bucketFields[b]
   bucketWrite[#bucketWrite + 1] = levels[b] .. ':' .. now
 end
-redis.call('HSET', KEYS[3], unpack(bucketWrite))
+redis.call('HSET', KEYS[2], unpack(bucketWrite))
 if #lines > 0 then
-  redis.call('SET', KEYS[9], seq)
-  redis.call('XADD', KEYS[10], '*', 'g', gen, 'f', firstSeq, 'd', table.concat(lines, '\n'))
-  redis.call('HSET', KEYS[4], unpack(newIdem))
-  redis.call('PEXPIREAT', KEYS[4], cfg[13])
-  local citizenWrite = {}
+  redis.call('HSET', KEYS[1], 'seq', seq)
+  redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'd', table.concat(lines, '\n'))
+  local written = {}
   for k in pairs(touchedCitizens) do
-    citizenWrite[#citizenWrite + 1] = citizenFields[k]
-    citizenWrite[#citizenWrite + 1] = pendingOf[k] .. '|' .. heldOf[k] .. '|' .. heldAt[k]
+    written[#written + 1] = citizens[k]
+    written[#written + 1] = pendingOf[k] .. '|' .. heldOf[k] .. '|' .. heldAt[k] .. '|' .. requestsOf[k]
   end
-  redis.call('HSET', KEYS[5], unpack(citizenWrite))
-  redis.call('PEXPIREAT', KEYS[5], cfg[13])
-  local merchantWrite = {}
+  redis.call('HSET', KEYS[3], unpack(written))
+  -- the records' expiry is set again every 1024 claims: a call saved per batch
+  if firstSeq == 1 or math.floor(seq / 1024) ~= math.floor((firstSeq - 1) / 1024) then
+    redis.call('PEXPIREAT', KEYS[3], cfg[13])
+  end
+  -- only the queue changed; contingent and issued as read in this same atomic call
+  local write = {}
   for j in pairs(touchedMerchants) do
-    merchantWrite[#merchantWrite + 1] = merchantFields[j]
-    merchantWrite[#merchantWrite + 1] = queue[j]
+    write[#write + 1] = merchantIds[j]
+    write[#write + 1] = kept[j] .. queue[j]
   end
-  redis.call('HSET', KEYS[8], unpack(merchantWrite))
+  redis.call('HSET', KEYS[4], unpack(write))
 end
 return 'A ' .. gen .. ' ' .. decided .. ' ' .. table.concat(answers, ' ')

@@ -1,8 +1,8 @@
--- Raises the admission seq counter to at least ARGV[1], the last seq PostgreSQL has decided,
--- so that a Redis that lost data never hands out a seq that was already decided.
--- KEYS: 1 seq
-local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+-- Raises the campaign's admission seq to at least ARGV[1], the last seq that exists (decided in
+-- PostgreSQL or still in the stream), so that a Redis that lost data never hands out a seq twice.
+-- KEYS: 1 campaign
+local current = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
 if current < tonumber(ARGV[1]) then
-  redis.call('SET', KEYS[1], ARGV[1])
+  redis.call('HSET', KEYS[1], 'seq', ARGV[1])
 end
 return 0

@@ -2,15 +2,15 @@
 -- Idempotent: a batch whose last seq is not above the published 'decided' seq is skipped,
 -- so a restarted allocator may publish its last committed batches again without harm.
 --
--- KEYS: 1 decided  2 citizens  3 pending-by-merchant  4 issued  5 outcomes  6 stream
+-- KEYS: 1 campaign  2 citizens  3 merchants  4 outcomes  5 stream
 -- ARGV: 1 lastSeq  2 streamOffset  3 events channel  4 when outcomes may be forgotten (unix ms)
 --       then three lists, each as a count followed by that many groups:
 --       citizens (citizenId, decided claims, vouchers held, ',merchantId=held,...'),
 --       merchants (merchantId, decided claims charged to its queue),
---       issued (merchantId, vouchers issued: absolute);
+--       issued (merchantId, vouchers issued: absolute), both kept in the merchants' records;
 --       then outcomes as a count and (ticket, json) pairs.
--- The citizen record is admit.lua's: '<pending>|<held>|,<merchantId>=<held there>,...'.
-local decided = tonumber(redis.call('GET', KEYS[1]) or '0')
+-- The records are admit.lua's (see its header).
+local decided = tonumber(redis.call('HGET', KEYS[1], 'decided') or '0')
 if decided >= tonumber(ARGV[1]) then
   return 0
 end
@@ -24,49 +24,53 @@ if n > 0 then
     fields[k] = ARGV[i + (k - 1) * 4]
   end
   local records = redis.call('HMGET', KEYS[2], unpack(fields))
-  local write, drop = {}, {}
+  local write = {}
   for k = 1, n do
     local base = i + (k - 1) * 4
-    local pending = 0
+    local pending, requests = 0, ''
     if records[k] then
-      pending = tonumber(string.match(records[k], '^(%d+)|'))
+      local p, r = string.match(records[k], '^(%d+)|[^|]*|[^|]*|(.*)$')
+      pending, requests = tonumber(p), r
     end
     pending = math.max(0, pending - tonumber(ARGV[base + 1]))
-    local held = ARGV[base + 2]
-    if pending == 0 and held == '0' then
-      drop[#drop + 1] = fields[k]
-    else
-      write[#write + 1] = fields[k]
-      write[#write + 1] = pending .. '|' .. held .. '|' .. ARGV[base + 3]
-    end
+    -- the citizen's recent requests stay: a repeat of a decided claim answers with its ticket
+    write[#write + 1] = fields[k]
+    write[#write + 1] = pending .. '|' .. ARGV[base + 2] .. '|' .. ARGV[base + 3] .. '|' .. requests
   end
-  if #write > 0 then
-    redis.call('HSET', KEYS[2], unpack(write))
-  end
-  if #drop > 0 then
-    redis.call('HDEL', KEYS[2], unpack(drop))
-  end
+  redis.call('HSET', KEYS[2], unpack(write))
   i = i + n * 4
 end
 
+-- merchants: claims released from their queues, and vouchers issued (absolute), in their records
+local released, issued, ids, index = {}, {}, {}, {}
+local function merchant(id)
+  if not index[id] then
+    ids[#ids + 1] = id
+    index[id] = #ids
+  end
+  return index[id]
+end
 n = tonumber(ARGV[i])
 i = i + 1
 for _ = 1, n do
-  if redis.call('HINCRBY', KEYS[3], ARGV[i], -tonumber(ARGV[i + 1])) <= 0 then
-    redis.call('HDEL', KEYS[3], ARGV[i])
-  end
+  released[merchant(ARGV[i])] = tonumber(ARGV[i + 1])
   i = i + 2
 end
-
 n = tonumber(ARGV[i])
 i = i + 1
-if n > 0 then
+for _ = 1, n do
+  issued[merchant(ARGV[i])] = ARGV[i + 1]
+  i = i + 2
+end
+if #ids > 0 then
+  local records = redis.call('HMGET', KEYS[3], unpack(ids))
   local write = {}
-  for k = 1, n * 2 do
-    write[k] = ARGV[i + k - 1]
+  for j = 1, #ids do
+    local c, s, q = string.match(records[j] or '0|0|0', '^(%d+)|(%d+)|(%d+)$')
+    write[#write + 1] = ids[j]
+    write[#write + 1] = c .. '|' .. (issued[j] or s) .. '|' .. math.max(0, tonumber(q) - (released[j] or 0))
   end
-  redis.call('HSET', KEYS[4], unpack(write))
-  i = i + n * 2
+  redis.call('HSET', KEYS[3], unpack(write))
 end
 
 n = tonumber(ARGV[i])
@@ -80,10 +84,10 @@ if n > 0 then
     tickets[k] = ARGV[i]
     i = i + 2
   end
-  redis.call('HSET', KEYS[5], unpack(write))
-  redis.call('PEXPIREAT', KEYS[5], ARGV[4])
+  redis.call('HSET', KEYS[4], unpack(write))
+  redis.call('PEXPIREAT', KEYS[4], ARGV[4])
 end
-redis.call('SET', KEYS[1], ARGV[1])
-redis.call('XTRIM', KEYS[6], 'MINID', ARGV[2])
+redis.call('HSET', KEYS[1], 'decided', ARGV[1])
+redis.call('XTRIM', KEYS[5], 'MINID', ARGV[2])
 redis.call('PUBLISH', ARGV[3], ARGV[1] .. '|' .. table.concat(tickets, ','))
 return #tickets

@@ -73,6 +73,8 @@ public final class BatchWriter {
     String[] statuses = new String[n];
     String[] reasons = new String[n];
     String[] codes = new String[n];
+    Long[] generations = new Long[n];
+    String[] requests = new String[n];
     List<Decision.Confirmed> confirmed = new ArrayList<>();
     Map<String, Integer> issuedDelta = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
@@ -84,6 +86,8 @@ public final class BatchWriter {
       citizens[i] = c.citizenId();
       merchantLists[i] = String.join(",", c.merchantIds());
       charged[i] = c.chargedMerchant();
+      generations[i] = c.generation();
+      requests[i] = c.requestId();
       if (d instanceof Decision.Confirmed ok) {
         statuses[i] = "confirmed";
         codes[i] = ok.code();
@@ -103,7 +107,8 @@ public final class BatchWriter {
       statements.add(conn.preparedQuery(Queries.RELEASE).execute(Tuple.of(campaignId, releasedBp)));
     }
     statements.add(conn.preparedQuery(Queries.INSERT_CLAIMS).execute(Tuple.wrap(
-        new Object[] {campaignId, epoch, tickets, seqs, streamIds, citizens, merchantLists, charged, statuses, reasons, codes})));
+        new Object[] {campaignId, epoch, tickets, seqs, streamIds, citizens, merchantLists, charged, statuses, reasons, codes,
+            generations, requests})));
     if (!confirmed.isEmpty()) {
       statements.add(insertVouchers(conn, confirmed));
       statements.add(conn.preparedQuery(Queries.ADD_ISSUED).execute(Tuple.of(campaignId,

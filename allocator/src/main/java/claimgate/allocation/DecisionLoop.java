@@ -144,12 +144,14 @@ final class DecisionLoop {
    * with {@link DocumentChanged} when an operator changed the campaign since it was loaded.
    */
   private Future<Boolean> frozen() {
-    Future<Response> frozen = reader.send(Request.cmd(Command.HGET).arg(keys.flags()).arg("frozen"));
-    Future<Response> version = reader.send(Request.cmd(Command.HGET).arg(keys.config()).arg("version"));
-    return Future.all(frozen, version).compose(both -> version.result() != null
-            && !state.allocationVersion().equals(version.result().toString())
-        ? Future.failedFuture(new DocumentChanged(campaignId))
-        : Future.succeededFuture(frozen.result() != null && "1".equals(frozen.result().toString())));
+    return reader.send(Request.cmd(Command.HMGET).arg(keys.config()).arg(CampaignKeys.FROZEN).arg(CampaignKeys.VERSION))
+        .compose(fields -> {
+          Response frozen = fields.get(0);
+          Response version = fields.get(1);
+          return version != null && !state.allocationVersion().equals(version.toString())
+              ? Future.failedFuture(new DocumentChanged(campaignId))
+              : Future.succeededFuture(frozen != null && "1".equals(frozen.toString()));
+        });
   }
 
   private Future<Void> reloadState() {
@@ -178,7 +180,7 @@ final class DecisionLoop {
         for (StreamEntries.Claim c : entry) {
           claims.add(new ClaimEntry(c.streamId(), c.generation(), c.seq(),
               tickets.issue(campaignId, c.generation(), c.seq()), c.citizenId(), c.merchantIds(), c.chargedMerchant(),
-              c.admittedAtMs(), c.tier()));
+              c.admittedAtMs(), c.tier(), c.requestId()));
         }
         unread.addLast(claims);
         readOffset = entry.get(0).streamId();

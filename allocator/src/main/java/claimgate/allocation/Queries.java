@@ -36,11 +36,20 @@ final class Queries {
 
   static final String INSERT_CLAIMS = """
       insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids, charged_merchant,
-                         status, reason, voucher_code, writer_epoch)
-      select c.ticket, $1, c.seq, c.stream_id, c.citizen, c.merchants, c.charged, c.status, c.reason, c.code, $2
+                         status, reason, voucher_code, writer_epoch, generation, request_id)
+      select c.ticket, $1, c.seq, c.stream_id, c.citizen, c.merchants, c.charged, c.status, c.reason, c.code, $2,
+             c.generation, c.request_id
       from unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                  $10::text[], $11::text[])
-        as c(ticket, seq, stream_id, citizen, merchants, charged, status, reason, code)""";
+                  $10::text[], $11::text[], $12::bigint[], $13::text[])
+        as c(ticket, seq, stream_id, citizen, merchants, charged, status, reason, code, generation, request_id)""";
+
+  /** Each citizen's last requests, for a restore to give them back (idempotency across a loss). */
+  static final String RECENT_REQUESTS = """
+      select citizen_id, request_id, generation, seq, merchant_ids from (
+        select citizen_id, request_id, generation, seq, merchant_ids,
+               row_number() over (partition by citizen_id order by seq desc) as recent
+        from claim where campaign_id = $1 and request_id is not null) r
+      where recent <= $2 order by citizen_id, seq""";
 
   /** Vouchers issued at the transaction's time, which redemption's {@code now()} judges expiry by. */
   static final String INSERT_VOUCHERS = """

@@ -5,6 +5,7 @@ import claimgate.campaign.CampaignFiles;
 import claimgate.campaign.CampaignStore;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.CampaignRedis;
+import claimgate.redis.CitizenRecord;
 import claimgate.redis.PipelinedRedis;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.Future;
@@ -95,15 +96,28 @@ final class Recovery {
         return Future.succeededFuture();
       }
       SingleWriterLedger ledger = state.ledger();
-      CampaignRedis.Snapshot truth = new CampaignRedis.Snapshot(state.campaign(), ledger.issuedByMerchant(),
-          ledger.holdings(), state.paused(), state.frozen(), state.offset(), state.decidedSeq(), ledger.eligibleList());
-      return CampaignRedis.restore(redis, truth, surviving -> openGeneration(pg, epoch, surviving))
+      return recentRequests(pg).compose(requests -> CampaignRedis.restore(redis, new CampaignRedis.Snapshot(
+              state.campaign(), ledger.issuedByMerchant(), ledger.holdings(), state.paused(), state.frozen(),
+              state.offset(), state.decidedSeq(), ledger.eligibleList(), requests),
+              surviving -> openGeneration(pg, epoch, surviving)))
           .map(restored -> {
             LOG.info("{} restored Redis's state of {} from PostgreSQL: generation {}, claims up to seq {} survive",
                 name, campaignId, restored.generation(), restored.survivingSeq());
             return null;
           });
     });
+  }
+
+  private Future<Map<String, List<CitizenRecord.Request>>> recentRequests(SqlConnection pg) {
+    return pg.preparedQuery(Queries.RECENT_REQUESTS).execute(Tuple.of(campaignId, CitizenRecord.REMEMBERED))
+        .map(rows -> {
+          Map<String, List<CitizenRecord.Request>> requests = new HashMap<>();
+          for (Row r : rows) {
+            requests.computeIfAbsent(r.getString(0), c -> new java.util.ArrayList<>()).add(new CitizenRecord.Request(
+                r.getString(1), r.getLong(2), r.getLong(3), CitizenRecord.fingerprint(r.getString(4))));
+          }
+          return requests;
+        });
   }
 
   private Future<Long> openGeneration(SqlConnection pg, long epoch, long survivingSeq) {
@@ -119,7 +133,7 @@ final class Recovery {
 
   /** Publishes decisions committed after the seq Redis knows: the last leader may have died first. */
   Future<Void> republishCommitted(SqlConnection pg, PipelinedRedis redis, State state) {
-    return redis.send(Request.cmd(Command.GET).arg(keys.decided())).compose(published -> {
+    return redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.DECIDED)).compose(published -> {
       long publishedSeq = published == null ? 0 : Long.parseLong(published.toString());
       return publishedSeq >= state.decidedSeq() ? Future.succeededFuture() : republishFrom(pg, redis, state, publishedSeq);
     });

@@ -76,7 +76,7 @@ final class AllocatorFixture {
     List<String> tickets = new ArrayList<>();
     List<Future<Response>> writes = new ArrayList<>();
     for (Claim claim : claims) {
-      long seq = redis.send(Request.cmd(Command.INCR).arg(keys.seq())).await().toLong();
+      long seq = redis.send(Request.cmd(Command.HINCRBY).arg(keys.config()).arg(CampaignKeys.SEQ).arg(1)).await().toLong();
       tickets.add(TICKETS.issue(campaignId, generation, seq));
       String id = claim.atMs() == null ? "*" : claim.atMs() + "-" + seq;
       writes.add(redis.send(StreamEntries.append(keys, id, generation, seq, List.of(new StreamEntries.Line(
@@ -119,7 +119,7 @@ final class AllocatorFixture {
   }
 
   long publishedSeq(String campaignId) {
-    Response r = redis.send(Request.cmd(Command.GET).arg(new CampaignKeys(campaignId).decided())).await();
+    Response r = redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaignId).config()).arg(CampaignKeys.DECIDED)).await();
     return r == null ? 0 : Long.parseLong(r.toString());
   }
 

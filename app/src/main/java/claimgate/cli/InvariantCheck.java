@@ -124,7 +124,7 @@ public final class InvariantCheck {
   /** Invariant 8: admitted claims the allocator has not decided yet. */
   private Future<Void> undecided(String campaignId, boolean requireFinal, List<String> breaches) {
     CampaignKeys keys = new CampaignKeys(campaignId);
-    Future<Response> admitted = redis.send(Request.cmd(Command.GET).arg(keys.seq()));
+    Future<Response> admitted = redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.SEQ));
     Future<RowSet<Row>> decided = pool.preparedQuery(DECIDED_SEQ).execute(Tuple.of(campaignId));
     return Future.all(admitted, decided).map(both -> {
       long admittedSeq = admitted.result() == null ? 0 : Long.parseLong(admitted.result().toString());

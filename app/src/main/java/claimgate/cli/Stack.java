@@ -85,7 +85,8 @@ public final class Stack implements AutoCloseable {
       database.migrate();
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       vertx = Vertx.builder()
-          .with(new VertxOptions().setPreferNativeTransport(false).setMetricsOptions(new MicrometerMetricsOptions()
+          .with(new VertxOptions().setPreferNativeTransport(false).setEventLoopPoolSize(settings.eventLoops())
+              .setMetricsOptions(new MicrometerMetricsOptions()
               .setEnabled(true)
               .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
           .withMetrics(new MicrometerMetricsFactory(registry))
@@ -145,7 +146,7 @@ public final class Stack implements AutoCloseable {
         GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(telemetry, config);
         try {
           vertx.deployVerticle(() -> new GatewayVerticle(config, shared),
-              new DeploymentOptions().setInstances(VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE)).await();
+              new DeploymentOptions().setInstances(settings.eventLoops())).await();
         } catch (Exception e) {
           // await() rethrows the listen failure as it is, a checked BindException included
           if (causedBy(e, BindException.class)) {

@@ -25,6 +25,8 @@ import java.util.Optional;
  * @param statusPerAddressPerSecond ticket status reads per client address and second, burst four
  *     times that ({@code CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND}, 50; many citizens may share an
  *     address behind a carrier's NAT)
+ * @param eventLoops event loops of the process, one gateway verticle on each
+ *     ({@code CLAIMGATE_EVENT_LOOPS}, twice the cores as Vert.x has it)
  * @param failedAttemptsPerSecond failed redemption attempts (forged, unknown or other merchants'
  *     codes, wrong keys) per merchant key and per address and second, burst twenty times that
  *     ({@code CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND}, 1)
@@ -41,12 +43,14 @@ public record Settings(
     int trustedProxyHops,
     int maxConnectionsPerAddress,
     int statusPerAddressPerSecond,
-    int failedAttemptsPerSecond) {
+    int failedAttemptsPerSecond,
+    int eventLoops) {
 
   public static final String IDENTITY_NONE = "none";
   public static final String IDENTITY_JWT = "jwt";
   public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
   public static final int DEFAULT_STATUS_PER_ADDRESS_PER_SECOND = 50;
+  public static final int DEFAULT_EVENT_LOOPS = io.vertx.core.VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
 
   public Settings {
     if (!IDENTITY_NONE.equals(identity) && !IDENTITY_JWT.equals(identity)) {
@@ -60,27 +64,28 @@ public record Settings(
   /** Defaults with the given port and data directory: embedded servers, no identity check. */
   public static Settings local(int httpPort, Path dataDir) {
     return new Settings(httpPort, dataDir, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-        IDENTITY_NONE, Optional.empty(), 0, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_STATUS_PER_ADDRESS_PER_SECOND, 1);
+        IDENTITY_NONE, Optional.empty(), 0, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_STATUS_PER_ADDRESS_PER_SECOND, 1,
+        DEFAULT_EVENT_LOOPS);
   }
 
   public Settings withServers(String redis, String pg) {
     return new Settings(httpPort, dataDir, Optional.of(redis), Optional.of(pg), operatorToken, codeKey, identity,
-        jwtPublicKey, trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
+        jwtPublicKey, trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops);
   }
 
   public Settings withStatusPerAddressPerSecond(int perSecond) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, identity, jwtPublicKey,
-        trustedProxyHops, maxConnectionsPerAddress, perSecond, failedAttemptsPerSecond);
+        trustedProxyHops, maxConnectionsPerAddress, perSecond, failedAttemptsPerSecond, eventLoops);
   }
 
   public Settings withOperatorToken(String token) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, Optional.of(token), codeKey, identity, jwtPublicKey,
-        trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
+        trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops);
   }
 
   public Settings withJwt(String publicKeyPem) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, IDENTITY_JWT,
-        Optional.of(publicKeyPem), trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond);
+        Optional.of(publicKeyPem), trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops);
   }
 
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -98,7 +103,8 @@ public record Settings(
             env.getOrDefault("CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS", Integer.toString(DEFAULT_MAX_CONNECTIONS_PER_ADDRESS))),
         positive("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND",
             env.getOrDefault("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", Integer.toString(DEFAULT_STATUS_PER_ADDRESS_PER_SECOND))),
-        positive("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", env.getOrDefault("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", "1")));
+        positive("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", env.getOrDefault("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", "1")),
+        positive("CLAIMGATE_EVENT_LOOPS", env.getOrDefault("CLAIMGATE_EVENT_LOOPS", Integer.toString(DEFAULT_EVENT_LOOPS))));
   }
 
   private static int trustedProxyHops(Map<String, String> env) {

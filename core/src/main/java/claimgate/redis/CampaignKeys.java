@@ -3,23 +3,36 @@ package claimgate.redis;
 import java.util.List;
 
 /**
- * The Redis key schema of one campaign. Every key carries the hash tag {@code {campaignId}}, so
- * a campaign lives in one Redis Cluster slot and its Lua scripts stay atomic. The record formats
- * inside the keys are written down once, in {@code admit.lua}'s header; Java reads and writes
- * them only through {@link StreamEntries} and {@link CitizenRecord}.
+ * The Redis key schema of one campaign, and the field names inside its hashes. Every key carries
+ * the hash tag {@code {campaignId}}, so a campaign lives in one Redis Cluster slot and its Lua
+ * scripts stay atomic. Facts the admission script reads together live in one hash, so that a
+ * batch reads each with ONE command: the campaign hash (settings, operator flags, counters, the
+ * restore gate), the citizens hash (records with the citizens' recent requests), the merchants hash
+ * (contingent, issued, queued per merchant). The record formats are written down once, in
+ * {@code admit.lua}'s header; Java reads and writes them only through {@link StreamEntries},
+ * {@link CitizenRecord}, {@link MerchantRecord} and {@link CampaignRedis}.
  */
 public record CampaignKeys(String campaignId) {
+
+  /** Campaign hash fields: the kill switch, the allocator's brake. */
+  public static final String PAUSED = "paused";
+  public static final String FROZEN = "frozen";
+  /** Campaign hash field: the admission seq of the last admitted claim. */
+  public static final String SEQ = "seq";
+  /** Campaign hash field: the seq of the last claim whose outcome is published. */
+  public static final String DECIDED = "decided";
+  /** Campaign hash fields: the restore gate (the Redis server's id) and the generation it opened. */
+  public static final String SERVER = "server";
+  public static final String GENERATION = "gen";
+  /** Campaign hash fields: fingerprints of what the allocator decides by, and of the whole document. */
+  public static final String VERSION = "version";
+  public static final String DOCUMENT = "document";
 
   private String key(String name) {
     return "{" + campaignId + "}:" + name;
   }
 
-  /** Hash: {@code paused}, {@code frozen} flags of the kill switch. */
-  public String flags() {
-    return key("flags");
-  }
-
-  /** Hash: the admission settings ({@link CampaignConfig} writes them) and the restore gate. */
+  /** Hash: the admission settings, the operator's flags, the seq counters and the restore gate. */
   public String config() {
     return key("cfg");
   }
@@ -29,44 +42,19 @@ public record CampaignKeys(String campaignId) {
     return key("buckets");
   }
 
-  /** Hash: idempotency field (citizen, then the key or the body) to the admitted claim. */
-  public String idempotency() {
-    return key("idem");
-  }
-
-  /** Hash: citizenId to the citizen's record: pending claims, vouchers held in all and per shop. */
+  /** Hash: citizenId to the citizen's {@link CitizenRecord}, their recent requests included. */
   public String citizens() {
     return key("citizens");
   }
 
-  /** Hash merchantId to claims queued for it (charged by admission, released by publication). */
-  public String pendingByMerchant() {
-    return key("pending:merchant");
-  }
-
-  /** Hash merchantId to its contingent. */
-  public String contingent() {
-    return key("contingent");
-  }
-
-  /** Hash merchantId to vouchers issued, published by the allocator after commit. */
-  public String issued() {
-    return key("issued");
-  }
-
-  /** Counter: the admission seq of the last admitted claim. */
-  public String seq() {
-    return key("seq");
+  /** Hash: merchantId to its {@link MerchantRecord}: contingent, vouchers issued, claims queued. */
+  public String merchants() {
+    return key("merchants");
   }
 
   /** Stream: the waiting room, one entry per admitted batch ({@link StreamEntries}). */
   public String stream() {
     return key("stream");
-  }
-
-  /** String: seq of the last claim whose outcome is published. */
-  public String decided() {
-    return key("decided");
   }
 
   /** Hash ticket to outcome JSON. */
@@ -90,17 +78,15 @@ public record CampaignKeys(String campaignId) {
   }
 
   public List<String> admitKeys() {
-    return List.of(flags(), config(), buckets(), idempotency(), citizens(), contingent(), issued(),
-        pendingByMerchant(), seq(), stream(), decided(), eligible());
+    return List.of(config(), buckets(), citizens(), merchants(), stream(), eligible());
   }
 
   public List<String> publishKeys() {
-    return List.of(decided(), citizens(), pendingByMerchant(), issued(), outcomes(), stream());
+    return List.of(config(), citizens(), merchants(), outcomes(), stream());
   }
 
   /** Every key of the campaign, for tools that remove or inspect it whole. */
   public List<String> all() {
-    return List.of(flags(), config(), buckets(), idempotency(), citizens(), pendingByMerchant(), contingent(),
-        issued(), seq(), stream(), decided(), outcomes(), stats(), eligible());
+    return List.of(config(), buckets(), citizens(), merchants(), stream(), outcomes(), stats(), eligible());
   }
 }

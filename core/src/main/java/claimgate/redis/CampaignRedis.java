@@ -30,6 +30,7 @@ public final class CampaignRedis {
   public static final double DEFAULT_CAP_FACTOR = 1.5;
   private static final int CHUNK = 1000;
   private static final LuaScript FLOOR_SEQ = LuaScript.load("floor_seq.lua");
+  private static final LuaScript MERCHANTS = LuaScript.load("merchants.lua");
 
   /**
    * What PostgreSQL says of a campaign when Redis is rebuilt from it.
@@ -39,13 +40,15 @@ public final class CampaignRedis {
    * @param offset the stream id of the last decided entry; later entries are still queued
    * @param decidedSeq the seq of the last decided claim
    * @param eligible the eligibility list, when the campaign has one
+   * @param requests citizenId to their recent decided requests, oldest first
    */
   public record Snapshot(Campaign campaign, Map<String, Integer> issued, Map<String, Map<String, Integer>> holdings,
-      boolean paused, boolean frozen, String offset, long decidedSeq, Optional<Map<String, Integer>> eligible) {
+      boolean paused, boolean frozen, String offset, long decidedSeq, Optional<Map<String, Integer>> eligible,
+      Map<String, List<CitizenRecord.Request>> requests) {
 
     /** A campaign nothing has happened to yet. */
     public static Snapshot fresh(Campaign campaign, Optional<Map<String, Integer>> eligible) {
-      return new Snapshot(campaign, Map.of(), Map.of(), false, false, "0-0", 0, eligible);
+      return new Snapshot(campaign, Map.of(), Map.of(), false, false, "0-0", 0, eligible, Map.of());
     }
   }
 
@@ -83,9 +86,13 @@ public final class CampaignRedis {
         .arg("forget").arg(forgetAtMs(campaign))
         .arg("version").arg(CampaignStore.allocationVersion(campaign))
         .arg("document").arg(CampaignStore.documentVersion(campaign));
-    Request contingents = Request.cmd(Command.HSET).arg(keys.contingent());
-    campaign.merchants().forEach(m -> contingents.arg(m.id()).arg(m.contingent()));
-    List<Future<?>> writes = new ArrayList<>(List.of(redis.send(config), redis.send(contingents)));
+    List<String> contingents = new ArrayList<>(List.of("contingent"));
+    campaign.merchants().forEach(m -> {
+      contingents.add(m.id());
+      contingents.add(Integer.toString(m.contingent()));
+    });
+    List<Future<?>> writes = new ArrayList<>(List.of(redis.send(config),
+        MERCHANTS.call(redis::send, List.of(keys.merchants()), contingents)));
     if (campaign.eligibility() == null) {
       writes.add(redis.send(Request.cmd(Command.HDEL).arg(keys.config()).arg("minTier")));
     } else {
@@ -104,8 +111,14 @@ public final class CampaignRedis {
 
   /** True while the campaign's gate is open on the server {@code redis} is connected to. */
   public static Future<Boolean> intact(PipelinedRedis redis, String campaignId) {
-    return redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaignId).config()).arg("server"))
+    return redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaignId).config()).arg(CampaignKeys.SERVER))
         .map(server -> server != null && server.toString().equals(redis.serverId()));
+  }
+
+  /** Sets or clears an operator's flag ({@link CampaignKeys#PAUSED}, {@link CampaignKeys#FROZEN}). */
+  public static Future<Void> setFlag(PipelinedRedis redis, String campaignId, String flag, boolean on) {
+    return redis.send(Request.cmd(Command.HSET).arg(new CampaignKeys(campaignId).config()).arg(flag).arg(on ? "1" : "0"))
+        .mapEmpty();
   }
 
   /**
@@ -119,7 +132,7 @@ public final class CampaignRedis {
   public static Future<Restored> restore(PipelinedRedis redis, Snapshot truth,
       java.util.function.LongFunction<Future<Long>> newGeneration) {
     CampaignKeys keys = new CampaignKeys(truth.campaign().id());
-    return redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg("server").arg("restoring"))
+    return redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SERVER).arg("restoring"))
         .compose(closed -> queuedAfter(redis, keys, truth.offset()))
         .compose(queued -> newGeneration.apply(Math.max(truth.decidedSeq(), queued.lastSeq))
             .map(generation -> new Restored(generation, Math.max(truth.decidedSeq(), queued.lastSeq)))
@@ -142,28 +155,33 @@ public final class CampaignRedis {
     return Future.succeededFuture(queued)
         .compose(q -> {
           long survivingSeq = restored.survivingSeq();
+          java.util.Set<String> citizens = new java.util.HashSet<>(truth.holdings().keySet());
+          citizens.addAll(queued.pendingByCitizen.keySet());
+          citizens.addAll(truth.requests().keySet());
           Map<String, String> records = new HashMap<>();
-          truth.holdings().forEach((citizen, at) -> records.put(citizen,
-              new CitizenRecord(queued.pendingByCitizen.getOrDefault(citizen, 0), sum(at), at).encode()));
-          queued.pendingByCitizen.forEach((citizen, pending) -> records.computeIfAbsent(citizen,
-              c -> new CitizenRecord(pending, 0, Map.of()).encode()));
-          Map<String, String> issued = new HashMap<>();
-          truth.campaign().merchants().forEach(m -> issued.put(m.id(), Integer.toString(truth.issued().getOrDefault(m.id(), 0))));
-          Map<String, String> pendingMerchants = new HashMap<>();
-          queued.pendingByMerchant.forEach((m, n) -> pendingMerchants.put(m, Integer.toString(n)));
-          Request flags = Request.cmd(Command.HSET).arg(keys.flags())
-              .arg("paused").arg(truth.paused() ? "1" : "0").arg("frozen").arg(truth.frozen() ? "1" : "0");
-          List<Future<?>> writes = new ArrayList<>(List.of(
+          for (String citizen : citizens) {
+            Map<String, Integer> at = truth.holdings().getOrDefault(citizen, Map.of());
+            List<CitizenRecord.Request> requests = new ArrayList<>(truth.requests().getOrDefault(citizen, List.of()));
+            requests.addAll(queued.requestsByCitizen.getOrDefault(citizen, List.of()));
+            records.put(citizen, new CitizenRecord(queued.pendingByCitizen.getOrDefault(citizen, 0), sum(at), at,
+                requests).encode());
+          }
+          Map<String, String> merchants = new HashMap<>();
+          for (Campaign.Merchant m : truth.campaign().merchants()) {
+            merchants.put(m.id(), new MerchantRecord(m.contingent(), truth.issued().getOrDefault(m.id(), 0),
+                queued.pendingByMerchant.getOrDefault(m.id(), 0)).encode());
+          }
+          Request flags = Request.cmd(Command.HSET).arg(keys.config())
+              .arg(CampaignKeys.PAUSED).arg(truth.paused() ? "1" : "0").arg(CampaignKeys.FROZEN).arg(truth.frozen() ? "1" : "0");
+          return Future.all(List.of(
               configure(redis, truth.campaign(), truth.eligible()),
               redis.send(flags),
-              replaceHash(redis, keys.issued(), issued),
+              replaceHash(redis, keys.merchants(), merchants),
               replaceHash(redis, keys.citizens(), records),
-              replaceHash(redis, keys.pendingByMerchant(), pendingMerchants),
-              FLOOR_SEQ.call(redis::send, List.of(keys.seq()), List.of(Long.toString(survivingSeq)))));
-          return Future.all(writes);
+              FLOOR_SEQ.call(redis::send, List.of(keys.config()), List.of(Long.toString(survivingSeq)))));
         })
         .compose(written -> redis.send(Request.cmd(Command.HSET).arg(keys.config())
-                .arg("gen").arg(restored.generation()).arg("server").arg(redis.serverId()))
+                .arg(CampaignKeys.GENERATION).arg(restored.generation()).arg(CampaignKeys.SERVER).arg(redis.serverId()))
             .map(opened -> restored));
   }
 
@@ -171,6 +189,7 @@ public final class CampaignRedis {
   private static final class Queued {
     final Map<String, Integer> pendingByCitizen = new HashMap<>();
     final Map<String, Integer> pendingByMerchant = new HashMap<>();
+    final Map<String, List<CitizenRecord.Request>> requestsByCitizen = new HashMap<>();
     long lastSeq;
   }
 
@@ -191,6 +210,9 @@ public final class CampaignRedis {
               queued.pendingByCitizen.merge(claim.citizenId(), 1, Integer::sum);
               queued.pendingByMerchant.merge(claim.chargedMerchant(), 1, Integer::sum);
               queued.lastSeq = Math.max(queued.lastSeq, claim.seq());
+              queued.requestsByCitizen.computeIfAbsent(claim.citizenId(), c -> new ArrayList<>()).add(new CitizenRecord.Request(
+                  claim.requestId(), claim.generation(), claim.seq(),
+                  CitizenRecord.fingerprint(String.join(",", claim.merchantIds()))));
             }
           }
           return readQueued(redis, keys, "(" + lastId, queued);

@@ -11,7 +11,7 @@ import java.util.List;
  * The claim stream's entries, as {@code admit.lua} writes them: ONE entry per admitted batch,
  * fields {@code g} (the generation of the campaign's Redis state), {@code f} (the seq of its
  * first claim) and {@code d} (one line per claim: citizen, merchants, charged merchant, tier,
- * separated by tabs). The only Java reader and writer of that layout.
+ * request id, separated by tabs). The only Java reader and writer of that layout.
  */
 public final class StreamEntries {
 
@@ -21,9 +21,10 @@ public final class StreamEntries {
    * @param streamId the id of the entry that holds it; its time part is Redis's time of admission
    * @param chargedMerchant the merchant whose queue admission counted the claim in
    * @param tier the tier a verified identity token gave the citizen, or null
+   * @param requestId the request that made it ({@link CitizenRecord#requestId})
    */
   public record Claim(String streamId, long generation, long seq, String citizenId, List<String> merchantIds,
-      String chargedMerchant, Integer tier) {
+      String chargedMerchant, Integer tier, String requestId) {
 
     public long admittedAtMs() {
       return timeOf(streamId);
@@ -31,7 +32,13 @@ public final class StreamEntries {
   }
 
   /** A claim to append (tests and benchmarks feed streams the way admission does). */
-  public record Line(String citizenId, List<String> merchantIds, String chargedMerchant, Integer tier) {}
+  public record Line(String citizenId, List<String> merchantIds, String chargedMerchant, Integer tier, String requestId) {
+
+    /** A claim without an idempotency key: its request id comes from its body. */
+    public Line(String citizenId, List<String> merchantIds, String chargedMerchant, Integer tier) {
+      this(citizenId, merchantIds, chargedMerchant, tier, CitizenRecord.requestId(null, String.join(",", merchantIds)));
+    }
+  }
 
   private StreamEntries() {}
 
@@ -79,7 +86,7 @@ public final class StreamEntries {
     for (int i = 0; i < lines.length; i++) {
       String[] f = lines[i].split("\t", -1);
       claims.add(new Claim(streamId, generation, firstSeq + i, f[0], Arrays.asList(f[1].split(",")), f[2],
-          f[3].isEmpty() ? null : Integer.valueOf(f[3])));
+          f[3].isEmpty() ? null : Integer.valueOf(f[3]), f[4]));
     }
     return claims;
   }
@@ -92,7 +99,8 @@ public final class StreamEntries {
         data.append('\n');
       }
       data.append(line.citizenId()).append('\t').append(String.join(",", line.merchantIds())).append('\t')
-          .append(line.chargedMerchant()).append('\t').append(line.tier() == null ? "" : line.tier());
+          .append(line.chargedMerchant()).append('\t').append(line.tier() == null ? "" : line.tier()).append('\t')
+          .append(line.requestId());
     }
     return Request.cmd(Command.XADD).arg(keys.stream()).arg(id).arg("g").arg(generation).arg("f").arg(firstSeq)
         .arg("d").arg(data.toString());

@@ -62,6 +62,9 @@ public final class EmbeddedServers implements AutoCloseable {
         .setting("dir " + dir)
         .setting("save \"\"")
         .setting("maxclients 10000")
+        // a hash of more fields than this is a hash table: the merchants' and buckets' hashes are
+        // read dozens of fields at a time, which a listpack answers by scanning (O(n) per field)
+        .setting("hash-max-ziplist-entries 64")
         .build();
     server.start();
     return server;

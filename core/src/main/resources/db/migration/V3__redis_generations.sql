@@ -11,3 +11,10 @@ create table redis_generation (
   restored_at   timestamptz not null default now(),
   primary key (campaign_id, generation)
 );
+
+-- A claim's generation (its ticket is computed from campaign, generation and seq) and the request
+-- that made it (a digest of the caller's Idempotency-Key or of the body): a restore gives every
+-- citizen their recent requests back, so a repeat after Redis forgot still finds its ticket.
+alter table claim
+  add column generation bigint not null default 1,
+  add column request_id text;

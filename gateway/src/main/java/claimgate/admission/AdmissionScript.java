@@ -24,12 +24,12 @@ public final class AdmissionScript {
    * One claim as the script takes it.
    *
    * @param merchantIds the chosen merchants, comma separated, in preference order
-   * @param idempotencyField the citizen and the caller's key (or the body): a repeat has the same
+   * @param requestId a digest of the caller's key (or the body): a repeat by the citizen has the same
    * @param fingerprint of the body: the same field with another body is a conflict
    * @param tier from a verified identity token, or empty
    * @param address the client address, whose own token bucket the claim draws on
    */
-  public record Claim(String citizenId, String merchantIds, String idempotencyField, String fingerprint, String tier,
+  public record Claim(String citizenId, String merchantIds, String requestId, String fingerprint, String tier,
       String address) {}
 
   private final PipelinedRedis redis;
@@ -49,7 +49,7 @@ public final class AdmissionScript {
       for (Claim c : claims) {
         args.add(c.citizenId());
         args.add(c.merchantIds());
-        args.add(c.idempotencyField());
+        args.add(c.requestId());
         args.add(c.fingerprint());
         args.add(c.tier());
         args.add(c.address());

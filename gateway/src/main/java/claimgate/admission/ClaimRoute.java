@@ -4,6 +4,7 @@ import claimgate.catalog.CampaignCatalog;
 import claimgate.claim.ClaimLookup;
 import claimgate.claim.Tickets;
 import claimgate.metrics.Telemetry;
+import claimgate.redis.CitizenRecord;
 import claimgate.web.ApiError;
 import claimgate.web.ClientAddress;
 import claimgate.web.Failures;
@@ -16,7 +17,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
-import java.util.ArrayDeque;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.regex.Pattern;
@@ -56,7 +57,7 @@ public final class ClaimRoute {
   private final ClientAddress addresses;
   private final Limits limits;
   /** Requests still sending their body, oldest first; swept for the deadline. */
-  private final ArrayDeque<Reading> reading = new ArrayDeque<>();
+  private final LinkedHashSet<Reading> reading = new LinkedHashSet<>();
 
   private static final class Reading {
     final HttpServerRequest request;
@@ -109,7 +110,7 @@ public final class ClaimRoute {
       return true;
     }
     Reading state = new Reading(request, System.currentTimeMillis());
-    reading.addLast(state);
+    reading.add(state);
     Buffer body = Buffer.buffer(256);
     request.handler(chunk -> {
       if (state.done) {
@@ -117,6 +118,7 @@ public final class ClaimRoute {
       }
       if (body.length() + chunk.length() > limits.bodyLimitBytes()) {
         state.done = true;
+        reading.remove(state);
         refuseUnread(request, new ApiError(413, "payload_too_large", "request body is too large"));
         return;
       }
@@ -125,10 +127,14 @@ public final class ClaimRoute {
     request.endHandler(end -> {
       if (!state.done) {
         state.done = true;
+        reading.remove(state);
         admit(request, campaignId, body, startNanos);
       }
     });
-    request.exceptionHandler(failure -> state.done = true);
+    request.exceptionHandler(failure -> {
+      state.done = true;
+      reading.remove(state);
+    });
     return true;
   }
 
@@ -159,16 +165,15 @@ public final class ClaimRoute {
     campaign
         .compose(live -> identity.identify(request, claim.citizenId()).compose(citizen -> {
           for (String merchantId : claim.merchantIds()) {
-            if (live.campaign().merchant(merchantId).isEmpty()) {
+            if (!live.hasMerchant(merchantId)) {
               return Future.failedFuture(new ApiError(404, "unknown_merchant",
                   "merchant " + merchantId + " takes no part in this campaign"));
             }
           }
           String merchants = String.join(",", claim.merchantIds());
-          String field = citizen.id() + '\u0000' + (idempotencyKey != null ? "k:" + idempotencyKey : "b:" + merchants);
-          AdmissionScript.Claim admitted = new AdmissionScript.Claim(citizen.id(), merchants, field,
-              Integer.toHexString(merchants.hashCode()), citizen.tier().map(String::valueOf).orElse(""),
-              addresses.of(request));
+          AdmissionScript.Claim admitted = new AdmissionScript.Claim(citizen.id(), merchants,
+              CitizenRecord.requestId(idempotencyKey, merchants), CitizenRecord.fingerprint(merchants),
+              citizen.tier().map(String::valueOf).orElse(""), addresses.of(request));
           return batcher.admit(campaignId, admitted).compose(outcome -> outcome instanceof Admission.Queued queued
               ? queued(live, queued)
               : Future.failedFuture(refusal(outcome)));
@@ -231,17 +236,14 @@ public final class ClaimRoute {
 
   private void sweep() {
     long now = System.currentTimeMillis();
-    while (!reading.isEmpty()) {
-      Reading oldest = reading.peekFirst();
-      if (oldest.done) {
-        reading.pollFirst();
-      } else if (now - oldest.startedMs > limits.bodyDeadlineMs()) {
-        reading.pollFirst();
-        oldest.done = true;
-        refuseUnread(oldest.request, new ApiError(408, "request_timeout", "the request was not received in time"));
-      } else {
+    for (var it = reading.iterator(); it.hasNext(); ) {
+      Reading oldest = it.next();
+      if (now - oldest.startedMs <= limits.bodyDeadlineMs()) {
         return;
       }
+      it.remove();
+      oldest.done = true;
+      refuseUnread(oldest.request, new ApiError(408, "request_timeout", "the request was not received in time"));
     }
   }
 

@@ -3,6 +3,7 @@ package claimgate.catalog;
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
 import claimgate.redis.CampaignKeys;
+import claimgate.redis.MerchantRecord;
 import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -29,7 +30,12 @@ public final class CampaignCatalog {
 
   /** A campaign and what was last read of its live state, with its answer pre-rendered. */
   public record Live(Campaign campaign, Map<String, Integer> issued, boolean paused, long decidedSeq,
-      double drainPerSecond, Buffer detail, JsonObject summary) {
+      double drainPerSecond, Buffer detail, JsonObject summary, java.util.Set<String> merchantIds) {
+
+    /** Whether the merchant takes part in the campaign (a set, not a scan of the list). */
+    public boolean hasMerchant(String merchantId) {
+      return merchantIds.contains(merchantId);
+    }
 
     /** Estimated wait for a claim at a position in the queue. */
     public long etaMs(long position) {
@@ -121,7 +127,7 @@ public final class CampaignCatalog {
     boolean[] changed = {false};
     for (Campaign campaign : documents.values()) {
       reads.add(readLive(campaign));
-      reads.add(redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaign.id()).config()).arg("document"))
+      reads.add(redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaign.id()).config()).arg(CampaignKeys.DOCUMENT))
           .map(version -> {
             // reload once per change seen: a mismatch that stays must not reload every second
             String inRedis = version == null ? null : version.toString();
@@ -137,20 +143,24 @@ public final class CampaignCatalog {
 
   private Future<Void> readLive(Campaign campaign) {
     CampaignKeys keys = new CampaignKeys(campaign.id());
-    Future<Response> issued = redis.send(Request.cmd(Command.HGETALL).arg(keys.issued()));
-    Future<Response> paused = redis.send(Request.cmd(Command.HGET).arg(keys.flags()).arg("paused"));
-    Future<Response> decided = redis.send(Request.cmd(Command.GET).arg(keys.decided()));
+    Request issuedFields = Request.cmd(Command.HMGET).arg(keys.merchants());
+    campaign.merchants().forEach(m -> issuedFields.arg(m.id()));
+    Future<Response> issued = redis.send(issuedFields);
+    Future<Response> state = redis.send(Request.cmd(Command.HMGET).arg(keys.config())
+        .arg(CampaignKeys.PAUSED).arg(CampaignKeys.DECIDED));
     Future<Response> drain = redis.send(Request.cmd(Command.HGET).arg(keys.stats()).arg("drainPerSecond"));
-    return Future.all(issued, paused, decided, drain).map(all -> {
+    return Future.all(issued, state, drain).map(all -> {
       Map<String, Integer> issuedByMerchant = new HashMap<>();
-      Response map = issued.result();
-      if (map != null) {
-        for (String merchant : map.getKeys()) {
-          issuedByMerchant.put(merchant, map.get(merchant).toInteger());
+      for (int i = 0; i < campaign.merchants().size(); i++) {
+        Response record = issued.result().get(i);
+        if (record != null) {
+          issuedByMerchant.put(campaign.merchants().get(i).id(), MerchantRecord.decode(record.toString()).issued());
         }
       }
-      boolean isPaused = paused.result() != null && "1".equals(paused.result().toString());
-      long decidedSeq = decided.result() == null ? 0 : Long.parseLong(decided.result().toString());
+      Response paused = state.result().get(0);
+      Response decided = state.result().get(1);
+      boolean isPaused = paused != null && "1".equals(paused.toString());
+      long decidedSeq = decided == null ? 0 : Long.parseLong(decided.toString());
       double drainRate = drain.result() == null ? 0 : Double.parseDouble(drain.result().toString());
       live.put(campaign.id(), render(campaign, issuedByMerchant, isPaused, decidedSeq, drainRate));
       return null;
@@ -190,6 +200,8 @@ public final class CampaignCatalog {
             .put("perCitizen", campaign.limits().perCitizen())
             .put("perCitizenPerMerchant", campaign.limits().perCitizenPerMerchant()))
         .put("merchants", merchants);
-    return new Live(campaign, Map.copyOf(issued), paused, decidedSeq, drainPerSecond, detail.toBuffer(), summary);
+    java.util.Set<String> ids = new java.util.HashSet<>();
+    campaign.merchants().forEach(m -> ids.add(m.id()));
+    return new Live(campaign, Map.copyOf(issued), paused, decidedSeq, drainPerSecond, detail.toBuffer(), summary, ids);
   }
 }

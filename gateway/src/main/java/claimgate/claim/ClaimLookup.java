@@ -54,7 +54,7 @@ public final class ClaimLookup {
   private Future<JsonObject> status(String ticket, Tickets.Ticket read, CampaignCatalog.Live live) {
     CampaignKeys keys = new CampaignKeys(read.campaignId());
     Future<Response> outcome = redis.send(Request.cmd(Command.HGET).arg(keys.outcomes()).arg(ticket));
-    Future<Response> decided = redis.send(Request.cmd(Command.GET).arg(keys.decided()));
+    Future<Response> decided = redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.DECIDED));
     return Future.all(outcome, decided).compose(all -> {
       if (outcome.result() != null) {
         return Future.succeededFuture(new JsonObject().put("ticket", ticket)

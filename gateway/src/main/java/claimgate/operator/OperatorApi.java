@@ -169,9 +169,7 @@ public final class OperatorApi {
                   .put("reason", reason));
             }))
         // the answer waits for Redis: from then on the admission script sees the flag
-        .compose(v -> redis.send(on
-            ? Request.cmd(Command.HSET).arg(keys.flags()).arg(flag.field).arg("1")
-            : Request.cmd(Command.HDEL).arg(keys.flags()).arg(flag.field)))
+        .compose(v -> CampaignRedis.setFlag(redis, id, flag.field, on))
         .onSuccess(v -> Replies.json(ctx, 200, new JsonObject().put("campaignId", id).put(flag.field, on)))
         .onFailure(ctx::fail);
   }
@@ -244,8 +242,10 @@ public final class OperatorApi {
   private Future<JsonObject> readStats(CampaignCatalog.Live live, long now) {
     String id = live.campaign().id();
     CampaignKeys keys = new CampaignKeys(id);
-    Future<Response> admitted = redis.send(Request.cmd(Command.GET).arg(keys.seq()));
-    Future<Response> decided = redis.send(Request.cmd(Command.GET).arg(keys.decided()));
+    Future<Response> counters = redis.send(Request.cmd(Command.HMGET).arg(keys.config())
+        .arg(CampaignKeys.SEQ).arg(CampaignKeys.DECIDED));
+    Future<Response> admitted = counters.map(r -> r.get(0));
+    Future<Response> decided = counters.map(r -> r.get(1));
     Future<RowSet<Row>> outcomes = pool.preparedQuery(OUTCOMES).execute(Tuple.of(id));
     Future<RowSet<Row>> merchants = pool.preparedQuery(MERCHANT_COUNTS).execute(Tuple.of(id));
     return Future.all(admitted, decided, outcomes, merchants).map(all -> {

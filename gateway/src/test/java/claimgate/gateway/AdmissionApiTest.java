@@ -235,13 +235,13 @@ class AdmissionApiTest {
   void paused() {
     Campaign c = open(9, 10);
     CampaignKeys keys = new CampaignKeys(c.id());
-    gw.redis(Request.cmd(Command.HSET).arg(keys.flags()).arg("paused").arg("1"));
+    gw.redis(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.PAUSED).arg("1"));
     HttpResponse<Buffer> r = gw.claim(c.id(), claimBody("x", "m0"));
     assertThat(r.statusCode()).isEqualTo(503);
     assertThat(json(r).getString("error")).isEqualTo("paused");
     assertThat(r.getHeader("Retry-After")).isNotNull();
     assertThat(streamLength(c)).isZero();
-    gw.redis(Request.cmd(Command.HSET).arg(keys.flags()).arg("paused").arg("0"));
+    gw.redis(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.PAUSED).arg("0"));
     assertThat(gw.claim(c.id(), claimBody("x", "m0")).statusCode()).isEqualTo(202);
   }
 
@@ -281,7 +281,7 @@ class AdmissionApiTest {
     String lost = json(gw.claim(c.id(), claimBody("lost", "m0"))).getString("ticket");
     String durable = json(gw.claim(c.id(), claimBody("durable", "m0"))).getString("ticket");
     // the allocator has decided past both claims; Redis holds neither outcome (its data was lost)
-    gw.redis(Request.cmd(Command.SET).arg(keys.decided()).arg(2));
+    gw.redis(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.DECIDED).arg(2));
     gw.pool.preparedQuery("insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids,"
             + " charged_merchant, status, reason, writer_epoch)"
             + " values ($1, $2, 2, '1-0', 'durable', 'm0', 'm0', 'rejected', 'sold_out', 1)")

@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.Pool;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -218,9 +219,10 @@ class HostileInputTest {
     CampaignKeys keys = new CampaignKeys(c.id());
     Map<String, Long> counts = new TreeMap<>();
     counts.put("stream", gw.redis(Request.cmd(Command.XLEN).arg(keys.stream())).toLong());
-    counts.put("idempotency records", gw.redis(Request.cmd(Command.HLEN).arg(keys.idempotency())).toLong());
-    counts.put("citizens", gw.redis(Request.cmd(Command.HLEN).arg(keys.citizens())).toLong());
-    counts.put("flags", gw.redis(Request.cmd(Command.HLEN).arg(keys.flags())).toLong());
+    counts.put("citizens and idempotency records", gw.redis(Request.cmd(Command.HLEN).arg(keys.citizens())).toLong());
+    Response campaign = gw.redis(Request.cmd(Command.HMGET).arg(keys.config()).arg(CampaignKeys.PAUSED)
+        .arg(CampaignKeys.FROZEN).arg(CampaignKeys.SEQ));
+    counts.put("flags and seq", (long) String.valueOf(campaign).hashCode());
     Pool pool = TestServers.database().pool(vertx, 1);
     try {
       for (String table : List.of("claim", "audit", "merchant_key")) {

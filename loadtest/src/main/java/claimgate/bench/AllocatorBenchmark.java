@@ -121,7 +121,7 @@ public final class AllocatorBenchmark {
       }
       Future.all(wave).await();
     }
-    redis.send(Request.cmd(Command.SET).arg(keys.seq()).arg(claims)).await();
+    redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SEQ).arg(claims)).await();
     redis.close().await();
 
     Pool pool = servers.database.pool(vertx, 1);

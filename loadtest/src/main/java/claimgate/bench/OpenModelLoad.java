@@ -7,6 +7,7 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,56 +26,159 @@ import org.HdrHistogram.Recorder;
  */
 final class OpenModelLoad {
 
-  record Result(long sent, long ok, long failed, double achievedPerSecond, Histogram latencyUs) {
-    double percentileMs(double p) {
-      return latencyUs.getValueAtPercentile(p) / 1000.0;
+  /** What a run measured; latencies in milliseconds. */
+  record Result(long sent, long ok, long failed, double achievedPerSecond, double p50Ms, double p99Ms, double p999Ms,
+      double maxMs) {
+
+    static Result of(long sent, long ok, long failed, double achievedPerSecond, Histogram latencyUs) {
+      return new Result(sent, ok, failed, achievedPerSecond, latencyUs.getValueAtPercentile(50) / 1000.0,
+          latencyUs.getValueAtPercentile(99) / 1000.0, latencyUs.getValueAtPercentile(99.9) / 1000.0,
+          latencyUs.getMaxValue() / 1000.0);
     }
+
+    String line() {
+      return String.format(java.util.Locale.ROOT, "OPEN %d %d %d %.1f %.3f %.3f %.3f %.3f", sent, ok, failed,
+          achievedPerSecond, p50Ms, p99Ms, p999Ms, maxMs);
+    }
+
+    static Result parse(String line) {
+      String[] f = line.split(" ");
+      return new Result(Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Double.parseDouble(f[4]),
+          Double.parseDouble(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7]), Double.parseDouble(f[8]));
+    }
+  }
+
+  /**
+   * The generator as a process of its own (a JVM of this classpath), so it shares no JVM with
+   * what it measures; claims with a fresh citizen each, two of 300 shops.
+   */
+  static Result inOwnProcess(java.nio.file.Path dir, int port, String path, int ratePerSecond, int seconds,
+      int connections) throws java.io.IOException, InterruptedException {
+    java.nio.file.Path log = dir.resolve("open-model.log");
+    Process p = Processes.start(Processes.jvm(List.of("-Xmx1g"), "-cp", Processes.classpath(),
+        "claimgate.bench.OpenModelLoad", Integer.toString(port), path, Integer.toString(ratePerSecond),
+        Integer.toString(seconds), Integer.toString(connections)), java.util.Map.of(), log);
+    if (!p.waitFor(seconds + 120L, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      p.destroyForcibly();
+      throw new IllegalStateException("the open-model generator failed; see " + log);
+    }
+    return java.nio.file.Files.readAllLines(log).stream().filter(l -> l.startsWith("OPEN ")).findFirst()
+        .map(Result::parse).orElseThrow(() -> new IllegalStateException("no result in " + log));
+  }
+
+  /** {@code OpenModelLoad PORT PATH RATE SECONDS CONNECTIONS}: prints one {@code OPEN ...} line. */
+  public static void main(String[] args) throws InterruptedException {
+    int port = Integer.parseInt(args[0]);
+    int rate = Integer.parseInt(args[2]);
+    int seconds = Integer.parseInt(args[3]);
+    int connections = Integer.parseInt(args[4]);
+    Vertx vertx = Vertx.vertx();
+    long salt = System.nanoTime();
+    List<Lane> lanes = lanes(vertx, port, connections);
+    // a run first at the same rate on the same connections: the generator's own JIT and
+    // connection set-up must not count against the server
+    run(vertx, lanes, args[1], rate, 5, i -> claim(salt - 1, i));
+    Result result = run(vertx, lanes, args[1], rate, seconds, i -> claim(salt, i));
+    System.out.println(result.line());
+    vertx.close().await();
+    System.exit(0);
+  }
+
+  static Buffer claim(long salt, long i) {
+    int a = (int) (i % 300);
+    int b = (int) ((i * 7 + 13) % 300);
+    if (b == a) {
+      b = (a + 1) % 300;
+    }
+    return Buffer.buffer(new StringBuilder(64).append("{\"citizenId\":\"o").append(salt).append('-').append(i)
+        .append("\",\"merchantIds\":[\"m").append(shop(a)).append("\",\"m").append(shop(b)).append("\"]}").toString());
+  }
+
+  private static String shop(int n) {
+    return n < 10 ? "00" + n : n < 100 ? "0" + n : Integer.toString(n);
   }
 
   private OpenModelLoad() {}
 
+  /** Lanes of the generator: each an event loop with its own connections, sending every LANES-th request. */
+  static final int LANES = 2;
+
+  /** One lane: an event loop's context and the client whose connections live on it. */
+  record Lane(io.vertx.core.Context context, HttpClient client) {}
+
+  /** The lanes, their connections opened by the warm-up run and kept for the counted one. */
+  static List<Lane> lanes(Vertx vertx, int port, int connections) {
+    List<Lane> lanes = new java.util.ArrayList<>();
+    for (int lane = 0; lane < LANES; lane++) {
+      io.vertx.core.Context context = vertx.getOrCreateContext();
+      HttpClient client = context.<HttpClient>executeBlocking(() -> vertx.createHttpClient(new HttpClientOptions()
+              .setDefaultHost("127.0.0.1").setDefaultPort(port).setKeepAlive(true).setTcpNoDelay(true),
+          new PoolOptions().setHttp1MaxSize(Math.max(1, connections / LANES)).setMaxWaitQueueSize(-1))).await();
+      lanes.add(new Lane(context, client));
+    }
+    return lanes;
+  }
+
   static Result run(Vertx vertx, int port, String path, int ratePerSecond, int seconds, int connections,
       LongFunction<Buffer> body) throws InterruptedException {
-    HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port)
-        .setKeepAlive(true).setTcpNoDelay(true), new PoolOptions().setHttp1MaxSize(connections).setMaxWaitQueueSize(-1));
+    List<Lane> lanes = lanes(vertx, port, connections);
+    try {
+      return run(vertx, lanes, path, ratePerSecond, seconds, body);
+    } finally {
+      for (Lane lane : lanes) {
+        lane.client().close().await();
+      }
+    }
+  }
+
+  static Result run(Vertx vertx, List<Lane> lanes, String path, int ratePerSecond, int seconds,
+      LongFunction<Buffer> body) throws InterruptedException {
     Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
     long total = (long) ratePerSecond * seconds;
     AtomicLong ok = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     CountDownLatch done = new CountDownLatch(1);
     AtomicLong completed = new AtomicLong();
-    long start = System.nanoTime();
+    long start = System.nanoTime() + 10_000_000;
     long intervalNs = 1_000_000_000L / ratePerSecond;
-    long[] next = {0};
-    long timer = vertx.setPeriodic(1, id -> {
-      long now = System.nanoTime();
-      while (next[0] < total && start + next[0] * intervalNs <= now) {
-        long intendedNs = start + next[0] * intervalNs;
-        long i = next[0]++;
-        client.request(new RequestOptions().setMethod(HttpMethod.POST).setURI(path)
-                .putHeader("Content-Type", "application/json"))
-            .compose(req -> req.send(body.apply(i)))
-            .compose(resp -> resp.body().map(b -> resp.statusCode()))
-            .onComplete(ar -> {
-              recorder.recordValue(Math.max(1, (System.nanoTime() - intendedNs) / 1000));
-              if (ar.succeeded() && ar.result() < 500) {
-                ok.incrementAndGet();
-              } else {
-                failed.incrementAndGet();
-              }
-              if (completed.incrementAndGet() == total) {
-                done.countDown();
-              }
-            });
-      }
-    });
+    List<Long> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    for (int lane = 0; lane < LANES; lane++) {
+      int first = lane;
+      HttpClient client = lanes.get(lane).client();
+      lanes.get(lane).context().runOnContext(v -> {
+        RequestOptions request = new RequestOptions().setMethod(HttpMethod.POST).setURI(path)
+            .putHeader("Content-Type", "application/json");
+        long[] next = {first};
+        timers.add(vertx.setPeriodic(1, id -> {
+          long now = System.nanoTime();
+          while (next[0] < total && start + next[0] * intervalNs <= now) {
+            long intendedNs = start + next[0] * intervalNs;
+            long i = next[0];
+            next[0] += LANES;
+            client.request(request)
+                .compose(req -> req.send(body.apply(i)))
+                .compose(resp -> resp.body().map(b -> resp.statusCode()))
+                .onComplete(ar -> {
+                  recorder.recordValue(Math.max(1, (System.nanoTime() - intendedNs) / 1000));
+                  if (ar.succeeded() && ar.result() < 500) {
+                    ok.incrementAndGet();
+                  } else {
+                    failed.incrementAndGet();
+                  }
+                  if (completed.incrementAndGet() == total) {
+                    done.countDown();
+                  }
+                });
+          }
+        }));
+      });
+    }
     boolean finished = done.await(seconds + 60L, TimeUnit.SECONDS);
-    vertx.cancelTimer(timer);
+    timers.forEach(vertx::cancelTimer);
     double elapsed = (System.nanoTime() - start) / 1e9;
-    client.close().await();
     if (!finished) {
       failed.addAndGet(total - completed.get());
     }
-    return new Result(total, ok.get(), failed.get(), completed.get() / elapsed, recorder.getIntervalHistogram());
+    return Result.of(total, ok.get(), failed.get(), completed.get() / elapsed, recorder.getIntervalHistogram());
   }
 }

@@ -38,6 +38,30 @@ import java.util.Map;
  */
 public final class RedemptionBenchmark {
 
+  /** A ceiling: routing, body parsing and a small JSON answer, nothing else. */
+  static final class BareVerticle extends io.vertx.core.VerticleBase {
+    private final int port;
+    private final String path;
+    private final int status;
+    private final java.util.function.UnaryOperator<JsonObject> answer;
+
+    BareVerticle(int port, String path, int status, java.util.function.UnaryOperator<JsonObject> answer) {
+      this.port = port;
+      this.path = path;
+      this.status = status;
+      this.answer = answer;
+    }
+
+    @Override
+    public io.vertx.core.Future<?> start() {
+      io.vertx.ext.web.Router router = io.vertx.ext.web.Router.router(vertx);
+      router.post(path).handler(io.vertx.ext.web.handler.BodyHandler.create(false).setBodyLimit(16 * 1024));
+      router.post(path).handler(ctx -> ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json")
+          .end(answer.apply(ctx.body().asJsonObject()).toBuffer()));
+      return vertx.createHttpServer().requestHandler(router).listen(port);
+    }
+  }
+
   static final String CAMPAIGN = "bench-redeem";
   static final String OPERATOR = "bench-operator";
 
@@ -57,7 +81,7 @@ public final class RedemptionBenchmark {
       int barePort = EmbeddedServers.freePort();
       int gatewayPort = EmbeddedServers.freePort();
       DeploymentOptions two = new DeploymentOptions().setInstances(2);
-      vertx.deployVerticle(() -> new AdmissionBenchmark.BareVerticle(barePort, "/api/v1/redemptions", 200,
+      vertx.deployVerticle(() -> new BareVerticle(barePort, "/api/v1/redemptions", 200,
           body -> new JsonObject().put("status", "redeemed").put("code", body.getString("code"))), two).await();
       GatewayConfig config = GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database, OPERATOR, codes)
           .withFailedAttempts(1e9, 1_000_000_000);
@@ -79,19 +103,19 @@ public final class RedemptionBenchmark {
       String path = "/api/v1/redemptions";
 
       System.out.println("warming up...");
-      AdmissionBenchmark.wrk(barePort, path, validScript, 5, connections);
-      AdmissionBenchmark.wrk(gatewayPort, path, forgedScript, 5, connections);
-      AdmissionBenchmark.wrk(gatewayPort, path, validScript, 5, connections);
-      List<AdmissionBenchmark.WrkResult> bare = new ArrayList<>();
-      List<AdmissionBenchmark.WrkResult> redeemed = new ArrayList<>();
-      List<AdmissionBenchmark.WrkResult> refused = new ArrayList<>();
+      Wrk.run(barePort, path, validScript, 5, connections);
+      Wrk.run(gatewayPort, path, forgedScript, 5, connections);
+      Wrk.run(gatewayPort, path, validScript, 5, connections);
+      List<Wrk.Result> bare = new ArrayList<>();
+      List<Wrk.Result> redeemed = new ArrayList<>();
+      List<Wrk.Result> refused = new ArrayList<>();
       long redeemedNon2xx = 0;
       long forgedAccepted = 0;
       for (int run = 1; run <= runs; run++) {
         reset(pool);
-        bare.add(AdmissionBenchmark.wrk(barePort, path, validScript, seconds, connections));
-        redeemed.add(AdmissionBenchmark.wrk(gatewayPort, path, validScript, seconds, connections));
-        refused.add(AdmissionBenchmark.wrk(gatewayPort, path, forgedScript, seconds, connections));
+        bare.add(Wrk.run(barePort, path, validScript, seconds, connections));
+        redeemed.add(Wrk.run(gatewayPort, path, validScript, seconds, connections));
+        refused.add(Wrk.run(gatewayPort, path, forgedScript, seconds, connections));
         redeemedNon2xx += redeemed.get(run - 1).non2xx();
         forgedAccepted += refused.get(run - 1).requests() - refused.get(run - 1).non2xx();
         System.out.printf(Locale.ROOT, "run %d: bare %,.0f req/s, valid %,.0f redemptions/s (non-2xx %d), forged %,.0f rejections/s%n",
@@ -115,12 +139,12 @@ public final class RedemptionBenchmark {
     }
   }
 
-  static double median(List<AdmissionBenchmark.WrkResult> results) {
-    return BenchServers.median(results.stream().map(AdmissionBenchmark.WrkResult::requestsPerSecond).toList());
+  static double median(List<Wrk.Result> results) {
+    return BenchServers.median(results.stream().map(Wrk.Result::requestsPerSecond).toList());
   }
 
-  static double p99(List<AdmissionBenchmark.WrkResult> results) {
-    return BenchServers.median(results.stream().map(AdmissionBenchmark.WrkResult::p99Ms).toList());
+  static double p99(List<Wrk.Result> results) {
+    return BenchServers.median(results.stream().map(Wrk.Result::p99Ms).toList());
   }
 
   static Map<String, String> merchantKeys(Vertx vertx, int port, int merchants) {

@@ -1,0 +1,55 @@
+package claimgate.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Processes a benchmark starts (the gateway, the allocator, the bare ceiling, a generator) and
+ * the CPU each spends, read from {@code /proc/PID/stat}: user plus system time, the figure that
+ * survives a noisy shared machine.
+ */
+final class Processes {
+
+  private static final double TICKS_PER_SECOND = 100;
+
+  private Processes() {}
+
+  static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  /** This JVM's classpath, for mains of the loadtest module started as processes of their own. */
+  static String classpath() {
+    return System.getProperty("java.class.path");
+  }
+
+  /** Starts a process with its output in {@code log}. */
+  static Process start(List<String> command, Map<String, String> env, Path log) throws IOException {
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    builder.environment().putAll(env);
+    return builder.start();
+  }
+
+  static List<String> jvm(List<String> options, String... rest) {
+    List<String> command = new ArrayList<>();
+    command.add(java());
+    command.addAll(options);
+    command.addAll(List.of(rest));
+    return command;
+  }
+
+  /** CPU seconds (user + system) a process has used so far, its threads included. */
+  static double cpuSeconds(long pid) {
+    try {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND;
+    } catch (IOException | RuntimeException e) {
+      return Double.NaN;
+    }
+  }
+}

@@ -1,0 +1,61 @@
+package claimgate.bench;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** wrk, one thread, as every benchmark runs it: throughput, latency, non-2xx answers and its own CPU. */
+final class Wrk {
+
+  /** @param cpuSeconds what wrk itself spent (user + system) */
+  record Result(double requestsPerSecond, double p50Ms, double p99Ms, long non2xx, long requests, double cpuSeconds) {
+    long ok() {
+      return requests - non2xx;
+    }
+  }
+
+  private Wrk() {}
+
+  static Result run(int port, String path, Path script, int seconds, int connections) throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("wrk", "-t1", "-c" + connections, "-d" + seconds + "s", "--latency",
+        "-s", script.toString(), "http://127.0.0.1:" + port + path).redirectErrorStream(true).start();
+    long pid = p.pid();
+    double cpuSeconds = 0;
+    StringBuilder out = new StringBuilder();
+    try (var in = p.getInputStream()) {
+      byte[] buffer = new byte[8192];
+      for (int n; (n = in.read(buffer)) >= 0; ) {
+        // wrk prints when it ends: the reading taken as its output arrives is its whole CPU
+        double now = Processes.cpuSeconds(pid);
+        if (!Double.isNaN(now)) {
+          cpuSeconds = now;
+        }
+        out.append(new String(buffer, 0, n));
+      }
+    }
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("wrk failed (apt-get install wrk): " + out);
+    }
+    String text = out.toString();
+    return new Result(number(text, "Requests/sec:\\s+([\\d.]+)"), ms(text, "50%"), ms(text, "99%"),
+        (long) number(text, "Non-2xx or 3xx responses:\\s+(\\d+)"), (long) number(text, "(\\d+) requests in"), cpuSeconds);
+  }
+
+  static double number(String out, String regex) {
+    Matcher m = Pattern.compile(regex).matcher(out);
+    return m.find() ? Double.parseDouble(m.group(1)) : 0;
+  }
+
+  static double ms(String out, String percentile) {
+    Matcher m = Pattern.compile("\\s" + Pattern.quote(percentile) + "\\s+([\\d.]+)(us|ms|s)").matcher(out);
+    if (!m.find()) {
+      return Double.NaN;
+    }
+    double v = Double.parseDouble(m.group(1));
+    return switch (m.group(2)) {
+      case "us" -> v / 1000;
+      case "s" -> v * 1000;
+      default -> v;
+    };
+  }}
