@@ -271,17 +271,19 @@ for i = 1, n do
         elseif heldOf[k] + pendingOf[k] >= perCitizen then
           answers[i] = pendingOf[k] > 0 and 'w' or 'l'
         else
-          -- the first chosen shop, in preference order, where this citizen may still hold one
-          -- and whose queue is below what it can still serve times the factor
-          local charged, anyAllowed, anyStock = nil, false, false
+          -- the first chosen shop, in preference order, with stock left, where this citizen may
+          -- still hold one, and whose queue is below what it can still serve times the factor;
+          -- stock is judged before the per-shop limit, as the allocator's ledger does
+          local charged, anyStock, blocked = nil, false, false
           for id in string.gmatch(merchants, '[^,]+') do
-            if heldHere(k, id) < perMerchant then
-              anyAllowed = true
-              if not merchantIndex[id] then
-                readMerchants({id})
-              end
-              local j = merchantIndex[id]
-              if remaining[j] > 0 then
+            if not merchantIndex[id] then
+              readMerchants({id})
+            end
+            local j = merchantIndex[id]
+            if remaining[j] > 0 then
+              if heldHere(k, id) >= perMerchant then
+                blocked = true
+              else
                 anyStock = true
                 if queue[j] < remaining[j] * factor then
                   charged = j
@@ -290,12 +292,10 @@ for i = 1, n do
               end
             end
           end
-          if not anyAllowed then
-            answers[i] = 'l'
+          if not charged then
+            answers[i] = anyStock and 't:1000' or blocked and 'l' or 's'
           elseif levels[1] < 1 then
             answers[i] = 't:' .. waitMs(levels[1], rate)
-          elseif not charged then
-            answers[i] = anyStock and 't:1000' or 's'
           else
             levels[1] = levels[1] - 1
             seq = seq + 1

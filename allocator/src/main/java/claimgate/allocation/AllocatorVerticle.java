@@ -19,6 +19,8 @@ public final class AllocatorVerticle extends VerticleBase {
 
   private final AllocatorConfig config;
   private final String name;
+  /** Null: every campaign; else only this one (a warm-up's scratch campaign). */
+  private final String only;
   private final Map<String, CampaignAllocator> allocators = new HashMap<>();
   private Pool pool;
 
@@ -27,8 +29,18 @@ public final class AllocatorVerticle extends VerticleBase {
   }
 
   public AllocatorVerticle(AllocatorConfig config, String name) {
+    this(config, name, null);
+  }
+
+  private AllocatorVerticle(AllocatorConfig config, String name, String only) {
     this.config = config;
     this.name = name;
+    this.only = only;
+  }
+
+  /** An allocator of one campaign alone (a warm-up drives it through a scratch campaign). */
+  public static AllocatorVerticle only(AllocatorConfig config, String campaignId) {
+    return new AllocatorVerticle(config, "warmup-allocator", campaignId);
   }
 
   @Override
@@ -39,7 +51,7 @@ public final class AllocatorVerticle extends VerticleBase {
   }
 
   private Future<Void> discover() {
-    return pool.query(Queries.CAMPAIGN_IDS).execute().map(rows -> {
+    return pool.preparedQuery(Queries.CAMPAIGN_IDS).execute(io.vertx.sqlclient.Tuple.of(only)).map(rows -> {
       for (Row row : rows) {
         allocators.computeIfAbsent(row.getString(0), id -> {
           CampaignAllocator allocator = new CampaignAllocator(context, config, id, name);

@@ -72,5 +72,7 @@ final class Queries {
       from claim c left join voucher v on v.ticket = c.ticket
       where c.campaign_id = $1 and c.seq > $2 order by c.seq limit $3""";
 
-  static final String CAMPAIGN_IDS = "select id from campaign order by id";
+  /** The campaigns to lead: all but other processes' scratch campaigns (warm-ups), or only one. */
+  static final String CAMPAIGN_IDS = """
+      select id from campaign where (id not like 'warmup-%' and $1::text is null) or id = $1 order by id""";
 }

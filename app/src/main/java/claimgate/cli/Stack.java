@@ -2,6 +2,7 @@ package claimgate.cli;
 
 import claimgate.allocation.AllocatorConfig;
 import claimgate.allocation.AllocatorVerticle;
+import claimgate.allocation.AllocatorWarmup;
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignFiles;
 import claimgate.campaign.CampaignStore;
@@ -9,6 +10,7 @@ import claimgate.config.ConfigException;
 import claimgate.config.Settings;
 import claimgate.gateway.GatewayConfig;
 import claimgate.gateway.GatewayVerticle;
+import claimgate.gateway.GatewayWarmup;
 import claimgate.redis.CampaignRedis;
 import claimgate.redis.PipelinedRedis;
 import claimgate.metrics.Telemetry;
@@ -30,6 +32,7 @@ import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
@@ -144,6 +147,7 @@ public final class Stack implements AutoCloseable {
         GatewayConfig config = GatewayConfig.from(settings, redisUrl, database, operatorToken, codes(settings),
             jwtPublicKey(settings));
         GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(telemetry, config);
+        shared.warm().set(settings.warmupSeconds() == 0);
         try {
           vertx.deployVerticle(() -> new GatewayVerticle(config, shared),
               new DeploymentOptions().setInstances(settings.eventLoops())).await();
@@ -154,9 +158,18 @@ public final class Stack implements AutoCloseable {
           }
           throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
+        if (settings.warmupSeconds() > 0) {
+          GatewayWarmup.run(vertx, config, telemetry, Duration.ofSeconds(settings.warmupSeconds()));
+          shared.warm().set(true);
+        }
       }
-      case ALLOCATOR -> vertx.deployVerticle(new AllocatorVerticle(
-          AllocatorConfig.of(redisUrl, database, codes(settings)))).await();
+      case ALLOCATOR -> {
+        AllocatorConfig config = AllocatorConfig.of(redisUrl, database, codes(settings));
+        if (settings.warmupSeconds() > 0) {
+          AllocatorWarmup.run(vertx, config, Duration.ofSeconds(settings.warmupSeconds()));
+        }
+        vertx.deployVerticle(new AllocatorVerticle(config)).await();
+      }
       default -> throw new IllegalArgumentException("unknown role " + role);
     }
   }

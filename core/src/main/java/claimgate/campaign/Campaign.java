@@ -98,6 +98,7 @@ public record Campaign(
   public Campaign validate() {
     require(id != null && ID.matcher(id).matches(),
         "id must be 1-40 lower-case letters, digits or '-', got " + quote(id));
+    require(!ScratchCampaign.isScratch(id), "ids starting with " + ScratchCampaign.PREFIX + " are reserved for warm-ups");
     String where = "campaign " + id + ": ";
     require(name != null && !name.isBlank(), where + "name is required");
     require(currency != null && currency.matches("[A-Z]{3}"), where + "currency must be an ISO code like EUR");

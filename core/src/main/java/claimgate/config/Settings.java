@@ -25,6 +25,8 @@ import java.util.Optional;
  * @param statusPerAddressPerSecond ticket status reads per client address and second, burst four
  *     times that ({@code CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND}, 50; many citizens may share an
  *     address behind a carrier's NAT)
+ * @param warmupSeconds how long a role may warm its hot paths against a scratch campaign before
+ *     it reports ready ({@code CLAIMGATE_WARMUP_SECONDS}, 20; 0 skips it, as tests do)
  * @param eventLoops event loops of the process, one gateway verticle on each
  *     ({@code CLAIMGATE_EVENT_LOOPS}, twice the cores as Vert.x has it)
  * @param failedAttemptsPerSecond failed redemption attempts (forged, unknown or other merchants'
@@ -44,7 +46,8 @@ public record Settings(
     int maxConnectionsPerAddress,
     int statusPerAddressPerSecond,
     int failedAttemptsPerSecond,
-    int eventLoops) {
+    int eventLoops,
+    int warmupSeconds) {
 
   public static final String IDENTITY_NONE = "none";
   public static final String IDENTITY_JWT = "jwt";
@@ -65,27 +68,32 @@ public record Settings(
   public static Settings local(int httpPort, Path dataDir) {
     return new Settings(httpPort, dataDir, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
         IDENTITY_NONE, Optional.empty(), 0, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_STATUS_PER_ADDRESS_PER_SECOND, 1,
-        DEFAULT_EVENT_LOOPS);
+        DEFAULT_EVENT_LOOPS, 0);
   }
 
   public Settings withServers(String redis, String pg) {
     return new Settings(httpPort, dataDir, Optional.of(redis), Optional.of(pg), operatorToken, codeKey, identity,
-        jwtPublicKey, trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops);
+        jwtPublicKey, trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds);
+  }
+
+  public Settings withWarmupSeconds(int seconds) {
+    return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, identity, jwtPublicKey,
+        trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, seconds);
   }
 
   public Settings withStatusPerAddressPerSecond(int perSecond) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, identity, jwtPublicKey,
-        trustedProxyHops, maxConnectionsPerAddress, perSecond, failedAttemptsPerSecond, eventLoops);
+        trustedProxyHops, maxConnectionsPerAddress, perSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds);
   }
 
   public Settings withOperatorToken(String token) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, Optional.of(token), codeKey, identity, jwtPublicKey,
-        trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops);
+        trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds);
   }
 
   public Settings withJwt(String publicKeyPem) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, IDENTITY_JWT,
-        Optional.of(publicKeyPem), trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops);
+        Optional.of(publicKeyPem), trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds);
   }
 
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -104,7 +112,8 @@ public record Settings(
         positive("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND",
             env.getOrDefault("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", Integer.toString(DEFAULT_STATUS_PER_ADDRESS_PER_SECOND))),
         positive("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", env.getOrDefault("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", "1")),
-        positive("CLAIMGATE_EVENT_LOOPS", env.getOrDefault("CLAIMGATE_EVENT_LOOPS", Integer.toString(DEFAULT_EVENT_LOOPS))));
+        positive("CLAIMGATE_EVENT_LOOPS", env.getOrDefault("CLAIMGATE_EVENT_LOOPS", Integer.toString(DEFAULT_EVENT_LOOPS))),
+        atLeastZero("CLAIMGATE_WARMUP_SECONDS", env.getOrDefault("CLAIMGATE_WARMUP_SECONDS", "20")));
   }
 
   private static int trustedProxyHops(Map<String, String> env) {
@@ -133,6 +142,10 @@ public record Settings(
     } catch (NumberFormatException e) {
       throw new ConfigException("CLAIMGATE_HTTP_PORT must be a port number, got '" + value + "'");
     }
+  }
+
+  private static int atLeastZero(String name, String value) {
+    return "0".equals(value.strip()) ? 0 : positive(name, value);
   }
 
   private static int positive(String name, String value) {

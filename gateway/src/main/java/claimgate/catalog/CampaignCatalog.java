@@ -95,8 +95,10 @@ public final class CampaignCatalog {
             : Future.succeededFuture(Optional.<Live>empty()));
   }
 
+  /** The campaigns this installation serves (a scratch campaign of a warm-up is not one). */
   public List<Live> all() {
-    return live.values().stream().sorted(java.util.Comparator.comparing(l -> l.campaign().id())).toList();
+    return live.values().stream().filter(l -> !claimgate.campaign.ScratchCampaign.isScratch(l.campaign().id()))
+        .sorted(java.util.Comparator.comparing(l -> l.campaign().id())).toList();
   }
 
   /** Reloads the documents from PostgreSQL, then the live state; callers meanwhile share one reload. */

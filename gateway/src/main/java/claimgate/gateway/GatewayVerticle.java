@@ -75,10 +75,14 @@ public final class GatewayVerticle extends VerticleBase {
   /** A campaign document with its eligibility list, or a revocation list. */
   static final int DOCUMENT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
-  /** What the verticles of one process share: their meters and the connection count per address. */
-  public record Shared(Telemetry telemetry, ConnectionLimit connections) {
+  /**
+   * What the verticles of one process share: their meters, the connection count per address,
+   * and whether the process is warm (until then {@code /health/ready} answers 503).
+   */
+  public record Shared(Telemetry telemetry, ConnectionLimit connections, java.util.concurrent.atomic.AtomicBoolean warm) {
     public static Shared of(Telemetry telemetry, GatewayConfig config) {
-      return new Shared(telemetry, new ConnectionLimit(config.http().maxConnectionsPerAddress()));
+      return new Shared(telemetry, new ConnectionLimit(config.http().maxConnectionsPerAddress()),
+          new java.util.concurrent.atomic.AtomicBoolean(true));
     }
   }
 
@@ -276,6 +280,11 @@ public final class GatewayVerticle extends VerticleBase {
   }
 
   private void ready(RoutingContext ctx) {
+    if (!shared.warm().get()) {
+      Failures.send(ctx.response(), new ApiError(503, "warming_up", "the gateway warms its hot paths before it takes traffic",
+          new JsonObject().put("retryAfterMs", 1_000), 1_000L));
+      return;
+    }
     Future<String> redisUp = redis.send(Request.cmd(Command.PING))
         .timeout(1, TimeUnit.SECONDS)
         .map("ok")

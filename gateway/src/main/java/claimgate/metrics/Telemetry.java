@@ -85,6 +85,16 @@ public final class Telemetry {
     return claims.computeIfAbsent(campaignId, Claims::new);
   }
 
+  /** Removes every meter of a campaign (a scratch campaign after the warm-up). */
+  public void forget(String campaignId) {
+    claims.remove(campaignId);
+    windows.remove(campaignId);
+    registry.getMeters().stream()
+        .filter(m -> campaignId.equals(m.getId().getTag("campaign")))
+        .toList()
+        .forEach(registry::remove);
+  }
+
   /** A claim for a campaign that does not exist: counted without its id. */
   public void unknownCampaign() {
     unknownCampaign.increment();
