@@ -1,5 +1,7 @@
 package claimgate.allocation;
 
+import claimgate.campaign.CampaignStore;
+import claimgate.redis.CampaignRedis;
 import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -116,8 +118,7 @@ final class CampaignAllocator {
         .map(state -> {
           loop = new DecisionLoop(context, config, campaignId, leadership.connection(), reader, writer,
               leadership.epoch(), state, this::reload, failure -> crash(myTerm, failure));
-          leadership.keepAlive(failure -> crash(myTerm, failure));
-          guardRedis(myTerm);
+          leadership.keepAlive(failure -> crash(myTerm, failure), versions -> reconcile(myTerm, versions));
           LOG.info("{} leads campaign {} at epoch {} from offset {} (seq {}), ready {} ms after the lock", name,
               campaignId, leadership.epoch(), state.offset(), state.decidedSeq(),
               TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lockedAt));
@@ -127,29 +128,39 @@ final class CampaignAllocator {
   }
 
   /**
-   * While leading, checks with every heartbeat that the campaign's Redis state is still the one
-   * restored for this server; when Redis restarted or another server took over, the allocator
-   * rejoins the election, and the election restores it.
+   * With every heartbeat, Redis is brought in line with PostgreSQL (which is the truth): when
+   * Redis restarted or another server took over, the allocator rejoins the election and the
+   * election restores everything; flags an operator's write did not bring to Redis are written
+   * now; a campaign changed in PostgreSQL is reloaded (and its settings written) before the
+   * next batch.
    */
-  private void guardRedis(int myTerm) {
-    vertx.setPeriodic(config.heartbeatMs(), id -> context.runOnContext(v -> {
-      if (myTerm != term || loop == null) {
-        vertx.cancelTimer(id);
-        return;
+  private void reconcile(int myTerm, CampaignStore.Versions truth) {
+    if (myTerm != term || loop == null) {
+      return;
+    }
+    CampaignRedis.intact(writer, campaignId).compose(intact -> {
+      if (!intact) {
+        crash(myTerm, new IllegalStateException("Redis may have lost the state of " + campaignId + ": it is restored"));
+        return Future.succeededFuture();
       }
-      claimgate.redis.CampaignRedis.intact(writer, campaignId).onComplete(intact -> {
-        if (intact.succeeded() && !intact.result() && myTerm == term) {
-          crash(myTerm, new IllegalStateException("Redis may have lost the state of " + campaignId + ": it is restored"));
+      return CampaignRedis.held(writer, campaignId).compose(held -> {
+        if (loop != null) {
+          loop.reloadBefore(truth.config());
         }
+        return held.flagsVersion() < truth.flags()
+            ? CampaignRedis.setFlags(writer, campaignId, truth.flags(), truth.paused(), truth.frozen())
+            : Future.succeededFuture();
       });
-    }));
+    }).onFailure(failure -> LOG.debug("{}: Redis not reconciled this heartbeat: {}", name, failure.getMessage()));
   }
 
   /** The campaign as PostgreSQL has it now, its settings written to Redis (an operator's change in flight converges). */
   private Future<Recovery.State> reload() {
     return recovery.load(leadership.connection())
-        .compose(state -> claimgate.redis.CampaignRedis.configure(writer, state.campaign(), java.util.Optional.empty())
-            .map(state));
+        .compose(state -> CampaignRedis.held(writer, campaignId).compose(held -> held.configVersion() < state.versions().config()
+            // the operator's own write did not reach Redis: written now, with the list
+            ? CampaignRedis.configure(writer, state.campaign(), state.versions().config(), state.ledger().eligibleList())
+            : Future.succeededFuture()).map(state));
   }
 
   private void crash(int failedTerm, Throwable failure) {

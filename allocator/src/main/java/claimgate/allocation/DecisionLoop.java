@@ -63,6 +63,7 @@ final class DecisionLoop {
   private final ArrayDeque<List<ClaimEntry>> unread = new ArrayDeque<>();
   private String readOffset;
   private int committedReleasedBp = -1;
+  private boolean reloadWanted;
   private boolean running = true;
   private Future<Void> publishing = Future.succeededFuture();
   private long decidedTotal;
@@ -144,17 +145,26 @@ final class DecisionLoop {
    * with {@link DocumentChanged} when an operator changed the campaign since it was loaded.
    */
   private Future<Boolean> frozen() {
-    return reader.send(Request.cmd(Command.HMGET).arg(keys.config()).arg(CampaignKeys.FROZEN).arg(CampaignKeys.VERSION))
+    return reader.send(Request.cmd(Command.HMGET).arg(keys.config()).arg(CampaignKeys.FROZEN)
+            .arg(CampaignKeys.CONFIG_VERSION))
         .compose(fields -> {
           Response frozen = fields.get(0);
           Response version = fields.get(1);
-          return version != null && !state.allocationVersion().equals(version.toString())
+          return reloadWanted || (version != null && version.toLong() > state.versions().config())
               ? Future.failedFuture(new DocumentChanged(campaignId))
               : Future.succeededFuture(frozen != null && "1".equals(frozen.toString()));
         });
   }
 
+  /** Asks for a reload before the next batch: PostgreSQL has a newer campaign than this leader decides by. */
+  void reloadBefore(long configVersion) {
+    if (configVersion > state.versions().config()) {
+      reloadWanted = true;
+    }
+  }
+
   private Future<Void> reloadState() {
+    reloadWanted = false;
     LOG.info("campaign {} was changed by an operator; the leader reloads it", campaignId);
     // the batch already read is read again after the committed offset, under the new state
     return publishing.transform(published -> reload.get()).compose(reloaded -> onDecisionThread().map(reloaded))

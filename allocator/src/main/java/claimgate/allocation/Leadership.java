@@ -1,5 +1,6 @@
 package claimgate.allocation;
 
+import claimgate.campaign.CampaignStore;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -48,9 +49,11 @@ final class Leadership {
   /** Election: the new leader's epoch, and where the previous leader stopped. */
   static final String BUMP_EPOCH = """
       update campaign set writer_epoch = writer_epoch + 1, updated_at = now() where id = $1
-      returning writer_epoch, stream_offset, decided_seq, released_bp, document::text as document, paused, frozen""";
+      returning writer_epoch, stream_offset, decided_seq, released_bp, document::text as document, paused, frozen,
+        flags_version, config_version""";
 
-  static final String EPOCH = "select writer_epoch from campaign where id = $1";
+  /** The heartbeat: the epoch (fencing) and what Redis's derived state must carry (reconciliation). */
+  static final String HEARTBEAT = "select writer_epoch, flags_version, config_version, paused, frozen from campaign where id = $1";
 
   private final Vertx vertx;
   private final Context context;
@@ -122,20 +125,21 @@ final class Leadership {
 
   /**
    * Heartbeats while leading: {@code lost} is called once, on the decision thread, when the
-   * epoch moved on ({@link CampaignAllocator.Fenced}) or PostgreSQL did not answer in time.
+   * epoch moved on ({@link CampaignAllocator.Fenced}) or PostgreSQL did not answer in time;
+   * {@code beat} with the campaign's versions after every answered heartbeat.
    */
-  void keepAlive(Consumer<Throwable> lost) {
-    heartbeatTimer = vertx.setPeriodic(config.heartbeatMs(), id -> context.runOnContext(v -> beat(lost)));
+  void keepAlive(Consumer<Throwable> lost, Consumer<CampaignStore.Versions> beat) {
+    heartbeatTimer = vertx.setPeriodic(config.heartbeatMs(), id -> context.runOnContext(v -> beat(lost, beat)));
   }
 
-  private void beat(Consumer<Throwable> lost) {
+  private void beat(Consumer<Throwable> lost, Consumer<CampaignStore.Versions> beat) {
     SqlConnection conn = pg;
     if (conn == null) {
       stopBeating();
       lost.accept(new IllegalStateException("the PostgreSQL session of " + campaignId + " is gone"));
       return;
     }
-    conn.preparedQuery(EPOCH).execute(Tuple.of(campaignId))
+    conn.preparedQuery(HEARTBEAT).execute(Tuple.of(campaignId))
         .timeout(config.leaseMs(), TimeUnit.MILLISECONDS)
         .onComplete(done -> context.runOnContext(v -> {
           if (heartbeatTimer < 0) {
@@ -147,6 +151,9 @@ final class Leadership {
           if (failure != null) {
             stopBeating();
             lost.accept(failure);
+          } else {
+            Row r = done.result().iterator().next();
+            beat.accept(new CampaignStore.Versions(r.getLong(1), r.getLong(2), r.getBoolean(3), r.getBoolean(4)));
           }
         }));
   }

@@ -10,7 +10,8 @@ final class Queries {
 
   /** The campaign as a standby or a reloading leader finds it (the election returns the same columns). */
   static final String CAMPAIGN_STATE = """
-      select writer_epoch, stream_offset, decided_seq, released_bp, document::text as document, paused, frozen
+      select writer_epoch, stream_offset, decided_seq, released_bp, document::text as document, paused, frozen,
+        flags_version, config_version
       from campaign where id = $1""";
 
   static final String MERCHANTS = "select id, issued from merchant where campaign_id = $1";

@@ -35,8 +35,8 @@ final class Recovery {
   private static final int REPUBLISH_CHUNK = 1000;
 
   /** The campaign as the election (or a reload) found it in PostgreSQL, and the ledger rebuilt from it. */
-  record State(Campaign campaign, String allocationVersion, String offset, long decidedSeq, boolean paused,
-      boolean frozen, SingleWriterLedger ledger) {}
+  record State(Campaign campaign, CampaignStore.Versions versions, String offset, long decidedSeq,
+      SingleWriterLedger ledger) {}
 
   private final String campaignId;
   private final CampaignKeys keys;
@@ -79,8 +79,9 @@ final class Recovery {
       }
       SingleWriterLedger ledger = new SingleWriterLedger(campaign, codes, issued, held, eligibleTiers,
           serial.result().iterator().next().getLong(0), releasedBp);
-      return new State(campaign, CampaignStore.allocationVersion(campaign), row.getString("stream_offset"),
-          row.getLong("decided_seq"), row.getBoolean("paused"), row.getBoolean("frozen"), ledger);
+      return new State(campaign, new CampaignStore.Versions(row.getLong("flags_version"), row.getLong("config_version"),
+          row.getBoolean("paused"), row.getBoolean("frozen")), row.getString("stream_offset"), row.getLong("decided_seq"),
+          ledger);
     });
   }
 
@@ -97,7 +98,7 @@ final class Recovery {
       }
       SingleWriterLedger ledger = state.ledger();
       return recentRequests(pg).compose(requests -> CampaignRedis.restore(redis, new CampaignRedis.Snapshot(
-              state.campaign(), ledger.issuedByMerchant(), ledger.holdings(), state.paused(), state.frozen(),
+              state.campaign(), state.versions(), ledger.issuedByMerchant(), ledger.holdings(),
               state.offset(), state.decidedSeq(), ledger.eligibleList(), requests),
               surviving -> openGeneration(pg, epoch, surviving)))
           .map(restored -> {

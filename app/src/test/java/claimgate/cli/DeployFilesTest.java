@@ -40,6 +40,23 @@ class DeployFilesTest {
   }
 
   @Test
+  @DisplayName("Dockerfile: its build stage copies every module the parent pom lists, so the image's build resolves them")
+  void dockerfileCopiesEveryModule() throws IOException {
+    String dockerfile = Files.readString(DEPLOY.resolve("Dockerfile"));
+    String pom = Files.readString(Path.of("../pom.xml"));
+    java.util.regex.Matcher modules = java.util.regex.Pattern.compile("<module>([^<]+)</module>").matcher(pom);
+    List<String> listed = new ArrayList<>();
+    while (modules.find()) {
+      listed.add(modules.group(1));
+    }
+    assertThat(listed).isNotEmpty();
+    for (String module : listed) {
+      assertThat(dockerfile).as("the Dockerfile copies module %s (or its pom)", module)
+          .containsPattern("(?m)^COPY " + java.util.regex.Pattern.quote(module) + "(/pom\\.xml)? ");
+    }
+  }
+
+  @Test
   @DisplayName("compose: Redis AOF + replica + 3 Sentinels, PostgreSQL, 2 gateways behind nginx, 2 allocators, all configured")
   void compose() throws IOException {
     Map<String, Object> compose = map(new Yaml(new LoaderOptions()).load(Files.readString(DEPLOY.resolve("compose.yaml"))));

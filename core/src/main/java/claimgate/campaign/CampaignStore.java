@@ -23,7 +23,9 @@ public final class CampaignStore {
   /** The document goes as text and PostgreSQL parses it: a client-side decode could change its numbers' scale. */
   static final String UPSERT_CAMPAIGN = """
       insert into campaign (id, document) values ($1, $2::text::jsonb)
-      on conflict (id) do update set document = excluded.document, updated_at = now()""";
+      on conflict (id) do update set document = excluded.document, config_version = campaign.config_version + 1,
+        updated_at = now()
+      returning config_version""";
   static final String UPSERT_MERCHANTS = """
       insert into merchant (campaign_id, id, ordinal, name, contingent)
       select $1, m.id, m.ordinal, m.name, m.contingent
@@ -37,7 +39,7 @@ public final class CampaignStore {
       insert into eligible (campaign_id, citizen_id, tier)
       select $1, e.citizen, e.tier from unnest($2::text[], $3::int[]) as e(citizen, tier)""";
   // the document as jsonb prints it: decoded by the client, its numbers could lose their scale (10.00 to 10.0)
-  static final String SELECT_ALL = "select document::text from campaign order by id";
+  static final String SELECT_ALL = "select document::text, config_version from campaign order by id";
   static final String NEXT_GENERATION = """
       update campaign set redis_generation = redis_generation + 1, updated_at = now()
       where id = $1 and ($2::bigint is null or writer_epoch = $2) returning redis_generation""";
@@ -51,17 +53,34 @@ public final class CampaignStore {
     this.pool = pool;
   }
 
-  /** Writes the campaign and, when given, replaces its eligibility list; one transaction. */
-  public Future<Campaign> apply(Campaign campaign, Optional<Map<String, Integer>> eligible) {
-    return pool.withTransaction(conn -> apply(conn, campaign, eligible)).map(campaign);
+  /**
+   * Writes the campaign and, when given, replaces its eligibility list; one transaction. Every
+   * write bumps the campaign's config version, which its derived state in Redis carries.
+   *
+   * @return the campaign's config version after the write
+   */
+  public Future<Long> apply(Campaign campaign, Optional<Map<String, Integer>> eligible) {
+    return pool.withTransaction(conn -> apply(conn, campaign, eligible));
   }
 
   /** The same on the caller's connection, inside the caller's transaction. */
-  public static Future<Void> apply(SqlConnection conn, Campaign campaign, Optional<Map<String, Integer>> eligible) {
+  public static Future<Long> apply(SqlConnection conn, Campaign campaign, Optional<Map<String, Integer>> eligible) {
     return write(conn, campaign, eligible).recover(failure -> Future.failedFuture(explain(campaign, failure)));
   }
 
-  private static Future<Void> write(SqlConnection conn, Campaign campaign, Optional<Map<String, Integer>> eligible) {
+  /** A campaign's versions, as {@link #VERSIONS} reads them. */
+  public record Versions(long flags, long config, boolean paused, boolean frozen) {}
+
+  static final String VERSIONS = "select flags_version, config_version, paused, frozen from campaign where id = $1";
+
+  public static Future<Versions> versions(SqlClient sql, String campaignId) {
+    return sql.preparedQuery(VERSIONS).execute(Tuple.of(campaignId)).map(rows -> {
+      Row r = rows.iterator().next();
+      return new Versions(r.getLong(0), r.getLong(1), r.getBoolean(2), r.getBoolean(3));
+    });
+  }
+
+  private static Future<Long> write(SqlConnection conn, Campaign campaign, Optional<Map<String, Integer>> eligible) {
     List<String> ids = new ArrayList<>();
     List<Integer> ordinals = new ArrayList<>();
     List<String> names = new ArrayList<>();
@@ -74,16 +93,20 @@ public final class CampaignStore {
       contingents.add(m.contingent());
     }
     String[] idArray = ids.toArray(String[]::new);
-    Future<Void> written = conn.preparedQuery(UPSERT_CAMPAIGN)
+    long[] version = new long[1];
+    Future<Long> written = conn.preparedQuery(UPSERT_CAMPAIGN)
         .execute(Tuple.of(campaign.id(), CampaignFiles.toJson(campaign)))
-        .compose(r -> conn.preparedQuery(MERCHANTS_MISSING).execute(Tuple.of(campaign.id(), (Object) idArray)))
+        .compose(r -> {
+          version[0] = r.iterator().next().getLong(0);
+          return conn.preparedQuery(MERCHANTS_MISSING).execute(Tuple.of(campaign.id(), (Object) idArray));
+        })
         .compose(missing -> missing.size() == 0
             ? Future.succeededFuture()
             : Future.failedFuture(new CampaignException("campaign " + campaign.id() + ": merchant "
                 + missing.iterator().next().getString(0) + " cannot be removed once the campaign exists")))
         .compose(v -> conn.preparedQuery(UPSERT_MERCHANTS).execute(Tuple.of(campaign.id(), idArray,
             ordinals.toArray(Integer[]::new), names.toArray(String[]::new), contingents.toArray(Integer[]::new))))
-        .mapEmpty();
+        .map(r -> version[0]);
     if (eligible.isEmpty()) {
       return written;
     }
@@ -92,7 +115,7 @@ public final class CampaignStore {
         .compose(v -> conn.preparedQuery(DELETE_ELIGIBLE).execute(Tuple.of(campaign.id())))
         .compose(v -> conn.preparedQuery(INSERT_ELIGIBLE).execute(Tuple.of(campaign.id(),
             list.keySet().toArray(String[]::new), list.values().toArray(Integer[]::new))))
-        .mapEmpty();
+        .map(r -> version[0]);
   }
 
   private static Throwable explain(Campaign campaign, Throwable failure) {
@@ -119,15 +142,19 @@ public final class CampaignStore {
     });
   }
 
-  public Future<List<Campaign>> loadAll() {
+  /** A stored campaign and the version of its document. */
+  public record Stored(Campaign campaign, long configVersion) {}
+
+  public Future<List<Stored>> loadAll() {
     return pool.query(SELECT_ALL).execute().map(rows -> {
-      List<Campaign> campaigns = new ArrayList<>();
+      List<Stored> campaigns = new ArrayList<>();
       for (Row row : rows) {
-        campaigns.add(document(row));
+        campaigns.add(new Stored(document(row), row.getLong(1)));
       }
       return campaigns;
     });
   }
+
 
   public Future<Optional<Campaign>> load(String id) {
     return pool.preparedQuery(SELECT_ONE).execute(Tuple.of(id)).map(rows ->
@@ -136,28 +163,5 @@ public final class CampaignStore {
 
   private static Campaign document(Row row) {
     return CampaignFiles.parseJsonUnvalidated(row.getString(0));
-  }
-
-  /**
-   * A fingerprint of what the allocator decides by (everything but the admission settings): an
-   * allocator that sees it change in Redis reloads the campaign from PostgreSQL.
-   */
-  public static String allocationVersion(Campaign campaign) {
-    return fingerprint(CampaignFiles.toJson(campaign.withAdmission(null)));
-  }
-
-  /** A fingerprint of the whole document: a gateway that sees it change in Redis reloads it. */
-  public static String documentVersion(Campaign campaign) {
-    return fingerprint(CampaignFiles.toJson(campaign));
-  }
-
-  private static String fingerprint(String document) {
-    try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(document.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return java.util.HexFormat.of().formatHex(digest, 0, 8);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every JDK", e);
-    }
   }
 }

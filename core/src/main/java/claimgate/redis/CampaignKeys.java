@@ -24,9 +24,9 @@ public record CampaignKeys(String campaignId) {
   /** Campaign hash fields: the restore gate (the Redis server's id) and the generation it opened. */
   public static final String SERVER = "server";
   public static final String GENERATION = "gen";
-  /** Campaign hash fields: fingerprints of what the allocator decides by, and of the whole document. */
-  public static final String VERSION = "version";
-  public static final String DOCUMENT = "document";
+  /** Campaign hash fields: the PostgreSQL versions of the flags and of the settings Redis holds. */
+  public static final String FLAGS_VERSION = "flagsv";
+  public static final String CONFIG_VERSION = "cfgv";
 
   private String key(String name) {
     return "{" + campaignId + "}:" + name;

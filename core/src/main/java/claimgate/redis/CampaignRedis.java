@@ -30,7 +30,8 @@ public final class CampaignRedis {
   public static final double DEFAULT_CAP_FACTOR = 1.5;
   private static final int CHUNK = 1000;
   private static final LuaScript FLOOR_SEQ = LuaScript.load("floor_seq.lua");
-  private static final LuaScript MERCHANTS = LuaScript.load("merchants.lua");
+  private static final LuaScript CONFIGURE = LuaScript.load("configure.lua");
+  private static final LuaScript FLAGS = LuaScript.load("flags.lua");
 
   /**
    * What PostgreSQL says of a campaign when Redis is rebuilt from it.
@@ -42,13 +43,13 @@ public final class CampaignRedis {
    * @param eligible the eligibility list, when the campaign has one
    * @param requests citizenId to their recent decided requests, oldest first
    */
-  public record Snapshot(Campaign campaign, Map<String, Integer> issued, Map<String, Map<String, Integer>> holdings,
-      boolean paused, boolean frozen, String offset, long decidedSeq, Optional<Map<String, Integer>> eligible,
-      Map<String, List<CitizenRecord.Request>> requests) {
+  public record Snapshot(Campaign campaign, CampaignStore.Versions versions, Map<String, Integer> issued,
+      Map<String, Map<String, Integer>> holdings, String offset, long decidedSeq,
+      Optional<Map<String, Integer>> eligible, Map<String, List<CitizenRecord.Request>> requests) {
 
-    /** A campaign nothing has happened to yet. */
-    public static Snapshot fresh(Campaign campaign, Optional<Map<String, Integer>> eligible) {
-      return new Snapshot(campaign, Map.of(), Map.of(), false, false, "0-0", 0, eligible, Map.of());
+    /** A campaign nothing has happened to yet, at its versions. */
+    public static Snapshot fresh(Campaign campaign, CampaignStore.Versions versions, Optional<Map<String, Integer>> eligible) {
+      return new Snapshot(campaign, versions, Map.of(), Map.of(), "0-0", 0, eligible, Map.of());
     }
   }
 
@@ -66,47 +67,62 @@ public final class CampaignRedis {
   private CampaignRedis() {}
 
   /**
-   * Writes the admission settings and contingents the admission script reads and, when given,
-   * replaces the eligibility list it checks (built under a new name, then renamed over the old,
-   * so no citizen is refused while it is replaced).
+   * Writes the settings the admission script reads and the contingents as PostgreSQL has them at
+   * {@code configVersion} and, when given, replaces the eligibility list (built under a temporary
+   * name, renamed into place in the same atomic step, so no citizen is refused meanwhile). A
+   * version Redis already holds, or an older one, changes nothing: racing writers converge on
+   * PostgreSQL's latest.
    */
-  public static Future<Void> configure(PipelinedRedis redis, Campaign campaign, Optional<Map<String, Integer>> eligible) {
+  public static Future<Void> configure(PipelinedRedis redis, Campaign campaign, long configVersion,
+      Optional<Map<String, Integer>> eligible) {
     CampaignKeys keys = new CampaignKeys(campaign.id());
     Campaign.Admission a = campaign.admission();
-    Request config = Request.cmd(Command.HSET).arg(keys.config())
-        .arg("rate").arg(a.ratePerSecond())
-        .arg("burst").arg(a.burst())
-        .arg("maxPending").arg(a.maxPendingPerCitizen())
-        .arg("capFactor").arg(Double.toString(a.capFactor() == null ? DEFAULT_CAP_FACTOR : a.capFactor()))
-        .arg("addrRate").arg(a.perAddressRateOrDefault())
-        .arg("addrBurst").arg(a.perAddressBurstOrDefault())
-        .arg("perCitizen").arg(campaign.limits().perCitizen())
-        .arg("perMerchant").arg(campaign.limits().perCitizenPerMerchant())
-        .arg("rounds").arg(roundsSpec(campaign))
-        .arg("forget").arg(forgetAtMs(campaign))
-        .arg("version").arg(CampaignStore.allocationVersion(campaign))
-        .arg("document").arg(CampaignStore.documentVersion(campaign));
-    List<String> contingents = new ArrayList<>(List.of("contingent"));
-    campaign.merchants().forEach(m -> {
-      contingents.add(m.id());
-      contingents.add(Integer.toString(m.contingent()));
+    Map<String, String> settings = new java.util.LinkedHashMap<>();
+    settings.put("rate", Integer.toString(a.ratePerSecond()));
+    settings.put("burst", Integer.toString(a.burst()));
+    settings.put("maxPending", Integer.toString(a.maxPendingPerCitizen()));
+    settings.put("capFactor", Double.toString(a.capFactor() == null ? DEFAULT_CAP_FACTOR : a.capFactor()));
+    settings.put("addrRate", Integer.toString(a.perAddressRateOrDefault()));
+    settings.put("addrBurst", Integer.toString(a.perAddressBurstOrDefault()));
+    settings.put("perCitizen", Integer.toString(campaign.limits().perCitizen()));
+    settings.put("perMerchant", Integer.toString(campaign.limits().perCitizenPerMerchant()));
+    settings.put("rounds", roundsSpec(campaign));
+    settings.put("forget", Long.toString(forgetAtMs(campaign)));
+    settings.put("minTier", campaign.eligibility() == null ? ""
+        : Integer.toString(campaign.eligibility().minTier() == null ? 0 : campaign.eligibility().minTier()));
+    List<String> args = new ArrayList<>();
+    args.add(Long.toString(configVersion));
+    args.add(eligible.isPresent() ? "list" : "keep");
+    args.add(Integer.toString(settings.size()));
+    settings.forEach((field, value) -> {
+      args.add(field);
+      args.add(value);
     });
-    List<Future<?>> writes = new ArrayList<>(List.of(redis.send(config),
-        MERCHANTS.call(redis::send, List.of(keys.merchants()), contingents)));
-    if (campaign.eligibility() == null) {
-      writes.add(redis.send(Request.cmd(Command.HDEL).arg(keys.config()).arg("minTier")));
-    } else {
-      int minTier = campaign.eligibility().minTier() == null ? 0 : campaign.eligibility().minTier();
-      writes.add(redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg("minTier").arg(minTier)));
-    }
-    eligible.ifPresent(list -> writes.add(replaceHash(redis, keys.eligible(), list)));
-    return Future.all(writes).mapEmpty();
+    campaign.merchants().forEach(m -> {
+      args.add(m.id());
+      args.add(Integer.toString(m.contingent()));
+    });
+    String building = keys.eligible() + ":building";
+    Future<Void> list = eligible.<Future<Void>>map(l -> redis.send(Request.cmd(Command.UNLINK).arg(building))
+        .compose(cleared -> writeFields(redis, building, l))).orElse(Future.succeededFuture());
+    return list.compose(built -> CONFIGURE.call(redis::send,
+        List.of(keys.config(), keys.merchants(), keys.eligible(), building), args)).mapEmpty();
   }
 
-  /** The live admission rate, changed by an operator. */
-  public static Future<Void> setRate(PipelinedRedis redis, String campaignId, int ratePerSecond, int burst) {
-    return redis.send(Request.cmd(Command.HSET).arg(new CampaignKeys(campaignId).config())
-        .arg("rate").arg(ratePerSecond).arg("burst").arg(burst)).mapEmpty();
+  /** Sets the operator's flags as PostgreSQL has them at {@code flagsVersion}; an older version changes nothing. */
+  public static Future<Void> setFlags(PipelinedRedis redis, String campaignId, long flagsVersion, boolean paused,
+      boolean frozen) {
+    return FLAGS.call(redis::send, List.of(new CampaignKeys(campaignId).config()),
+        List.of(Long.toString(flagsVersion), paused ? "1" : "0", frozen ? "1" : "0")).mapEmpty();
+  }
+
+  /** The versions Redis holds of a campaign's flags and settings (-1 when it holds none). */
+  public record Held(long flagsVersion, long configVersion) {}
+
+  public static Future<Held> held(PipelinedRedis redis, String campaignId) {
+    return redis.send(Request.cmd(Command.HMGET).arg(new CampaignKeys(campaignId).config())
+            .arg(CampaignKeys.FLAGS_VERSION).arg(CampaignKeys.CONFIG_VERSION))
+        .map(r -> new Held(r.get(0) == null ? -1 : r.get(0).toLong(), r.get(1) == null ? -1 : r.get(1).toLong()));
   }
 
   /** True while the campaign's gate is open on the server {@code redis} is connected to. */
@@ -115,11 +131,7 @@ public final class CampaignRedis {
         .map(server -> server != null && server.toString().equals(redis.serverId()));
   }
 
-  /** Sets or clears an operator's flag ({@link CampaignKeys#PAUSED}, {@link CampaignKeys#FROZEN}). */
-  public static Future<Void> setFlag(PipelinedRedis redis, String campaignId, String flag, boolean on) {
-    return redis.send(Request.cmd(Command.HSET).arg(new CampaignKeys(campaignId).config()).arg(flag).arg(on ? "1" : "0"))
-        .mapEmpty();
-  }
+
 
   /**
    * Rebuilds the campaign's Redis state from {@code truth} and the stream, then opens the gate
@@ -145,9 +157,10 @@ public final class CampaignRedis {
    */
   public static Future<Restored> restoreNew(io.vertx.sqlclient.SqlClient pg, PipelinedRedis redis, Campaign campaign,
       Optional<Map<String, Integer>> eligible) {
-    return restore(redis, Snapshot.fresh(campaign, eligible), surviving -> CampaignStore
-        .openGeneration(pg, campaign.id(), null, surviving)
-        .map(generation -> generation.orElseThrow(() -> new IllegalStateException("no campaign " + campaign.id()))));
+    return CampaignStore.versions(pg, campaign.id()).compose(versions -> restore(redis,
+        Snapshot.fresh(campaign, versions, eligible), surviving -> CampaignStore
+            .openGeneration(pg, campaign.id(), null, surviving)
+            .map(generation -> generation.orElseThrow(() -> new IllegalStateException("no campaign " + campaign.id())))));
   }
 
   private static Future<Restored> rebuild(PipelinedRedis redis, CampaignKeys keys, Snapshot truth, Queued queued,
@@ -171,14 +184,16 @@ public final class CampaignRedis {
             merchants.put(m.id(), new MerchantRecord(m.contingent(), truth.issued().getOrDefault(m.id(), 0),
                 queued.pendingByMerchant.getOrDefault(m.id(), 0)).encode());
           }
-          Request flags = Request.cmd(Command.HSET).arg(keys.config())
-              .arg(CampaignKeys.PAUSED).arg(truth.paused() ? "1" : "0").arg(CampaignKeys.FROZEN).arg(truth.frozen() ? "1" : "0");
-          return Future.all(List.of(
-              configure(redis, truth.campaign(), truth.eligible()),
-              redis.send(flags),
-              replaceHash(redis, keys.merchants(), merchants),
-              replaceHash(redis, keys.citizens(), records),
-              FLOOR_SEQ.call(redis::send, List.of(keys.config()), List.of(Long.toString(survivingSeq)))));
+          // what Redis may hold is older or as old: written as PostgreSQL has it, whatever versions remain
+          CampaignStore.Versions v = truth.versions();
+          return redis.send(Request.cmd(Command.HDEL).arg(keys.config()).arg(CampaignKeys.FLAGS_VERSION)
+                  .arg(CampaignKeys.CONFIG_VERSION))
+              .compose(forgotten -> replaceHash(redis, keys.merchants(), merchants))
+              .compose(merchantsWritten -> Future.all(List.of(
+                  configure(redis, truth.campaign(), v.config(), truth.eligible()),
+                  setFlags(redis, truth.campaign().id(), v.flags(), v.paused(), v.frozen()),
+                  replaceHash(redis, keys.citizens(), records),
+                  FLOOR_SEQ.call(redis::send, List.of(keys.config()), List.of(Long.toString(survivingSeq))))));
         })
         .compose(written -> redis.send(Request.cmd(Command.HSET).arg(keys.config())
                 .arg(CampaignKeys.GENERATION).arg(restored.generation()).arg(CampaignKeys.SERVER).arg(redis.serverId()))
@@ -219,22 +234,28 @@ public final class CampaignRedis {
         });
   }
 
+  private static Future<Void> writeFields(PipelinedRedis redis, String key, Map<String, ?> fields) {
+    List<Future<?>> chunks = new ArrayList<>();
+    List<? extends Map.Entry<String, ?>> entries = new ArrayList<>(fields.entrySet());
+    for (int from = 0; from < entries.size(); from += CHUNK) {
+      Request chunk = Request.cmd(Command.HSET).arg(key);
+      entries.subList(from, Math.min(entries.size(), from + CHUNK)).forEach(e -> chunk.arg(e.getKey()).arg(String.valueOf(e.getValue())));
+      chunks.add(redis.send(chunk));
+    }
+    return Future.all(chunks).mapEmpty();
+  }
+
   /** Replaces a hash whole: built under a temporary name, then renamed over the old one. */
   private static Future<Void> replaceHash(PipelinedRedis redis, String key, Map<String, ?> fields) {
     if (fields.isEmpty()) {
       return redis.send(Request.cmd(Command.UNLINK).arg(key)).mapEmpty();
     }
     String building = key + ":building";
-    List<Future<?>> chunks = new ArrayList<>();
-    chunks.add(redis.send(Request.cmd(Command.UNLINK).arg(building)));
-    List<? extends Map.Entry<String, ?>> entries = new ArrayList<>(fields.entrySet());
-    for (int from = 0; from < entries.size(); from += CHUNK) {
-      Request chunk = Request.cmd(Command.HSET).arg(building);
-      entries.subList(from, Math.min(entries.size(), from + CHUNK)).forEach(e -> chunk.arg(e.getKey()).arg(String.valueOf(e.getValue())));
-      chunks.add(redis.send(chunk));
-    }
-    return Future.all(chunks).compose(written -> redis.send(Request.cmd(Command.RENAME).arg(building).arg(key))).mapEmpty();
+    return redis.send(Request.cmd(Command.UNLINK).arg(building))
+        .compose(cleared -> writeFields(redis, building, fields))
+        .compose(written -> redis.send(Request.cmd(Command.RENAME).arg(building).arg(key))).mapEmpty();
   }
+
 
   private static int sum(Map<String, Integer> counts) {
     return counts.values().stream().mapToInt(Integer::intValue).sum();

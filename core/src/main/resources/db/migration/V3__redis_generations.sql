@@ -18,3 +18,10 @@ create table redis_generation (
 alter table claim
   add column generation bigint not null default 1,
   add column request_id text;
+
+-- Every fact Redis derives from a campaign row carries the row's version, bumped by each change
+-- (operators' flags, the document and its admission settings): Redis takes a write only when it
+-- is newer than what it holds, so racing actions and restores end in PostgreSQL's latest state.
+alter table campaign
+  add column flags_version bigint not null default 0,
+  add column config_version bigint not null default 0;

@@ -108,10 +108,12 @@ public final class CampaignCatalog {
     }
     Future<Void> reload = store.loadAll().compose(campaigns -> {
       Map<String, Campaign> byId = new HashMap<>();
-      campaigns.forEach(c -> byId.put(c.id(), c));
-      documents = byId;
       documentVersions.clear();
-      byId.forEach((id, c) -> documentVersions.put(id, CampaignStore.documentVersion(c)));
+      campaigns.forEach(c -> {
+        byId.put(c.campaign().id(), c.campaign());
+        documentVersions.put(c.campaign().id(), Long.toString(c.configVersion()));
+      });
+      documents = byId;
       live.keySet().retainAll(byId.keySet());
       return refreshLive();
     });
@@ -129,7 +131,7 @@ public final class CampaignCatalog {
     boolean[] changed = {false};
     for (Campaign campaign : documents.values()) {
       reads.add(readLive(campaign));
-      reads.add(redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaign.id()).config()).arg(CampaignKeys.DOCUMENT))
+      reads.add(redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaign.id()).config()).arg(CampaignKeys.CONFIG_VERSION))
           .map(version -> {
             // reload once per change seen: a mismatch that stays must not reload every second
             String inRedis = version == null ? null : version.toString();

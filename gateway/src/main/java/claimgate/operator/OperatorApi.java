@@ -49,32 +49,19 @@ import java.util.Optional;
  */
 public final class OperatorApi {
 
-  /** A kill-switch flag: its column in PostgreSQL and field in the campaign's Redis flags. */
+  /** A kill-switch flag: its column in PostgreSQL and field in the campaign's Redis hash. */
   private enum Flag {
-    PAUSED("paused"), FROZEN("frozen");
+    PAUSED("paused", OperatorQueries.SET_PAUSED), FROZEN("frozen", OperatorQueries.SET_FROZEN);
 
     final String field;
     final String sql;
 
-    Flag(String field) {
+    Flag(String field, String sql) {
       this.field = field;
-      this.sql = "with old as (select " + field + " from campaign where id = $1 for update) "
-          + "update campaign c set " + field + " = $2, updated_at = now() from old where c.id = $1 "
-          + "returning old." + field;
+      this.sql = sql;
     }
   }
 
-  static final String SET_ADMISSION = """
-      with old as (select document -> 'admission' as admission from campaign where id = $1 for update)
-      update campaign c set document = jsonb_set(jsonb_set(c.document, '{admission,ratePerSecond}', to_jsonb($2::int)),
-                                                 '{admission,burst}', to_jsonb($3::int)),
-                            updated_at = now()
-      from old where c.id = $1 returning old.admission""";
-  static final String OUTCOMES = """
-      select status, coalesce(reason, ''), count(*)::bigint from claim where campaign_id = $1 group by 1, 2""";
-  static final String MERCHANT_COUNTS = """
-      select id, contingent, issued from merchant where campaign_id = $1 order by ordinal""";
-  static final String CAMPAIGNS_OF_MERCHANT = "select campaign_id from merchant where id = $1";
   private static final long STATS_CACHE_MS = 1_000;
   private static final int MAX_LIVE_STREAMS = 16;
 
@@ -120,17 +107,18 @@ public final class OperatorApi {
     CampaignStore store = new CampaignStore(pool);
     store.load(id)
         .compose(before -> pool.withTransaction(conn -> CampaignStore.apply(conn, campaign, eligible)
-                .compose(v -> AuditLog.write(conn, actor(ctx), before.isPresent() ? "campaign.update" : "campaign.create",
+                .compose(version -> AuditLog.write(conn, actor(ctx), before.isPresent() ? "campaign.update" : "campaign.create",
                     id, new JsonObject()
                         .put("before", before.map(b -> new JsonObject(CampaignFiles.toJson(b))).orElse(null))
                         .put("after", new JsonObject(CampaignFiles.toJson(campaign)))
-                        .put("eligible", eligible.map(Map::size).orElse(null)))))
+                        .put("eligible", eligible.map(Map::size).orElse(null))).map(version)))
             .recover(failure -> Future.failedFuture(failure instanceof CampaignException e
                 ? new ApiError(409, "conflict", e.getMessage()) : failure))
             // a new campaign has nothing Redis could have lost: its gate opens at once; an existing
-            // one gets its settings, and its allocator restores the rest whenever Redis lost it
-            .compose(v -> before.isEmpty() ? CampaignRedis.restoreNew(pool, redis, campaign, eligible).mapEmpty()
-                : CampaignRedis.configure(redis, campaign, eligible))
+            // one gets its settings at the new version, and its allocator restores the rest
+            // whenever Redis lost it
+            .compose(version -> before.isEmpty() ? CampaignRedis.restoreNew(pool, redis, campaign, eligible).mapEmpty()
+                : CampaignRedis.configure(redis, campaign, version, eligible))
             .compose(v -> catalog.reloadDocuments())
             .map(v -> before.isEmpty()))
         .onSuccess(created -> Replies.json(ctx, created ? 201 : 200,
@@ -162,14 +150,17 @@ public final class OperatorApi {
     CampaignKeys keys = new CampaignKeys(id);
     pool.withTransaction(conn -> conn.preparedQuery(flag.sql).execute(Tuple.of(id, on))
             .compose(rows -> {
-              Row old = single(rows, id);
+              Row now = single(rows, id);
               return AuditLog.write(conn, actor(ctx), "campaign." + action, id, new JsonObject()
-                  .put("before", new JsonObject().put(flag.field, old.getBoolean(0)))
-                  .put("after", new JsonObject().put(flag.field, on))
-                  .put("reason", reason));
+                      .put("before", new JsonObject().put(flag.field, now.getBoolean("before")))
+                      .put("after", new JsonObject().put(flag.field, on))
+                      .put("reason", reason))
+                  .map(now);
             }))
-        // the answer waits for Redis: from then on the admission script sees the flag
-        .compose(v -> CampaignRedis.setFlag(redis, id, flag.field, on))
+        // the answer waits for Redis: from then on the admission script sees the flag (unless a
+        // later action on this campaign, serialised by the row lock, is there first)
+        .compose(now -> CampaignRedis.setFlags(redis, id, now.getLong("flags_version"), now.getBoolean("paused"),
+            now.getBoolean("frozen")))
         .onSuccess(v -> Replies.json(ctx, 200, new JsonObject().put("campaignId", id).put(flag.field, on)))
         .onFailure(ctx::fail);
   }
@@ -179,14 +170,17 @@ public final class OperatorApi {
     JsonObject body = Replies.body(ctx);
     int rate = body.getInteger("ratePerSecond");
     int burst = body.getInteger("burst");
-    pool.withTransaction(conn -> conn.preparedQuery(SET_ADMISSION).execute(Tuple.of(id, rate, burst))
+    pool.withTransaction(conn -> conn.preparedQuery(OperatorQueries.SET_ADMISSION).execute(Tuple.of(id, rate, burst))
             .compose(rows -> {
-              Object old = single(rows, id).getValue(0);
+              Row now = single(rows, id);
+              Object old = now.getValue(0);
               return AuditLog.write(conn, actor(ctx), "campaign.admission", id, new JsonObject()
-                  .put("before", old instanceof JsonObject o ? o : new JsonObject(String.valueOf(old)))
-                  .put("after", new JsonObject().put("ratePerSecond", rate).put("burst", burst)));
+                      .put("before", old instanceof JsonObject o ? o : new JsonObject(String.valueOf(old)))
+                      .put("after", new JsonObject().put("ratePerSecond", rate).put("burst", burst)))
+                  .map(now);
             }))
-        .compose(v -> CampaignRedis.setRate(redis, id, rate, burst))
+        .compose(now -> CampaignRedis.configure(redis, CampaignFiles.parseJsonUnvalidated(now.getString("document")),
+            now.getLong("config_version"), Optional.empty()))
         .onSuccess(v -> Replies.json(ctx, 200, new JsonObject().put("campaignId", id)
             .put("ratePerSecond", rate).put("burst", burst)))
         .onFailure(ctx::fail);
@@ -246,8 +240,8 @@ public final class OperatorApi {
         .arg(CampaignKeys.SEQ).arg(CampaignKeys.DECIDED));
     Future<Response> admitted = counters.map(r -> r.get(0));
     Future<Response> decided = counters.map(r -> r.get(1));
-    Future<RowSet<Row>> outcomes = pool.preparedQuery(OUTCOMES).execute(Tuple.of(id));
-    Future<RowSet<Row>> merchants = pool.preparedQuery(MERCHANT_COUNTS).execute(Tuple.of(id));
+    Future<RowSet<Row>> outcomes = pool.preparedQuery(OperatorQueries.OUTCOMES).execute(Tuple.of(id));
+    Future<RowSet<Row>> merchants = pool.preparedQuery(OperatorQueries.MERCHANT_COUNTS).execute(Tuple.of(id));
     return Future.all(admitted, decided, outcomes, merchants).map(all -> {
       long admittedN = longOf(admitted.result());
       long confirmed = 0;
@@ -322,7 +316,7 @@ public final class OperatorApi {
 
   /** The campaign named, or the only one the merchant takes part in. */
   private Future<String> campaignOfMerchant(String campaignId, String merchantId) {
-    return pool.preparedQuery(CAMPAIGNS_OF_MERCHANT).execute(Tuple.of(merchantId)).compose(rows -> {
+    return pool.preparedQuery(OperatorQueries.CAMPAIGNS_OF_MERCHANT).execute(Tuple.of(merchantId)).compose(rows -> {
       List<String> campaigns = new java.util.ArrayList<>();
       rows.forEach(r -> campaigns.add(r.getString(0)));
       if (campaignId != null) {

@@ -64,7 +64,8 @@ class RedisOutageTest {
 
       // what the campaign's allocator does when it finds the server changed
       PipelinedRedis restorer = new PipelinedRedis(vertx, url);
-      CampaignRedis.restore(restorer, CampaignRedis.Snapshot.fresh(campaign, Optional.empty()),
+      CampaignRedis.restore(restorer, CampaignRedis.Snapshot.fresh(campaign,
+              claimgate.campaign.CampaignStore.versions(gw.pool, campaign.id()).await(), Optional.empty()),
           surviving -> claimgate.campaign.CampaignStore.openGeneration(gw.pool, campaign.id(), null, surviving)
               .map(java.util.Optional::orElseThrow)).await();
       restorer.close().await();

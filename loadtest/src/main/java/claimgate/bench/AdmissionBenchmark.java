@@ -219,9 +219,14 @@ public final class AdmissionBenchmark {
         List.of(new Campaign.Round(now.minusMinutes(1), now.plusHours(6), 1.0)), List.copyOf(list)).validate();
   }
 
-  /** The JVM options the launcher gives the roles (deploy/jvm.options), the heap as the bench sets it. */
+  /** The JVM options the launcher gives the roles ({@code deploy/jvm.options}), or {@code -DroleJvm=...}. */
   static List<String> roleOptions() {
-    return List.of(System.getProperty("roleJvm", "-Xms512m -Xmx512m -XX:+UseParallelGC").split(" "));
+    try {
+      String options = System.getProperty("roleJvm", Files.readString(Path.of("deploy/jvm.options")).strip());
+      return List.of(options.split("\\s+"));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("deploy/jvm.options: the roles' JVM options", e);
+    }
   }
 
   private Map<String, String> env(int httpPort) {

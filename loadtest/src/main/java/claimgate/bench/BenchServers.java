@@ -43,7 +43,9 @@ final class BenchServers implements AutoCloseable {
     }
     Database database = Database.fromUrl(pg);
     database.migrate();
-    return new BenchServers(redis, database, embedded);
+    BenchServers servers = new BenchServers(redis, database, embedded);
+    servers.durability(System.getProperty("redisDurability", "everysec"));
+    return servers;
   }
 
   /** An open campaign with {@code merchants} merchants sharing {@code vouchers} equally. */
@@ -94,8 +96,37 @@ final class BenchServers implements AutoCloseable {
     }
   }
 
+  /**
+   * The Redis durability level under test: {@code none} (no append-only file), {@code everysec}
+   * (the file, fsync'd every second: the last second of acknowledgements can be lost) or
+   * {@code always} (fsync'd before any answer: group commit per event-loop cycle).
+   */
+  void durability(String level) {
+    this.durability = level;
+    Vertx vertx = Vertx.vertx();
+    PipelinedRedis redis = new PipelinedRedis(vertx, redisUrl);
+    try {
+      io.vertx.redis.client.Request set = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.CONFIG).arg("SET");
+      switch (level) {
+        case "none" -> redis.send(set.arg("appendonly").arg("no")).await();
+        case "everysec", "always" -> {
+          redis.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.CONFIG).arg("SET")
+              .arg("appendonly").arg("yes")).await();
+          redis.send(set.arg("appendfsync").arg(level)).await();
+        }
+        default -> throw new IllegalArgumentException("redisDurability is none, everysec or always, not " + level);
+      }
+    } finally {
+      redis.close().await();
+      vertx.close().await();
+    }
+  }
+
+  private String durability = "everysec";
+
   String describe() {
-    return embedded == null ? "external servers" : "embedded Redis 6.2 and PostgreSQL 14 (same machine)";
+    return (embedded == null ? "external servers" : "embedded Redis 6.2 and PostgreSQL 14 (same machine)")
+        + ", Redis durability " + durability;
   }
 
   @Override

@@ -18,8 +18,9 @@ final class Processes {
 
   private Processes() {}
 
+  /** The java the roles run on: {@code -DroleJava=/path/to/java}, else this JVM's. */
   static String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    return System.getProperty("roleJava", Path.of(System.getProperty("java.home"), "bin", "java").toString());
   }
 
   /** This JVM's classpath, for mains of the loadtest module started as processes of their own. */
