@@ -23,6 +23,10 @@ import java.util.Optional;
  */
 public final class ClaimLookup {
 
+  /** Where the generation after a ticket's began: its seqs above this were lost with Redis's state. */
+  static final String SURVIVING_SEQ = """
+      select surviving_seq from redis_generation where campaign_id = $1 and generation = $2""";
+
   static final String SELECT_OUTCOME = """
       select c.status, c.reason, v.code, v.merchant_id, v.value, v.currency, v.expires_at
       from claim c left join voucher v on v.ticket = c.ticket where c.ticket = $1""";
@@ -54,19 +58,30 @@ public final class ClaimLookup {
   private Future<JsonObject> status(String ticket, Tickets.Ticket read, CampaignCatalog.Live live) {
     CampaignKeys keys = new CampaignKeys(read.campaignId());
     Future<Response> outcome = redis.send(Request.cmd(Command.HGET).arg(keys.outcomes()).arg(ticket));
-    Future<Response> decided = redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.DECIDED));
-    return Future.all(outcome, decided).compose(all -> {
+    Future<Response> counters = redis.send(Request.cmd(Command.HMGET).arg(keys.config()).arg(CampaignKeys.DECIDED)
+        .arg(CampaignKeys.GENERATION));
+    return Future.all(outcome, counters).compose(all -> {
       if (outcome.result() != null) {
         return Future.succeededFuture(new JsonObject().put("ticket", ticket)
             .mergeIn(new JsonObject(outcome.result().toBuffer())));
       }
-      long decidedSeq = decided.result() == null ? 0 : Long.parseLong(decided.result().toString());
-      if (read.seq() > decidedSeq) {
-        long position = read.seq() - decidedSeq;
-        return Future.succeededFuture(new JsonObject().put("ticket", ticket).put("status", "queued")
-            .put("position", position).put("etaMs", live.etaMs(position)));
-      }
-      return fromDatabase(ticket);
+      Response decided = counters.result().get(0);
+      Response generation = counters.result().get(1);
+      long decidedSeq = decided == null ? 0 : decided.toLong();
+      long current = generation == null ? read.generation() : generation.toLong();
+      Future<Boolean> survived = read.generation() >= current || read.seq() <= decidedSeq
+          ? Future.succeededFuture(true)
+          // a ticket of an earlier generation: queued still only if its seq survived the restore
+          : pool.preparedQuery(SURVIVING_SEQ).execute(Tuple.of(read.campaignId(), read.generation() + 1))
+              .map(rows -> rows.size() == 0 || read.seq() <= rows.iterator().next().getLong(0));
+      return survived.compose(kept -> {
+        if (kept && read.seq() > decidedSeq) {
+          long position = read.seq() - decidedSeq;
+          return Future.succeededFuture(new JsonObject().put("ticket", ticket).put("status", "queued")
+              .put("position", position).put("etaMs", live.etaMs(position)));
+        }
+        return fromDatabase(ticket);
+      });
     });
   }
 
