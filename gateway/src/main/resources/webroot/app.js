@@ -7,7 +7,11 @@
   const params = new URLSearchParams(location.search);
   let campaign = null;
   const choices = [];
-  const idempotencyKey = crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2);
+  // one Idempotency-Key per claim: kept while the same claim is retried, new for another claim
+  // (other shops) or after a final answer, since the server refuses a key reused with another body
+  let claimKey = null;
+  let claimBody = null;
+  function newKey() { return crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2); }
 
   function text(id, value) { $(id).textContent = value; }
   function jitter(ms) { return ms + Math.floor(Math.random() * Math.max(500, ms / 2)); }
@@ -76,6 +80,8 @@
     if (!choices.length) { addChoice(); }
     $("submit").disabled = true;
     const body = JSON.stringify({ citizenId: $("citizen").value.trim(), merchantIds: choices });
+    if (body !== claimBody) { claimBody = body; claimKey = newKey(); }
+    const idempotencyKey = claimKey;
     for (;;) {
       let response;
       try {
@@ -90,12 +96,13 @@
       if (response.status === 202) { follow(answer); return; }
       if (response.status === 429 || response.status === 503 || response.status === 425) {
         const wait = 1000 * Number(response.headers.get("Retry-After") || 1);
-        progress(response.status === 503 ? "Admission is paused" : "You are in the waiting room",
+        progress(answer.error === "paused" ? "Admission is paused" : "You are in the waiting room",
           "We retry for you in about " + Math.round(wait / 1000) + " s. Keep this page open.");
         await sleep(jitter(wait));
         continue;
       }
       progress("Not possible", answer.message);
+      claimBody = null;
       $("submit").disabled = false;
       return;
     }
@@ -133,8 +140,11 @@
       text("voucher", s.voucher.code);
     } else {
       const reasons = { sold_out: "The shops you chose are sold out.", limit_reached: "You already hold the maximum number of vouchers.",
-        not_eligible: "You are not eligible for this campaign.", round_closed: "The round had closed.", expired: "Your request expired; please try again." };
+        not_eligible: "You are not eligible for this campaign.", round_closed: "The round had closed.",
+        expired: "Your request expired; please try again.",
+        lost: "Our waiting room lost your place after a failure; please claim again." };
       progress("No voucher this time", reasons[s.reason] || s.reason);
+      claimBody = null;
       $("submit").disabled = false;
     }
   }

@@ -45,7 +45,7 @@ class RedemptionTest {
   static void issueVouchers() {
     c = create(Campaigns.open(Campaigns.uniqueId("redeem"), 9, 3, 100, 100));
     List<String> tickets = new ArrayList<>();
-    for (int i = 0; i < 12; i++) {
+    for (int i = 0; i < 16; i++) {
       tickets.add(claim(c.id(), "holder-" + i, "m0").json().getString("ticket"));
     }
     tickets.add(claim(c.id(), "holder-m1", "m1").json().getString("ticket"));
@@ -134,7 +134,7 @@ class RedemptionTest {
     expire(expired);
     String forged = new claimgate.voucher.ForgedCodes(1).next(c.codePrefix());
     String typo = valid.substring(0, valid.length() - 1) + (valid.endsWith("0") ? "1" : "0");
-    String at = Instant.now().minusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
+    String at = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS).toString();
     JsonArray items = new JsonArray();
     for (String code : List.of(valid, redeemed, revoked, expired, forged, typo, codeM1, valid)) {
       items.add(new JsonObject().put("code", code).put("redeemedAt", at));
@@ -148,11 +148,62 @@ class RedemptionTest {
       JsonObject result = results.getJsonObject(i);
       outcomes.add("redeemed".equals(result.getString("status")) ? "redeemed" : result.getString("error"));
     }
+    // the same code twice in one batch is one voucher taken once
     assertThat(outcomes).containsExactly("redeemed", "already_redeemed", "revoked", "expired", "unknown_code",
-        "invalid_code", "wrong_merchant", "redeemed", "invalid_request");
+        "invalid_code", "wrong_merchant", "already_redeemed", "invalid_request");
     assertThat(results.getJsonObject(0).getString("redeemedAt")).isEqualTo(Instant.parse(at).toString());
-    // the re-sent backlog item is the same redemption, not a second one
-    assertThat(results.getJsonObject(7).getString("redeemedAt")).isEqualTo(results.getJsonObject(0).getString("redeemedAt"));
+
+    // the same till re-sends its backlog (its answer was lost): the same redemption, answered alike;
+    // another till sending the same item is told the voucher is spent
+    JsonObject again = new JsonObject().put("items", new JsonArray().add(items.getJsonObject(0)));
+    JsonObject resent = send("POST", "/api/v1/redemptions/batch", keyM0, again).json().getJsonArray("results").getJsonObject(0);
+    assertThat(resent.getString("status")).isEqualTo("redeemed");
+    assertThat(resent.getString("redeemedAt")).isEqualTo(results.getJsonObject(0).getString("redeemedAt"));
+    String otherTill = LiveStack.merchantKey(c.id(), "m0");
+    JsonObject elsewhere = send("POST", "/api/v1/redemptions/batch", otherTill, again).json().getJsonArray("results")
+        .getJsonObject(0);
+    assertThat(elsewhere.getString("error")).isEqualTo("already_redeemed");
+  }
+
+  @Test
+  @DisplayName("offline times: not before the voucher was issued, not older than the offline window (no back-dating past an expiry), with an offset")
+  void offlineTimes() {
+    String issuedLater = codesM0.get(11);
+    String expiredYesterday = codesM0.get(12);
+    String beforeIssue = Instant.now().minusSeconds(3_600).toString();
+    // issued five days ago, expired yesterday: a time before the expiry is a back-dating past the window
+    sql("update voucher set issued_at = now() - interval '5 days', expires_at = now() - interval '1 day' where code = $1",
+        expiredYesterday);
+    String backDated = Instant.now().minus(java.time.Duration.ofHours(80)).toString();
+    JsonArray items = new JsonArray()
+        .add(new JsonObject().put("code", issuedLater).put("redeemedAt", beforeIssue))
+        .add(new JsonObject().put("code", expiredYesterday).put("redeemedAt", backDated))
+        .add(new JsonObject().put("code", issuedLater).put("redeemedAt", "2027-04-12T10:15:00"));
+    JsonArray results = send("POST", "/api/v1/redemptions/batch", keyM0, new JsonObject().put("items", items)).json()
+        .getJsonArray("results");
+    assertThat(results.getJsonObject(0).getString("error")).isEqualTo("invalid_request");
+    assertThat(results.getJsonObject(0).getString("message")).contains("before the voucher was issued");
+    assertThat(results.getJsonObject(1).getString("error")).isEqualTo("invalid_request");
+    assertThat(results.getJsonObject(1).getString("message")).contains("72 h");
+    assertThat(results.getJsonObject(2).getString("error")).isEqualTo("already_redeemed");
+    JsonArray local = send("POST", "/api/v1/redemptions/batch", keyM0, new JsonObject().put("items", new JsonArray()
+        .add(new JsonObject().put("code", codesM0.get(13)).put("redeemedAt", "2027-04-12T10:15:00")))).json()
+        .getJsonArray("results");
+    assertThat(local.getJsonObject(0).getString("message")).contains("offset");
+    assertThat(send("GET", "/api/v1/vouchers/" + issuedLater, keyM0, null).json().getString("status")).isEqualTo("issued");
+  }
+
+  @Test
+  @DisplayName("an Idempotency-Key answers only its own till: the same key from another till of the shop gets already_redeemed")
+  void idempotencyBelongsToTheCaller() {
+    String code = codesM0.get(14);
+    String tillA = LiveStack.merchantKey(c.id(), "m0");
+    String tillB = LiveStack.merchantKey(c.id(), "m0");
+    assertThat(redeem(tillA, code, "1").status()).isEqualTo(200);
+    assertThat(redeem(tillA, code, "1").status()).isEqualTo(200);
+    LiveStack.Reply other = redeem(tillB, code, "1");
+    assertThat(other.status()).isEqualTo(409);
+    assertThat(other.error()).isEqualTo("already_redeemed");
   }
 
   @Test
@@ -201,11 +252,15 @@ class RedemptionTest {
 
   /** Moves a voucher's expiry into the past, as time would. */
   static void expire(String code) {
+    sql("update voucher set expires_at = now() - interval '2 hours', issued_at = now() - interval '3 days' "
+        + "where code = $1", code);
+  }
+
+  static void sql(String update, String code) {
     Vertx vertx = Vertx.vertx();
     Pool pool = TestServers.database().pool(vertx, 1);
     try {
-      pool.preparedQuery("update voucher set expires_at = now() - interval '2 hours', issued_at = now() - interval '3 days' "
-          + "where code = $1").execute(Tuple.of(code)).await();
+      pool.preparedQuery(update).execute(Tuple.of(code)).await();
     } finally {
       pool.close().await();
       vertx.close().await();

@@ -42,7 +42,7 @@ public final class RedemptionApi {
     String key = ctx.request().getHeader("Idempotency-Key");
     String address = Access.address(ctx);
     attempts.check(null, merchant.keyHash())
-        .compose(v -> vouchers.redeem(pool, merchant, code, null, key == null ? null : "k:" + key))
+        .compose(v -> vouchers.redeem(pool, merchant, code, null, key == null ? null : caller(merchant) + "k:" + key))
         .compose(outcome -> outcome instanceof Vouchers.Outcome.Refused no
             ? attempts.record(address, merchant.keyHash(), no.attempt() ? 1 : 0)
                 .transform(recorded -> Future.<JsonObject>failedFuture(no.error()))
@@ -57,13 +57,20 @@ public final class RedemptionApi {
     String address = Access.address(ctx);
     OffsetDateTime latest = OffsetDateTime.now().plusSeconds(MAX_CLOCK_SKEW_SECONDS);
     attempts.check(null, merchant.keyHash())
-        // one connection, statements pipelined in input order: a code twice in a batch is judged in order
+        // one connection, statements pipelined in input order; a code given twice in one batch is
+        // one voucher taken once: the later item is refused
         .compose(v -> pool.withConnection(conn -> {
           List<Future<JsonObject>> results = new ArrayList<>(items.size());
+          java.util.Set<String> seen = new java.util.HashSet<>();
           for (int i = 0; i < items.size(); i++) {
             JsonObject item = items.getJsonObject(i);
-            results.add(redeemItem(item.getString("code"), item.getString("redeemedAt"), latest,
-                at -> vouchers.redeem(conn, merchant, item.getString("code"), at, "b:" + at.toInstant())));
+            String code = item.getString("code");
+            if (!seen.add(vouchers.sameness(code))) {
+              results.add(Future.succeededFuture(itemError(code, "already_redeemed", "this code appears earlier in this batch")));
+              continue;
+            }
+            results.add(redeemItem(code, item.getString("redeemedAt"), latest,
+                at -> vouchers.redeem(conn, merchant, code, at, caller(merchant) + "b:" + at.toInstant())));
           }
           return Future.all(results).map(all -> {
             JsonArray out = new JsonArray();
@@ -87,7 +94,9 @@ public final class RedemptionApi {
     try {
       at = OffsetDateTime.parse(redeemedAt);
     } catch (DateTimeParseException e) {
-      return Future.succeededFuture(itemError(code, "invalid_request", "redeemedAt is not an ISO-8601 date-time"));
+      return Future.succeededFuture(itemError(code, "invalid_request", isLocal(redeemedAt)
+          ? "redeemedAt needs an offset from UTC (2027-04-12T10:15:00+02:00 or ...Z): a local time is ambiguous"
+          : "redeemedAt is not an ISO-8601 date-time with an offset"));
     }
     if (at.isAfter(latest)) {
       return Future.succeededFuture(itemError(code, "invalid_request", "redeemedAt is in the future"));
@@ -95,6 +104,20 @@ public final class RedemptionApi {
     return redeem.apply(at).map(outcome -> outcome instanceof Vouchers.Outcome.Refused no
         ? no.error().body().put("code", code).put("status", "refused").put("attempt", no.attempt())
         : ((Vouchers.Outcome.Redeemed) outcome).body());
+  }
+
+  private static boolean isLocal(String value) {
+    try {
+      java.time.LocalDateTime.parse(value);
+      return true;
+    } catch (DateTimeParseException e) {
+      return false;
+    }
+  }
+
+  /** Stored answers belong to their caller: the merchant key (one per till) is part of the request. */
+  private static String caller(MerchantKeys.Holder merchant) {
+    return merchant.keyHash().substring(0, 16) + ":";
   }
 
   private static JsonObject itemError(String code, String error, String message) {

@@ -23,14 +23,24 @@ import java.util.List;
  */
 public final class Vouchers {
 
+  /**
+   * Redeems when the voucher is issued, unrevoked, unexpired (at the redemption's time), this
+   * merchant's and not redeemed; an offline time must lie after the voucher was issued and within
+   * the offline window ($6 hours) before now, so nobody can back-date past an expiry.
+   */
   static final String REDEEM = """
       update voucher set redeemed_at = coalesce($4, now()), redeemed_request = $5
       where code = $1 and campaign_id = $2 and merchant_id = $3
         and redeemed_at is null and revoked_at is null and expires_at > coalesce($4, now())
+        and ($4::timestamptz is null or ($4 >= issued_at and $4 >= now() - make_interval(hours => $6)))
       returning merchant_id, value, redeemed_at""";
   static final String SELECT = """
-      select merchant_id, value, redeemed_at, redeemed_request, revoked_at, expires_at, expires_at <= now() as expired
+      select merchant_id, value, redeemed_at, redeemed_request, revoked_at, expires_at, expires_at <= now() as expired,
+             issued_at
       from voucher where code = $1 and campaign_id = $2""";
+
+  /** Vouchers taken while a till was offline are accepted this long after they were taken. */
+  public static final int OFFLINE_WINDOW_HOURS = 72;
   static final String REVOKE_CODES = """
       update voucher set revoked_at = now()
       where code = any($1::text[]) and revoked_at is null and redeemed_at is null returning code""";
@@ -61,7 +71,8 @@ public final class Vouchers {
    * Redeems a typed code for the merchant.
    *
    * @param at when it was redeemed (an offline backlog), or null: now
-   * @param requestKey the request that redeems: a repeat of it answers as the first did
+   * @param requestKey the request that redeems, its caller included: a repeat of it by the same
+   *     caller answers as the first did; any other caller is told the voucher is redeemed
    */
   public Future<Outcome> redeem(SqlClient sql, MerchantKeys.Holder merchant, String typed, OffsetDateTime at,
       String requestKey) {
@@ -71,13 +82,14 @@ public final class Vouchers {
     }
     String code = VoucherCodes.canonical(typed);
     return sql.preparedQuery(REDEEM)
-        .execute(Tuple.of(code, merchant.campaignId(), merchant.merchantId(), at, requestKey))
+        .execute(Tuple.of(code, merchant.campaignId(), merchant.merchantId(), at, requestKey, OFFLINE_WINDOW_HOURS))
         .compose(rows -> rows.size() == 1
             ? Future.succeededFuture(redeemed(code, rows.iterator().next()))
-            : explain(sql, merchant, code, requestKey));
+            : explain(sql, merchant, code, at, requestKey));
   }
 
-  private Future<Outcome> explain(SqlClient sql, MerchantKeys.Holder merchant, String code, String requestKey) {
+  private Future<Outcome> explain(SqlClient sql, MerchantKeys.Holder merchant, String code, OffsetDateTime at,
+      String requestKey) {
     return sql.preparedQuery(SELECT).execute(Tuple.of(code, merchant.campaignId())).map(rows -> {
       if (rows.size() == 0) {
         return new Outcome.Refused(unknownCode(), true);
@@ -97,6 +109,14 @@ public final class Vouchers {
       if (v.getOffsetDateTime("revoked_at") != null) {
         return new Outcome.Refused(new ApiError(410, "revoked", "this voucher was revoked"), false);
       }
+      if (at != null && at.isBefore(v.getOffsetDateTime("issued_at"))) {
+        return new Outcome.Refused(new ApiError(400, "invalid_request",
+            "redeemedAt is before the voucher was issued (" + v.getOffsetDateTime("issued_at").toInstant() + ")"), false);
+      }
+      if (at != null && at.isBefore(OffsetDateTime.now().minusHours(OFFLINE_WINDOW_HOURS))) {
+        return new Outcome.Refused(new ApiError(400, "invalid_request", "redeemedAt is more than "
+            + OFFLINE_WINDOW_HOURS + " h ago: vouchers taken offline are accepted within " + OFFLINE_WINDOW_HOURS + " h"), false);
+      }
       return new Outcome.Refused(new ApiError(410, "expired", "this voucher expired at "
           + v.getOffsetDateTime("expires_at").toInstant()), false);
     });
@@ -105,6 +125,11 @@ public final class Vouchers {
   private static Outcome.Redeemed redeemed(String code, Row row) {
     return new Outcome.Redeemed(code, row.getString("merchant_id"), row.getBigDecimal("value"),
         row.getOffsetDateTime("redeemed_at"));
+  }
+
+  /** What makes two typed codes the same voucher: their canonical form when well formed, else the text. */
+  public String sameness(String typed) {
+    return codes.wellFormed(typed).orElse(typed);
   }
 
   /** The voucher's state for its merchant, without redeeming it. */

@@ -183,6 +183,36 @@ class AdmissionApiTest {
   }
 
   @Test
+  @DisplayName("422 idempotency_conflict for a key reused with another body; a repeat (same key, same body) keeps its ticket; keys are the citizen's own")
+  void idempotencyConflict() {
+    Campaign c = open(9, 10, 10);
+    HttpResponse<Buffer> first = gw.claimAsync(c.id(), claimBody("kim", "m0"), "page-1").await();
+    assertThat(first.statusCode()).isEqualTo(202);
+    HttpResponse<Buffer> other = gw.claimAsync(c.id(), claimBody("kim", "m1"), "page-1").await();
+    assertThat(other.statusCode()).isEqualTo(422);
+    assertThat(json(other).getString("error")).isEqualTo("idempotency_conflict");
+    assertThat(json(gw.claimAsync(c.id(), claimBody("kim", "m0"), "page-1").await()).getString("ticket"))
+        .isEqualTo(json(first).getString("ticket"));
+    // another citizen's claim under the same key is their own
+    HttpResponse<Buffer> lee = gw.claimAsync(c.id(), claimBody("lee", "m1"), "page-1").await();
+    assertThat(lee.statusCode()).isEqualTo(202);
+    assertThat(json(lee).getString("ticket")).isNotEqualTo(json(first).getString("ticket"));
+  }
+
+  @Test
+  @DisplayName("409 limit_reached at admission for a citizen who holds the per-shop maximum at every chosen shop; another shop is fine")
+  void perShopLimitAtAdmission() {
+    Campaign c = open(9, 10, 10);
+    gw.redis(Request.cmd(Command.HSET).arg(new CampaignKeys(c.id()).citizens()).arg("fan")
+        .arg(new CitizenRecord(0, 3, Map.of("m0", 3)).encode()));
+    HttpResponse<Buffer> r = gw.claim(c.id(), claimBody("fan", "m0"));
+    assertThat(r.statusCode()).isEqualTo(409);
+    assertThat(json(r).getString("error")).isEqualTo("limit_reached");
+    assertThat(streamLength(c)).isZero();
+    assertThat(gw.claim(c.id(), claimBody("fan", "m0", "m1")).statusCode()).isEqualTo(202);
+  }
+
+  @Test
   @DisplayName("409 limit_reached when the citizen already holds the maximum")
   void limitReached() {
     Campaign c = open(2, 10);

@@ -1,0 +1,81 @@
+package claimgate.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignStore;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignRedis;
+import claimgate.testkit.Campaigns;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * PostgreSQL is the truth and Redis holds versions of it: racing operator actions end with Redis
+ * in PostgreSQL's latest state, an older write never overwrites a newer one, and what Redis keeps
+ * per claim expires after the campaign's last round plus the retention.
+ */
+@ExtendWith(VertxExtension.class)
+class RedisTruthTest {
+
+  @Test
+  @DisplayName("40 racing pause and resume calls: when all have answered, Redis's flag is PostgreSQL's")
+  void racingOperators(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("race"), 9, 3, 10));
+    for (int round = 0; round < 3; round++) {
+      List<Future<HttpResponse<Buffer>>> calls = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        calls.add(gw.client.post("/admin/v1/campaigns/" + c.id() + (i % 2 == 0 ? "/pause" : "/resume"))
+            .bearerTokenAuthentication(GatewayFixture.OPERATOR_TOKEN).sendJsonObject(new JsonObject()));
+      }
+      Future.all(calls).await();
+      calls.forEach(f -> assertThat(f.result().statusCode()).isEqualTo(200));
+      CampaignStore.Versions truth = CampaignStore.versions(gw.pool, c.id()).await();
+      Response redis = gw.redis(Request.cmd(Command.HMGET).arg(new CampaignKeys(c.id()).config())
+          .arg(CampaignKeys.PAUSED).arg(CampaignKeys.FLAGS_VERSION));
+      assertThat(redis.get(0).toString()).as("round %d", round).isEqualTo(truth.paused() ? "1" : "0");
+      assertThat(redis.get(1).toLong()).isEqualTo(truth.flags());
+    }
+  }
+
+  @Test
+  @DisplayName("an older version never overwrites a newer one: flags and settings (a change landing during an election's preparation)")
+  void olderWritesLose(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("older"), 9, 3, 10));
+    CampaignKeys keys = new CampaignKeys(c.id());
+    CampaignRedis.setFlags(gw.redis, c.id(), 50, true, false).await();
+    CampaignRedis.setFlags(gw.redis, c.id(), 49, false, false).await();
+    assertThat(gw.redis(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.PAUSED)).toString()).isEqualTo("1");
+
+    Campaign faster = c.withAdmission(new Campaign.Admission(777, 777, 3, null, 1_000_000, 1_000_000));
+    CampaignRedis.configure(gw.redis, faster, 50, Optional.empty()).await();
+    CampaignRedis.configure(gw.redis, c, 49, Optional.empty()).await();
+    assertThat(gw.redis(Request.cmd(Command.HGET).arg(keys.config()).arg("rate")).toString()).isEqualTo("777");
+  }
+
+  @Test
+  @DisplayName("what Redis keeps per claim (citizens' records, outcomes) expires after the last round plus the retention")
+  void perClaimStateExpires(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("expiry"), 9, 3, 10));
+    assertThat(gw.claim(c.id(), GatewayFixture.claimBody("someone", "m0")).statusCode()).isEqualTo(202);
+    long ttlMs = gw.redis(Request.cmd(Command.PTTL).arg(new CampaignKeys(c.id()).citizens())).toLong();
+    long expected = CampaignRedis.forgetAtMs(c) - System.currentTimeMillis();
+    assertThat(ttlMs).isBetween(expected - 5_000, expected + 5_000);
+  }
+}
