@@ -41,7 +41,8 @@ import redis.embedded.RedisServer;
  * gateway processes and two allocator processes of the claimgate jar, claims driven at both
  * gateways (retrying on the other with the same Idempotency-Key, as the launch page and the load
  * balancer do). During the run: the leading allocator is killed with SIGKILL, the next leader is
- * frozen with SIGSTOP and continued, a gateway is killed, Redis restarts, PostgreSQL restarts. Prints each recovery time, then checks that every
+ * frozen with SIGSTOP and continued, a gateway is killed, Redis restarts, Redis comes back from
+ * older files right after a pause, PostgreSQL restarts. Prints each recovery time, then checks that every
  * acknowledged ticket ends final and that the invariants hold; exits 1 on any breach.
  *
  * <pre>
@@ -67,6 +68,11 @@ public final class FailoverDrill {
   final List<Integer> gatewayPorts = new ArrayList<>();
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
   final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+  /** Each acknowledged claim: when it was first sent and when it was acknowledged (nanos). */
+  record Acknowledged(long firstSentNanos, long atNanos) {}
+  final java.util.concurrent.ConcurrentLinkedQueue<Acknowledged> acknowledgedAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  final AtomicLong lastPaused = new AtomicLong();
+  final List<String> pauseBreaches = new java.util.concurrent.CopyOnWriteArrayList<>();
   final AtomicLong lastSuccessNanos = new AtomicLong(System.nanoTime());
   final AtomicLong failedAttempts = new AtomicLong();
   final AtomicLong abandoned = new AtomicLong();
@@ -189,6 +195,39 @@ public final class FailoverDrill {
       recoveries.put("Redis restarted: decisions continue, from the fault", (System.nanoTime() - redisDown) / 1_000_000);
       Thread.sleep(secondsBetweenFaults * 1_000L);
 
+      // 3b. Redis forgets: it dies and comes back from a copy of its files taken a few seconds
+      //     earlier, during claims and right after the operator paused (a crash under everysec,
+      //     a promoted asynchronous replica). The pause holds, claims wait for the restore, every
+      //     acknowledged ticket ends final (those Redis lost: rejected, lost)
+      Path aof = dir.resolve("redis").resolve("appendonly.aof");
+      Path older = dir.resolve("appendonly.aof.older");
+      Thread.sleep(1_200);
+      Files.copy(aof, older, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      Thread.sleep(secondsBetweenFaults * 500L);
+      admin("pause");
+      long pausedAt = System.nanoTime();
+      Thread.sleep(1_200);
+      redis.stop();
+      Files.copy(older, aof, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      startRedis();
+      long olderUp = System.nanoTime();
+      awaitCondition("claims answered paused after Redis came back older", 60_000, () -> lastPaused.get() > olderUp);
+      recoveries.put("Redis back from older files: the pause holds (claims answered paused) after",
+          (lastPaused.get() - olderUp) / 1_000_000);
+      admin("resume");
+      long admittedWhilePaused = admittedBetween(pausedAt, System.nanoTime());
+      if (admittedWhilePaused > 0) {
+        pauseBreaches.add("invariant 4: " + admittedWhilePaused + " claims first sent after the pause returned were "
+            + "acknowledged before the resume");
+      }
+      long resumed = System.nanoTime();
+      awaitCondition("claims admitted after the resume", 60_000, () -> lastSuccessNanos.get() > resumed);
+      recoveries.put("Redis back from older files: claims admitted again after the resume",
+          (lastSuccessAfter(resumed) - resumed) / 1_000_000);
+      long decidedAfterOlder = decidedSeq();
+      awaitCondition("decisions after Redis came back older", 60_000, () -> decidedSeq() > decidedAfterOlder);
+      Thread.sleep(secondsBetweenFaults * 1_000L);
+
       // 4. PostgreSQL restarts: the allocator stops, re-elects and continues
       pool.close().await();
       long pgDown = System.nanoTime();
@@ -217,6 +256,7 @@ public final class FailoverDrill {
         acknowledged.size(), failedAttempts.get(), abandoned.get());
 
     List<String> breaches = check();
+    breaches.addAll(pauseBreaches);
     pool.close().await();
     vertx.close().await();
     if (recoveries.get("leading allocator killed (SIGKILL): standby leads") > ALLOCATOR_TAKEOVER_LIMIT_MS) {
@@ -298,6 +338,7 @@ public final class FailoverDrill {
         .put("merchantIds", new JsonArray().add(String.format("m%03d", n % 20)).add(String.format("m%03d", (n + 7) % 20)))
         .encode();
     String key = "drill-" + n;
+    long firstSent = System.nanoTime();
     for (int attempt = 0; attempt < 60; attempt++) {
       int port = gatewayPorts.get((int) ((n + attempt) % gatewayPorts.size()));
       try {
@@ -307,8 +348,12 @@ public final class FailoverDrill {
             HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 202) {
           acknowledged.add(new JsonObject(r.body()).getString("ticket"));
+          acknowledgedAt.add(new Acknowledged(firstSent, System.nanoTime()));
           lastSuccessNanos.accumulateAndGet(System.nanoTime(), Math::max);
           return;
+        }
+        if (r.statusCode() == 503 && "paused".equals(new JsonObject(r.body()).getString("error"))) {
+          lastPaused.accumulateAndGet(System.nanoTime(), Math::max);
         }
         if (r.statusCode() != 503 && r.statusCode() != 429) {
           return;
@@ -328,6 +373,30 @@ public final class FailoverDrill {
       }
     }
     abandoned.incrementAndGet();
+  }
+
+  /** Claims first sent after {@code fromNanos} and acknowledged (202) before {@code toNanos}. */
+  long admittedBetween(long fromNanos, long toNanos) {
+    return acknowledgedAt.stream().filter(a -> a.firstSentNanos() > fromNanos && a.atNanos() < toNanos).count();
+  }
+
+  /** An operator action on the drill's campaign through the first live gateway: pause, resume. */
+  void admin(String action) throws IOException, InterruptedException {
+    for (int port : gatewayPorts) {
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                + "/admin/v1/campaigns/" + CAMPAIGN + "/" + action)).timeout(Duration.ofSeconds(10))
+            .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+        throw new IllegalStateException("drill: " + action + " answered " + r.statusCode() + " " + r.body());
+      } catch (IOException gatewayDown) {
+        // the killed gateway: ask the other
+      }
+    }
+    throw new IllegalStateException("drill: no gateway took " + action);
   }
 
   long lastSuccessAfter(long nanos) {
