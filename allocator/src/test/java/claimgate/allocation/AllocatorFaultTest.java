@@ -8,6 +8,7 @@ import claimgate.testkit.Campaigns;
 import claimgate.testkit.TestServers;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -255,6 +256,57 @@ class AllocatorFaultTest {
       Map<String, String> out = fixture.outcomes(campaign.id());
       assertThat(tickets.stream().map(out::get).toList())
           .containsExactly("confirmed:m0", "rejected:not_eligible", "rejected:not_eligible");
+    } finally {
+      process.close().await();
+    }
+  }
+
+  @Test
+  @DisplayName("a change to the eligibility list alone reaches the leader: a citizen added to the list is confirmed, one removed is not")
+  void eligibilityListChange() {
+    Campaign base = Campaigns.open(Campaigns.uniqueId("elig-change"), 9, 3, 10);
+    Campaign campaign = new Campaign(base.id(), base.name(), base.currency(), base.voucherValue(), base.validDays(),
+        base.limits(), new Campaign.Eligibility("eligible.csv", null, null), base.admission(), base.rounds(), base.merchants());
+    fixture.apply(campaign, Map.of("early", 0, "leaving", 0));
+    Vertx process = Vertx.vertx();
+    try {
+      process.deployVerticle(new AllocatorVerticle(fixture.config())).await();
+      List<String> first = fixture.feed(campaign.id(), List.of(new Claim("early", List.of("m0"))));
+      fixture.awaitDecided(campaign.id(), 1, 20_000);
+      // the same document, another list: as an operator's campaign apply writes it
+      long version = new claimgate.campaign.CampaignStore(fixture.pool)
+          .apply(campaign, java.util.Optional.of(Map.of("early", 0, "newcomer", 0))).await();
+      claimgate.redis.CampaignRedis.configure(fixture.redis, campaign, version,
+          java.util.Optional.of(Map.of("early", 0, "newcomer", 0))).await();
+      List<String> later = fixture.feed(campaign.id(), List.of(new Claim("newcomer", List.of("m0")),
+          new Claim("leaving", List.of("m0"))));
+      fixture.awaitDecided(campaign.id(), 3, 20_000);
+      Map<String, String> out = fixture.outcomes(campaign.id());
+      assertThat(out.get(first.get(0))).isEqualTo("confirmed:m0");
+      assertThat(later.stream().map(out::get).toList()).containsExactly("confirmed:m0", "rejected:not_eligible");
+    } finally {
+      process.close().await();
+    }
+  }
+
+  @Test
+  @DisplayName("vouchers are issued and expire by PostgreSQL's clock, the one redemption judges them by: issued in the decision's transaction, valid exactly validDays")
+  void voucherTimesArePostgresTimes() {
+    Campaign campaign = Campaigns.open(Campaigns.uniqueId("clock"), 9, 3, 20);
+    fixture.apply(campaign);
+    Vertx process = Vertx.vertx();
+    try {
+      process.deployVerticle(new AllocatorVerticle(fixture.config())).await();
+      fixture.feed(campaign.id(), claims(10, 10, 1));
+      fixture.awaitDecided(campaign.id(), 10, 20_000);
+      Row times = fixture.pool.preparedQuery("""
+          select count(*), bool_and(v.issued_at = c.decided_at),
+                 bool_and(v.expires_at - v.issued_at = make_interval(hours => 24 * $2))
+          from voucher v join claim c on c.ticket = v.ticket where v.campaign_id = $1""")
+          .execute(Tuple.of(campaign.id(), campaign.validDays())).await().iterator().next();
+      assertThat(times.getLong(0)).isEqualTo(10);
+      assertThat(times.getBoolean(1)).as("issued in the transaction that decided the claim").isTrue();
+      assertThat(times.getBoolean(2)).as("valid exactly validDays").isTrue();
     } finally {
       process.close().await();
     }

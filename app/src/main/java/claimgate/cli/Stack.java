@@ -131,8 +131,7 @@ public final class Stack implements AutoCloseable {
       }
       Optional<java.util.Map<String, Integer>> eligible =
           campaign.eligibility() == null ? Optional.empty() : Optional.of(loaded.eligible());
-      store.apply(campaign, eligible).await();
-      CampaignRedis.restoreNew(pool, redis, campaign, eligible).await();
+      CampaignRedis.create(pool, redis, campaign, eligible).await();
       LOG.info("campaign {} loaded: {} merchants, {} vouchers", campaign.id(), campaign.merchants().size(),
           campaign.totalContingent());
     } finally {

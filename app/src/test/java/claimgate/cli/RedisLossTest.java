@@ -50,8 +50,10 @@ class RedisLossTest {
     String redisUrl = "redis://127.0.0.1:" + redisPort;
     int port = EmbeddedServers.freePort();
     base = "http://127.0.0.1:" + port;
+    // its own database: the JVM's shared allocator would lead its campaign on the shared Redis
+    String pgUrl = TestServers.separateDatabase("redis_loss");
     Settings settings = Settings.local(port, dir)
-        .withServers(redisUrl, TestServers.get().postgresUrl())
+        .withServers(redisUrl, pgUrl)
         .withOperatorToken(TOKEN)
         .withStatusPerAddressPerSecond(100_000);
     try (Stack stack = Stack.start(settings, Optional.empty(), false, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR)) {
@@ -119,7 +121,7 @@ class RedisLossTest {
         assertThat(awaitFinal(t).getString("status")).as("decisions go on after the loss: %s", t).isEqualTo("confirmed");
       }
       assertThat(after).doesNotContainAnyElementsOf(lost);
-      List<String> breaches = InvariantCheck.run(redisUrl, TestServers.database(), campaign.id(), true);
+      List<String> breaches = InvariantCheck.run(redisUrl, claimgate.store.Database.fromUrl(pgUrl), campaign.id(), true);
       assertThat(breaches).isEmpty();
     } finally {
       redis.stop();

@@ -80,8 +80,7 @@ public final class ScratchCampaign {
   /** Removes what dead warm-ups left, stores it in PostgreSQL and opens its gate in Redis. */
   public static Future<Void> install(Pool pool, PipelinedRedis redis, Campaign campaign) {
     return removeStale(pool, redis)
-        .compose(v -> new CampaignStore(pool).apply(campaign, Optional.empty()))
-        .compose(stored -> CampaignRedis.restoreNew(pool, redis, campaign, Optional.empty()))
+        .compose(v -> CampaignRedis.create(pool, redis, campaign, Optional.empty()))
         .mapEmpty();
   }
 

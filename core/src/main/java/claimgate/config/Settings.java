@@ -27,6 +27,9 @@ import java.util.Optional;
  *     address behind a carrier's NAT)
  * @param warmupSeconds how long a role may warm its hot paths against a scratch campaign before
  *     it reports ready ({@code CLAIMGATE_WARMUP_SECONDS}, 20; 0 skips it, as tests do)
+ * @param redisDurability what an acknowledgement promises survives a Redis crash
+ *     ({@code CLAIMGATE_REDIS_DURABILITY}: {@code everysec}, {@code fsync}, {@code replicas:N};
+ *     see {@link claimgate.redis.RedisDurability}; the demo's embedded Redis runs {@code fsync})
  * @param eventLoops event loops of the process, one gateway verticle on each
  *     ({@code CLAIMGATE_EVENT_LOOPS}, one per core)
  * @param failedAttemptsPerSecond failed redemption attempts (forged, unknown or other merchants'
@@ -47,7 +50,8 @@ public record Settings(
     int statusPerAddressPerSecond,
     int failedAttemptsPerSecond,
     int eventLoops,
-    int warmupSeconds) {
+    int warmupSeconds,
+    Optional<String> redisDurability) {
 
   public static final String IDENTITY_NONE = "none";
   public static final String IDENTITY_JWT = "jwt";
@@ -60,6 +64,7 @@ public record Settings(
   public static final int DEFAULT_EVENT_LOOPS = Runtime.getRuntime().availableProcessors();
 
   public Settings {
+    redisDurability.ifPresent(claimgate.redis.RedisDurability::parse);
     if (!IDENTITY_NONE.equals(identity) && !IDENTITY_JWT.equals(identity)) {
       throw new ConfigException("CLAIMGATE_IDENTITY must be none or jwt, got '" + identity + "'");
     }
@@ -72,32 +77,38 @@ public record Settings(
   public static Settings local(int httpPort, Path dataDir) {
     return new Settings(httpPort, dataDir, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
         IDENTITY_NONE, Optional.empty(), 0, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, DEFAULT_STATUS_PER_ADDRESS_PER_SECOND, 1,
-        DEFAULT_EVENT_LOOPS, 0);
+        DEFAULT_EVENT_LOOPS, 0, Optional.empty());
   }
 
   public Settings withServers(String redis, String pg) {
     return new Settings(httpPort, dataDir, Optional.of(redis), Optional.of(pg), operatorToken, codeKey, identity,
-        jwtPublicKey, trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds);
+        jwtPublicKey, trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds, redisDurability);
+  }
+
+  /** The durability level: as set, else {@code fsync} on the embedded servers (they run it) and {@code everysec}. */
+  public claimgate.redis.RedisDurability durability() {
+    return redisDurability.map(claimgate.redis.RedisDurability::parse)
+        .orElse(redisUrl.isEmpty() ? claimgate.redis.RedisDurability.FSYNC : claimgate.redis.RedisDurability.EVERYSEC);
   }
 
   public Settings withWarmupSeconds(int seconds) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, identity, jwtPublicKey,
-        trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, seconds);
+        trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, seconds, redisDurability);
   }
 
   public Settings withStatusPerAddressPerSecond(int perSecond) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, identity, jwtPublicKey,
-        trustedProxyHops, maxConnectionsPerAddress, perSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds);
+        trustedProxyHops, maxConnectionsPerAddress, perSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds, redisDurability);
   }
 
   public Settings withOperatorToken(String token) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, Optional.of(token), codeKey, identity, jwtPublicKey,
-        trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds);
+        trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds, redisDurability);
   }
 
   public Settings withJwt(String publicKeyPem) {
     return new Settings(httpPort, dataDir, redisUrl, pgUrl, operatorToken, codeKey, IDENTITY_JWT,
-        Optional.of(publicKeyPem), trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds);
+        Optional.of(publicKeyPem), trustedProxyHops, maxConnectionsPerAddress, statusPerAddressPerSecond, failedAttemptsPerSecond, eventLoops, warmupSeconds, redisDurability);
   }
 
   public static Settings fromEnvironment(Map<String, String> env) {
@@ -117,7 +128,8 @@ public record Settings(
             env.getOrDefault("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", Integer.toString(DEFAULT_STATUS_PER_ADDRESS_PER_SECOND))),
         positive("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", env.getOrDefault("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", "1")),
         positive("CLAIMGATE_EVENT_LOOPS", env.getOrDefault("CLAIMGATE_EVENT_LOOPS", Integer.toString(DEFAULT_EVENT_LOOPS))),
-        atLeastZero("CLAIMGATE_WARMUP_SECONDS", env.getOrDefault("CLAIMGATE_WARMUP_SECONDS", "20")));
+        atLeastZero("CLAIMGATE_WARMUP_SECONDS", env.getOrDefault("CLAIMGATE_WARMUP_SECONDS", "20")),
+        nonBlank(env.get("CLAIMGATE_REDIS_DURABILITY")));
   }
 
   private static int trustedProxyHops(Map<String, String> env) {

@@ -152,8 +152,20 @@ public final class CampaignRedis {
   }
 
   /**
+   * Stores a new campaign and opens its gate in one PostgreSQL transaction: the row commits only
+   * once Redis holds the campaign, so an allocator never finds it with its gate shut (and
+   * restores it while this opens it).
+   */
+  public static Future<Long> create(io.vertx.sqlclient.Pool pool, PipelinedRedis redis, Campaign campaign,
+      Optional<Map<String, Integer>> eligible) {
+    return pool.withTransaction(conn -> CampaignStore.apply(conn, campaign, eligible)
+        .compose(version -> restoreNew(conn, redis, campaign, eligible).map(version)));
+  }
+
+  /**
    * Opens the gate of a campaign nothing has happened to yet (no claim admitted), in its next
-   * generation: what a demo or a test does where no allocator runs yet.
+   * generation, within the transaction that stores it (see {@link #create}) or where no
+   * allocator runs yet.
    */
   public static Future<Restored> restoreNew(io.vertx.sqlclient.SqlClient pg, PipelinedRedis redis, Campaign campaign,
       Optional<Map<String, Integer>> eligible) {

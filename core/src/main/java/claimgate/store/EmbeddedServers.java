@@ -58,7 +58,8 @@ public final class EmbeddedServers implements AutoCloseable {
         .bind("127.0.0.1")
         .port(port)
         .setting("appendonly yes")
-        .setting("appendfsync everysec")
+        // the safe level: fsync'd before any answer (group commit), so the demo loses nothing it acknowledged
+        .setting("appendfsync always")
         .setting("dir " + dir)
         .setting("save \"\"")
         .setting("maxclients 10000")

@@ -23,6 +23,12 @@ public final class TestServers {
         Path dir = Files.createTempDirectory("claimgate-test");
         servers = EmbeddedServers.start(dir);
         Database.fromUrl(servers.postgresUrl()).migrate();
+        // tests need no fsync per write (the demo's safe level); what they check holds either way
+        try (var jedis = new java.net.Socket("127.0.0.1", servers.redisPort())) {
+          jedis.getOutputStream().write("CONFIG SET appendfsync everysec\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+          jedis.getOutputStream().flush();
+          jedis.getInputStream().read(new byte[64]);
+        }
         EmbeddedServers started = servers;
         Runtime.getRuntime().addShutdownHook(new Thread(started::close));
       } catch (IOException e) {
@@ -34,6 +40,32 @@ public final class TestServers {
 
   public static Database database() {
     return Database.fromUrl(get().postgresUrl());
+  }
+
+  /**
+   * A database of its own on the same server, created and migrated once: for a test that runs
+   * its own Redis, whose campaigns the JVM's shared allocator (which leads every campaign of the
+   * shared database, on the shared Redis) must not see.
+   */
+  public static synchronized String separateDatabase(String name) {
+    if (!name.matches("[a-z_]+")) {
+      throw new IllegalArgumentException("a database name of a-z and _: " + name);
+    }
+    Database shared = database();
+    try (var conn = java.sql.DriverManager.getConnection(shared.jdbcUrl(), shared.options().getUser(), shared.options().getPassword());
+         var exists = conn.prepareStatement("select 1 from pg_database where datname = ?")) {
+      exists.setString(1, name);
+      if (!exists.executeQuery().next()) {
+        try (var create = conn.createStatement()) {
+          create.execute("create database " + name);
+        }
+      }
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("test database " + name + " not created: " + e.getMessage(), e);
+    }
+    String url = get().postgresUrl().substring(0, get().postgresUrl().lastIndexOf('/') + 1) + name;
+    Database.fromUrl(url).migrate();
+    return url;
   }
 
   public static String redisUrl() {

@@ -3,6 +3,7 @@ package claimgate.admission;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.LuaScript;
 import claimgate.redis.PipelinedRedis;
+import claimgate.redis.RedisDurability;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -33,10 +34,17 @@ public final class AdmissionScript {
       String address) {}
 
   private final PipelinedRedis redis;
+  private final RedisDurability durability;
   private final Map<String, List<String>> keys = new HashMap<>();
 
   public AdmissionScript(PipelinedRedis redis) {
+    this(redis, RedisDurability.EVERYSEC);
+  }
+
+  /** @param durability with replicas, a batch is acknowledged only once they have it */
+  public AdmissionScript(PipelinedRedis redis, RedisDurability durability) {
     this.redis = redis;
+    this.durability = durability;
   }
 
   /** Answers for {@code claims}, in order. */
@@ -55,7 +63,12 @@ public final class AdmissionScript {
         args.add(c.address());
       }
       return ADMIT.call(redis::send, campaignKeys, args);
-    }).map(r -> read(r.toString(), claims.size()));
+    }).compose(r -> durability.confirm(redis).map(durable -> {
+      List<Admission> answers = read(r.toString(), claims.size());
+      // not durable as promised: no ticket is acknowledged (a retry with the same key finds it)
+      return durable ? answers : answers.stream().map(a -> a instanceof Admission.Queued
+          ? (Admission) new Admission.Unavailable() : a).toList();
+    }));
   }
 
   static List<Admission> read(String answer, int n) {

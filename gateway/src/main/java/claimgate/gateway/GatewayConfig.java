@@ -2,6 +2,7 @@ package claimgate.gateway;
 
 import claimgate.admission.CitizenIdentity;
 import claimgate.config.Settings;
+import claimgate.redis.RedisDurability;
 import claimgate.store.Database;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.Vertx;
@@ -41,7 +42,8 @@ public record GatewayConfig(Http http, Stores stores, Credentials credentials, L
     }
   }
 
-  public record Stores(String redisUrl, Database database) {}
+  /** @param durability what an acknowledgement promises survives a Redis crash */
+  public record Stores(String redisUrl, Database database, RedisDurability durability) {}
 
   /**
    * @param operatorToken the bearer token of the admin API
@@ -87,7 +89,7 @@ public record GatewayConfig(Http http, Stores stores, Credentials credentials, L
       VoucherCodes codes) {
     return new GatewayConfig(
         new Http(httpPort, 16 * 1024, 5_000, 30, Settings.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0),
-        new Stores(redisUrl, database),
+        new Stores(redisUrl, database, RedisDurability.EVERYSEC),
         new Credentials(operatorToken, codes, Optional.empty()),
         new Limits(4, new Rate(Settings.DEFAULT_STATUS_PER_ADDRESS_PER_SECOND,
                 STATUS_BURST_SECONDS * Settings.DEFAULT_STATUS_PER_ADDRESS_PER_SECOND),
@@ -101,7 +103,7 @@ public record GatewayConfig(Http http, Stores stores, Credentials credentials, L
     return new GatewayConfig(
         defaults.http().withMaxConnectionsPerAddress(settings.maxConnectionsPerAddress())
             .withTrustedProxyHops(settings.trustedProxyHops()),
-        defaults.stores(),
+        new Stores(redisUrl, database, settings.durability()),
         new Credentials(operatorToken, codes, jwtPublicKeyPem),
         defaults.limits()
             .withStatusReads(new Rate(settings.statusPerAddressPerSecond(),

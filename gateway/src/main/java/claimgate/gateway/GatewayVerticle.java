@@ -118,7 +118,8 @@ public final class GatewayVerticle extends VerticleBase {
     events = new ClaimEvents(vertx, lookup, 250, config.limits().maxStreamsPerTicket(), TimeUnit.MINUTES.toMillis(10));
     identity = config.credentials().identity(vertx);
     addresses = new ClientAddress(config.http().trustedProxyHops());
-    AdmissionBatcher batcher = new AdmissionBatcher(context, new AdmissionScript(redis), config.limits().batchClaims(),
+    AdmissionBatcher batcher = new AdmissionBatcher(context, new AdmissionScript(redis, config.stores().durability()),
+        config.limits().batchClaims(),
         config.limits().batchWindowMs(), config.http().requestTimeoutMs());
     claims = new ClaimRoute(vertx, catalog, identity, batcher, tickets, lookup, shared.telemetry(), addresses,
         new ClaimRoute.Limits(config.http().bodyLimitBytes(), 2 * config.http().requestTimeoutMs()));
@@ -129,7 +130,8 @@ public final class GatewayVerticle extends VerticleBase {
     access = new Access(config.credentials().operatorToken(), merchantKeys, attempts);
     GatewayConfig.Rate reads = config.limits().statusReads();
     statusReads = new RateBuckets(redis, "status", reads.perSecond(), reads.burst());
-    operators = new OperatorApi(vertx, pool, redis, catalog, shared.telemetry(), merchantKeys, vouchers);
+    operators = new OperatorApi(vertx, pool, redis, config.stores().durability(), catalog, shared.telemetry(),
+        merchantKeys, vouchers);
     redemptions = new RedemptionApi(pool, vouchers, attempts);
     return catalog.reloadDocuments()
         .recover(failure -> {

@@ -13,6 +13,7 @@ import claimgate.web.Replies;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.CampaignRedis;
 import claimgate.redis.PipelinedRedis;
+import claimgate.redis.RedisDurability;
 import claimgate.access.MerchantKeys;
 import claimgate.redemption.Vouchers;
 import io.vertx.core.Future;
@@ -70,6 +71,7 @@ public final class OperatorApi {
   private final Vertx vertx;
   private final Pool pool;
   private final PipelinedRedis redis;
+  private final RedisDurability durability;
   private final CampaignCatalog catalog;
   private final Telemetry telemetry;
   private final MerchantKeys merchantKeys;
@@ -77,11 +79,12 @@ public final class OperatorApi {
   private final Map<String, CachedStats> statsCache = new HashMap<>();
   private int liveStreams;
 
-  public OperatorApi(Vertx vertx, Pool pool, PipelinedRedis redis, CampaignCatalog catalog, Telemetry telemetry,
-      MerchantKeys merchantKeys, Vouchers vouchers) {
+  public OperatorApi(Vertx vertx, Pool pool, PipelinedRedis redis, RedisDurability durability, CampaignCatalog catalog,
+      Telemetry telemetry, MerchantKeys merchantKeys, Vouchers vouchers) {
     this.vertx = vertx;
     this.pool = pool;
     this.redis = redis;
+    this.durability = durability;
     this.catalog = catalog;
     this.telemetry = telemetry;
     this.merchantKeys = merchantKeys;
@@ -111,13 +114,17 @@ public final class OperatorApi {
                     id, new JsonObject()
                         .put("before", before.map(b -> new JsonObject(CampaignFiles.toJson(b))).orElse(null))
                         .put("after", new JsonObject(CampaignFiles.toJson(campaign)))
-                        .put("eligible", eligible.map(Map::size).orElse(null))).map(version)))
+                        .put("eligible", eligible.map(Map::size).orElse(null))).map(version))
+                // a new campaign has nothing Redis could have lost: its gate opens before the row
+                // commits, so no allocator sees the campaign before Redis holds it (one that did
+                // would find the gate shut and restore it too, racing this one)
+                .compose(version -> before.isEmpty()
+                    ? CampaignRedis.restoreNew(conn, redis, campaign, eligible).map(version) : Future.succeededFuture(version)))
             .recover(failure -> Future.failedFuture(failure instanceof CampaignException e
                 ? new ApiError(409, "conflict", e.getMessage()) : failure))
-            // a new campaign has nothing Redis could have lost: its gate opens at once; an existing
-            // one gets its settings at the new version, and its allocator restores the rest
-            // whenever Redis lost it
-            .compose(version -> before.isEmpty() ? CampaignRedis.restoreNew(pool, redis, campaign, eligible).mapEmpty()
+            // an existing one gets its settings at the new version, and its allocator restores the
+            // rest whenever Redis lost it
+            .compose(version -> before.isEmpty() ? Future.<Void>succeededFuture()
                 : CampaignRedis.configure(redis, campaign, version, eligible))
             .compose(v -> catalog.reloadDocuments())
             .map(v -> before.isEmpty()))
@@ -161,6 +168,10 @@ public final class OperatorApi {
         // later action on this campaign, serialised by the row lock, is there first)
         .compose(now -> CampaignRedis.setFlags(redis, id, now.getLong("flags_version"), now.getBoolean("paused"),
             now.getBoolean("frozen")))
+        // with replicas, the flag is on them before the answer: a failover cannot forget it
+        .compose(set -> durability.confirm(redis))
+        .compose(durable -> durable ? Future.succeededFuture()
+            : Future.failedFuture(ApiError.unavailable("the flag is set but not yet on the replicas; send it again")))
         .onSuccess(v -> Replies.json(ctx, 200, new JsonObject().put("campaignId", id).put(flag.field, on)))
         .onFailure(ctx::fail);
   }

@@ -69,6 +69,53 @@ class RedisTruthTest {
   }
 
   @Test
+  @DisplayName("replacing a large eligibility list: a citizen on both lists is never missing meanwhile (built aside, renamed into place)")
+  void listReplacedAtomically(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    Campaign base = Campaigns.open(Campaigns.uniqueId("list"), 9, 3, 10);
+    Campaign c = new Campaign(base.id(), base.name(), base.currency(), base.voucherValue(), base.validDays(),
+        base.limits(), new Campaign.Eligibility("eligible.csv", null, null), base.admission(), base.rounds(), base.merchants());
+    java.util.Map<String, Integer> first = new java.util.HashMap<>();
+    java.util.Map<String, Integer> second = new java.util.HashMap<>();
+    for (int i = 0; i < 20_000; i++) {
+      first.put("old-" + i, 0);
+      second.put("new-" + i, 0);
+    }
+    first.put("stays", 0);
+    second.put("stays", 0);
+    gw.apply(c, Optional.of(first));
+    String eligible = new CampaignKeys(c.id()).eligible();
+    Future<Void> replaced = CampaignRedis.configure(gw.redis, c, 99, Optional.of(second));
+    int reads = 0;
+    while (!replaced.isComplete()) {
+      assertThat(gw.redis(Request.cmd(Command.HGET).arg(eligible).arg("stays"))).as("read %d", reads).isNotNull();
+      reads++;
+    }
+    replaced.await();
+    assertThat(gw.redis(Request.cmd(Command.HGET).arg(eligible).arg("stays"))).isNotNull();
+    assertThat(gw.redis(Request.cmd(Command.HGET).arg(eligible).arg("old-1"))).isNull();
+    assertThat(gw.redis(Request.cmd(Command.HGET).arg(eligible).arg("new-1"))).isNotNull();
+    assertThat(reads).isPositive();
+  }
+
+  @Test
+  @DisplayName("durability replicas:1 with no replica acknowledging: no claim is acknowledged (503), nor a pause; the claim waits in Redis")
+  void replicasMustAcknowledge(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx, config -> new GatewayConfig(config.http(),
+        new GatewayConfig.Stores(config.stores().redisUrl(), config.stores().database(),
+            claimgate.redis.RedisDurability.parse("replicas:1")), config.credentials(), config.limits()));
+    Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("replicas"), 9, 3, 10));
+    HttpResponse<Buffer> claim = gw.claim(c.id(), GatewayFixture.claimBody("careful", "m0"));
+    assertThat(claim.statusCode()).isEqualTo(503);
+    assertThat(claim.bodyAsJsonObject().getString("error")).isEqualTo("unavailable");
+    assertThat(gw.claim(c.id(), GatewayFixture.claimBody("careful", "m0")).statusCode()).as("the repeat too").isEqualTo(503);
+    assertThat(gw.client.post("/admin/v1/campaigns/" + c.id() + "/pause").bearerTokenAuthentication(GatewayFixture.OPERATOR_TOKEN)
+        .sendJsonObject(new JsonObject()).await().statusCode()).isEqualTo(503);
+    Response entries = gw.redis(Request.cmd(Command.XLEN).arg(new CampaignKeys(c.id()).stream()));
+    assertThat(entries.toLong()).as("admitted in Redis, not acknowledged").isEqualTo(1);
+  }
+
+  @Test
   @DisplayName("what Redis keeps per claim (citizens' records, outcomes) expires after the last round plus the retention")
   void perClaimStateExpires(Vertx vertx) {
     GatewayFixture gw = GatewayFixture.start(vertx);

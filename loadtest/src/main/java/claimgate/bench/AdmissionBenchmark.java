@@ -237,6 +237,7 @@ public final class AdmissionBenchmark {
     env.put("CLAIMGATE_CODE_KEY", codeKey);
     env.put("CLAIMGATE_DATA_DIR", dir.toString());
     env.put("CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS", "100000");
+    env.put("CLAIMGATE_REDIS_DURABILITY", servers.gatewayDurability());
     if (httpPort > 0) {
       env.put("CLAIMGATE_HTTP_PORT", Integer.toString(httpPort));
     }

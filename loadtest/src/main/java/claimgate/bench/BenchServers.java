@@ -1,7 +1,6 @@
 package claimgate.bench;
 
 import claimgate.campaign.Campaign;
-import claimgate.campaign.CampaignStore;
 import claimgate.redis.PipelinedRedis;
 import claimgate.store.Database;
 import claimgate.store.EmbeddedServers;
@@ -64,8 +63,7 @@ final class BenchServers implements AutoCloseable {
     Pool pool = database.pool(vertx, 1);
     PipelinedRedis redis = new PipelinedRedis(vertx, redisUrl);
     try {
-      new CampaignStore(pool).apply(campaign, Optional.empty()).await();
-      claimgate.redis.CampaignRedis.restoreNew(pool, redis, campaign, Optional.empty()).await();
+      claimgate.redis.CampaignRedis.create(pool, redis, campaign, Optional.empty()).await();
     } finally {
       redis.close().await();
       pool.close().await();
@@ -109,12 +107,15 @@ final class BenchServers implements AutoCloseable {
       io.vertx.redis.client.Request set = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.CONFIG).arg("SET");
       switch (level) {
         case "none" -> redis.send(set.arg("appendonly").arg("no")).await();
-        case "everysec", "always" -> {
+        case "everysec", "always", "replicas:1" -> {
           redis.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.CONFIG).arg("SET")
               .arg("appendonly").arg("yes")).await();
-          redis.send(set.arg("appendfsync").arg(level)).await();
+          redis.send(set.arg("appendfsync").arg(level.equals("always") ? "always" : "everysec")).await();
+          if (level.equals("replicas:1")) {
+            startReplica();
+          }
         }
-        default -> throw new IllegalArgumentException("redisDurability is none, everysec or always, not " + level);
+        default -> throw new IllegalArgumentException("redisDurability is none, everysec, always or replicas:1, not " + level);
       }
     } finally {
       redis.close().await();
@@ -123,6 +124,33 @@ final class BenchServers implements AutoCloseable {
   }
 
   private String durability = "everysec";
+  private redis.embedded.RedisServer replica;
+
+  /** A replica of the embedded Redis, for the replicas:1 level (the gateway waits for it). */
+  private void startReplica() {
+    try {
+      int port = EmbeddedServers.freePort();
+      java.nio.file.Path dir = Files.createTempDirectory("claimgate-bench-replica");
+      replica = EmbeddedServers.startRedis(dir, port);
+      Vertx vertx = Vertx.vertx();
+      PipelinedRedis client = new PipelinedRedis(vertx, "redis://127.0.0.1:" + port);
+      try {
+        String primaryPort = redisUrl.substring(redisUrl.lastIndexOf(':') + 1);
+        client.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.REPLICAOF).arg("127.0.0.1")
+            .arg(primaryPort)).await();
+      } finally {
+        client.close().await();
+        vertx.close().await();
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The gateway's CLAIMGATE_REDIS_DURABILITY for the level under test. */
+  String gatewayDurability() {
+    return durability.startsWith("replicas") ? durability : durability.equals("always") ? "fsync" : "everysec";
+  }
 
   String describe() {
     return (embedded == null ? "external servers" : "embedded Redis 6.2 and PostgreSQL 14 (same machine)")
@@ -131,6 +159,13 @@ final class BenchServers implements AutoCloseable {
 
   @Override
   public void close() {
+    if (replica != null) {
+      try {
+        replica.stop();
+      } catch (IOException e) {
+        System.err.println("bench: the replica did not stop: " + e.getMessage());
+      }
+    }
     if (embedded != null) {
       embedded.close();
     }

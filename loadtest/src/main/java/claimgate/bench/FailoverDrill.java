@@ -1,7 +1,6 @@
 package claimgate.bench;
 
 import claimgate.campaign.Campaign;
-import claimgate.campaign.CampaignStore;
 import claimgate.redis.PipelinedRedis;
 import claimgate.store.Database;
 import claimgate.store.EmbeddedServers;
@@ -116,8 +115,7 @@ public final class FailoverDrill {
     Campaign campaign = BenchServers.campaign(CAMPAIGN, 20, 100_000, 1_000_000);
     Pool setup = database.pool(vertx, 1);
     PipelinedRedis redisClient = new PipelinedRedis(vertx, redisUrl());
-    new CampaignStore(setup).apply(campaign, Optional.empty()).await();
-    claimgate.redis.CampaignRedis.restoreNew(setup, redisClient, campaign, Optional.empty()).await();
+    claimgate.redis.CampaignRedis.create(setup, redisClient, campaign, Optional.empty()).await();
     redisClient.close().await();
     setup.close().await();
 
