@@ -60,7 +60,14 @@ public final class PipelinedRedis {
   }
 
   public Future<Response> send(Request request) {
-    return connection().compose(conn -> conn.send(request));
+    Future<RedisConnection> current = connection();
+    return current.compose(conn -> conn.send(request)).onFailure(failure -> {
+      if (RedisFailures.isDemoted(failure)) {
+        // a failover made this server a replica: ask the Sentinels again on the next request
+        drop(current);
+        current.onSuccess(RedisConnection::close);
+      }
+    });
   }
 
   /**

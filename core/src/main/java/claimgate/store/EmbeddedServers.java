@@ -7,14 +7,16 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import redis.embedded.RedisSentinel;
 import redis.embedded.RedisServer;
+import redis.embedded.core.RedisServerBuilder;
 
 /**
  * Real Redis and PostgreSQL servers started from binaries that Maven dependencies ship, with
  * their data under one directory, so one command runs the system on a machine with only a JDK.
  *
- * <p>Redis keeps an append-only file ({@code appendfsync everysec}), so a second start
- * continues with the same data. Ports are chosen free at start. Close stops both.
+ * <p>Redis keeps an append-only file fsync'd before each answer ({@code appendfsync always}),
+ * so a second start continues with the same data. Ports are chosen free at start. Close stops both.
  */
 public final class EmbeddedServers implements AutoCloseable {
 
@@ -54,7 +56,44 @@ public final class EmbeddedServers implements AutoCloseable {
 
   /** A Redis server alone, for tests that stop and start it. */
   public static RedisServer startRedis(Path dir, int port) throws IOException {
-    RedisServer server = RedisServer.newRedisServer()
+    RedisServer server = redis(dir, port).build();
+    server.start();
+    return server;
+  }
+
+  /**
+   * A replica of the Redis on {@code primaryPort} (asynchronous, as Redis replication is), with
+   * its own append-only file under {@code dir}: what a Sentinel promotes when the primary dies.
+   */
+  public static RedisServer startReplica(Path dir, int port, int primaryPort) throws IOException {
+    RedisServer server = redis(dir, port).setting("replicaof 127.0.0.1 " + primaryPort).build();
+    server.start();
+    return server;
+  }
+
+  /**
+   * One Sentinel (quorum 1) watching the primary on {@code primaryPort} as {@code masterName}:
+   * it promotes a replica once the primary has not answered for {@code downAfterMs}. Clients
+   * reach the primary through {@code redis-sentinel://127.0.0.1:<port>/<masterName>}.
+   */
+  public static RedisSentinel startSentinel(int port, String masterName, int primaryPort, long downAfterMs)
+      throws IOException {
+    RedisSentinel sentinel = RedisSentinel.newRedisSentinel()
+        .bind("127.0.0.1")
+        .port(port)
+        .masterName(masterName)
+        .masterPort(primaryPort)
+        .quorumSize(1)
+        .downAfterMilliseconds(downAfterMs)
+        .failOverTimeout(10_000)
+        .parallelSyncs(1)
+        .build();
+    sentinel.start();
+    return sentinel;
+  }
+
+  private static RedisServerBuilder redis(Path dir, int port) {
+    return RedisServer.newRedisServer()
         .bind("127.0.0.1")
         .port(port)
         .setting("appendonly yes")
@@ -65,10 +104,7 @@ public final class EmbeddedServers implements AutoCloseable {
         .setting("maxclients 10000")
         // a hash of more fields than this is a hash table: the merchants' and buckets' hashes are
         // read dozens of fields at a time, which a listpack answers by scanning (O(n) per field)
-        .setting("hash-max-ziplist-entries 64")
-        .build();
-    server.start();
-    return server;
+        .setting("hash-max-ziplist-entries 64");
   }
 
   public String redisUrl() {

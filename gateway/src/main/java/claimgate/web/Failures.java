@@ -94,7 +94,8 @@ public final class Failures {
     if (isFramingError(failure)) {
       return new ApiError(400, "invalid_request", "the request is not valid HTTP/1.1 framing");
     }
-    if (failure instanceof TimeoutException || isConnectionProblem(failure)) {
+    if (failure instanceof TimeoutException || isConnectionProblem(failure)
+        || claimgate.redis.RedisFailures.isTransient(failure)) {
       return ApiError.unavailable("a backing store is unreachable; retry shortly");
     }
     if (failure == null && statusCode > 0 && statusCode < 500) {

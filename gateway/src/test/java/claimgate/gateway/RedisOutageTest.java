@@ -74,4 +74,60 @@ class RedisOutageTest {
       redis.stop();
     }
   }
+
+  @Test
+  @DisplayName("a Redis demoted to a replica (a failover moved the primary) refuses writes: claims and operator actions get 503 unavailable, never 500")
+  void demotedPrimary(Vertx vertx) throws Exception {
+    int redisPort = EmbeddedServers.freePort();
+    int newPrimaryPort = EmbeddedServers.freePort();
+    RedisServer redis = EmbeddedServers.startRedis(Files.createTempDirectory("redis-demoted"), redisPort);
+    RedisServer newPrimary = EmbeddedServers.startRedis(Files.createTempDirectory("redis-promoted"), newPrimaryPort);
+    String url = "redis://127.0.0.1:" + redisPort;
+    try {
+      GatewayFixture gw = GatewayFixture.start(vertx, url);
+      Campaign campaign = Campaigns.open(Campaigns.uniqueId("demoted"), 9, 3, 100);
+      PipelinedRedis own = new PipelinedRedis(vertx, url);
+      CampaignRedis.create(gw.pool, own, campaign, Optional.empty()).await();
+      gw.apply(campaign);
+      assertThat(gw.claim(campaign.id(), claimBody("a", "m0")).statusCode()).isEqualTo(202);
+
+      own.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.REPLICAOF).arg("127.0.0.1")
+          .arg(newPrimaryPort)).await();
+      for (int i = 0; i < 100 && !own.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.INFO)
+          .arg("replication")).await().toString().contains("master_link_status:up"); i++) {
+        Thread.sleep(50);
+      }
+      HttpResponse<Buffer> claim = gw.claim(campaign.id(), claimBody("b", "m0"));
+      assertThat(claim.statusCode()).as(claim.bodyAsString()).isEqualTo(503);
+      assertThat(claim.bodyAsJsonObject().getString("error")).isEqualTo("unavailable");
+      HttpResponse<Buffer> pause = gw.client.post("/admin/v1/campaigns/" + campaign.id() + "/pause")
+          .putHeader("Authorization", "Bearer " + GatewayFixture.OPERATOR_TOKEN)
+          .sendJsonObject(new io.vertx.core.json.JsonObject().put("reason", "drill")).await();
+      assertThat(pause.statusCode()).as(pause.bodyAsString()).isEqualTo(503);
+      assertThat(pause.bodyAsJsonObject().getString("error")).isEqualTo("unavailable");
+      assertThat(pause.getHeader("Retry-After")).isNotNull();
+      // PostgreSQL took the pause: it holds, whatever Redis could not be told
+      assertThat(CampaignStore.versions(gw.pool, campaign.id()).await().paused()).isTrue();
+      own.close().await();
+    } finally {
+      redis.stop();
+      newPrimary.stop();
+    }
+  }
+
+  @Test
+  @DisplayName("Redis's answers that mean not now (loading, replica, busy, no primary, connection closed) are 503 unavailable")
+  void transientAnswers() {
+    for (String answer : java.util.List.of("LOADING Redis is loading the dataset in memory",
+        "READONLY You can't write against a read only replica.", "MASTERDOWN Link with MASTER is down",
+        "BUSY Redis is busy running a script.", "TRYAGAIN Multiple keys request during rehashing of slot",
+        "NOREPLICAS Not enough good replicas to write.", "CONNECTION_CLOSED")) {
+      claimgate.web.ApiError error = claimgate.web.Failures.toApiError(
+          io.vertx.redis.client.impl.types.ErrorType.create(answer), 0);
+      assertThat(error.status()).as(answer).isEqualTo(503);
+      assertThat(error.error()).isEqualTo("unavailable");
+    }
+    assertThat(claimgate.web.Failures.toApiError(io.vertx.redis.client.impl.types.ErrorType.create(
+        "ERR unknown command"), 0).status()).as("a real error stays a bug").isEqualTo(500);
+  }
 }

@@ -41,8 +41,10 @@ import redis.embedded.RedisServer;
  * gateways (retrying on the other with the same Idempotency-Key, as the launch page and the load
  * balancer do). During the run: the leading allocator is killed with SIGKILL, the next leader is
  * frozen with SIGSTOP and continued, a gateway is killed, Redis restarts, Redis comes back from
- * older files right after a pause, PostgreSQL restarts. Prints each recovery time, then checks that every
- * acknowledged ticket ends final and that the invariants hold; exits 1 on any breach.
+ * older files right after a pause, PostgreSQL restarts, and last the Redis primary is killed
+ * (SIGKILL) and a Sentinel promotes its replica: every process reaches Redis through the Sentinel
+ * ({@code redis-sentinel://}). Prints each recovery time, then checks that every acknowledged
+ * ticket ends final and that the invariants hold; exits 1 on any breach.
  *
  * <pre>
  *   loadtest/drill                 (about 2 min)
@@ -61,6 +63,8 @@ public final class FailoverDrill {
   final Path jar;
   final String codeKey = VoucherCodes.newKeySpec(1, new SecureRandom());
   final int redisPort;
+  final int replicaPort;
+  final int sentinelPort;
   final int pgPort;
   final Map<String, Process> processes = new LinkedHashMap<>();
   final Map<String, Path> logs = new LinkedHashMap<>();
@@ -68,7 +72,7 @@ public final class FailoverDrill {
   final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
   final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
   /** Each acknowledged claim: when it was first sent and when it was acknowledged (nanos). */
-  record Acknowledged(long firstSentNanos, long atNanos) {}
+  record Acknowledged(long firstSentNanos, long atNanos, String ticket) {}
   final java.util.concurrent.ConcurrentLinkedQueue<Acknowledged> acknowledgedAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
   final AtomicLong lastPaused = new AtomicLong();
   final List<String> pauseBreaches = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -82,6 +86,10 @@ public final class FailoverDrill {
     return t;
   });
   RedisServer redis;
+  RedisServer replica;
+  redis.embedded.RedisSentinel sentinel;
+  /** How long the Sentinel waits on a silent primary before it promotes the replica. */
+  static final long SENTINEL_DOWN_AFTER_MS = 3_000;
   EmbeddedPostgres postgres;
   /** The drill's own PostgreSQL connection, replaced after PostgreSQL restarts. */
   Pool pool;
@@ -90,6 +98,8 @@ public final class FailoverDrill {
     this.dir = dir;
     this.jar = jar;
     this.redisPort = EmbeddedServers.freePort();
+    this.replicaPort = EmbeddedServers.freePort();
+    this.sentinelPort = EmbeddedServers.freePort();
     this.pgPort = EmbeddedServers.freePort();
   }
 
@@ -108,6 +118,9 @@ public final class FailoverDrill {
 
   int run(int claimsPerSecond, int secondsBetweenFaults, int freezeSeconds) throws Exception {
     startRedis();
+    replica = EmbeddedServers.startReplica(Files.createDirectories(dir.resolve("replica")), replicaPort, redisPort);
+    // longer than the restarts below take, so only the last fault makes it promote the replica
+    sentinel = EmbeddedServers.startSentinel(sentinelPort, SENTINEL_MASTER, redisPort, SENTINEL_DOWN_AFTER_MS);
     startPostgres();
     Database database = Database.fromUrl(pgUrl());
     database.migrate();
@@ -212,11 +225,19 @@ public final class FailoverDrill {
       awaitCondition("claims answered paused after Redis came back older", 60_000, () -> lastPaused.get() > olderUp);
       recoveries.put("Redis back from older files: the pause holds (claims answered paused) after",
           (lastPaused.get() - olderUp) / 1_000_000);
+      // a second of claims against the restored campaign while PostgreSQL says paused; the window
+      // ends when the resume is sent (claims admitted while it is answered are no breach)
+      Thread.sleep(1_000);
+      long resumeAt = System.nanoTime();
       admin("resume");
-      long admittedWhilePaused = admittedBetween(pausedAt, System.nanoTime());
+      long admittedWhilePaused = admittedBetween(pausedAt, resumeAt);
       if (admittedWhilePaused > 0) {
+        List<String> which = acknowledgedAt.stream().filter(a -> a.firstSentNanos() > pausedAt && a.atNanos() < resumeAt)
+            .map(a -> String.format(Locale.ROOT, "%s sent +%d ms, acknowledged +%d ms", a.ticket(),
+                (a.firstSentNanos() - pausedAt) / 1_000_000, (a.atNanos() - pausedAt) / 1_000_000)).toList();
         pauseBreaches.add("invariant 4: " + admittedWhilePaused + " claims first sent after the pause returned were "
-            + "acknowledged before the resume");
+            + "acknowledged before the resume (Redis restarted from older files at +"
+            + (olderUp - pausedAt) / 1_000_000 + " ms): " + which);
       }
       long resumed = System.nanoTime();
       awaitCondition("claims admitted after the resume", 60_000, () -> lastSuccessNanos.get() > resumed);
@@ -238,6 +259,20 @@ public final class FailoverDrill {
       awaitCondition("decisions after PostgreSQL restarted", 60_000, () -> decidedSeq() > decidedAtRestart);
       recoveries.put("PostgreSQL restarted (down 1 s): decisions continue after it was back", (System.nanoTime() - pgUp) / 1_000_000);
       recoveries.put("PostgreSQL restarted: decisions continue, from the fault", (System.nanoTime() - pgDown) / 1_000_000);
+      Thread.sleep(secondsBetweenFaults * 1_000L);
+
+      // 5. the Redis primary dies (SIGKILL) and does not come back: the Sentinel promotes the
+      //    replica (asynchronous: it may lack the last writes), every process follows it, the
+      //    allocator restores the campaign on the new server, claims are admitted again
+      long decidedBeforeFailover = decidedSeq();
+      long primaryKilled = killRedisPrimary();
+      // (a claim first sent after the kill: an answer already on its way may be read later)
+      awaitCondition("claims admitted after the Sentinel promoted the replica", 60_000,
+          () -> admittedBetween(primaryKilled, Long.MAX_VALUE) > 0);
+      recoveries.put("Redis primary killed (SIGKILL, Sentinel down-after " + SENTINEL_DOWN_AFTER_MS
+          + " ms): claims admitted again on the promoted replica", (firstAdmittedSentAfter(primaryKilled) - primaryKilled) / 1_000_000);
+      awaitCondition("decisions after the failover", 60_000, () -> decidedSeq() > decidedBeforeFailover);
+      recoveries.put("Redis primary killed: decisions continue, from the fault", (System.nanoTime() - primaryKilled) / 1_000_000);
       Thread.sleep(secondsBetweenFaults * 1_000L);
     } finally {
       driving.set(false);
@@ -345,8 +380,9 @@ public final class FailoverDrill {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(),
             HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() == 202) {
-          acknowledged.add(new JsonObject(r.body()).getString("ticket"));
-          acknowledgedAt.add(new Acknowledged(firstSent, System.nanoTime()));
+          String ticket = new JsonObject(r.body()).getString("ticket");
+          acknowledged.add(ticket);
+          acknowledgedAt.add(new Acknowledged(firstSent, System.nanoTime(), ticket));
           lastSuccessNanos.accumulateAndGet(System.nanoTime(), Math::max);
           return;
         }
@@ -374,6 +410,12 @@ public final class FailoverDrill {
   }
 
   /** Claims first sent after {@code fromNanos} and acknowledged (202) before {@code toNanos}. */
+  /** When the first claim first sent after {@code nanos} was acknowledged. */
+  long firstAdmittedSentAfter(long nanos) {
+    return acknowledgedAt.stream().filter(a -> a.firstSentNanos() > nanos).mapToLong(Acknowledged::atNanos).min()
+        .orElseThrow();
+  }
+
   long admittedBetween(long fromNanos, long toNanos) {
     return acknowledgedAt.stream().filter(a -> a.firstSentNanos() > fromNanos && a.atNanos() < toNanos).count();
   }
@@ -470,6 +512,37 @@ public final class FailoverDrill {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
+  /** Kills the Redis primary as a crash would (its process id from INFO), not as a shutdown. */
+  /** @return when it was killed (nanos) */
+  long killRedisPrimary() throws IOException, InterruptedException {
+    Vertx vertx = Vertx.vertx();
+    // the server the Sentinel names now, asked through it as every process asks
+    PipelinedRedis primary = new PipelinedRedis(vertx, redisUrl());
+    long pid;
+    String port;
+    try {
+      String server = primary.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.INFO).arg("server"))
+          .await().toString();
+      pid = Long.parseLong(infoField(server, "process_id"));
+      port = infoField(server, "tcp_port");
+    } finally {
+      primary.close().await();
+      vertx.close().await();
+    }
+    System.out.printf(Locale.ROOT, "drill: killing the Redis primary on port %s (pid %d; its replica is on %d)%n", port, pid,
+        port.equals(Integer.toString(redisPort)) ? replicaPort : redisPort);
+    long killed = System.nanoTime();
+    if (new ProcessBuilder("kill", "-KILL", Long.toString(pid)).inheritIO().start().waitFor() != 0) {
+      throw new IllegalStateException("drill: kill -KILL of the Redis primary (" + pid + ") failed");
+    }
+    return killed;
+  }
+
+  static String infoField(String info, String field) {
+    return info.lines().filter(l -> l.startsWith(field + ":")).map(l -> l.substring(field.length() + 1).strip())
+        .findFirst().orElseThrow(() -> new IllegalStateException("Redis INFO has no " + field));
+  }
+
   void startRedis() throws IOException {
     Path redisDir = dir.resolve("redis");
     Files.createDirectories(redisDir);
@@ -488,8 +561,11 @@ public final class FailoverDrill {
         .start();
   }
 
+  static final String SENTINEL_MASTER = "claimgate";
+
+  /** Where every process finds the primary: through the Sentinel. */
   String redisUrl() {
-    return "redis://127.0.0.1:" + redisPort;
+    return "redis-sentinel://127.0.0.1:" + sentinelPort + "/" + SENTINEL_MASTER;
   }
 
   String pgUrl() {
@@ -508,12 +584,14 @@ public final class FailoverDrill {
 
   void stopAll() {
     processes.values().forEach(Process::destroyForcibly);
-    try {
-      if (redis != null) {
-        redis.stop();
+    for (redis.embedded.RedisInstance server : new redis.embedded.RedisInstance[] {sentinel, replica, redis}) {
+      try {
+        if (server != null) {
+          server.stop();
+        }
+      } catch (IOException e) {
+        System.err.println("drill: a Redis server did not stop: " + e.getMessage());
       }
-    } catch (IOException e) {
-      System.err.println("drill: redis did not stop: " + e.getMessage());
     }
     try {
       if (postgres != null) {
