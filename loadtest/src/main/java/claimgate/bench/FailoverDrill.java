@@ -79,6 +79,8 @@ public final class FailoverDrill {
   final AtomicLong lastSuccessNanos = new AtomicLong(System.nanoTime());
   final AtomicLong failedAttempts = new AtomicLong();
   final AtomicLong abandoned = new AtomicLong();
+  /** Answers 5xx other than 503: each one is a bug, whatever fault was under way. */
+  final AtomicLong serverErrors = new AtomicLong();
   /** Claims in flight, each retried until acknowledged (up to 15 s). */
   final java.util.concurrent.ExecutorService inFlight = java.util.concurrent.Executors.newFixedThreadPool(256, task -> {
     Thread t = new Thread(task, "drill-claim");
@@ -290,6 +292,9 @@ public final class FailoverDrill {
 
     List<String> breaches = check();
     breaches.addAll(pauseBreaches);
+    if (serverErrors.get() > 0) {
+      breaches.add(serverErrors.get() + " claims were answered 5xx other than 503 (a bug: a fault is 503 unavailable)");
+    }
     pool.close().await();
     vertx.close().await();
     if (recoveries.get("leading allocator killed (SIGKILL): standby leads") > ALLOCATOR_TAKEOVER_LIMIT_MS) {
@@ -385,6 +390,9 @@ public final class FailoverDrill {
           acknowledgedAt.add(new Acknowledged(firstSent, System.nanoTime(), ticket));
           lastSuccessNanos.accumulateAndGet(System.nanoTime(), Math::max);
           return;
+        }
+        if (r.statusCode() >= 500 && r.statusCode() != 503) {
+          serverErrors.incrementAndGet();
         }
         if (r.statusCode() == 503 && "paused".equals(new JsonObject(r.body()).getString("error"))) {
           lastPaused.accumulateAndGet(System.nanoTime(), Math::max);
