@@ -42,8 +42,14 @@ import java.util.Map;
  * </ul>
  * A fresh citizen per request, two of 300 shops each. Medians of {@code runs} rounds.
  *
+ * <p>With {@code -Dlevels=none,everysec,always,replicas:1}, it measures instead what each Redis
+ * durability level costs (see {@code claimgate.redis.RedisDurability}): per level, the gateway
+ * started with the matching {@code CLAIMGATE_REDIS_DURABILITY}, claims/s against the bare
+ * ceiling, CPU per claim, and latency in an open model at a fixed rate ({@code -DopenRate}).
+ *
  * <pre>
  *   loadtest/bench admission [-Dseconds=10 -Druns=5 -Dconnections=64 -DopenSeconds=60]
+ *   loadtest/bench admission -Dlevels=none,everysec,always,replicas:1 [-Druns=3 -DopenRate=3000 -DopenSeconds=20]
  * </pre>
  */
 public final class AdmissionBenchmark {
@@ -83,7 +89,13 @@ public final class AdmissionBenchmark {
       Vertx vertx = Vertx.vertx();
       AdmissionBenchmark bench = new AdmissionBenchmark(servers, Files.createTempDirectory("claimgate-bench"), jar, vertx);
       try {
-        bench.run(seconds, runs, connections, openSeconds);
+        String levels = System.getProperty("levels");
+        if (levels == null) {
+          bench.run(seconds, runs, connections, openSeconds);
+        } else {
+          bench.durabilityCosts(List.of(levels.split(",")), seconds, runs, connections,
+              Integer.getInteger("openRate", 3_000), Integer.getInteger("openSeconds", 20));
+        }
       } finally {
         vertx.close().await();
       }
@@ -200,6 +212,66 @@ public final class AdmissionBenchmark {
       }
       redis.close();
     }
+  }
+
+  /** One row per durability level: the same campaign, a gateway started for that level. */
+  void durabilityCosts(List<String> levels, int seconds, int runs, int connections, int openRate, int openSeconds)
+      throws Exception {
+    servers.apply(vertx, campaign());
+    int barePort = EmbeddedServers.freePort();
+    Process bare = Processes.start(Processes.jvm(roleOptions(), "-cp", Processes.classpath(),
+        "claimgate.bench.BareEndpoint", Integer.toString(barePort), Integer.toString(BARE_LOOPS)), Map.of(),
+        dir.resolve("bare.log"));
+    String path = "/api/v1/campaigns/" + CAMPAIGN + "/claims";
+    Path script = wrkScript();
+    List<String> rows = new ArrayList<>();
+    try {
+      awaitReady(barePort, "/", 30_000);
+      Wrk.run(barePort, path, script, seconds, connections);
+      for (String level : levels) {
+        servers.durability(level.strip());
+        int port = EmbeddedServers.freePort();
+        Process gateway = startGateway(port, "gateway-" + level.strip().replace(':', '-'));
+        try {
+          awaitReady(port, "/health/ready", 120_000);
+          Wrk.run(port, path, script, seconds, connections);
+          List<Double> rates = new ArrayList<>();
+          List<Double> ratios = new ArrayList<>();
+          List<Wrk.Result> claimRuns = new ArrayList<>();
+          List<Cpu> cpus = new ArrayList<>();
+          for (int run = 1; run <= runs; run++) {
+            Wrk.Result b = Wrk.run(barePort, path, script, seconds, connections);
+            Measured m = measured(gateway, () -> Wrk.run(port, path, script, seconds, connections));
+            rates.add(m.result.requestsPerSecond());
+            ratios.add(m.result.requestsPerSecond() / b.requestsPerSecond());
+            claimRuns.add(m.result);
+            cpus.add(m.cpu);
+            System.out.printf(Locale.ROOT, "%s run %d: bare %,.0f req/s, claims %,.0f/s (ratio %.2f, non-2xx %d)%n", level,
+                run, b.requestsPerSecond(), m.result.requestsPerSecond(), ratios.get(run - 1), m.result.non2xx());
+          }
+          OpenModelLoad.Result open = OpenModelLoad.inOwnProcess(dir, port, path, openRate, openSeconds, connections);
+          rows.add(String.format(Locale.ROOT, "| %s | %,.0f | %.2f | %.2f / %.2f ms | %.1f / %.1f us | %.1f | %.2f / %.2f / %.2f ms, %,d failed |",
+              level, BenchServers.median(rates), BenchServers.median(ratios),
+              BenchServers.median(claimRuns.stream().map(Wrk.Result::p50Ms).toList()),
+              BenchServers.median(claimRuns.stream().map(Wrk.Result::p99Ms).toList()),
+              BenchServers.median(cpus.stream().map(Cpu::gatewayUs).toList()),
+              BenchServers.median(cpus.stream().map(Cpu::redisUs).toList()),
+              BenchServers.median(cpus.stream().map(Cpu::claimsPerCall).toList()),
+              open.p50Ms(), open.p99Ms(), open.maxMs(), open.failed()));
+        } finally {
+          gateway.destroy();
+          gateway.waitFor();
+        }
+      }
+    } finally {
+      bare.destroy();
+      redis.close();
+    }
+    System.out.printf(Locale.ROOT, "%n## Durability levels (%s; wrk 1 thread, %d connections, %d s runs, median of %d; open model %,d claims/s for %d s)%n",
+        servers.describe(), connections, seconds, runs, openRate, openSeconds);
+    System.out.println("| level | claims/s | ratio to bare | wrk p50 / p99 | CPU per claim: gateway / Redis | claims per script call | open model p50 / p99 / max |");
+    System.out.println("|---|---|---|---|---|---|---|");
+    rows.forEach(System.out::println);
   }
 
   static String format(List<Double> values) {

@@ -128,20 +128,13 @@ final class BenchServers implements AutoCloseable {
 
   /** A replica of the embedded Redis, for the replicas:1 level (the gateway waits for it). */
   private void startReplica() {
+    if (replica != null) {
+      return;
+    }
     try {
-      int port = EmbeddedServers.freePort();
-      java.nio.file.Path dir = Files.createTempDirectory("claimgate-bench-replica");
-      replica = EmbeddedServers.startRedis(dir, port);
-      Vertx vertx = Vertx.vertx();
-      PipelinedRedis client = new PipelinedRedis(vertx, "redis://127.0.0.1:" + port);
-      try {
-        String primaryPort = redisUrl.substring(redisUrl.lastIndexOf(':') + 1);
-        client.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.REPLICAOF).arg("127.0.0.1")
-            .arg(primaryPort)).await();
-      } finally {
-        client.close().await();
-        vertx.close().await();
-      }
+      int primaryPort = Integer.parseInt(redisUrl.substring(redisUrl.lastIndexOf(':') + 1));
+      replica = EmbeddedServers.startReplica(Files.createTempDirectory("claimgate-bench-replica"),
+          EmbeddedServers.freePort(), primaryPort);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
