@@ -30,10 +30,27 @@ public final class RedisFailures {
     return failure != null && "READONLY".equals(code(failure.getMessage()));
   }
 
-  private static String code(String message) {
+  /**
+   * The error code of an answer. A script's failed {@code redis.call} reaches the caller wrapped
+   * by Redis 6 as {@code ERR Error running script (call to f_…): @user_script:10: -READONLY …}
+   * (Redis 7 passes the inner code through): the inner code is the one that tells.
+   */
+  static String code(String message) {
     if (message == null) {
       return "";
     }
+    if (message.startsWith(SCRIPT_ERROR)) {
+      int inner = message.indexOf(": -");
+      if (inner >= 0) {
+        return firstWord(message.substring(inner + 3));
+      }
+    }
+    return firstWord(message);
+  }
+
+  private static final String SCRIPT_ERROR = "ERR Error running script";
+
+  private static String firstWord(String message) {
     int space = message.indexOf(' ');
     return space < 0 ? message : message.substring(0, space);
   }

@@ -55,7 +55,7 @@ class SentinelFailoverTest {
     } finally {
       vertx.close().await();
       sentinel.stop();
-      replica.stop();
+      EmbeddedServers.stop(replica, replicaPort);
       primary.stop();
     }
   }

@@ -110,7 +110,8 @@ class RedisOutageTest {
       assertThat(CampaignStore.versions(gw.pool, campaign.id()).await().paused()).isTrue();
       own.close().await();
     } finally {
-      redis.stop();
+      // a replica writing its first append-only file ignores a plain stop
+      EmbeddedServers.stop(redis, redisPort);
       newPrimary.stop();
     }
   }
@@ -121,7 +122,10 @@ class RedisOutageTest {
     for (String answer : java.util.List.of("LOADING Redis is loading the dataset in memory",
         "READONLY You can't write against a read only replica.", "MASTERDOWN Link with MASTER is down",
         "BUSY Redis is busy running a script.", "TRYAGAIN Multiple keys request during rehashing of slot",
-        "NOREPLICAS Not enough good replicas to write.", "CONNECTION_CLOSED")) {
+        "NOREPLICAS Not enough good replicas to write.", "CONNECTION_CLOSED",
+        // Redis 6 wraps a script's failed call in an ERR of its own
+        "ERR Error running script (call to f_a5415f6b95f525f90b1326b5a4a160df02ff14d6): @user_script:10: "
+            + "@user_script: 10: -READONLY You can't write against a read only replica.")) {
       claimgate.web.ApiError error = claimgate.web.Failures.toApiError(
           io.vertx.redis.client.impl.types.ErrorType.create(answer), 0);
       assertThat(error.status()).as(answer).isEqualTo(503);
@@ -129,5 +133,8 @@ class RedisOutageTest {
     }
     assertThat(claimgate.web.Failures.toApiError(io.vertx.redis.client.impl.types.ErrorType.create(
         "ERR unknown command"), 0).status()).as("a real error stays a bug").isEqualTo(500);
+    assertThat(claimgate.web.Failures.toApiError(io.vertx.redis.client.impl.types.ErrorType.create(
+        "ERR Error running script (call to f_0): @user_script:3: user_script:3: attempt to compare nil with number"),
+        0).status()).as("a script's own fault stays a bug").isEqualTo(500);
   }
 }

@@ -125,6 +125,7 @@ final class BenchServers implements AutoCloseable {
 
   private String durability = "everysec";
   private redis.embedded.RedisServer replica;
+  private int replicaPort;
 
   /** A replica of the embedded Redis, for the replicas:1 level (the gateway waits for it). */
   private void startReplica() {
@@ -133,8 +134,8 @@ final class BenchServers implements AutoCloseable {
     }
     try {
       int primaryPort = Integer.parseInt(redisUrl.substring(redisUrl.lastIndexOf(':') + 1));
-      replica = EmbeddedServers.startReplica(Files.createTempDirectory("claimgate-bench-replica"),
-          EmbeddedServers.freePort(), primaryPort);
+      replicaPort = EmbeddedServers.freePort();
+      replica = EmbeddedServers.startReplica(Files.createTempDirectory("claimgate-bench-replica"), replicaPort, primaryPort);
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     }
@@ -154,7 +155,7 @@ final class BenchServers implements AutoCloseable {
   public void close() {
     if (replica != null) {
       try {
-        replica.stop();
+        EmbeddedServers.stop(replica, replicaPort);
       } catch (IOException e) {
         System.err.println("bench: the replica did not stop: " + e.getMessage());
       }

@@ -592,14 +592,19 @@ public final class FailoverDrill {
 
   void stopAll() {
     processes.values().forEach(Process::destroyForcibly);
-    for (redis.embedded.RedisInstance server : new redis.embedded.RedisInstance[] {sentinel, replica, redis}) {
-      try {
-        if (server != null) {
-          server.stop();
-        }
-      } catch (IOException e) {
-        System.err.println("drill: a Redis server did not stop: " + e.getMessage());
+    try {
+      if (sentinel != null) {
+        sentinel.stop();
       }
+      // either may be a replica now, writing its first append-only file
+      if (replica != null) {
+        EmbeddedServers.stop(replica, replicaPort);
+      }
+      if (redis != null) {
+        EmbeddedServers.stop(redis, redisPort);
+      }
+    } catch (IOException e) {
+      System.err.println("drill: a Redis server did not stop: " + e.getMessage());
     }
     try {
       if (postgres != null) {
