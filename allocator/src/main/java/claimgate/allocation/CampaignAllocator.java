@@ -93,7 +93,10 @@ final class CampaignAllocator {
     writer = new PipelinedRedis(vertx, config.redisUrl());
     leadership.session()
         .compose(pg -> rehearsed ? Future.succeededFuture() : rehearse())
-        .compose(v -> leadership.acquire())
+        .compose(v -> {
+          LOG.info("{} stands by for campaign {}: waits for its lock", name, campaignId);
+          return leadership.acquire();
+        })
         .compose(election -> lead(myTerm, election))
         .onFailure(failure -> crash(myTerm, failure));
   }
@@ -104,7 +107,7 @@ final class CampaignAllocator {
     return Future.all(recovery.load(leadership.connection()), recovery.loadScripts(writer), reader.connection())
         .map(all -> {
           rehearsed = true;
-          LOG.debug("{} rehearsed a takeover of {} in {} ms", name, campaignId,
+          LOG.info("{} rehearsed a takeover of {} in {} ms", name, campaignId,
               TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
           return null;
         });
