@@ -1,7 +1,8 @@
 -- Writes a campaign's settings as PostgreSQL has them, atomically and only when newer than what
 -- Redis holds (campaign.config_version): the settings, the merchants' contingents (their
 -- issued and queued counts kept), and, when one was built, the eligibility list renamed into place.
--- KEYS: 1 campaign  2 merchants  3 eligible  4 the eligibility list built under a temporary name
+-- KEYS: 1 campaign  2 merchants  3 eligible  4 the eligibility list built under a temporary name of this writer's
+--       (it expires unless renamed into place)
 -- ARGV: 1 version  2 'list' when KEYS[4] holds a new list, else 'keep'  3 the number of settings s,
 --       then s (field, value) pairs; a value '' removes the field; then (merchantId, contingent) pairs
 -- Returns 1 when written, 0 when Redis already holds that version or a newer one.
@@ -41,10 +42,12 @@ if #ids > 0 then
   redis.call('HSET', KEYS[2], unpack(write))
 end
 if ARGV[2] == 'list' then
+  -- the old list is freed in the background (a RENAME over it would free it while Redis waits);
+  -- the new one loses the expiry its temporary name carried
+  redis.call('UNLINK', KEYS[3])
   if redis.call('EXISTS', KEYS[4]) == 1 then
     redis.call('RENAME', KEYS[4], KEYS[3])
-  else
-    redis.call('UNLINK', KEYS[3])
+    redis.call('PERSIST', KEYS[3])
   end
 end
 return 1

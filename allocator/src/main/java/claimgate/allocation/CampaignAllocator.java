@@ -116,7 +116,7 @@ final class CampaignAllocator {
   private Future<Void> lead(int myTerm, Row election) {
     long lockedAt = System.nanoTime();
     return recovery.load(leadership.connection(), election)
-        .compose(state -> recovery.prepareRedis(leadership.connection(), writer, state, leadership.epoch()).map(state))
+        .compose(state -> recovery.prepareRedis(leadership.connection(), writer, state, leadership.epoch()))
         .compose(state -> recovery.republishCommitted(leadership.connection(), writer, state).map(state))
         .map(state -> {
           loop = new DecisionLoop(context, config, campaignId, leadership.connection(), reader, writer,

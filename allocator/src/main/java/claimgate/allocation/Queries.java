@@ -14,6 +14,15 @@ final class Queries {
         flags_version, config_version
       from campaign where id = $1""";
 
+  /** The same, with the row's lock held to the end of the transaction: operators' actions wait. */
+  static final String CAMPAIGN_STATE_LOCKED = CAMPAIGN_STATE + " for update";
+
+  /**
+   * A restore waits on Redis inside its transaction: longer than the lease, which is for a leader
+   * that went silent, not for one rebuilding a large campaign.
+   */
+  static final String RESTORE_TIMEOUT = "set local idle_in_transaction_session_timeout = '60s'";
+
   static final String MERCHANTS = "select id, issued from merchant where campaign_id = $1";
 
   static final String HOLDINGS = """

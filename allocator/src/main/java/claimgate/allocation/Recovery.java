@@ -90,23 +90,38 @@ final class Recovery {
    * open on this server, Redis has lost nothing since the last restore and is left as it is;
    * otherwise (Redis restarted, another server took over, the campaign is new here) it is
    * rebuilt from PostgreSQL in a new generation, fenced by this leader's epoch.
+   *
+   * <p>The rebuild runs inside a transaction that holds the campaign row's lock, with the row read
+   * again under it: operators' actions take that lock too, so none lands between the read and the
+   * rebuild and is then written over with what the election saw (a pause undone by a restore).
+   * An action waits for the rebuild, then reaches Redis with a newer version. Completes with the
+   * campaign as the rebuild wrote it (the election's state when nothing changed meanwhile).
    */
-  Future<Void> prepareRedis(SqlConnection pg, PipelinedRedis redis, State state, long epoch) {
-    return CampaignRedis.intact(redis, campaignId).compose(intact -> {
-      if (intact) {
-        return Future.succeededFuture();
-      }
-      SingleWriterLedger ledger = state.ledger();
-      return recentRequests(pg).compose(requests -> CampaignRedis.restore(redis, new CampaignRedis.Snapshot(
-              state.campaign(), state.versions(), ledger.issuedByMerchant(), ledger.holdings(),
-              state.offset(), state.decidedSeq(), ledger.eligibleList(), requests),
-              surviving -> openGeneration(pg, epoch, surviving)))
-          .map(restored -> {
-            LOG.info("{} restored Redis's state of {} from PostgreSQL: generation {}, claims up to seq {} survive",
-                name, campaignId, restored.generation(), restored.survivingSeq());
-            return null;
-          });
-    });
+  Future<State> prepareRedis(SqlConnection pg, PipelinedRedis redis, State state, long epoch) {
+    return CampaignRedis.intact(redis, campaignId).compose(intact -> intact ? Future.succeededFuture(state)
+        : pg.begin().compose(tx -> restoreLocked(pg, redis, state, epoch)
+            .compose(restored -> tx.commit().map(restored))
+            .onFailure(failure -> tx.rollback())));
+  }
+
+  private Future<State> restoreLocked(SqlConnection pg, PipelinedRedis redis, State election, long epoch) {
+    return pg.query(Queries.RESTORE_TIMEOUT).execute()
+        .compose(set -> pg.preparedQuery(Queries.CAMPAIGN_STATE_LOCKED).execute(Tuple.of(campaignId)))
+        .compose(rows -> {
+          Row row = rows.iterator().next();
+          boolean unchanged = row.getLong("flags_version") == election.versions().flags()
+              && row.getLong("config_version") == election.versions().config();
+          return unchanged ? Future.succeededFuture(election) : load(pg, row);
+        })
+        .compose(state -> recentRequests(pg).compose(requests -> CampaignRedis.restore(redis, new CampaignRedis.Snapshot(
+                state.campaign(), state.versions(), state.ledger().issuedByMerchant(), state.ledger().holdings(),
+                state.offset(), state.decidedSeq(), state.ledger().eligibleList(), requests),
+                surviving -> openGeneration(pg, epoch, surviving)))
+            .map(restored -> {
+              LOG.info("{} restored Redis's state of {} from PostgreSQL: generation {}, claims up to seq {} survive",
+                  name, campaignId, restored.generation(), restored.survivingSeq());
+              return state;
+            }));
   }
 
   private Future<Map<String, List<CitizenRecord.Request>>> recentRequests(SqlConnection pg) {

@@ -32,6 +32,7 @@ public final class CampaignRedis {
   private static final LuaScript FLOOR_SEQ = LuaScript.load("floor_seq.lua");
   private static final LuaScript CONFIGURE = LuaScript.load("configure.lua");
   private static final LuaScript FLAGS = LuaScript.load("flags.lua");
+  private static final LuaScript RENAME_INTO_PLACE = LuaScript.load("rename_into_place.lua");
 
   /**
    * What PostgreSQL says of a campaign when Redis is rebuilt from it.
@@ -102,9 +103,11 @@ public final class CampaignRedis {
       args.add(m.id());
       args.add(Integer.toString(m.contingent()));
     });
-    String building = keys.eligible() + ":building";
-    Future<Void> list = eligible.<Future<Void>>map(l -> redis.send(Request.cmd(Command.UNLINK).arg(building))
-        .compose(cleared -> writeFields(redis, building, l))).orElse(Future.succeededFuture());
+    // each writer builds under a name of its own: an operator's write and a leader's reload that
+    // race never fill or clear each other's list (the loser's is dropped by the script)
+    String building = keys.eligible() + ":building:" + configVersion + ":"
+        + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    Future<Void> list = eligible.<Future<Void>>map(l -> writeFields(redis, building, l)).orElse(Future.succeededFuture());
     return list.compose(built -> CONFIGURE.call(redis::send,
         List.of(keys.config(), keys.merchants(), keys.eligible(), building), args)).mapEmpty();
   }
@@ -246,6 +249,11 @@ public final class CampaignRedis {
         });
   }
 
+  /**
+   * Writes a hash under a temporary name, pipelined in chunks. The name expires unless it is
+   * renamed into place first (whoever renames it removes the expiry), so a writer that dies
+   * half-way leaves nothing behind for long.
+   */
   private static Future<Void> writeFields(PipelinedRedis redis, String key, Map<String, ?> fields) {
     List<Future<?>> chunks = new ArrayList<>();
     List<? extends Map.Entry<String, ?>> entries = new ArrayList<>(fields.entrySet());
@@ -253,19 +261,24 @@ public final class CampaignRedis {
       Request chunk = Request.cmd(Command.HSET).arg(key);
       entries.subList(from, Math.min(entries.size(), from + CHUNK)).forEach(e -> chunk.arg(e.getKey()).arg(String.valueOf(e.getValue())));
       chunks.add(redis.send(chunk));
+      if (from == 0) {
+        chunks.add(redis.send(Request.cmd(Command.PEXPIRE).arg(key).arg(BUILDING_TTL_MS)));
+      }
     }
     return Future.all(chunks).mapEmpty();
   }
+
+  /** How long a hash built under a temporary name lives if nobody renames it into place. */
+  private static final long BUILDING_TTL_MS = 10 * 60 * 1000;
 
   /** Replaces a hash whole: built under a temporary name, then renamed over the old one. */
   private static Future<Void> replaceHash(PipelinedRedis redis, String key, Map<String, ?> fields) {
     if (fields.isEmpty()) {
       return redis.send(Request.cmd(Command.UNLINK).arg(key)).mapEmpty();
     }
-    String building = key + ":building";
-    return redis.send(Request.cmd(Command.UNLINK).arg(building))
-        .compose(cleared -> writeFields(redis, building, fields))
-        .compose(written -> redis.send(Request.cmd(Command.RENAME).arg(building).arg(key))).mapEmpty();
+    String building = key + ":building:" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    return writeFields(redis, building, fields)
+        .compose(written -> RENAME_INTO_PLACE.call(redis::send, List.of(building, key), List.of())).mapEmpty();
   }
 
 

@@ -7,6 +7,7 @@ import claimgate.campaign.CampaignStore;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.CampaignRedis;
 import claimgate.testkit.Campaigns;
+import claimgate.testkit.TestServers;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -96,6 +97,37 @@ class RedisTruthTest {
     assertThat(gw.redis(Request.cmd(Command.HGET).arg(eligible).arg("old-1"))).isNull();
     assertThat(gw.redis(Request.cmd(Command.HGET).arg(eligible).arg("new-1"))).isNotNull();
     assertThat(reads).isPositive();
+  }
+
+  @Test
+  @DisplayName("an operator's list and a leader's reload racing: the newer list ends in place whole, with no expiry and no leftovers")
+  void racingListWriters(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    Campaign base = Campaigns.open(Campaigns.uniqueId("listrace"), 9, 3, 10);
+    Campaign c = new Campaign(base.id(), base.name(), base.currency(), base.voucherValue(), base.validDays(),
+        base.limits(), new Campaign.Eligibility("eligible.csv", null, null), base.admission(), base.rounds(), base.merchants());
+    gw.apply(c, Optional.of(java.util.Map.of("first", 0)));
+    String eligible = new CampaignKeys(c.id()).eligible();
+    for (int round = 0; round < 5; round++) {
+      java.util.Map<String, Integer> older = new java.util.HashMap<>();
+      java.util.Map<String, Integer> newer = new java.util.HashMap<>();
+      for (int i = 0; i < 5_000; i++) {
+        older.put("older-" + round + "-" + i, 0);
+        newer.put("newer-" + round + "-" + i, 0);
+      }
+      // two writers on connections of their own, as a gateway and an allocator are
+      claimgate.redis.PipelinedRedis operator = new claimgate.redis.PipelinedRedis(vertx, TestServers.redisUrl());
+      claimgate.redis.PipelinedRedis leader = new claimgate.redis.PipelinedRedis(vertx, TestServers.redisUrl());
+      long version = 1_000 + 2L * round;
+      Future.all(CampaignRedis.configure(leader, c, version, Optional.of(older)),
+          CampaignRedis.configure(operator, c, version + 1, Optional.of(newer))).await();
+      operator.close().await();
+      leader.close().await();
+      assertThat(gw.redis(Request.cmd(Command.HLEN).arg(eligible)).toLong()).as("round %d", round).isEqualTo(5_000);
+      assertThat(gw.redis(Request.cmd(Command.HGET).arg(eligible).arg("newer-" + round + "-4999"))).isNotNull();
+      assertThat(gw.redis(Request.cmd(Command.PTTL).arg(eligible)).toLong()).as("the list never expires").isEqualTo(-1);
+      assertThat(gw.redis(Request.cmd(Command.KEYS).arg(eligible + ":building*")).size()).as("leftovers").isZero();
+    }
   }
 
   @Test
