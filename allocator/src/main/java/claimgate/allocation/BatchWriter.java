@@ -43,7 +43,18 @@ public final class BatchWriter {
    */
   public Future<Instant> commit(SqlConnection conn, long epoch, List<Decision> decisions, int releasedBp,
       boolean writeRelease, Runnable beforeCommit) {
-    return conn.begin().compose(tx -> write(conn, epoch, decisions, releasedBp, writeRelease)
+    ClaimEntry last = decisions.get(decisions.size() - 1).claim();
+    return commit(conn, epoch, decisions, last.streamId(), last.seq(), releasedBp, writeRelease, beforeCommit);
+  }
+
+  /**
+   * @param streamId the stream offset the batch ends at (entries after the last decision may have
+   *     been passed over: repeated seqs)
+   * @param decidedSeq the highest seq decided so far
+   */
+  public Future<Instant> commit(SqlConnection conn, long epoch, List<Decision> decisions, String streamId,
+      long decidedSeq, int releasedBp, boolean writeRelease, Runnable beforeCommit) {
+    return conn.begin().compose(tx -> write(conn, epoch, decisions, streamId, decidedSeq, releasedBp, writeRelease)
         .compose(at -> {
           beforeCommit.run();
           return tx.commit().map(at);
@@ -60,8 +71,19 @@ public final class BatchWriter {
     return issuedAt.plus(campaign.validDays(), ChronoUnit.DAYS);
   }
 
-  private Future<Instant> write(SqlConnection conn, long epoch, List<Decision> decisions, int releasedBp,
-      boolean writeRelease) {
+  /**
+   * Moves the stream offset past entries that were decided by no one (a batch of repeated seqs
+   * only), fenced like a batch: one statement, atomic on its own.
+   */
+  public Future<Instant> advance(SqlConnection conn, long epoch, String streamId, long decidedSeq, int releasedBp) {
+    return conn.preparedQuery(Queries.ADVANCE).execute(Tuple.of(campaign.id(), streamId, decidedSeq, epoch, releasedBp))
+        .compose(rows -> rows.rowCount() == 1
+            ? Future.succeededFuture(rows.iterator().next().getOffsetDateTime(0).toInstant())
+            : Future.failedFuture(new CampaignAllocator.Fenced(campaign.id(), epoch)));
+  }
+
+  private Future<Instant> write(SqlConnection conn, long epoch, List<Decision> decisions, String streamId,
+      long decidedSeq, int releasedBp, boolean writeRelease) {
     String campaignId = campaign.id();
     int n = decisions.size();
     String[] tickets = new String[n];
@@ -98,9 +120,8 @@ public final class BatchWriter {
         reasons[i] = ((Decision.Rejected) d).reason();
       }
     }
-    ClaimEntry last = decisions.get(n - 1).claim();
     Future<RowSet<Row>> advance = conn.preparedQuery(Queries.ADVANCE)
-        .execute(Tuple.of(campaignId, last.streamId(), last.seq(), epoch, releasedBp));
+        .execute(Tuple.of(campaignId, streamId, decidedSeq, epoch, releasedBp));
     List<Future<?>> statements = new ArrayList<>();
     statements.add(advance);
     if (writeRelease) {

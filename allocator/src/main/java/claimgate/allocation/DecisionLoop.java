@@ -62,6 +62,10 @@ final class DecisionLoop {
   /** Entries read after the committed offset and not decided yet: a batch takes whole entries. */
   private final ArrayDeque<List<ClaimEntry>> unread = new ArrayDeque<>();
   private String readOffset;
+  /** The highest seq committed: an entry at or below it repeats a seq that was decided already. */
+  private long decidedSeq;
+  /** Repeated entries whose queue counters a publication has yet to release. */
+  private final List<ClaimEntry> repeatsToRelease = new ArrayList<>();
   private int committedReleasedBp = -1;
   private boolean reloadWanted;
   private boolean running = true;
@@ -96,6 +100,7 @@ final class DecisionLoop {
     this.batches = new BatchWriter(reloaded.campaign());
     this.offset = reloaded.offset();
     this.readOffset = reloaded.offset();
+    this.decidedSeq = reloaded.decidedSeq();
     this.unread.clear();
     // released counts follow contingents an operator may have raised: the next commit re-releases
     this.committedReleasedBp = -1;
@@ -221,20 +226,44 @@ final class DecisionLoop {
     config.faults().at(FaultHook.Step.AFTER_READ, campaignId);
     SingleWriterLedger ledger = state.ledger();
     List<Decision> decisions = new ArrayList<>(batch.size());
+    List<ClaimEntry> repeats = new ArrayList<>();
+    java.util.Set<Long> seqs = new java.util.HashSet<>();
     for (ClaimEntry entry : batch) {
-      decisions.add(ledger.decide(entry));
+      // a seq given out twice (only a Redis that lost writes without the gate noticing could):
+      // the first one stands; the repeat is decided by no one, its ticket ends rejected/lost
+      // (decided seq passed it, PostgreSQL has no row of it) and the stream moves on
+      if (entry.seq() <= decidedSeq || !seqs.add(entry.seq())) {
+        repeats.add(entry);
+      } else {
+        decisions.add(ledger.decide(entry));
+      }
+    }
+    if (!repeats.isEmpty()) {
+      LOG.error("campaign {}: {} stream entries repeat a seq already decided (first: seq {}, ticket {}); "
+          + "they end rejected/lost", campaignId, repeats.size(), repeats.get(0).seq(), repeats.get(0).ticket());
     }
     ClaimEntry last = batch.get(batch.size() - 1);
     int releasedBp = ledger.releasedBp();
-    return batches.commit(pg, epoch, decisions, releasedBp, releasedBp != committedReleasedBp,
-            () -> config.faults().at(FaultHook.Step.BEFORE_COMMIT, campaignId))
+    long highestSeq = Math.max(decidedSeq, decisions.stream().mapToLong(d -> d.claim().seq()).max().orElse(0));
+    Future<Instant> committed = decisions.isEmpty()
+        ? batches.advance(pg, epoch, last.streamId(), highestSeq, releasedBp)
+        : batches.commit(pg, epoch, decisions, last.streamId(), highestSeq, releasedBp, releasedBp != committedReleasedBp,
+            () -> config.faults().at(FaultHook.Step.BEFORE_COMMIT, campaignId));
+    return committed
         .compose(issuedAt -> onDecisionThread().map(issuedAt))
         .map(issuedAt -> {
-          committedReleasedBp = releasedBp;
+          if (!decisions.isEmpty()) {
+            committedReleasedBp = releasedBp;
+          }
           offset = last.streamId();
+          decidedSeq = highestSeq;
           decidedTotal += decisions.size();
+          repeatsToRelease.addAll(repeats);
           config.faults().at(FaultHook.Step.AFTER_COMMIT, campaignId);
-          publish(publication(decisions, issuedAt));
+          if (!decisions.isEmpty()) {
+            // the publication's decided seq must rise for Redis to take it: repeats ride with decisions
+            publish(publication(decisions, issuedAt));
+          }
           return null;
         });
   }
@@ -283,6 +312,11 @@ final class DecisionLoop {
       publication.add(c.ticket(), c.seq(), c.streamId(), c.citizenId(), c.chargedMerchant(), outcome);
       publication.held(c.citizenId(), ledger.held(c.citizenId()), ledger.heldAt(c.citizenId()));
     }
+    for (ClaimEntry repeat : repeatsToRelease) {
+      publication.released(repeat.citizenId(), repeat.chargedMerchant());
+      publication.held(repeat.citizenId(), ledger.held(repeat.citizenId()), ledger.heldAt(repeat.citizenId()));
+    }
+    repeatsToRelease.clear();
     return publication;
   }
 

@@ -40,6 +40,12 @@ final class Publication {
     offset = streamId;
   }
 
+  /** A claim that left the queue undecided (a repeated seq): its queue counters are released, nothing else. */
+  void released(String citizenId, String chargedMerchant) {
+    decidedByCitizen.merge(citizenId, 1, Integer::sum);
+    decidedByMerchant.merge(chargedMerchant, 1, Integer::sum);
+  }
+
   void issued(String merchantId, int count) {
     issued.put(merchantId, count);
   }

@@ -61,4 +61,40 @@ class RestoreRaceTest {
       pg.close().await();
     }
   }
+
+  @Test
+  @DisplayName("a campaign change committed after the election read the campaign holds through the restore of Redis")
+  void changeDuringRestoreHolds(Vertx vertx) {
+    AllocatorFixture fixture = new AllocatorFixture(vertx);
+    Campaign campaign = Campaigns.open(Campaigns.uniqueId("restorechange"), 9, 3, 10);
+    fixture.apply(campaign);
+    CampaignKeys keys = new CampaignKeys(campaign.id());
+    Recovery recovery = new Recovery(campaign.id(), AllocatorFixture.CODES, "test");
+    SqlConnection pg = fixture.pool.getConnection().await();
+    try {
+      long epoch = pg.preparedQuery("update campaign set writer_epoch = writer_epoch + 1 where id = $1 returning writer_epoch")
+          .execute(Tuple.of(campaign.id())).await().iterator().next().getLong(0);
+      Recovery.State election = recovery.load(pg).await();
+
+      // an operator changes the admission rate now: PostgreSQL first, then Redis
+      Campaign.Admission a = campaign.admission();
+      Campaign changed = new Campaign(campaign.id(), campaign.name(), campaign.currency(), campaign.voucherValue(),
+          campaign.validDays(), campaign.limits(), campaign.eligibility(),
+          new Campaign.Admission(4_321, a.burst(), a.maxPendingPerCitizen(), a.capFactor()), campaign.rounds(),
+          campaign.merchants());
+      long version = new claimgate.campaign.CampaignStore(fixture.pool).apply(changed, java.util.Optional.empty()).await();
+      claimgate.redis.CampaignRedis.configure(fixture.redis, changed, version, java.util.Optional.empty()).await();
+
+      fixture.redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SERVER).arg("another")).await();
+      Recovery.State restored = recovery.prepareRedis(pg, fixture.redis, election, epoch).await();
+
+      assertThat(restored.campaign().admission().ratePerSecond()).isEqualTo(4_321);
+      assertThat(fixture.redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg("rate")).await().toString())
+          .as("Redis keeps the change").isEqualTo("4321");
+      assertThat(fixture.redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.CONFIG_VERSION)).await()
+          .toLong()).isEqualTo(version);
+    } finally {
+      pg.close().await();
+    }
+  }
 }

@@ -143,6 +143,12 @@ public final class Stack implements AutoCloseable {
   private void deploy(Role role, Settings settings) {
     switch (role) {
       case GATEWAY -> {
+        PipelinedRedis probe = new PipelinedRedis(vertx, redisUrl);
+        try {
+          settings.durability().checkServer(probe).await();
+        } finally {
+          probe.close().await();
+        }
         GatewayConfig config = GatewayConfig.from(settings, redisUrl, database, operatorToken, codes(settings),
             jwtPublicKey(settings));
         GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(telemetry, config);

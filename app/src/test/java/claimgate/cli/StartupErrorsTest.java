@@ -62,6 +62,22 @@ class StartupErrorsTest {
   }
 
   @Test
+  @DisplayName("durability fsync against a Redis that fsyncs once a second is refused by name: a 202 would promise what the server cannot keep")
+  void durabilityTheServerCannotKeep() {
+    // the tests' shared Redis runs appendfsync everysec
+    Settings settings = Settings.fromEnvironment(Map.of("CLAIMGATE_DATA_DIR", dir.resolve("data").toString(),
+        "CLAIMGATE_REDIS_URL", claimgate.testkit.TestServers.redisUrl(),
+        "CLAIMGATE_PG_URL", claimgate.testkit.TestServers.get().postgresUrl(),
+        "CLAIMGATE_OPERATOR_TOKEN", "cgo_durability", "CLAIMGATE_REDIS_DURABILITY", "fsync",
+        "CLAIMGATE_WARMUP_SECONDS", "0"));
+    assertThatThrownBy(() -> Stack.start(settings, Optional.empty(), false, Stack.Role.GATEWAY).close())
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("appendfsync always")
+        .hasMessageContaining("appendfsync everysec")
+        .message().doesNotContain("\n");
+  }
+
+  @Test
   @DisplayName("a malformed port setting is named")
   void badPort() {
     assertThatThrownBy(() -> Settings.fromEnvironment(Map.of("CLAIMGATE_HTTP_PORT", "eighty")))

@@ -56,6 +56,55 @@ public record RedisDurability(String level, int replicas, long timeoutMs) {
     return redis.send(Request.cmd(Command.WAIT).arg(replicas).arg(timeoutMs)).map(r -> r.toInteger() >= replicas);
   }
 
+  /**
+   * Fails with a {@link ConfigException} when the server's own persistence cannot keep what this
+   * level promises: {@code fsync} needs {@code appendonly yes} and {@code appendfsync always}.
+   * A server that refuses {@code CONFIG} (many managed services) is taken at its word, with a
+   * warning; {@code everysec} warns when the server keeps no append-only file at all.
+   */
+  public Future<Void> checkServer(PipelinedRedis redis) {
+    if (replicas > 0) {
+      return Future.succeededFuture();
+    }
+    Future<String> appendonly = configValue(redis, "appendonly");
+    Future<String> appendfsync = configValue(redis, "appendfsync");
+    return Future.join(appendonly, appendfsync).transform(done -> {
+      if (appendonly.failed() || appendfsync.failed()) {
+        LOG.warn("CLAIMGATE_REDIS_DURABILITY={}: the Redis server does not show its persistence settings ({}); "
+            + "make sure it runs what that level needs", this, (appendonly.failed() ? appendonly : appendfsync).cause().getMessage());
+        return Future.succeededFuture();
+      }
+      boolean aof = "yes".equals(appendonly.result());
+      if (this.equals(FSYNC) && !(aof && "always".equals(appendfsync.result()))) {
+        return Future.failedFuture(new ConfigException("CLAIMGATE_REDIS_DURABILITY=fsync needs a Redis server with "
+            + "appendonly yes and appendfsync always; this one runs appendonly " + appendonly.result() + ", appendfsync "
+            + appendfsync.result() + " (a crash could lose acknowledged claims): configure it, or choose everysec"));
+      }
+      if (!aof) {
+        LOG.warn("CLAIMGATE_REDIS_DURABILITY={}: the Redis server keeps no append-only file; a crash loses every "
+            + "claim admitted since its last snapshot (those tickets end rejected, reason lost)", this);
+      }
+      return Future.succeededFuture();
+    });
+  }
+
+  private static Future<String> configValue(PipelinedRedis redis, String name) {
+    return redis.send(Request.cmd(Command.CONFIG).arg("GET").arg(name)).map(r -> {
+      // a map under RESP3, a [name, value] array under RESP2
+      try {
+        io.vertx.redis.client.Response value = r.get(name);
+        if (value != null) {
+          return value.toString();
+        }
+      } catch (RuntimeException notAMap) {
+        // RESP2: read as an array below
+      }
+      return r.size() == 2 ? r.get(1).toString() : "";
+    });
+  }
+
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RedisDurability.class);
+
   @Override
   public String toString() {
     return replicas > 0 ? "replicas:" + replicas : level;

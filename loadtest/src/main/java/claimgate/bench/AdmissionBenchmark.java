@@ -268,7 +268,7 @@ public final class AdmissionBenchmark {
       redis.close();
     }
     System.out.printf(Locale.ROOT, "%n## Durability levels (%s; wrk 1 thread, %d connections, %d s runs, median of %d; open model %,d claims/s for %d s)%n",
-        servers.describe(), connections, seconds, runs, openRate, openSeconds);
+        servers.servers(), connections, seconds, runs, openRate, openSeconds);
     System.out.println("| level | claims/s | ratio to bare | wrk p50 / p99 | CPU per claim: gateway / Redis | claims per script call | open model p50 / p99 / max |");
     System.out.println("|---|---|---|---|---|---|---|");
     rows.forEach(System.out::println);

@@ -147,8 +147,12 @@ final class BenchServers implements AutoCloseable {
   }
 
   String describe() {
-    return (embedded == null ? "external servers" : "embedded Redis 6.2 and PostgreSQL 14 (same machine)")
-        + ", Redis durability " + durability;
+    return servers() + ", Redis durability " + durability;
+  }
+
+  /** The servers, without the durability level (for a run that measures every level). */
+  String servers() {
+    return embedded == null ? "external servers" : "embedded Redis 6.2 and PostgreSQL 14 (same machine)";
   }
 
   @Override
