@@ -173,7 +173,9 @@ public final class AdmissionBenchmark {
 
       // latency at half the admitted rate, the generator in a process of its own
       int half = (int) (BenchServers.median(claimRates) / 2);
+      RedisPersistence persistenceBefore = redisPersistence();
       OpenModelLoad.Result open = OpenModelLoad.inOwnProcess(dir, gatewayPort, path, half, openSeconds, connections);
+      RedisPersistence persistenceAfter = redisPersistence();
 
       double bareRate = BenchServers.median(bareRates);
       double claimRate = BenchServers.median(claimRates);
@@ -203,6 +205,10 @@ public final class AdmissionBenchmark {
           seconds, cold.requestsPerSecond(), warm.requestsPerSecond(), cold.requestsPerSecond() / warm.requestsPerSecond());
       System.out.printf(Locale.ROOT, "| open model at %,d claims/s for %d s (generator in its own process) | p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; %,d sent, %,d failed | p99 <= 10 ms, max <= 50 ms |%n",
           half, openSeconds, open.p50Ms(), open.p99Ms(), open.p999Ms(), open.maxMs(), open.sent(), open.failed());
+      System.out.printf(Locale.ROOT, "| Redis during the open model: append-only file rewrites (each a fork), its last fork, "
+              + "fsyncs that made writes wait, memory at the end | %d, %.1f ms, %d, %.0f MB | |%n",
+          (long) (persistenceAfter.rewrites - persistenceBefore.rewrites), persistenceAfter.lastForkUs / 1000,
+          (long) (persistenceAfter.delayedFsyncs - persistenceBefore.delayedFsyncs), persistenceAfter.usedMemoryBytes / 1e6);
       System.out.println("non-2xx answers from the gateway under wrk: " + claimRuns.stream().mapToLong(Wrk.Result::non2xx).sum());
     } finally {
       bare.destroy();
@@ -351,6 +357,18 @@ public final class AdmissionBenchmark {
   }
 
   private record RedisCpu(double cpuSeconds, double scriptUs, double scriptCalls) {}
+
+  /** What Redis's persistence did: a rewrite forks the whole dataset; a delayed fsync makes writes wait. */
+  private record RedisPersistence(double rewrites, double lastForkUs, double delayedFsyncs, double usedMemoryBytes) {}
+
+  private RedisPersistence redisPersistence() {
+    String persistence = redis.send(Request.cmd(Command.INFO).arg("persistence")).await().toString();
+    String stats = redis.send(Request.cmd(Command.INFO).arg("stats")).await().toString();
+    String memory = redis.send(Request.cmd(Command.INFO).arg("memory")).await().toString();
+    return new RedisPersistence(Wrk.number(persistence, "aof_rewrites:(\\d+)"),
+        Wrk.number(stats, "latest_fork_usec:(\\d+)"), Wrk.number(persistence, "aof_delayed_fsync:(\\d+)"),
+        Wrk.number(memory, "used_memory:(\\d+)"));
+  }
 
   private RedisCpu redisCpu() {
     String cpu = redis.send(Request.cmd(Command.INFO).arg("cpu")).await().toString();
