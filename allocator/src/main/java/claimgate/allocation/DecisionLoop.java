@@ -246,7 +246,8 @@ final class DecisionLoop {
     int releasedBp = ledger.releasedBp();
     long highestSeq = Math.max(decidedSeq, decisions.stream().mapToLong(d -> d.claim().seq()).max().orElse(0));
     Future<Instant> committed = decisions.isEmpty()
-        ? batches.advance(pg, epoch, last.streamId(), highestSeq, releasedBp)
+        // released counts move with a batch's own rows; this moves the offset alone
+        ? batches.advance(pg, epoch, last.streamId(), highestSeq, Math.max(0, committedReleasedBp))
         : batches.commit(pg, epoch, decisions, last.streamId(), highestSeq, releasedBp, releasedBp != committedReleasedBp,
             () -> config.faults().at(FaultHook.Step.BEFORE_COMMIT, campaignId));
     return committed

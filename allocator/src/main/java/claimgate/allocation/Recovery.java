@@ -101,10 +101,15 @@ final class Recovery {
     return CampaignRedis.intact(redis, campaignId).compose(intact -> intact ? Future.succeededFuture(state)
         : pg.begin().compose(tx -> restoreLocked(pg, redis, state, epoch)
             .compose(restored -> tx.commit().map(restored))
-            .onFailure(failure -> tx.rollback())));
+            .onFailure(failure -> tx.rollback()))
+        // the gate opens once PostgreSQL knows the generation: a rollback leaves it shut
+        .compose(restored -> CampaignRedis.open(redis, campaignId, restored.generation()).map(restored.state())));
   }
 
-  private Future<State> restoreLocked(SqlConnection pg, PipelinedRedis redis, State election, long epoch) {
+  /** The campaign as rebuilt, and the generation its gate opens in. */
+  private record Rebuilt(State state, CampaignRedis.Restored generation) {}
+
+  private Future<Rebuilt> restoreLocked(SqlConnection pg, PipelinedRedis redis, State election, long epoch) {
     return pg.query(Queries.RESTORE_TIMEOUT).execute()
         .compose(set -> pg.preparedQuery(Queries.CAMPAIGN_STATE_LOCKED).execute(Tuple.of(campaignId)))
         .compose(rows -> {
@@ -113,14 +118,14 @@ final class Recovery {
               && row.getLong("config_version") == election.versions().config();
           return unchanged ? Future.succeededFuture(election) : load(pg, row);
         })
-        .compose(state -> recentRequests(pg).compose(requests -> CampaignRedis.restore(redis, new CampaignRedis.Snapshot(
+        .compose(state -> recentRequests(pg).compose(requests -> CampaignRedis.rebuildClosed(redis, new CampaignRedis.Snapshot(
                 state.campaign(), state.versions(), state.ledger().issuedByMerchant(), state.ledger().holdings(),
                 state.offset(), state.decidedSeq(), state.ledger().eligibleList(), requests),
                 surviving -> openGeneration(pg, epoch, surviving)))
             .map(restored -> {
               LOG.info("{} restored Redis's state of {} from PostgreSQL: generation {}, claims up to seq {} survive",
                   name, campaignId, restored.generation(), restored.survivingSeq());
-              return state;
+              return new Rebuilt(state, restored);
             }));
   }
 

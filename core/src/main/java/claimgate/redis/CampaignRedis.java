@@ -93,7 +93,7 @@ public final class CampaignRedis {
         : Integer.toString(campaign.eligibility().minTier() == null ? 0 : campaign.eligibility().minTier()));
     List<String> args = new ArrayList<>();
     args.add(Long.toString(configVersion));
-    args.add(eligible.isPresent() ? "list" : "keep");
+    args.add(eligible.map(l -> Integer.toString(l.size())).orElse("keep"));
     args.add(Integer.toString(settings.size()));
     settings.forEach((field, value) -> {
       args.add(field);
@@ -146,12 +146,30 @@ public final class CampaignRedis {
    */
   public static Future<Restored> restore(PipelinedRedis redis, Snapshot truth,
       java.util.function.LongFunction<Future<Long>> newGeneration) {
+    return rebuildClosed(redis, truth, newGeneration).compose(restored -> open(redis, truth.campaign().id(), restored));
+  }
+
+  /**
+   * {@link #restore} but for the last step: the state is rebuilt behind a shut gate, which
+   * {@link #open} opens. A caller whose new generation is recorded in a PostgreSQL transaction
+   * opens the gate only once that transaction committed, so Redis never admits in a generation
+   * PostgreSQL does not know.
+   */
+  public static Future<Restored> rebuildClosed(PipelinedRedis redis, Snapshot truth,
+      java.util.function.LongFunction<Future<Long>> newGeneration) {
     CampaignKeys keys = new CampaignKeys(truth.campaign().id());
     return redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SERVER).arg("restoring"))
         .compose(closed -> queuedAfter(redis, keys, truth.offset()))
         .compose(queued -> newGeneration.apply(Math.max(truth.decidedSeq(), queued.lastSeq))
             .map(generation -> new Restored(generation, Math.max(truth.decidedSeq(), queued.lastSeq)))
             .compose(restored -> rebuild(redis, keys, truth, queued, restored)));
+  }
+
+  /** Opens the gate of a rebuilt campaign: its generation, on the server {@code redis} is connected to. */
+  public static Future<Restored> open(PipelinedRedis redis, String campaignId, Restored restored) {
+    return redis.send(Request.cmd(Command.HSET).arg(new CampaignKeys(campaignId).config())
+            .arg(CampaignKeys.GENERATION).arg(restored.generation()).arg(CampaignKeys.SERVER).arg(redis.serverId()))
+        .map(opened -> restored);
   }
 
   /**
@@ -210,9 +228,7 @@ public final class CampaignRedis {
                   replaceHash(redis, keys.citizens(), records),
                   FLOOR_SEQ.call(redis::send, List.of(keys.config()), List.of(Long.toString(survivingSeq))))));
         })
-        .compose(written -> redis.send(Request.cmd(Command.HSET).arg(keys.config())
-                .arg(CampaignKeys.GENERATION).arg(restored.generation()).arg(CampaignKeys.SERVER).arg(redis.serverId()))
-            .map(opened -> restored));
+        .map(written -> restored);
   }
 
   /** Claims in the stream after the offset: admitted, not decided. */
@@ -261,9 +277,8 @@ public final class CampaignRedis {
       Request chunk = Request.cmd(Command.HSET).arg(key);
       entries.subList(from, Math.min(entries.size(), from + CHUNK)).forEach(e -> chunk.arg(e.getKey()).arg(String.valueOf(e.getValue())));
       chunks.add(redis.send(chunk));
-      if (from == 0) {
-        chunks.add(redis.send(Request.cmd(Command.PEXPIRE).arg(key).arg(BUILDING_TTL_MS)));
-      }
+      // after every chunk: a build that outlasts the expiry starts no new key without one
+      chunks.add(redis.send(Request.cmd(Command.PEXPIRE).arg(key).arg(BUILDING_TTL_MS)));
     }
     return Future.all(chunks).mapEmpty();
   }
@@ -278,7 +293,8 @@ public final class CampaignRedis {
     }
     String building = key + ":building:" + Long.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextLong());
     return writeFields(redis, building, fields)
-        .compose(written -> RENAME_INTO_PLACE.call(redis::send, List.of(building, key), List.of())).mapEmpty();
+        .compose(written -> RENAME_INTO_PLACE.call(redis::send, List.of(building, key),
+            List.of(Integer.toString(fields.size())))).mapEmpty();
   }
 
 

@@ -131,6 +131,27 @@ class RedisTruthTest {
   }
 
   @Test
+  @DisplayName("a hash built aside that is not whole (its temporary name expired or was evicted) never replaces the live one")
+  void partialBuildNeverReplaces(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    String live = "{partial-" + System.nanoTime() + "}:merchants";
+    String building = live + ":building:1";
+    gw.redis(Request.cmd(Command.HSET).arg(live).arg("m0").arg("1").arg("m1").arg("2"));
+    claimgate.redis.LuaScript rename = claimgate.redis.LuaScript.load("rename_into_place.lua");
+    // gone before the rename, as an expired temporary name is
+    assertThat(rename.call(gw.redis::send, List.of(building, live), List.of("2")).otherwiseEmpty().await()).isNull();
+    // half-built
+    gw.redis(Request.cmd(Command.HSET).arg(building).arg("m0").arg("9"));
+    assertThat(rename.call(gw.redis::send, List.of(building, live), List.of("2")).otherwiseEmpty().await()).isNull();
+    assertThat(gw.redis(Request.cmd(Command.HLEN).arg(live)).toLong()).as("the live hash is as it was").isEqualTo(2);
+    assertThat(gw.redis(Request.cmd(Command.HGET).arg(live).arg("m0")).toString()).isEqualTo("1");
+    // whole: it takes the place
+    gw.redis(Request.cmd(Command.HSET).arg(building).arg("m1").arg("8"));
+    rename.call(gw.redis::send, List.of(building, live), List.of("2")).await();
+    assertThat(gw.redis(Request.cmd(Command.HGET).arg(live).arg("m0")).toString()).isEqualTo("9");
+  }
+
+  @Test
   @DisplayName("durability replicas:1 with no replica acknowledging: no claim is acknowledged (503), nor a pause; the claim waits in Redis")
   void replicasMustAcknowledge(Vertx vertx) {
     GatewayFixture gw = GatewayFixture.start(vertx, config -> new GatewayConfig(config.http(),

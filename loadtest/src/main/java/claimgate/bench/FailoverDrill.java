@@ -571,6 +571,17 @@ public final class FailoverDrill {
     return Path.of(System.getProperty("java.home"), "bin", "java").toString();
   }
 
+  private static void stopRedis(RedisServer server, int port) {
+    if (server == null) {
+      return;
+    }
+    try {
+      EmbeddedServers.stop(server, port);
+    } catch (IOException e) {
+      System.err.println("drill: the Redis server on " + port + " did not stop: " + e.getMessage());
+    }
+  }
+
   /** Kills the Redis primary as a crash would (its process id from INFO), not as a shutdown. */
   /** @return when it was killed (nanos) */
   long killRedisPrimary() throws IOException, InterruptedException {
@@ -649,16 +660,12 @@ public final class FailoverDrill {
       if (sentinel != null) {
         sentinel.stop();
       }
-      // either may be a replica now, writing its first append-only file
-      if (replica != null) {
-        EmbeddedServers.stop(replica, replicaPort);
-      }
-      if (redis != null) {
-        EmbeddedServers.stop(redis, redisPort);
-      }
     } catch (IOException e) {
-      System.err.println("drill: a Redis server did not stop: " + e.getMessage());
+      System.err.println("drill: the Sentinel did not stop: " + e.getMessage());
     }
+    // either may be a replica now, writing its first append-only file
+    stopRedis(replica, replicaPort);
+    stopRedis(redis, redisPort);
     try {
       if (postgres != null) {
         postgres.close();
