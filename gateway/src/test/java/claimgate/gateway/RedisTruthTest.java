@@ -73,9 +73,7 @@ class RedisTruthTest {
   @DisplayName("replacing a large eligibility list: a citizen on both lists is never missing meanwhile (built aside, renamed into place)")
   void listReplacedAtomically(Vertx vertx) {
     GatewayFixture gw = GatewayFixture.start(vertx);
-    Campaign base = Campaigns.open(Campaigns.uniqueId("list"), 9, 3, 10);
-    Campaign c = new Campaign(base.id(), base.name(), base.currency(), base.voucherValue(), base.validDays(),
-        base.limits(), new Campaign.Eligibility("eligible.csv", null, null), base.admission(), base.rounds(), base.merchants());
+    Campaign c = withEligibilityList(Campaigns.open(Campaigns.uniqueId("list"), 9, 3, 10));
     java.util.Map<String, Integer> first = new java.util.HashMap<>();
     java.util.Map<String, Integer> second = new java.util.HashMap<>();
     for (int i = 0; i < 20_000; i++) {
@@ -103,9 +101,7 @@ class RedisTruthTest {
   @DisplayName("an operator's list and a leader's reload racing: the newer list ends in place whole, with no expiry and no leftovers")
   void racingListWriters(Vertx vertx) {
     GatewayFixture gw = GatewayFixture.start(vertx);
-    Campaign base = Campaigns.open(Campaigns.uniqueId("listrace"), 9, 3, 10);
-    Campaign c = new Campaign(base.id(), base.name(), base.currency(), base.voucherValue(), base.validDays(),
-        base.limits(), new Campaign.Eligibility("eligible.csv", null, null), base.admission(), base.rounds(), base.merchants());
+    Campaign c = withEligibilityList(Campaigns.open(Campaigns.uniqueId("listrace"), 9, 3, 10));
     gw.apply(c, Optional.of(java.util.Map.of("first", 0)));
     String eligible = new CampaignKeys(c.id()).eligible();
     for (int round = 0; round < 5; round++) {
@@ -177,5 +173,10 @@ class RedisTruthTest {
     long ttlMs = gw.redis(Request.cmd(Command.PTTL).arg(new CampaignKeys(c.id()).citizens())).toLong();
     long expected = CampaignRedis.forgetAtMs(c) - System.currentTimeMillis();
     assertThat(ttlMs).isBetween(expected - 5_000, expected + 5_000);
+  }
+
+  private static Campaign withEligibilityList(Campaign base) {
+    return new Campaign(base.id(), base.name(), base.currency(), base.voucherValue(), base.validDays(),
+        base.limits(), new Campaign.Eligibility("eligible.csv", null, null), base.admission(), base.rounds(), base.merchants());
   }
 }

@@ -493,39 +493,34 @@ public final class FailoverDrill {
   }
 
   boolean standsBy(String name) {
-    try {
-      List<String> lines = Files.readAllLines(logs.get(name));
-      for (int i = lines.size() - 1; i >= 0; i--) {
-        String line = lines.get(i);
-        if (line.contains("stands by for campaign " + CAMPAIGN + ":")) {
-          return true;
-        }
-        if (line.contains("leads campaign " + CAMPAIGN + " ")
-            || (line.contains("stops and rejoins the election") || line.contains("fenced off")) && line.contains(CAMPAIGN)) {
-          return false;
-        }
-      }
-      return false;
-    } catch (IOException e) {
-      return false;
-    }
+    return role(name) == Role.STANDS_BY;
   }
 
   boolean leads(String name) {
+    return role(name) == Role.LEADS;
+  }
+
+  /** What an allocator process is to the drill's campaign, by the last line of its log that says. */
+  enum Role { LEADS, STANDS_BY, NEITHER }
+
+  Role role(String name) {
     try {
       List<String> lines = Files.readAllLines(logs.get(name));
       for (int i = lines.size() - 1; i >= 0; i--) {
         String line = lines.get(i);
         if (line.contains("leads campaign " + CAMPAIGN + " ")) {
-          return true;
+          return Role.LEADS;
+        }
+        if (line.contains("stands by for campaign " + CAMPAIGN + ":")) {
+          return Role.STANDS_BY;
         }
         if ((line.contains("stops and rejoins the election") || line.contains("fenced off")) && line.contains(CAMPAIGN)) {
-          return false;
+          return Role.NEITHER;
         }
       }
-      return false;
+      return Role.NEITHER;
     } catch (IOException e) {
-      return false;
+      return Role.NEITHER;
     }
   }
 
