@@ -207,6 +207,19 @@ class RedemptionTest {
   }
 
   @Test
+  @DisplayName("a code pasted from a PDF or an e-mail (en dashes, no-break spaces, a zero-width space, lower case) redeems and looks up as typed")
+  void pastedCodes() {
+    String code = codesM0.get(15);
+    String pasted = "\u200B" + code.toLowerCase(java.util.Locale.ROOT).replace("-", "\u00A0\u2013\u00A0") + "\n";
+    String lookedUp = java.net.URLEncoder.encode(code.replace('-', '\u2014'), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(send("GET", "/api/v1/vouchers/" + lookedUp, keyM0, null).json().getString("status")).isEqualTo("issued");
+    LiveStack.Reply redeemed = redeem(keyM0, pasted, null);
+    assertThat(redeemed.status()).as(redeemed.json().encode()).isEqualTo(200);
+    assertThat(redeemed.json().getString("code")).isEqualTo(code);
+    assertThat(send("GET", "/api/v1/vouchers/" + lookedUp, keyM0, null).json().getString("status")).isEqualTo("redeemed");
+  }
+
+  @Test
   @DisplayName("lookup without redeeming: issued, redeemed, revoked; another merchant's code 403, a forged one 404")
   void lookup() {
     String issued = codesM0.get(8);

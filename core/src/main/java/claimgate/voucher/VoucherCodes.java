@@ -148,7 +148,7 @@ public final class VoucherCodes {
     if (typed == null || typed.length() > 64) {
       return new Parsed.Malformed("a voucher code has 5 groups of 4 symbols after its prefix");
     }
-    String compact = typed.toUpperCase(Locale.ROOT).replace("-", "").replace(" ", "");
+    String compact = compact(typed);
     int payloadStart = compact.length() - (PAYLOAD_SYMBOLS + 1);
     if (payloadStart < 1 || payloadStart > 5) {
       return new Parsed.Malformed("a voucher code has 5 groups of 4 symbols after its prefix");
@@ -196,7 +196,7 @@ public final class VoucherCodes {
 
   /** The canonical printed form of a valid code, so a typed code can be looked up. */
   public static String canonical(String typed) {
-    String compact = typed.toUpperCase(Locale.ROOT).replace("-", "").replace(" ", "");
+    String compact = compact(typed);
     int payloadStart = compact.length() - (PAYLOAD_SYMBOLS + 1);
     StringBuilder code = new StringBuilder(compact.substring(0, payloadStart));
     for (int i = 0; i < PAYLOAD_SYMBOLS + 1; i++) {
@@ -207,6 +207,31 @@ public final class VoucherCodes {
     }
     return code.toString();
   }
+
+  /**
+   * A code as people paste it, reduced to its symbols: Unicode NFKC first (full-width letters and
+   * digits become ASCII), then every dash (hyphens, en and em dashes, the minus sign, ...), every
+   * space (no-break spaces included) and every invisible format character (zero-width spaces,
+   * byte order marks, soft hyphens, direction marks) is dropped, and the case is folded. What is
+   * left is judged symbol by symbol; only a real wrong symbol makes a code malformed.
+   */
+  static String compact(String typed) {
+    String nfkc = java.text.Normalizer.normalize(typed, java.text.Normalizer.Form.NFKC);
+    StringBuilder symbols = new StringBuilder(nfkc.length());
+    for (int i = 0; i < nfkc.length(); ) {
+      int cp = nfkc.codePointAt(i);
+      i += Character.charCount(cp);
+      int type = Character.getType(cp);
+      if (type == Character.DASH_PUNCTUATION || cp == MINUS_SIGN || type == Character.FORMAT
+          || Character.isWhitespace(cp) || Character.isSpaceChar(cp)) {
+        continue;
+      }
+      symbols.appendCodePoint(cp);
+    }
+    return symbols.toString().toUpperCase(Locale.ROOT);
+  }
+
+  private static final int MINUS_SIGN = 0x2212;
 
   private static int decodeSymbol(char c) {
     switch (c) {
