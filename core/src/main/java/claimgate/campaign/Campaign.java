@@ -30,7 +30,29 @@ public record Campaign(
     Eligibility eligibility,
     Admission admission,
     List<Round> rounds,
-    List<Merchant> merchants) {
+    List<Merchant> merchants,
+    Identity identity) {
+
+  @com.fasterxml.jackson.annotation.JsonCreator
+  public Campaign {}
+
+  /** Without an identity setting: citizen IDs are {@code opaque}. */
+  public Campaign(String id, String name, String currency, BigDecimal voucherValue, Integer validDays, Limits limits,
+      Eligibility eligibility, Admission admission, List<Round> rounds, List<Merchant> merchants) {
+    this(id, name, currency, voucherValue, validDays, limits, eligibility, admission, rounds, merchants, null);
+  }
+
+  /**
+   * How citizen IDs are written ({@code opaque}, {@code dni-nie} or {@code email}); each is
+   * brought to one canonical form wherever it enters (see {@link CitizenIds}).
+   */
+  public record Identity(String format) {}
+
+  /** The identity format; {@code opaque} when the document names none. */
+  @JsonIgnore
+  public CitizenIds.Format identityFormat() {
+    return identity == null || identity.format() == null ? CitizenIds.Format.OPAQUE : CitizenIds.Format.named(identity.format());
+  }
 
   public static final int FULL_RELEASE_BP = 10_000;
   private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
@@ -144,6 +166,11 @@ public record Campaign(
         where + "eligibility has either a file or a citizens list, not both");
     require(eligibility == null || eligibility.minTier() == null || eligibility.minTier() >= 0,
         where + "eligibility.minTier must be >= 0");
+    try {
+      identityFormat();
+    } catch (CampaignException e) {
+      throw new CampaignException(where + e.getMessage());
+    }
     return this;
   }
 
@@ -206,7 +233,7 @@ public record Campaign(
     List<Round> shifted = new java.util.ArrayList<>(rounds);
     shifted.set(0, new Round(opens, closes, first.release()));
     return new Campaign(id, name, currency, voucherValue, validDays, limits, eligibility, admission,
-        List.copyOf(shifted), merchants);
+        List.copyOf(shifted), merchants, identity);
   }
 
   /** The document as stored: an inline eligibility list lives in its own table, not in the document. */
@@ -215,12 +242,12 @@ public record Campaign(
       return this;
     }
     return new Campaign(id, name, currency, voucherValue, validDays, limits,
-        new Eligibility(null, eligibility.minTier(), null), admission, rounds, merchants);
+        new Eligibility(null, eligibility.minTier(), null), admission, rounds, merchants, identity);
   }
 
   public Campaign withAdmission(Admission newAdmission) {
     return new Campaign(id, name, currency, voucherValue, validDays, limits, eligibility, newAdmission,
-        rounds, merchants);
+        rounds, merchants, identity);
   }
 
   private static void require(boolean condition, String message) {

@@ -47,7 +47,8 @@ public final class CampaignFiles {
     Campaign.Eligibility e = campaign.eligibility();
     if (e != null && e.file() != null) {
       Path list = resolve(file, e.file());
-      return new Loaded(campaign, readEligibility(list, readLines(list, "eligibility file " + list)));
+      return new Loaded(campaign, readEligibility(list, readLines(list, "eligibility file " + list),
+          campaign.identityFormat()));
     }
     return new Loaded(campaign.withoutInlineList(), inlineList(campaign, file.toString()));
   }
@@ -75,14 +76,14 @@ public final class CampaignFiles {
     loaded.eligible().forEach((citizen, tier) -> citizens.add(citizen + "," + tier));
     return toJson(new Campaign(c.id(), c.name(), c.currency(), c.voucherValue(), c.validDays(), c.limits(),
         new Campaign.Eligibility(null, c.eligibility().minTier(), citizens), c.admission(), c.rounds(),
-        c.merchants()));
+        c.merchants(), c.identity()));
   }
 
   private static Map<String, Integer> inlineList(Campaign campaign, String source) {
     Campaign.Eligibility e = campaign.eligibility();
     return e == null || e.citizens() == null
         ? Map.of()
-        : readEligibility(Path.of(source), e.citizens());
+        : readEligibility(Path.of(source), e.citizens(), campaign.identityFormat());
   }
 
   public static Campaign parseJsonUnvalidated(String json) {
@@ -144,20 +145,35 @@ public final class CampaignFiles {
     }
   }
 
-  /** Lines {@code citizenId[,tier]}; blank lines and lines starting with '#' are skipped. */
-  static Map<String, Integer> readEligibility(Path file, List<String> lines) {
+  /**
+   * Lines {@code citizenId[,tier]}; blank lines and lines starting with '#' are skipped. A leading
+   * byte order mark (a spreadsheet's) is dropped, and every ID is brought to its canonical form as
+   * a claim's is; a line whose ID cannot be is refused with its number, so no invisible character
+   * silently disables an entry. The same person twice keeps the higher tier.
+   */
+  static Map<String, Integer> readEligibility(Path file, List<String> lines, CitizenIds.Format format) {
     Map<String, Integer> eligible = new LinkedHashMap<>();
     for (int i = 0; i < lines.size(); i++) {
-      String line = lines.get(i).strip();
+      String line = lines.get(i);
+      if (i == 0 && line.startsWith("\uFEFF")) {
+        line = line.substring(1);
+      }
+      line = line.strip();
       if (line.isEmpty() || line.startsWith("#")) {
         continue;
       }
       String[] parts = line.split(",", -1);
+      int tier;
       try {
-        int tier = parts.length > 1 ? Integer.parseInt(parts[1].strip()) : 0;
-        eligible.put(parts[0].strip(), tier);
+        tier = parts.length > 1 ? Integer.parseInt(parts[1].strip()) : 0;
       } catch (NumberFormatException e) {
         throw new CampaignException(file + " line " + (i + 1) + ": tier must be a whole number");
+      }
+      try {
+        eligible.merge(CitizenIds.canonical(parts[0], format), tier, Math::max);
+      } catch (CitizenIds.Invalid e) {
+        throw new CampaignException(file + " line " + (i + 1) + ": the citizen ID (identity " + format.documentName()
+            + ") " + e.getMessage());
       }
     }
     return eligible;

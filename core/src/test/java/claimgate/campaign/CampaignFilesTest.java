@@ -100,4 +100,23 @@ class CampaignFilesTest {
     CampaignFiles.Loaded loaded = CampaignFiles.load(file);
     assertThat(loaded.eligible()).containsEntry("c1", 2).containsEntry("c2", 0).hasSize(2);
   }
+
+  @Test
+  @DisplayName("a list saved by a spreadsheet (byte order mark, other case, spaces) reads as canonical IDs; a line that cannot be is refused with its number")
+  void eligibilityCanonical() throws IOException {
+    Files.writeString(dir.resolve("eligible.csv"), "\uFEFF12345678z,1\n 12.345.678-Z ,2\nX1234567L\n");
+    Path file = write(VALID.replace("validDays: 30",
+        "validDays: 30\nidentity: {format: dni-nie}\neligibility: {file: eligible.csv, minTier: 1}"));
+    CampaignFiles.Loaded loaded = CampaignFiles.load(file);
+    assertThat(loaded.eligible()).containsEntry("12345678Z", 2).containsEntry("X1234567L", 0).hasSize(2);
+    Files.writeString(dir.resolve("eligible.csv"), "12345678Z\n12345678A\n");
+    assertThatThrownBy(() -> CampaignFiles.load(file)).isInstanceOf(CampaignException.class)
+        .hasMessageContaining("line 2").hasMessageContaining("check letter");
+    Files.writeString(dir.resolve("eligible.csv"), "anna\nbo\u200Bb\n");
+    Path opaque = write(VALID.replace("validDays: 30", "validDays: 30\neligibility: {file: eligible.csv}"));
+    assertThatThrownBy(() -> CampaignFiles.load(opaque)).isInstanceOf(CampaignException.class).hasMessageContaining("line 2");
+    assertThatThrownBy(() -> CampaignFiles.load(write(VALID.replace("validDays: 30",
+        "validDays: 30\nidentity: {format: passport}")))).isInstanceOf(CampaignException.class)
+        .hasMessageContaining("identity.format");
+  }
 }

@@ -170,8 +170,16 @@ public final class ClaimRoute {
                   "merchant " + merchantId + " takes no part in this campaign"));
             }
           }
+          // one person, one identity: the ID as the campaign writes it, whatever case or form was typed
+          String citizenId;
+          try {
+            citizenId = claimgate.campaign.CitizenIds.canonical(citizen.id(), live.campaign().identityFormat());
+          } catch (claimgate.campaign.CitizenIds.Invalid e) {
+            return Future.failedFuture(new ApiError(400, "invalid_request", "citizenId (identity "
+                + live.campaign().identityFormat().documentName() + "): " + e.getMessage()));
+          }
           String merchants = String.join(",", claim.merchantIds());
-          AdmissionScript.Claim admitted = new AdmissionScript.Claim(citizen.id(), merchants,
+          AdmissionScript.Claim admitted = new AdmissionScript.Claim(citizenId, merchants,
               CitizenRecord.requestId(idempotencyKey, merchants), CitizenRecord.fingerprint(merchants),
               citizen.tier().map(String::valueOf).orElse(""), addresses.of(request));
           return batcher.admit(campaignId, admitted).compose(outcome -> outcome instanceof Admission.Queued queued

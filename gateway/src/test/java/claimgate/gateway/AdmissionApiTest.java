@@ -94,6 +94,28 @@ class AdmissionApiTest {
   }
 
   @Test
+  @DisplayName("one person, one identity: an ID in another case (or, for dni-nie, with dots and dashes) is the same citizen, a repeat of the same claim; a DNI whose check letter is wrong is 400 naming citizenId")
+  void onePersonOneIdentity() {
+    Campaign opaque = open(1, 10);
+    String ticket = json(gw.claim(opaque.id(), claimBody("12345678Z", "m0"))).getString("ticket");
+    assertThat(json(gw.claim(opaque.id(), claimBody("12345678z", "m0"))).getString("ticket")).isEqualTo(ticket);
+    assertThat(gw.claim(opaque.id(), claimBody("12345678z", "m0")).statusCode()).isEqualTo(202);
+    assertThat(streamLength(opaque)).as("queued once").isEqualTo(1);
+
+    Campaign base = Campaigns.open(Campaigns.uniqueId("dni"), 1, 1, 10);
+    Campaign dni = gw.apply(new Campaign(base.id(), base.name(), base.currency(), base.voucherValue(), base.validDays(),
+        base.limits(), base.eligibility(), base.admission(), base.rounds(), base.merchants(), new Campaign.Identity("dni-nie")));
+    String first = json(gw.claim(dni.id(), claimBody("12345678Z", "m0"))).getString("ticket");
+    for (String same : List.of("12345678z", "12.345.678-z")) {
+      assertThat(json(gw.claim(dni.id(), claimBody(same, "m0"))).getString("ticket")).as(same).isEqualTo(first);
+    }
+    HttpResponse<Buffer> wrongLetter = gw.claim(dni.id(), claimBody("12345678A", "m0"));
+    assertThat(wrongLetter.statusCode()).isEqualTo(400);
+    assertThat(json(wrongLetter).getString("message")).contains("citizenId").contains("check letter");
+    assertThat(streamLength(dni)).isEqualTo(1);
+  }
+
+  @Test
   @DisplayName("400 invalid_request names the field for every malformed body")
   void invalid() {
     Campaign c = open(9, 10);
