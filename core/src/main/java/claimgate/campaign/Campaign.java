@@ -107,11 +107,6 @@ public record Campaign(
     public long closesAtMs() {
       return closesAt.toInstant().toEpochMilli();
     }
-
-    @JsonIgnore
-    public int releaseBp() {
-      return (int) Math.round(release * FULL_RELEASE_BP);
-    }
   }
 
   public record Merchant(String id, String name, int contingent) {}
@@ -139,7 +134,7 @@ public record Campaign(
     require(admission.perAddressRateOrDefault() > 0, where + "admission.perAddressRatePerSecond must be > 0");
     require(admission.perAddressBurstOrDefault() > 0, where + "admission.perAddressBurst must be > 0");
     require(rounds != null && !rounds.isEmpty(), where + "at least one round is required");
-    int cumulativeBp = 0;
+    double total = 0;
     for (int i = 0; i < rounds.size(); i++) {
       Round r = rounds.get(i);
       String rw = where + "rounds[" + i + "]";
@@ -148,9 +143,11 @@ public record Campaign(
       require(r.release() > 0 && r.release() <= 1, rw + ".release must be in (0, 1]");
       require(i == 0 || !r.opensAt().isBefore(rounds.get(i - 1).closesAt()),
           rw + " must open after the previous round closes");
-      cumulativeBp += r.releaseBp();
+      total += r.release();
     }
-    require(cumulativeBp <= FULL_RELEASE_BP + 1, where + "round releases add up to more than 1.0");
+    require(Math.abs(total - 1.0) * FULL_RELEASE_BP <= 0.5, where + "round releases add up to "
+        + java.math.BigDecimal.valueOf(total).stripTrailingZeros().toPlainString()
+        + ", not 1: the rounds must release every voucher by the last one");
     require(merchants != null && !merchants.isEmpty(), where + "at least one merchant is required");
     Set<String> seen = new HashSet<>();
     for (int i = 0; i < merchants.size(); i++) {
@@ -176,13 +173,31 @@ public record Campaign(
 
   /** Cumulative share released by rounds that have opened at {@code atMs}, in basis points. */
   public int releasedBp(long atMs) {
+    int[] cumulative = cumulativeReleaseBp();
     int bp = 0;
-    for (Round r : rounds) {
-      if (r.opensAtMs() <= atMs) {
-        bp += r.releaseBp();
+    for (int i = 0; i < rounds.size(); i++) {
+      if (rounds.get(i).opensAtMs() <= atMs) {
+        bp = cumulative[i];
       }
     }
-    return Math.min(bp, FULL_RELEASE_BP);
+    return bp;
+  }
+
+  /**
+   * The share released once each round has opened, in basis points: the running sum of the
+   * rounds' shares, rounded once (never round by round, which lost a voucher of 202 over three
+   * rounds of a third), so the last round releases every voucher. The one owner of the rule:
+   * the allocator, the admission script's settings and SQL take it from here.
+   */
+  @JsonIgnore
+  public int[] cumulativeReleaseBp() {
+    int[] cumulative = new int[rounds.size()];
+    double sum = 0;
+    for (int i = 0; i < rounds.size(); i++) {
+      sum += rounds.get(i).release();
+      cumulative[i] = (int) Math.min(FULL_RELEASE_BP, Math.round(sum * FULL_RELEASE_BP));
+    }
+    return cumulative;
   }
 
   /** Vouchers of a merchant released at a given share; the same integer formula as SQL and Lua. */

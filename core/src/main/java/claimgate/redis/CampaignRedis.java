@@ -305,10 +305,10 @@ public final class CampaignRedis {
   /** "opensMs:closesMs:cumulativeBp;..." as the admission script reads it. */
   public static String roundsSpec(Campaign campaign) {
     StringBuilder spec = new StringBuilder();
-    int cumulative = 0;
-    for (Campaign.Round r : campaign.rounds()) {
-      cumulative = Math.min(Campaign.FULL_RELEASE_BP, cumulative + r.releaseBp());
-      spec.append(r.opensAtMs()).append(':').append(r.closesAtMs()).append(':').append(cumulative).append(';');
+    int[] cumulative = campaign.cumulativeReleaseBp();
+    for (int i = 0; i < cumulative.length; i++) {
+      Campaign.Round r = campaign.rounds().get(i);
+      spec.append(r.opensAtMs()).append(':').append(r.closesAtMs()).append(':').append(cumulative[i]).append(';');
     }
     return spec.toString();
   }

@@ -119,4 +119,24 @@ class CampaignFilesTest {
         "validDays: 30\nidentity: {format: passport}")))).isInstanceOf(CampaignException.class)
         .hasMessageContaining("identity.format");
   }
+
+  @Test
+  @DisplayName("round shares are summed and rounded once: three rounds of a third release all 202 vouchers; shares that do not add up to 1 are refused naming the sum")
+  void roundSharesRoundedOnce() throws IOException {
+    Campaign thirds = CampaignFiles.load(write(VALID.replace("release: 0.34", "release: 0.3333333")
+        .replace("release: 0.33", "release: 0.3333333"))).campaign();
+    assertThat(thirds.cumulativeReleaseBp()).containsExactly(3333, 6667, 10000);
+    long last = thirds.rounds().get(2).opensAtMs();
+    assertThat(Campaign.released(202, thirds.releasedBp(last))).isEqualTo(202);
+    assertThat(Campaign.released(202, thirds.releasedBp(thirds.rounds().get(1).opensAtMs()))).isEqualTo(134);
+    assertThat(claimgate.redis.CampaignRedis.roundsSpec(thirds)).as("the admission script is told the same shares")
+        .endsWith(":10000;").contains(":6667;");
+    for (String shares : java.util.List.of("0.5|0.2|0.2", "0.5|0.5|0.5")) {
+      String[] s = shares.split("\\|");
+      String doc = VALID.replaceFirst("release: 0.34", "release: " + s[0]).replaceFirst("release: 0.33", "release: " + s[1])
+          .replaceFirst("release: 0.33", "release: " + s[2]);
+      assertThatThrownBy(() -> CampaignFiles.load(write(doc))).as(shares).isInstanceOf(CampaignException.class)
+          .hasMessageContaining("add up to").hasMessageContaining("not 1");
+    }
+  }
 }
