@@ -57,6 +57,11 @@ public final class ClaimEvents {
 
   /** Starts a stream whose first event is {@code first}. */
   public void open(String ticket, HttpServerResponse response, JsonObject first) {
+    if (response.closed()) {
+      // the client went while its status was read: its close has passed, so no close handler
+      // would ever free a slot registered now
+      return;
+    }
     response.setChunked(true)
         .putHeader("Content-Type", "text/event-stream")
         .putHeader("Cache-Control", "no-store")
@@ -81,6 +86,10 @@ public final class ClaimEvents {
     for (String ticket : List.copyOf(streams.keySet())) {
       reads.add(lookup.status(ticket).onComplete(ar -> {
         for (Stream stream : List.copyOf(streams.getOrDefault(ticket, List.of()))) {
+          if (stream.response.closed()) {
+            remove(ticket, stream);
+            continue;
+          }
           if (ar.failed()) {
             LOG.debug("status of {} not read this time: {}", ticket, ar.cause().getMessage());
           } else {

@@ -118,6 +118,32 @@ class LimitsTest {
   }
 
   @Test
+  @DisplayName("event streams reset before their first byte free their slots: after 16 such resets the ticket still takes 4 streams")
+  void resetStreamsFreeTheirSlots(Vertx vertx) throws Exception {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("sse-reset"), 9, 3, 10));
+    String ticket = gw.claim(c.id(), claimBody("impatient", "m0")).bodyAsJsonObject().getString("ticket");
+    byte[] request = ("GET /api/v1/claims/" + ticket + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    for (int i = 0; i < 16; i++) {
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gw.port)) {
+        socket.setSoLinger(true, 0);  // a reset, not a polite close
+        socket.getOutputStream().write(request);
+        socket.getOutputStream().flush();
+      }
+    }
+    Thread.sleep(500);
+    io.vertx.core.http.HttpClient http = vertx.createHttpClient();
+    for (int i = 0; i < 4; i++) {
+      io.vertx.core.http.HttpClientResponse r = http.request(HttpMethod.GET, gw.port, "127.0.0.1",
+          "/api/v1/claims/" + ticket + "/events").compose(req -> req.send()).await();
+      assertThat(r.statusCode()).as("stream %d after the resets", i + 1).isEqualTo(200);
+    }
+    assertThat(gw.get("/api/v1/claims/" + ticket + "/events").statusCode()).isEqualTo(429);
+    http.close().await();
+  }
+
+  @Test
   @DisplayName("one address cannot drain a campaign: past its own bucket it gets 429, while another address still gets in")
   void perAddressClaims(Vertx vertx) {
     GatewayFixture gw = GatewayFixture.start(vertx);
