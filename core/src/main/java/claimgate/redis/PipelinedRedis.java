@@ -79,11 +79,6 @@ public final class PipelinedRedis {
     return connection != null && connection.succeeded() ? serverId : null;
   }
 
-  /** True once a connection is up and has not dropped since. */
-  public boolean isConnected() {
-    return connection != null && connection.succeeded();
-  }
-
   public Future<RedisConnection> connection() {
     if (connection == null || connection.failed()) {
       Future<RedisConnection> attempt = client.connect().compose(conn -> {

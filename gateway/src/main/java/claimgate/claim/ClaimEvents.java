@@ -51,10 +51,6 @@ public final class ClaimEvents {
     return streams.getOrDefault(ticket, List.of()).size() < maxStreamsPerTicket;
   }
 
-  public int openStreams() {
-    return streams.values().stream().mapToInt(List::size).sum();
-  }
-
   /** Starts a stream whose first event is {@code first}. */
   public void open(String ticket, HttpServerResponse response, JsonObject first) {
     if (response.closed()) {
