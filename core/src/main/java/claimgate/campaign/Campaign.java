@@ -173,11 +173,13 @@ public record Campaign(
 
   /** Cumulative share released by rounds that have opened at {@code atMs}, in basis points. */
   public int releasedBp(long atMs) {
-    int[] cumulative = cumulativeReleaseBp();
+    // per claim on the allocator's decision thread: the running sum, without an array
     int bp = 0;
-    for (int i = 0; i < rounds.size(); i++) {
-      if (rounds.get(i).opensAtMs() <= atMs) {
-        bp = cumulative[i];
+    double sum = 0;
+    for (Round r : rounds) {
+      sum += r.release();
+      if (r.opensAtMs() <= atMs) {
+        bp = cumulativeBp(sum);
       }
     }
     return bp;
@@ -195,9 +197,14 @@ public record Campaign(
     double sum = 0;
     for (int i = 0; i < rounds.size(); i++) {
       sum += rounds.get(i).release();
-      cumulative[i] = (int) Math.min(FULL_RELEASE_BP, Math.round(sum * FULL_RELEASE_BP));
+      cumulative[i] = cumulativeBp(sum);
     }
     return cumulative;
+  }
+
+  /** A running sum of shares in basis points, rounded once. */
+  private static int cumulativeBp(double sum) {
+    return (int) Math.min(FULL_RELEASE_BP, Math.round(sum * FULL_RELEASE_BP));
   }
 
   /** Vouchers of a merchant released at a given share; the same integer formula as SQL and Lua. */

@@ -62,6 +62,8 @@ public final class CitizenIds {
   }
 
   private static final Pattern OPAQUE = Pattern.compile("[a-z0-9._@:+-]{1," + MAX_CHARS + "}");
+  private static final Pattern DNI_SEPARATORS = Pattern.compile("[\\s.\\-]");
+  private static final Pattern DNI_WITHOUT_ZERO = Pattern.compile("[0-9]{7}[A-Z]");
   private static final Pattern DNI = Pattern.compile("[0-9]{8}[A-Z]");
   private static final Pattern NIE = Pattern.compile("[XYZ][0-9]{7}[A-Z]");
   private static final Pattern EMAIL = Pattern.compile("[^@\\s]+@[^@\\s]+\\.[^@\\s.]+");
@@ -100,8 +102,8 @@ public final class CitizenIds {
   }
 
   private static String dniNie(String id) throws Invalid {
-    String compact = id.replaceAll("[\\s.\\-]", "").toUpperCase(Locale.ROOT);
-    if (compact.matches("[0-9]{7}[A-Z]")) {
+    String compact = DNI_SEPARATORS.matcher(id).replaceAll("").toUpperCase(Locale.ROOT);
+    if (DNI_WITHOUT_ZERO.matcher(compact).matches()) {
       compact = "0" + compact;
     }
     String digits;
