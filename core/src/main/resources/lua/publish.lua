@@ -10,6 +10,8 @@
 --       issued (merchantId, vouchers issued: absolute), both kept in the merchants' records;
 --       then outcomes as a count and (ticket, json) pairs.
 -- The records are admit.lua's (see its header).
+
+--@include lib/records.lua
 local decided = tonumber(redis.call('HGET', KEYS[1], 'decided') or '0')
 if decided >= tonumber(ARGV[1]) then
   return 0
@@ -27,15 +29,9 @@ if n > 0 then
   local write = {}
   for k = 1, n do
     local base = i + (k - 1) * 4
-    local pending, requests = 0, ''
-    if records[k] then
-      local p, r = string.match(records[k], '^(%d+)|[^|]*|[^|]*|(.*)$')
-      pending, requests = tonumber(p), r
-    end
-    pending = math.max(0, pending - tonumber(ARGV[base + 1]))
     -- the citizen's recent requests stay: a repeat of a decided claim answers with its ticket
     write[#write + 1] = fields[k]
-    write[#write + 1] = pending .. '|' .. ARGV[base + 2] .. '|' .. ARGV[base + 3] .. '|' .. requests
+    write[#write + 1] = citizenRecord(records[k], tonumber(ARGV[base + 1]), ARGV[base + 2], ARGV[base + 3])
   end
   redis.call('HSET', KEYS[2], unpack(write))
   i = i + n * 4
@@ -66,9 +62,8 @@ if #ids > 0 then
   local records = redis.call('HMGET', KEYS[3], unpack(ids))
   local write = {}
   for j = 1, #ids do
-    local c, s, q = string.match(records[j] or '0|0|0', '^(%d+)|(%d+)|(%d+)$')
     write[#write + 1] = ids[j]
-    write[#write + 1] = c .. '|' .. (issued[j] or s) .. '|' .. math.max(0, tonumber(q) - (released[j] or 0))
+    write[#write + 1] = merchantRecord(records[j], issued[j], released[j])
   end
   redis.call('HSET', KEYS[3], unpack(write))
 end

@@ -138,6 +138,13 @@
       progress("Your voucher", "Show this code at " + s.voucher.merchantId + ". Valid until " + new Date(s.voucher.expiresAt).toLocaleDateString() + ".");
       $("voucher").hidden = false;
       text("voucher", s.voucher.code);
+    } else if (s.status === "revoked") {
+      progress("Your voucher was withdrawn", s.revocation && s.revocation.slotFreed
+        ? "It no longer counts against your limit: you may claim again."
+        : "This voucher can no longer be used.");
+      $("voucher").hidden = true;
+      claimBody = null;
+      $("submit").disabled = false;
     } else {
       const reasons = { sold_out: "The shops you chose are sold out.", limit_reached: "You already hold the maximum number of vouchers.",
         not_eligible: "You are not eligible for this campaign.", round_closed: "The round had closed.",

@@ -118,6 +118,7 @@ final class CampaignAllocator {
     return recovery.load(leadership.connection(), election)
         .compose(state -> recovery.prepareRedis(leadership.connection(), writer, state, leadership.epoch()))
         .compose(state -> recovery.republishCommitted(leadership.connection(), writer, state).map(state))
+        .compose(state -> recovery.alignRedis(leadership.connection(), writer, state).map(state))
         .map(state -> {
           loop = new DecisionLoop(context, config, campaignId, leadership.connection(), reader, writer,
               leadership.epoch(), state, this::reload, failure -> crash(myTerm, failure));
@@ -157,13 +158,13 @@ final class CampaignAllocator {
     }).onFailure(failure -> LOG.debug("{}: Redis not reconciled this heartbeat: {}", name, failure.getMessage()));
   }
 
-  /** The campaign as PostgreSQL has it now, its settings written to Redis (an operator's change in flight converges). */
+  /**
+   * The campaign as PostgreSQL has it now, and Redis brought in line with it (revocations, and
+   * settings an operator's write in flight did not bring).
+   */
   private Future<Recovery.State> reload() {
     return recovery.load(leadership.connection())
-        .compose(state -> CampaignRedis.held(writer, campaignId).compose(held -> held.configVersion() < state.versions().config()
-            // the operator's own write did not reach Redis: written now, with the list
-            ? CampaignRedis.configure(writer, state.campaign(), state.versions().config(), state.ledger().eligibleList())
-            : Future.succeededFuture()).map(state));
+        .compose(state -> recovery.alignRedis(leadership.connection(), writer, state).map(state));
   }
 
   private void crash(int failedTerm, Throwable failure) {

@@ -25,9 +25,20 @@ final class Queries {
 
   static final String MERCHANTS = "select id, issued from merchant where campaign_id = $1";
 
+  /** What citizens hold: every voucher but those whose revocation freed their slot. */
   static final String HOLDINGS = """
-      select citizen_id, merchant_id, count(*)::int from voucher where campaign_id = $1
+      select citizen_id, merchant_id, count(*)::int from voucher where campaign_id = $1 and citizen_slot is not null
       group by citizen_id, merchant_id""";
+
+  /** The slots in use of citizens who have a freed one: their next voucher fills the lowest gap. */
+  static final String SLOTS_OF_FREED = """
+      select citizen_id, merchant_id, citizen_slot, merchant_slot from voucher
+      where campaign_id = $1 and citizen_slot is not null
+        and citizen_id in (select citizen_id from voucher where campaign_id = $1 and citizen_slot is null)""";
+
+  /** Citizens and tickets of revoked vouchers: Redis's holdings and outcomes are brought in line with them. */
+  static final String REVOKED = """
+      select citizen_id, ticket from voucher where campaign_id = $1 and revoked_at is not null""";
 
   static final String ELIGIBLE = "select citizen_id, tier from eligible where campaign_id = $1";
 

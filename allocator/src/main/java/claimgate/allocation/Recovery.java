@@ -16,6 +16,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -65,7 +66,8 @@ final class Recovery {
     Future<RowSet<Row>> eligible = campaign.eligibility() == null ? Future.succeededFuture(null)
         : pg.preparedQuery(Queries.ELIGIBLE).execute(Tuple.of(campaignId));
     Future<RowSet<Row>> serial = pg.preparedQuery(Queries.NEXT_SERIAL).execute(Tuple.of(campaignId));
-    return Future.all(merchants, holdings, eligible, serial).map(all -> {
+    Future<RowSet<Row>> slots = pg.preparedQuery(Queries.SLOTS_OF_FREED).execute(Tuple.of(campaignId));
+    return Future.all(List.of(merchants, holdings, eligible, serial, slots)).map(all -> {
       Map<String, Integer> issued = new HashMap<>();
       merchants.result().forEach(r -> issued.put(r.getString(0), r.getInteger(1)));
       Map<String, Map<String, Integer>> held = new HashMap<>();
@@ -77,8 +79,15 @@ final class Recovery {
           eligibleTiers.put(r.getString(0), r.getInteger(1));
         }
       }
+      Map<String, BitSet> citizenSlots = new HashMap<>();
+      Map<String, BitSet> merchantSlots = new HashMap<>();
+      for (Row r : slots.result()) {
+        citizenSlots.computeIfAbsent(r.getString(0), c -> new BitSet()).set(r.getInteger(2));
+        merchantSlots.computeIfAbsent(SingleWriterLedger.atMerchant(r.getString(0), r.getString(1)), c -> new BitSet())
+            .set(r.getInteger(3));
+      }
       SingleWriterLedger ledger = new SingleWriterLedger(campaign, codes, issued, held, eligibleTiers,
-          serial.result().iterator().next().getLong(0), releasedBp);
+          serial.result().iterator().next().getLong(0), releasedBp, citizenSlots, merchantSlots);
       return new State(campaign, new CampaignStore.Versions(row.getLong("flags_version"), row.getLong("config_version"),
           row.getBoolean("paused"), row.getBoolean("frozen")), row.getString("stream_offset"), row.getLong("decided_seq"),
           ledger);
@@ -145,6 +154,34 @@ final class Recovery {
     return CampaignStore.openGeneration(pg, campaignId, epoch, survivingSeq).compose(generation -> generation
         .map(Future::succeededFuture)
         .orElseGet(() -> Future.failedFuture(new CampaignAllocator.Fenced(campaignId, epoch))));
+  }
+
+  /**
+   * Brings Redis in line with what operators changed in PostgreSQL and this leader's ledger now
+   * holds: the revocations (what their citizens hold, the merchants' issued counts, the revoked
+   * tickets' outcomes), then the admission settings when Redis holds an older version of them
+   * (an operator's own write that did not reach Redis). Runs when a leader starts and whenever it
+   * reloads the campaign.
+   */
+  Future<Void> alignRedis(SqlConnection pg, PipelinedRedis redis, State state) {
+    SingleWriterLedger ledger = state.ledger();
+    return pg.preparedQuery(Queries.REVOKED).execute(Tuple.of(campaignId))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.succeededFuture();
+          }
+          Map<String, Map<String, Integer>> holdings = new HashMap<>();
+          List<String> tickets = new java.util.ArrayList<>(rows.size());
+          for (Row r : rows) {
+            holdings.put(r.getString(0), ledger.heldAt(r.getString(0)));
+            tickets.add(r.getString(1));
+          }
+          return CampaignRedis.applyRevocations(redis, campaignId, holdings, ledger.issuedByMerchant(), tickets);
+        })
+        .compose(v -> CampaignRedis.held(redis, campaignId))
+        .compose(held -> held.configVersion() < state.versions().config()
+            ? CampaignRedis.configure(redis, state.campaign(), state.versions().config(), ledger.eligibleList())
+            : Future.succeededFuture());
   }
 
   /** Loads the scripts a leader calls into Redis's cache, so the first calls need no second trip. */

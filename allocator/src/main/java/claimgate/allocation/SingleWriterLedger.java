@@ -2,6 +2,7 @@ package claimgate.allocation;
 
 import claimgate.campaign.Campaign;
 import claimgate.voucher.VoucherCodes;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -16,6 +17,11 @@ import java.util.Map;
  * <p>The same limits are checked, as a filter, by the admission script at the edge: it refuses
  * early what this ledger would reject, but only this ledger decides ({@code AdmissionAgreementTest}
  * feeds the same claims through both and requires that they agree).
+ *
+ * <p>A voucher takes slot numbers (1 to the limit) for its citizen and for its citizen at its
+ * merchant, which PostgreSQL keeps unique. They are counted up, except for a citizen whose
+ * revoked voucher freed a slot (a withdrawal or a mistake): that citizen's next voucher takes the
+ * lowest free number.
  *
  * <pre>
  *   SingleWriterLedger ledger = new SingleWriterLedger(campaign, codes, issued, holdings, eligible, nextSerial, releasedBp);
@@ -38,6 +44,10 @@ public final class SingleWriterLedger {
   /** citizenId to merchantId to vouchers held there. */
   private final Map<String, Map<String, Integer>> holdings = new HashMap<>();
   private final Map<String, Integer> eligible;
+  /** The slots used by citizens whose slots have gaps (a freed slot); other citizens' are 1 to held. */
+  private final Map<String, BitSet> citizenSlots;
+  /** The same per citizen and merchant, keyed by {@link #atMerchant}. */
+  private final Map<String, BitSet> merchantSlots;
   private final int minTier;
   private long nextSerial;
   private int releasedBp;
@@ -49,6 +59,18 @@ public final class SingleWriterLedger {
    */
   public SingleWriterLedger(Campaign campaign, VoucherCodes codes, Map<String, Integer> issued,
       Map<String, Map<String, Integer>> held, Map<String, Integer> eligible, long nextSerial, int releasedBp) {
+    this(campaign, codes, issued, held, eligible, nextSerial, releasedBp, Map.of(), Map.of());
+  }
+
+  /**
+   * @param citizenSlots the slots in use of citizens with a freed slot (others' need not be given)
+   * @param merchantSlots the same per {@link #atMerchant} key
+   */
+  public SingleWriterLedger(Campaign campaign, VoucherCodes codes, Map<String, Integer> issued,
+      Map<String, Map<String, Integer>> held, Map<String, Integer> eligible, long nextSerial, int releasedBp,
+      Map<String, BitSet> citizenSlots, Map<String, BitSet> merchantSlots) {
+    this.citizenSlots = withGaps(citizenSlots);
+    this.merchantSlots = withGaps(merchantSlots);
     this.campaign = campaign;
     this.codes = codes;
     campaign.merchants().forEach(m -> contingent.put(m.id(), m.contingent()));
@@ -105,9 +127,46 @@ public final class SingleWriterLedger {
       citizenTotals.put(claim.citizenId(), held + 1);
       long serial = nextSerial++;
       return new Decision.Confirmed(claim, merchantId, serial, codes.issue(campaign.id(), campaign.codePrefix(), serial),
-          held + 1, heldHere + 1);
+          takeSlot(citizenSlots, claim.citizenId(), held), takeSlot(merchantSlots, atMerchant(claim.citizenId(), merchantId),
+              heldHere));
     }
     return new Decision.Rejected(claim, blockedByMerchantLimit ? LIMIT_REACHED : SOLD_OUT);
+  }
+
+  /** The key of a citizen's slots at one merchant. */
+  public static String atMerchant(String citizenId, String merchantId) {
+    return citizenId + '\t' + merchantId;
+  }
+
+  /** The slot a new voucher takes: after the {@code held} ones, or the lowest free one where there are gaps. */
+  private static int takeSlot(Map<String, BitSet> gapped, String key, int held) {
+    if (gapped.isEmpty()) {
+      return held + 1;
+    }
+    BitSet used = gapped.get(key);
+    if (used == null) {
+      return held + 1;
+    }
+    int slot = used.nextClearBit(1);
+    used.set(slot);
+    if (!hasGap(used)) {
+      gapped.remove(key);
+    }
+    return slot;
+  }
+
+  private static boolean hasGap(BitSet used) {
+    return used.nextClearBit(1) <= used.length() - 1;
+  }
+
+  private static Map<String, BitSet> withGaps(Map<String, BitSet> slots) {
+    Map<String, BitSet> gapped = new HashMap<>();
+    slots.forEach((key, used) -> {
+      if (hasGap(used)) {
+        gapped.put(key, (BitSet) used.clone());
+      }
+    });
+    return gapped;
   }
 
   public int issued(String merchantId) {

@@ -155,7 +155,7 @@ final class AllocatorFixture {
     String id = campaign.id();
     for (Row r : pool.preparedQuery("""
         select m.id, m.contingent, m.released, m.issued, (select count(*) from voucher v
-          where v.campaign_id = m.campaign_id and v.merchant_id = m.id) as vouchers
+          where v.campaign_id = m.campaign_id and v.merchant_id = m.id and v.citizen_slot is not null) as vouchers
         from merchant m where m.campaign_id = $1""").execute(Tuple.of(id)).await()) {
       int issued = r.getInteger("issued");
       if (issued > r.getInteger("released") || r.getInteger("released") > r.getInteger("contingent")
@@ -165,8 +165,8 @@ final class AllocatorFixture {
     }
     Row worst = pool.preparedQuery("""
         select coalesce(max(n), 0), (select coalesce(max(k), 0) from (select count(*) k from voucher
-          where campaign_id = $1 group by citizen_id, merchant_id) pm)
-        from (select count(*) n from voucher where campaign_id = $1 group by citizen_id) pc""")
+          where campaign_id = $1 and citizen_slot is not null group by citizen_id, merchant_id) pm)
+        from (select count(*) n from voucher where campaign_id = $1 and citizen_slot is not null group by citizen_id) pc""")
         .execute(Tuple.of(id)).await().iterator().next();
     if (worst.getLong(0) > campaign.limits().perCitizen() || worst.getLong(1) > campaign.limits().perCitizenPerMerchant()) {
       throw new AssertionError("a citizen exceeds a limit: " + worst.toJson());

@@ -221,11 +221,14 @@ final class AdminCommands {
     @Mixin Target target;
     @Option(names = "--merchant", description = "Revoke every unredeemed voucher of this merchant") String merchant;
     @Option(names = "--campaign", description = "The merchant's campaign") String campaign;
+    @Option(names = "--reason", required = true, description = "fraud (the slot and the stock stay used), "
+        + "withdrawal (the shop leaves the programme) or mistake: these two free the citizen's slot and return the stock")
+    String reason;
     @Parameters(paramLabel = "CODE", arity = "0..*") List<String> codes;
 
     @Override
     public Integer call() {
-      JsonObject body = new JsonObject();
+      JsonObject body = new JsonObject().put("reason", reason);
       if (merchant != null) {
         body.put("merchantId", merchant).put("campaignId", campaign);
       }

@@ -29,16 +29,20 @@ public final class InvariantCheck {
   /** Claims admitted this long after the audit time of a pause are breaches (the flag is set in Redis after the audit row). */
   static final long PAUSE_GRACE_MS = 1_000;
 
+  /** A voucher holds its stock and its citizen's slot unless its revocation freed them (withdrawal, mistake). */
   static final String OVERSOLD = """
       select m.id, m.issued, m.released, m.contingent,
-             (select count(*) from voucher v where v.campaign_id = m.campaign_id and v.merchant_id = m.id) as vouchers
+             (select count(*) from voucher v where v.campaign_id = m.campaign_id and v.merchant_id = m.id
+                and v.citizen_slot is not null) as vouchers
       from merchant m where m.campaign_id = $1
         and (m.issued > m.released or m.released > m.contingent
-             or m.issued <> (select count(*) from voucher v where v.campaign_id = m.campaign_id and v.merchant_id = m.id))""";
+             or m.issued <> (select count(*) from voucher v where v.campaign_id = m.campaign_id and v.merchant_id = m.id
+                               and v.citizen_slot is not null))""";
   static final String OVER_CITIZEN_LIMIT = """
-      select citizen_id, count(*) from voucher where campaign_id = $1 group by citizen_id having count(*) > $2""";
+      select citizen_id, count(*) from voucher where campaign_id = $1 and citizen_slot is not null
+      group by citizen_id having count(*) > $2""";
   static final String OVER_MERCHANT_LIMIT = """
-      select citizen_id, merchant_id, count(*) from voucher where campaign_id = $1
+      select citizen_id, merchant_id, count(*) from voucher where campaign_id = $1 and citizen_slot is not null
       group by citizen_id, merchant_id having count(*) > $2""";
   static final String DECIDED_TWICE = """
       select seq, count(*) from claim where campaign_id = $1 group by seq having count(*) > 1""";

@@ -56,7 +56,7 @@ class AuthorizationMatrixTest {
         new Call(Role.OPERATOR, "PUT", campaign + "/admission", new JsonObject().put("ratePerSecond", 1000).put("burst", 1000), 200),
         new Call(Role.OPERATOR, "GET", campaign + "/stats", null, 200),
         new Call(Role.OPERATOR, "POST", campaign + "/merchants/m1/keys", null, 201),
-        new Call(Role.OPERATOR, "POST", "/admin/v1/vouchers/revoke", new JsonObject().put("merchantId", "m1").put("campaignId", "{c}"), 200),
+        new Call(Role.OPERATOR, "POST", "/admin/v1/vouchers/revoke", new JsonObject().put("merchantId", "m1").put("campaignId", "{c}").put("reason", "fraud"), 200),
         new Call(Role.OPERATOR, "GET", "/admin/v1/audit", null, 200),
         new Call(Role.OPERATOR, "PUT", campaign, null, 200),
         new Call(Role.MERCHANT, "GET", "/api/v1/vouchers/{code}", null, 200),

@@ -55,7 +55,7 @@ class InvariantCheckTest {
                              reason, writer_epoch)
           values ($1, $2, 999999, $3, 'sneaked', 'm0', 'm0', 'rejected', 'sold_out', 0)""")
           .execute(Tuple.of(c.id() + ".sneaked", c.id(), pausedLater + "-0")).await();
-      pool.preparedQuery("update voucher set revoked_at = now() - interval '1 hour', redeemed_at = now() where code = $1")
+      pool.preparedQuery("update voucher set revoked_at = now() - interval '1 hour', revoke_reason = 'fraud', redeemed_at = now() where code = $1")
           .execute(Tuple.of(code)).await();
     } finally {
       pool.close().await();

@@ -79,6 +79,10 @@ final class LiveStack {
   }
 
   static Reply send(String method, String path, String bearer, Object body) {
+    return send(method, path, bearer, body, null);
+  }
+
+  static Reply send(String method, String path, String bearer, Object body, String idempotencyKey) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base() + path))
         .timeout(Duration.ofSeconds(20))
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -88,6 +92,9 @@ final class LiveStack {
     }
     if (bearer != null) {
       request.header("Authorization", "Bearer " + bearer);
+    }
+    if (idempotencyKey != null) {
+      request.header("Idempotency-Key", idempotencyKey);
     }
     try {
       return new Reply(HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString()));

@@ -129,7 +129,7 @@ class RedemptionTest {
     String revoked = codesM0.get(5);
     String expired = codesM0.get(6);
     assertThat(redeem(keyM0, redeemed, null).status()).isEqualTo(200);
-    assertThat(admin("POST", "/admin/v1/vouchers/revoke", new JsonObject().put("codes", new JsonArray().add(revoked)))
+    assertThat(admin("POST", "/admin/v1/vouchers/revoke", new JsonObject().put("codes", new JsonArray().add(revoked)).put("reason", "fraud"))
         .json().getInteger("revoked")).isEqualTo(1);
     expire(expired);
     String forged = new claimgate.voucher.ForgedCodes(1).next(c.codePrefix());
@@ -241,7 +241,7 @@ class RedemptionTest {
     String code = awaitFinal(claim(other.id(), "holder", "m0").json().getString("ticket")).getJsonObject("voucher").getString("code");
     String key = LiveStack.merchantKey(other.id(), "m0");
     LiveStack.Reply revoked = admin("POST", "/admin/v1/vouchers/revoke",
-        new JsonObject().put("merchantId", "m0").put("campaignId", other.id()));
+        new JsonObject().put("merchantId", "m0").put("campaignId", other.id()).put("reason", "withdrawal"));
     assertThat(revoked.json().getInteger("revoked")).isEqualTo(1);
     LiveStack.Reply refused = redeem(key, code, null);
     assertThat(refused.status()).isEqualTo(410);

@@ -33,6 +33,7 @@ public final class CampaignRedis {
   private static final LuaScript CONFIGURE = LuaScript.load("configure.lua");
   private static final LuaScript FLAGS = LuaScript.load("flags.lua");
   private static final LuaScript RENAME_INTO_PLACE = LuaScript.load("rename_into_place.lua");
+  private static final LuaScript REVOKED = LuaScript.load("revoked.lua");
 
   /**
    * What PostgreSQL says of a campaign when Redis is rebuilt from it.
@@ -229,6 +230,48 @@ public final class CampaignRedis {
                   FLOOR_SEQ.call(redis::send, List.of(keys.config()), List.of(Long.toString(survivingSeq))))));
         })
         .map(written -> restored);
+  }
+
+  /**
+   * Brings Redis in line with the campaign's revocations, as the leading allocator's ledger
+   * (rebuilt from PostgreSQL) has them: what the given citizens hold, what every merchant has
+   * issued, and the revoked tickets' published outcomes removed (their status is then read from
+   * PostgreSQL). Sent in chunks; each is absolute, so a repeat is harmless.
+   *
+   * @param holdings citizenId to merchantId to vouchers held there, for the citizens to write
+   * @param issued merchantId to vouchers issued
+   * @param tickets the revoked vouchers' tickets
+   */
+  public static Future<Void> applyRevocations(PipelinedRedis redis, String campaignId,
+      Map<String, Map<String, Integer>> holdings, Map<String, Integer> issued, List<String> tickets) {
+    CampaignKeys keys = new CampaignKeys(campaignId);
+    List<String> scriptKeys = List.of(keys.citizens(), keys.merchants(), keys.outcomes());
+    List<Future<?>> calls = new ArrayList<>();
+    List<Map.Entry<String, Map<String, Integer>>> citizens = new ArrayList<>(holdings.entrySet());
+    int chunks = Math.max(1, Math.max((citizens.size() + CHUNK - 1) / CHUNK, (tickets.size() + CHUNK - 1) / CHUNK));
+    for (int c = 0; c < chunks; c++) {
+      List<String> args = new ArrayList<>();
+      List<Map.Entry<String, Map<String, Integer>>> part =
+          citizens.subList(Math.min(citizens.size(), c * CHUNK), Math.min(citizens.size(), (c + 1) * CHUNK));
+      args.add(Integer.toString(part.size()));
+      for (Map.Entry<String, Map<String, Integer>> citizen : part) {
+        args.add(citizen.getKey());
+        args.add(Integer.toString(sum(citizen.getValue())));
+        args.add(CitizenRecord.holdings(citizen.getValue()));
+      }
+      Map<String, Integer> merchants = c == 0 ? issued : Map.of();
+      args.add(Integer.toString(merchants.size()));
+      merchants.forEach((merchant, n) -> {
+        args.add(merchant);
+        args.add(Integer.toString(n));
+      });
+      List<String> ticketPart = tickets.subList(Math.min(tickets.size(), c * CHUNK),
+          Math.min(tickets.size(), (c + 1) * CHUNK));
+      args.add(Integer.toString(ticketPart.size()));
+      args.addAll(ticketPart);
+      calls.add(REVOKED.call(redis::send, scriptKeys, args));
+    }
+    return Future.all(calls).mapEmpty();
   }
 
   /** Claims in the stream after the offset: admitted, not decided. */

@@ -19,7 +19,8 @@ import java.util.Optional;
  * The status of a ticket: the published outcome in Redis, else the queue position (the ticket
  * carries its seq), else the decision in PostgreSQL. A ticket of ours that the allocator has
  * passed with no decision anywhere was acknowledged and then lost with Redis's state: it ends
- * rejected, reason {@code lost}, and the page tells the citizen to claim again.
+ * rejected, reason {@code lost}, and the page tells the citizen to claim again. A revoked
+ * voucher's outcome is removed from Redis by the allocator, so its status is read here.
  */
 public final class ClaimLookup {
 
@@ -28,7 +29,8 @@ public final class ClaimLookup {
       select surviving_seq from redis_generation where campaign_id = $1 and generation = $2""";
 
   static final String SELECT_OUTCOME = """
-      select c.status, c.reason, v.code, v.merchant_id, v.value, v.currency, v.expires_at
+      select c.status, c.reason, v.code, v.merchant_id, v.value, v.currency, v.expires_at, v.revoked_at,
+             v.revoke_reason, v.citizen_slot is null as slot_freed
       from claim c left join voucher v on v.ticket = c.ticket where c.ticket = $1""";
 
   private final PipelinedRedis redis;
@@ -92,8 +94,19 @@ public final class ClaimLookup {
         : render(ticket, rows.iterator().next()));
   }
 
+  /**
+   * A decided claim as PostgreSQL has it. A confirmed claim whose voucher was revoked is
+   * {@code revoked}, with the reason and whether the citizen's slot was freed (they may claim
+   * again) or stays used (fraud).
+   */
   static JsonObject render(String ticket, Row row) {
-    JsonObject status = new JsonObject().put("ticket", ticket).put("status", row.getString("status"));
+    OffsetDateTime revokedAt = row.getOffsetDateTime("revoked_at");
+    JsonObject status = new JsonObject().put("ticket", ticket)
+        .put("status", revokedAt != null ? "revoked" : row.getString("status"));
+    if (revokedAt != null) {
+      status.put("revocation", new JsonObject().put("reason", row.getString("revoke_reason"))
+          .put("revokedAt", revokedAt.toInstant().toString()).put("slotFreed", row.getBoolean("slot_freed")));
+    }
     if (row.getString("reason") != null) {
       status.put("reason", row.getString("reason"));
     }

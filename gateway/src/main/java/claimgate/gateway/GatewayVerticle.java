@@ -144,11 +144,11 @@ public final class GatewayVerticle extends VerticleBase {
           return vertx.createHttpServer(serverOptions())
               .connectionHandler(shared.connections()::admit)
               .invalidRequestHandler(Failures::invalidRequest)
-              .requestHandler(request -> {
-                if (!claims.handle(request)) {
-                  router.handle(request);
+              .requestHandler(request -> shared.connections().handle(request, admitted -> {
+                if (!claims.handle(admitted)) {
+                  router.handle(admitted);
                 }
-              })
+              }))
               .listen(config.http().port());
         })
         .onSuccess(listening -> {

@@ -311,18 +311,23 @@ public final class OperatorApi {
     if ((codes == null) == (merchantId == null)) {
       throw new ApiError(400, "invalid_request", "send either codes or merchantId");
     }
+    Vouchers.RevocationReason reason = Vouchers.RevocationReason.of(body.getString("reason"));
     Future<JsonObject> done = codes != null
-        ? pool.withTransaction(conn -> vouchers.revokeCodes(conn, codes.stream().map(String::valueOf).toList())
+        ? pool.withTransaction(conn -> vouchers.revokeCodes(conn, codes.stream().map(String::valueOf).toList(), reason)
             .compose(revoked -> AuditLog.write(conn, actor(ctx), "voucher.revoke", null, new JsonObject()
-                    .put("codes", codes).put("revoked", new JsonArray(revoked)))
-                .map(new JsonObject().put("revoked", revoked.size()).put("codes", new JsonArray(revoked)))))
+                    .put("codes", codes).put("reason", reason.id()).put("revoked", new JsonArray(revoked)))
+                .map(revocation(reason, revoked.size()).put("codes", new JsonArray(revoked)))))
         : campaignOfMerchant(body.getString("campaignId"), merchantId)
-            .compose(campaignId -> pool.withTransaction(conn -> vouchers.revokeMerchant(conn, campaignId, merchantId)
+            .compose(campaignId -> pool.withTransaction(conn -> vouchers.revokeMerchant(conn, campaignId, merchantId, reason)
                 .compose(n -> AuditLog.write(conn, actor(ctx), "voucher.revoke", campaignId, new JsonObject()
-                        .put("merchantId", merchantId).put("revoked", n))
-                    .map(new JsonObject().put("revoked", n).put("campaignId", campaignId)
-                        .put("merchantId", merchantId)))));
+                        .put("merchantId", merchantId).put("reason", reason.id()).put("revoked", n))
+                    .map(revocation(reason, n).put("campaignId", campaignId).put("merchantId", merchantId)))));
     done.onSuccess(result -> Replies.json(ctx, 200, result)).onFailure(ctx::fail);
+  }
+
+  private static JsonObject revocation(Vouchers.RevocationReason reason, int revoked) {
+    return new JsonObject().put("revoked", revoked).put("reason", reason.id())
+        .put("slotsFreed", reason.freesSlot() ? revoked : 0);
   }
 
   /** The campaign named, or the only one the merchant takes part in. */

@@ -41,12 +41,67 @@ public final class Vouchers {
 
   /** Vouchers taken while a till was offline are accepted this long after they were taken. */
   public static final int OFFLINE_WINDOW_HOURS = 72;
-  static final String REVOKE_CODES = """
-      update voucher set revoked_at = now()
-      where code = any($1::text[]) and revoked_at is null and redeemed_at is null returning code""";
-  static final String REVOKE_MERCHANT = """
-      update voucher set revoked_at = now()
-      where campaign_id = $1 and merchant_id = $2 and revoked_at is null and redeemed_at is null""";
+
+  /**
+   * Why a voucher is revoked. Fraud keeps the citizen's slot and the shop's stock used; a
+   * withdrawal (the shop leaves the programme) or a mistake frees the citizen's slot, so they may
+   * claim again, and returns the voucher to its shop's stock.
+   */
+  public enum RevocationReason {
+    FRAUD, WITHDRAWAL, MISTAKE;
+
+    public boolean freesSlot() {
+      return this != FRAUD;
+    }
+
+    public String id() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** The reason named, or 400 naming the field. */
+    public static RevocationReason of(String id) {
+      for (RevocationReason r : values()) {
+        if (r.id().equals(id)) {
+          return r;
+        }
+      }
+      throw new ApiError(400, "invalid_request", "reason must be one of fraud, withdrawal, mistake");
+    }
+  }
+
+  /** The campaigns of the codes, locked in id order before their vouchers and merchants (the allocator's order). */
+  static final String LOCK_CAMPAIGNS_OF_CODES = """
+      select id from campaign where id in (select campaign_id from voucher where code = any($1::text[]))
+      order by id for update""";
+  static final String LOCK_CAMPAIGN = "select id from campaign where id = $1 for update";
+
+  /**
+   * Revokes the vouchers {@code which} selects that are issued and not redeemed, with the reason
+   * ($2); when it frees slots ($3) the vouchers give up their slot numbers and their shops' issued
+   * counts drop; each campaign touched is marked changed, so its allocator reloads it and brings
+   * Redis in line (holdings, stock, the tickets' status).
+   */
+  private static String revoking(String which) {
+    return """
+        with revoked as (
+          update voucher set revoked_at = now(), revoke_reason = $2,
+            citizen_slot = case when $3 then null else citizen_slot end,
+            merchant_slot = case when $3 then null else merchant_slot end
+          where %s and revoked_at is null and redeemed_at is null
+          returning code, campaign_id, merchant_id),
+        freed as (
+          update merchant m set issued = m.issued - f.n
+          from (select campaign_id, merchant_id, count(*)::int as n from revoked where $3
+                group by campaign_id, merchant_id) f
+          where m.campaign_id = f.campaign_id and m.id = f.merchant_id),
+        changed as (
+          update campaign c set config_version = c.config_version + 1, updated_at = now()
+          where c.id in (select campaign_id from revoked))
+        select code from revoked""".formatted(which);
+  }
+
+  static final String REVOKE_CODES = revoking("code = any($1::text[])");
+  static final String REVOKE_MERCHANT = revoking("campaign_id = $1 and merchant_id = $4");
 
   /** The outcome of one redemption attempt. */
   public sealed interface Outcome {
@@ -161,21 +216,29 @@ public final class Vouchers {
     });
   }
 
-  /** Revokes the listed codes that are issued and not redeemed; returns those revoked. */
-  public Future<List<String>> revokeCodes(SqlClient sql, List<String> typedCodes) {
+  /**
+   * Revokes the listed codes that are issued and not redeemed; returns those revoked. Runs in
+   * the caller's transaction: the codes' campaigns are locked first.
+   */
+  public Future<List<String>> revokeCodes(SqlClient sql, List<String> typedCodes, RevocationReason reason) {
     List<String> canonical = new ArrayList<>(typedCodes.size());
     for (String typed : typedCodes) {
       String code = codes.wellFormed(typed).orElseThrow(() ->
           new ApiError(400, "invalid_code", "'" + typed + "' is not a well-formed voucher code"));
       canonical.add(code);
     }
-    return sql.preparedQuery(REVOKE_CODES).execute(Tuple.of((Object) canonical.toArray(String[]::new)))
+    Object[] codeArray = canonical.toArray(String[]::new);
+    return sql.preparedQuery(LOCK_CAMPAIGNS_OF_CODES).execute(Tuple.of(codeArray))
+        .compose(locked -> sql.preparedQuery(REVOKE_CODES).execute(Tuple.of(codeArray, reason.id(), reason.freesSlot())))
         .map(Vouchers::codesOf);
   }
 
-  /** Revokes every unredeemed voucher of a merchant; returns how many. */
-  public Future<Integer> revokeMerchant(SqlClient sql, String campaignId, String merchantId) {
-    return sql.preparedQuery(REVOKE_MERCHANT).execute(Tuple.of(campaignId, merchantId)).map(RowSet::rowCount);
+  /** Revokes every unredeemed voucher of a merchant; returns how many. Runs in the caller's transaction. */
+  public Future<Integer> revokeMerchant(SqlClient sql, String campaignId, String merchantId, RevocationReason reason) {
+    return sql.preparedQuery(LOCK_CAMPAIGN).execute(Tuple.of(campaignId))
+        .compose(locked -> sql.preparedQuery(REVOKE_MERCHANT)
+            .execute(Tuple.of(campaignId, reason.id(), reason.freesSlot(), merchantId)))
+        .map(RowSet::size);
   }
 
   private static List<String> codesOf(RowSet<Row> rows) {

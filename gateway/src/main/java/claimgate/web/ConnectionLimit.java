@@ -1,38 +1,109 @@
 package claimgate.web;
 
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.SocketAddress;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Open connections per client address, for one gateway process: a connection beyond
- * {@code maxPerAddress} is closed at once, so a single address cannot hold every socket. Behind
- * a load balancer every connection comes from its address: raise the limit there.
+ * Open connections per client address, for one gateway process, so that a single address cannot
+ * hold every socket. Behind a load balancer every connection comes from its address: raise the
+ * limit there.
+ *
+ * <p>A connection past the limit is not cut at once: a client that closed its last connection
+ * may still be counted for a moment (its close is read after the new connection is accepted, by
+ * a busy event loop), and would otherwise lose a request while it is within the limit. So the
+ * new connection is judged again when its request comes, and for a moment after: within the
+ * limit by then, it is served; still past it, the request is answered 429
+ * {@code too_many_connections} with {@code Retry-After} and the connection closed. One that sends
+ * nothing is closed after {@link #GRACE_MS}.
  *
  * <p>Thread-safe: shared by every verticle of the process.
  */
 public final class ConnectionLimit {
 
+  /** How long a connection past the limit may stay open without sending a request. */
+  public static final long GRACE_MS = 2_000;
+  static final int RETRY_AFTER_SECONDS = 1;
+  static final long SETTLE_MS = 100;
+  static final int SETTLE_TRIES = 5;
+
   private final int maxPerAddress;
   private final ConcurrentHashMap<String, Integer> open = new ConcurrentHashMap<>();
+  /** Connections accepted past the limit, judged again at their first request. */
+  private final Set<HttpConnection> pastLimit = ConcurrentHashMap.newKeySet();
 
   public ConnectionLimit(int maxPerAddress) {
     this.maxPerAddress = maxPerAddress;
   }
 
-  /** Counts a new connection; closes it when its address already holds the maximum. */
+  /** Counts a new connection; one past the limit is judged again at its request, or closed if it sends none. */
   public void admit(HttpConnection connection) {
-    SocketAddress remote = connection.remoteAddress();
-    String address = remote == null || remote.hostAddress() == null ? "unknown" : remote.hostAddress();
+    String address = addressOf(connection);
     // compute is atomic per key: counting up and down never races with dropping a zero
     int now = open.merge(address, 1, Integer::sum);
-    connection.closeHandler(closed -> open.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1));
+    connection.closeHandler(closed -> {
+      pastLimit.remove(connection);
+      open.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
+    });
     if (now > maxPerAddress) {
-      connection.close();
+      pastLimit.add(connection);
+      Vertx.currentContext().owner().setTimer(GRACE_MS, id -> {
+        if (pastLimit.remove(connection)) {
+          connection.close();
+        }
+      });
+    }
+  }
+
+  /**
+   * Serves a request through {@code next} unless its connection is still past the limit. A
+   * connection accepted past it is judged again when its request comes, and again every
+   * {@link #SETTLE_MS} for up to {@link #SETTLE_TRIES} times while the request waits (paused): the
+   * closes a busy event loop has not read yet are then counted out. Still past the limit, the
+   * request is answered 429 and its connection closed.
+   */
+  public void handle(HttpServerRequest request, Handler<HttpServerRequest> next) {
+    if (pastLimit.isEmpty() || !pastLimit.contains(request.connection())) {
+      next.handle(request);
+      return;
+    }
+    request.pause();
+    judge(request, next, 0);
+  }
+
+  private void judge(HttpServerRequest request, Handler<HttpServerRequest> next, int tries) {
+    HttpConnection connection = request.connection();
+    if (open.getOrDefault(addressOf(connection), 0) <= maxPerAddress) {
+      pastLimit.remove(connection);
+      // the paused body is delivered from a later task, after next has set its handlers
+      request.resume();
+      next.handle(request);
+    } else if (tries < SETTLE_TRIES) {
+      Vertx.currentContext().owner().setTimer(SETTLE_MS, id -> judge(request, next, tries + 1));
+    } else {
+      pastLimit.remove(connection);
+      request.response().setStatusCode(429)
+          .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+          .putHeader(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_AFTER_SECONDS))
+          .putHeader(HttpHeaders.CONNECTION, "close")
+          .end(new JsonObject().put("error", "too_many_connections").put("message",
+              "this address holds " + maxPerAddress + " open connections already; reuse one, or retry later").encode())
+          .onComplete(sent -> connection.close());
     }
   }
 
   public int open(String address) {
     return open.getOrDefault(address, 0);
+  }
+
+  private static String addressOf(HttpConnection connection) {
+    SocketAddress remote = connection.remoteAddress();
+    return remote == null || remote.hostAddress() == null ? "unknown" : remote.hostAddress();
   }
 }

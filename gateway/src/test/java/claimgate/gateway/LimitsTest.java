@@ -53,7 +53,7 @@ class LimitsTest {
   }
 
   @Test
-  @DisplayName("connections per client address: the one past the limit is closed at once, a freed slot is reusable")
+  @DisplayName("connections per client address: the one past the limit is closed, a freed slot is reusable")
   void connectionsPerAddress(Vertx vertx) throws Exception {
     GatewayFixture gw = GatewayFixture.start(vertx, config -> config.withMaxConnectionsPerAddress(5));
     List<Socket> held = new ArrayList<>();
@@ -73,6 +73,71 @@ class LimitsTest {
     for (Socket s : held) {
       s.close();
     }
+  }
+
+  @Test
+  @DisplayName("150 clients of one address that each connect, ask once and close, for 3 s: every request answered (cap 256)")
+  void churnWithinTheCap(Vertx vertx) throws Exception {
+    GatewayFixture gw = GatewayFixture.start(vertx, config -> config.withMaxConnectionsPerAddress(256));
+    java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.ConcurrentLinkedQueue<String> unanswered = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    long until = System.currentTimeMillis() + 3_000;
+    List<Thread> clients = new ArrayList<>();
+    for (int i = 0; i < 150; i++) {
+      Thread client = new Thread(() -> {
+        while (System.currentTimeMillis() < until) {
+          try (Socket socket = new Socket("127.0.0.1", gw.port)) {
+            String answer = get(socket, "/health/live");
+            if (answer.startsWith("HTTP/1.1 200")) {
+              answered.incrementAndGet();
+            } else {
+              unanswered.add(answer.isEmpty() ? "closed without an answer" : answer.lines().findFirst().orElse(""));
+            }
+          } catch (Exception e) {
+            unanswered.add(e.toString());
+          }
+        }
+      });
+      client.start();
+      clients.add(client);
+    }
+    for (Thread t : clients) {
+      t.join();
+    }
+    assertThat(answered.get()).isGreaterThan(150);
+    assertThat(unanswered).as("of %d answered", answered.get()).isEmpty();
+  }
+
+  @Test
+  @DisplayName("past the cap, a request is answered 429 with Retry-After and the connection closed; one that sends nothing is closed")
+  void pastTheCapAnswered(Vertx vertx) throws Exception {
+    GatewayFixture gw = GatewayFixture.start(vertx, config -> config.withMaxConnectionsPerAddress(3));
+    List<Socket> held = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      held.add(new Socket("127.0.0.1", gw.port));
+    }
+    try (Socket extra = new Socket("127.0.0.1", gw.port)) {
+      String answer = new String(getAll(extra, "/api/v1/campaigns"), StandardCharsets.US_ASCII);
+      assertThat(answer).startsWith("HTTP/1.1 429");
+      assertThat(answer).containsIgnoringCase("retry-after: 1").containsIgnoringCase("connection: close")
+          .contains("\"error\":\"too_many_connections\"");
+    }
+    try (Socket silent = new Socket("127.0.0.1", gw.port)) {
+      silent.setSoTimeout(5_000);
+      assertThat(silent.getInputStream().read()).as("closed by the server").isEqualTo(-1);
+    }
+    for (Socket s : held) {
+      assertThat(get(s, "/health/live")).startsWith("HTTP/1.1 200");
+      s.close();
+    }
+  }
+
+  /** Sends one request and reads until the server closes. */
+  static byte[] getAll(Socket socket, String path) throws Exception {
+    socket.setSoTimeout(5_000);
+    socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    socket.getOutputStream().flush();
+    return socket.getInputStream().readAllBytes();
   }
 
   @Test

@@ -1,0 +1,64 @@
+-- Brings Redis in line with revocations PostgreSQL holds: what the citizens of revoked vouchers
+-- hold now (a freed slot lowers it), what each merchant has issued (a freed voucher's stock is
+-- back in the pool), and the revoked tickets' published outcomes removed, so that their status is
+-- read from PostgreSQL, which shows the revocation. Sent by the leading allocator only, after
+-- the publications before it: the values are absolute, as publish.lua's are.
+--
+-- KEYS: 1 citizens  2 merchants  3 outcomes
+-- ARGV: citizens as a count and (citizenId, vouchers held, ',merchantId=held,...') triples,
+--       merchants as a count and (merchantId, vouchers issued) pairs,
+--       tickets as a count and that many tickets.
+-- The records are admit.lua's (see its header); a citizen's pending claims and recent requests stay.
+
+--@include lib/records.lua
+local i = 1
+local n = tonumber(ARGV[i])
+i = i + 1
+if n > 0 then
+  local fields = {}
+  for k = 1, n do
+    fields[k] = ARGV[i + (k - 1) * 3]
+  end
+  local records = redis.call('HMGET', KEYS[1], unpack(fields))
+  local write = {}
+  for k = 1, n do
+    local base = i + (k - 1) * 3
+    write[#write + 1] = fields[k]
+    write[#write + 1] = citizenRecord(records[k], 0, ARGV[base + 1], ARGV[base + 2])
+  end
+  redis.call('HSET', KEYS[1], unpack(write))
+  i = i + n * 3
+end
+
+n = tonumber(ARGV[i])
+i = i + 1
+if n > 0 then
+  local ids = {}
+  for k = 1, n do
+    ids[k] = ARGV[i + (k - 1) * 2]
+  end
+  local records = redis.call('HMGET', KEYS[2], unpack(ids))
+  local write = {}
+  for k = 1, n do
+    -- a merchant Redis does not know is left to the next restore
+    if records[k] then
+      write[#write + 1] = ids[k]
+      write[#write + 1] = merchantRecord(records[k], ARGV[i + (k - 1) * 2 + 1], 0)
+    end
+  end
+  if #write > 0 then
+    redis.call('HSET', KEYS[2], unpack(write))
+  end
+  i = i + n * 2
+end
+
+n = tonumber(ARGV[i])
+i = i + 1
+if n > 0 then
+  local tickets = {}
+  for k = 1, n do
+    tickets[k] = ARGV[i + k - 1]
+  end
+  redis.call('HDEL', KEYS[3], unpack(tickets))
+end
+return 1
