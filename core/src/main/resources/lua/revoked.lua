@@ -4,14 +4,20 @@
 -- read from PostgreSQL, which shows the revocation. Sent by the leading allocator only, after
 -- the publications before it: the values are absolute, as publish.lua's are.
 --
--- KEYS: 1 citizens  2 merchants  3 outcomes
--- ARGV: citizens as a count and (citizenId, vouchers held, ',merchantId=held,...') triples,
+-- KEYS: 1 campaign  2 citizens  3 merchants  4 outcomes
+-- ARGV: 1 the seq up to which the sender's ledger holds decisions: when Redis has taken
+--       publications past it (a newer leader's), nothing is written and 0 returned
+--       2 the revocations version to record as applied, or '' (a chunk before the last)
+--       then citizens as a count and (citizenId, vouchers held, ',merchantId=held,...') triples,
 --       merchants as a count and (merchantId, vouchers issued) pairs,
 --       tickets as a count and that many tickets.
 -- The records are admit.lua's (see its header); a citizen's pending claims and recent requests stay.
 
 --@include lib/records.lua
-local i = 1
+if tonumber(redis.call('HGET', KEYS[1], 'decided') or '0') > tonumber(ARGV[1]) then
+  return 0
+end
+local i = 3
 local n = tonumber(ARGV[i])
 i = i + 1
 if n > 0 then
@@ -19,14 +25,14 @@ if n > 0 then
   for k = 1, n do
     fields[k] = ARGV[i + (k - 1) * 3]
   end
-  local records = redis.call('HMGET', KEYS[1], unpack(fields))
+  local records = redis.call('HMGET', KEYS[2], unpack(fields))
   local write = {}
   for k = 1, n do
     local base = i + (k - 1) * 3
     write[#write + 1] = fields[k]
     write[#write + 1] = citizenRecord(records[k], 0, ARGV[base + 1], ARGV[base + 2])
   end
-  redis.call('HSET', KEYS[1], unpack(write))
+  redis.call('HSET', KEYS[2], unpack(write))
   i = i + n * 3
 end
 
@@ -37,7 +43,7 @@ if n > 0 then
   for k = 1, n do
     ids[k] = ARGV[i + (k - 1) * 2]
   end
-  local records = redis.call('HMGET', KEYS[2], unpack(ids))
+  local records = redis.call('HMGET', KEYS[3], unpack(ids))
   local write = {}
   for k = 1, n do
     -- a merchant Redis does not know is left to the next restore
@@ -47,7 +53,7 @@ if n > 0 then
     end
   end
   if #write > 0 then
-    redis.call('HSET', KEYS[2], unpack(write))
+    redis.call('HSET', KEYS[3], unpack(write))
   end
   i = i + n * 2
 end
@@ -59,6 +65,9 @@ if n > 0 then
   for k = 1, n do
     tickets[k] = ARGV[i + k - 1]
   end
-  redis.call('HDEL', KEYS[3], unpack(tickets))
+  redis.call('HDEL', KEYS[4], unpack(tickets))
+end
+if ARGV[2] ~= '' then
+  redis.call('HSET', KEYS[1], 'revokedv', ARGV[2])
 end
 return 1

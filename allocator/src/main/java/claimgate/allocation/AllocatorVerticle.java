@@ -5,7 +5,6 @@ import io.vertx.core.VerticleBase;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -21,7 +20,8 @@ public final class AllocatorVerticle extends VerticleBase {
   private final String name;
   /** Null: every campaign; else only this one (a warm-up's scratch campaign). */
   private final String only;
-  private final Map<String, CampaignAllocator> allocators = new HashMap<>();
+  /** Written on the decision thread; the health check reads it from another. */
+  private final Map<String, CampaignAllocator> allocators = new java.util.concurrent.ConcurrentHashMap<>();
   private Pool pool;
 
   public AllocatorVerticle(AllocatorConfig config) {
@@ -67,6 +67,28 @@ public final class AllocatorVerticle extends VerticleBase {
   public boolean leads(String campaignId) {
     CampaignAllocator allocator = allocators.get(campaignId);
     return allocator != null && allocator.isLeader();
+  }
+
+  /**
+   * The campaigns this process leads whose decision loop began no step for longer than
+   * {@code thresholdMs} (a decision thread that is stuck or blocked), with how long. A loop steps
+   * at least once per stream read's block time while it leads, frozen or not. Any thread.
+   */
+  public Map<String, Long> stalledLeadersMs(long thresholdMs) {
+    long now = System.nanoTime();
+    Map<String, Long> stalled = new java.util.TreeMap<>();
+    allocators.forEach((campaignId, allocator) -> {
+      long nanos = allocator.stalledNanos(now);
+      if (nanos > java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(thresholdMs)) {
+        stalled.put(campaignId, java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(nanos));
+      }
+    });
+    return stalled;
+  }
+
+  /** The campaigns this process leads now. Any thread. */
+  public List<String> leading() {
+    return allocators.entrySet().stream().filter(e -> e.getValue().isLeader()).map(Map.Entry::getKey).sorted().toList();
   }
 
   public String name() {

@@ -47,7 +47,8 @@ final class CampaignAllocator {
   private Leadership leadership;
   private PipelinedRedis reader;
   private PipelinedRedis writer;
-  private DecisionLoop loop;
+  /** Written on the decision thread, read by the health check. */
+  private volatile DecisionLoop loop;
   private boolean running = true;
   private boolean rehearsed;
   /** Counts elections; a failure of an earlier term's steps changes nothing. */
@@ -70,6 +71,12 @@ final class CampaignAllocator {
 
   boolean isLeader() {
     return loop != null;
+  }
+
+  /** How long the decision loop has not begun a step while this allocator leads; -1 when it does not lead. Any thread. */
+  long stalledNanos(long nowNanos) {
+    DecisionLoop leading = loop;
+    return leading == null ? -1 : nowNanos - leading.lastStepNanos();
   }
 
   long epoch() {
@@ -149,7 +156,7 @@ final class CampaignAllocator {
       }
       return CampaignRedis.held(writer, campaignId).compose(held -> {
         if (loop != null) {
-          loop.reloadBefore(truth.config());
+          loop.reloadBefore(truth);
         }
         return held.flagsVersion() < truth.flags()
             ? CampaignRedis.setFlags(writer, campaignId, truth.flags(), truth.paused(), truth.frozen())

@@ -1,5 +1,6 @@
 package claimgate.allocation;
 
+import claimgate.campaign.CampaignStore;
 import claimgate.claim.Tickets;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.CampaignRedis;
@@ -69,6 +70,7 @@ final class DecisionLoop {
   private int committedReleasedBp = -1;
   private boolean reloadWanted;
   private boolean running = true;
+  private volatile long lastStepNanos = System.nanoTime();
   private Future<Void> publishing = Future.succeededFuture();
   private long decidedTotal;
   private long decidedAtLastTick;
@@ -115,10 +117,16 @@ final class DecisionLoop {
     vertx.cancelTimer(statsTimer);
   }
 
+  /** When the loop last began a step (System.nanoTime), read by the health check from another thread. */
+  long lastStepNanos() {
+    return lastStepNanos;
+  }
+
   private void step() {
     if (!running) {
       return;
     }
+    lastStepNanos = System.nanoTime();
     assert Vertx.currentContext() == context : "allocator of " + campaignId + " left its decision thread";
     // the read first: on this connection the flag and fingerprint are then read after the batch
     // arrived, so a claim admitted after an operator's change is never decided by the old state
@@ -151,19 +159,21 @@ final class DecisionLoop {
    */
   private Future<Boolean> frozen() {
     return reader.send(Request.cmd(Command.HMGET).arg(keys.config()).arg(CampaignKeys.FROZEN)
-            .arg(CampaignKeys.CONFIG_VERSION))
+            .arg(CampaignKeys.CONFIG_VERSION).arg(CampaignKeys.REVOCATIONS_WANTED))
         .compose(fields -> {
           Response frozen = fields.get(0);
           Response version = fields.get(1);
+          Response revocations = fields.get(2);
           return reloadWanted || (version != null && version.toLong() > state.versions().config())
+              || (revocations != null && revocations.toLong() > state.versions().revocations())
               ? Future.failedFuture(new DocumentChanged(campaignId))
               : Future.succeededFuture(frozen != null && "1".equals(frozen.toString()));
         });
   }
 
-  /** Asks for a reload before the next batch: PostgreSQL has a newer campaign than this leader decides by. */
-  void reloadBefore(long configVersion) {
-    if (configVersion > state.versions().config()) {
+  /** Asks for a reload before the next batch when PostgreSQL has a newer campaign, or newer revocations, than this leader decides by. */
+  void reloadBefore(CampaignStore.Versions truth) {
+    if (truth.config() > state.versions().config() || truth.revocations() > state.versions().revocations()) {
       reloadWanted = true;
     }
   }

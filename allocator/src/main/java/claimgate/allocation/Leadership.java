@@ -50,10 +50,11 @@ final class Leadership {
   static final String BUMP_EPOCH = """
       update campaign set writer_epoch = writer_epoch + 1, updated_at = now() where id = $1
       returning writer_epoch, stream_offset, decided_seq, released_bp, document::text as document, paused, frozen,
-        flags_version, config_version""";
+        flags_version, config_version, revocations_version""";
 
   /** The heartbeat: the epoch (fencing) and what Redis's derived state must carry (reconciliation). */
-  static final String HEARTBEAT = "select writer_epoch, flags_version, config_version, paused, frozen from campaign where id = $1";
+  static final String HEARTBEAT = """
+      select writer_epoch, flags_version, config_version, paused, frozen, revocations_version from campaign where id = $1""";
 
   private final Vertx vertx;
   private final Context context;
@@ -153,7 +154,8 @@ final class Leadership {
             lost.accept(failure);
           } else {
             Row r = done.result().iterator().next();
-            beat.accept(new CampaignStore.Versions(r.getLong(1), r.getLong(2), r.getBoolean(3), r.getBoolean(4)));
+            beat.accept(new CampaignStore.Versions(r.getLong(1), r.getLong(2), r.getBoolean(3), r.getBoolean(4),
+                r.getLong(5)));
           }
         }));
   }

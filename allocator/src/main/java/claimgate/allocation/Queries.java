@@ -11,7 +11,7 @@ final class Queries {
   /** The campaign as a standby or a reloading leader finds it (the election returns the same columns). */
   static final String CAMPAIGN_STATE = """
       select writer_epoch, stream_offset, decided_seq, released_bp, document::text as document, paused, frozen,
-        flags_version, config_version
+        flags_version, config_version, revocations_version
       from campaign where id = $1""";
 
   /** The same, with the row's lock held to the end of the transaction: operators' actions wait. */
@@ -36,9 +36,9 @@ final class Queries {
       where campaign_id = $1 and citizen_slot is not null
         and citizen_id in (select citizen_id from voucher where campaign_id = $1 and citizen_slot is null)""";
 
-  /** Citizens and tickets of revoked vouchers: Redis's holdings and outcomes are brought in line with them. */
+  /** Citizens and tickets of vouchers revoked after a revocations version: Redis is brought in line with them. */
   static final String REVOKED = """
-      select citizen_id, ticket from voucher where campaign_id = $1 and revoked_at is not null""";
+      select citizen_id, ticket from voucher where campaign_id = $1 and revoked_at is not null and revoked_in > $2""";
 
   static final String ELIGIBLE = "select citizen_id, tier from eligible where campaign_id = $1";
 

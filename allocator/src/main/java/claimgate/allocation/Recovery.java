@@ -89,7 +89,7 @@ final class Recovery {
       SingleWriterLedger ledger = new SingleWriterLedger(campaign, codes, issued, held, eligibleTiers,
           serial.result().iterator().next().getLong(0), releasedBp, citizenSlots, merchantSlots);
       return new State(campaign, new CampaignStore.Versions(row.getLong("flags_version"), row.getLong("config_version"),
-          row.getBoolean("paused"), row.getBoolean("frozen")), row.getString("stream_offset"), row.getLong("decided_seq"),
+          row.getBoolean("paused"), row.getBoolean("frozen"), row.getLong("revocations_version")), row.getString("stream_offset"), row.getLong("decided_seq"),
           ledger);
     });
   }
@@ -124,7 +124,8 @@ final class Recovery {
         .compose(rows -> {
           Row row = rows.iterator().next();
           boolean unchanged = row.getLong("flags_version") == election.versions().flags()
-              && row.getLong("config_version") == election.versions().config();
+              && row.getLong("config_version") == election.versions().config()
+              && row.getLong("revocations_version") == election.versions().revocations();
           return unchanged ? Future.succeededFuture(election) : load(pg, row);
         })
         .compose(state -> recentRequests(pg).compose(requests -> CampaignRedis.rebuildClosed(redis, new CampaignRedis.Snapshot(
@@ -165,19 +166,19 @@ final class Recovery {
    */
   Future<Void> alignRedis(SqlConnection pg, PipelinedRedis redis, State state) {
     SingleWriterLedger ledger = state.ledger();
-    return pg.preparedQuery(Queries.REVOKED).execute(Tuple.of(campaignId))
-        .compose(rows -> {
-          if (rows.size() == 0) {
-            return Future.succeededFuture();
-          }
-          Map<String, Map<String, Integer>> holdings = new HashMap<>();
-          List<String> tickets = new java.util.ArrayList<>(rows.size());
-          for (Row r : rows) {
-            holdings.put(r.getString(0), ledger.heldAt(r.getString(0)));
-            tickets.add(r.getString(1));
-          }
-          return CampaignRedis.applyRevocations(redis, campaignId, holdings, ledger.issuedByMerchant(), tickets);
-        })
+    long version = state.versions().revocations();
+    return CampaignRedis.revocationsApplied(redis, campaignId)
+        .compose(applied -> applied >= version ? Future.succeededFuture()
+            : pg.preparedQuery(Queries.REVOKED).execute(Tuple.of(campaignId, applied)).compose(rows -> {
+              Map<String, Map<String, Integer>> holdings = new HashMap<>();
+              List<String> tickets = new java.util.ArrayList<>(rows.size());
+              for (Row r : rows) {
+                holdings.put(r.getString(0), ledger.heldAt(r.getString(0)));
+                tickets.add(r.getString(1));
+              }
+              return CampaignRedis.applyRevocations(redis, campaignId, state.decidedSeq(), version, holdings,
+                  ledger.issuedByMerchant(), tickets);
+            }))
         .compose(v -> CampaignRedis.held(redis, campaignId))
         .compose(held -> held.configVersion() < state.versions().config()
             ? CampaignRedis.configure(redis, state.campaign(), state.versions().config(), ledger.eligibleList())

@@ -57,6 +57,8 @@ public final class Stack implements AutoCloseable {
   private final int httpPort;
   private final Telemetry telemetry;
   private final String operatorToken;
+  /** The allocator role's health server, when the process runs the allocator without a gateway. */
+  private claimgate.allocation.AllocatorHealth allocatorHealth;
 
   private Stack(EmbeddedServers embedded, Vertx vertx, String redisUrl, Database database, int httpPort,
       Telemetry telemetry, String operatorToken) {
@@ -100,7 +102,7 @@ public final class Stack implements AutoCloseable {
         stack.loadCampaign(loaded.get(), openFirstRoundNow);
       }
       for (Role role : roles) {
-        stack.deploy(role, settings);
+        stack.deploy(role, settings, roleList.contains(Role.GATEWAY));
       }
       return stack;
     } catch (RuntimeException e) {
@@ -140,7 +142,7 @@ public final class Stack implements AutoCloseable {
     }
   }
 
-  private void deploy(Role role, Settings settings) {
+  private void deploy(Role role, Settings settings, boolean withGateway) {
     switch (role) {
       case GATEWAY -> {
         PipelinedRedis probe = new PipelinedRedis(vertx, redisUrl);
@@ -173,7 +175,13 @@ public final class Stack implements AutoCloseable {
         if (settings.warmupSeconds() > 0) {
           AllocatorWarmup.run(vertx, config, Duration.ofSeconds(settings.warmupSeconds()));
         }
-        vertx.deployVerticle(new AllocatorVerticle(config)).await();
+        AllocatorVerticle allocator = new AllocatorVerticle(config);
+        vertx.deployVerticle(allocator).await();
+        if (!withGateway) {
+          // the allocator alone: its health on the HTTP port, for the orchestrator's liveness probe
+          allocatorHealth = claimgate.allocation.AllocatorHealth.serve(allocator, httpPort,
+              claimgate.allocation.AllocatorHealth.STALL_MS);
+        }
       }
       default -> throw new IllegalArgumentException("unknown role " + role);
     }
@@ -292,6 +300,9 @@ public final class Stack implements AutoCloseable {
   @Override
   public void close() {
     try {
+      if (allocatorHealth != null) {
+        allocatorHealth.close();
+      }
       vertx.close().await();
     } finally {
       if (embedded != null) {

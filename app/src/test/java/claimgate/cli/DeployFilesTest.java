@@ -112,7 +112,7 @@ class DeployFilesTest {
   }
 
   @Test
-  @DisplayName("Kubernetes: gateway probes, HPA and PDB; 2 allocators; every resource Kustomize names exists")
+  @DisplayName("Kubernetes: gateway probes, HPA and PDB; 2 allocators with an HTTP liveness probe; every resource Kustomize names exists")
   void kubernetes() throws IOException {
     Map<String, Object> kustomization = map(new Yaml().load(Files.readString(DEPLOY.resolve("k8s/kustomization.yaml"))));
     List<Map<String, Object>> resources = new ArrayList<>();
@@ -131,7 +131,12 @@ class DeployFilesTest {
     assertThat(String.valueOf(container.get("readinessProbe"))).contains("/health/ready");
     assertThat(map(find(resources, "HorizontalPodAutoscaler", "claimgate-gateway").get("spec")).get("minReplicas")).isEqualTo(2);
     find(resources, "PodDisruptionBudget", "claimgate-gateway");
-    assertThat(map(find(resources, "Deployment", "claimgate-allocator").get("spec")).get("replicas")).isEqualTo(2);
+    Map<String, Object> allocator = find(resources, "Deployment", "claimgate-allocator");
+    assertThat(map(allocator.get("spec")).get("replicas")).isEqualTo(2);
+    // the allocator's liveness asks its health server (a stuck leader is 503), not whether the process exists
+    Map<String, Object> allocatorContainer = map(((List<?>) map(map(map(allocator.get("spec")).get("template")).get("spec"))
+        .get("containers")).get(0));
+    assertThat(String.valueOf(allocatorContainer.get("livenessProbe"))).contains("/health/live").doesNotContain("kill");
     find(resources, "ConfigMap", "claimgate-campaigns");
     assertThat(map(find(resources, "Secret", "claimgate").get("stringData")))
         .containsKeys("CLAIMGATE_OPERATOR_TOKEN", "CLAIMGATE_CODE_KEY", "CLAIMGATE_PG_URL", "CLAIMGATE_REDIS_URL");

@@ -163,6 +163,13 @@ class RedemptionTest {
     JsonObject elsewhere = send("POST", "/api/v1/redemptions/batch", otherTill, again).json().getJsonArray("results")
         .getJsonObject(0);
     assertThat(elsewhere.getString("error")).isEqualTo("already_redeemed");
+    // two devices that share one key: the stored answer is the first device's alone
+    JsonObject otherDevice = send("POST", "/api/v1/redemptions/batch", keyM0, again.copy().put("deviceId", "till-2"))
+        .json().getJsonArray("results").getJsonObject(0);
+    assertThat(otherDevice.getString("error")).isEqualTo("already_redeemed");
+    JsonObject sameDevice = send("POST", "/api/v1/redemptions/batch", keyM0, again).json().getJsonArray("results")
+        .getJsonObject(0);
+    assertThat(sameDevice.getString("status")).isEqualTo("redeemed");
   }
 
   @Test

@@ -86,7 +86,7 @@ class RevocationTest {
   }
 
   @Test
-  @DisplayName("a shop leaves: every unredeemed voucher of it revoked as withdrawal frees its holders' slots")
+  @DisplayName("a shop leaves: its unredeemed vouchers revoked as withdrawal free their holders' slots, and the shop is closed")
   void merchantWithdrawal() {
     Campaign c = create(Campaigns.open(Campaigns.uniqueId("leave"), 1, 1, 5, 5));
     JsonObject a = confirmed(claim(c.id(), "citizen-a", "m0"));
@@ -95,9 +95,21 @@ class RevocationTest {
         .put("reason", "withdrawal"));
     assertThat(revoked.getInteger("revoked")).isEqualTo(2);
     assertThat(revoked.getInteger("slotsFreed")).isEqualTo(2);
+    assertThat(revoked.getBoolean("shopClosed")).isTrue();
     eventually(a.getString("ticket"), s -> "revoked".equals(s.getString("status")));
     claimUntilConfirmed(c.id(), "citizen-a", "m1");
     claimUntilConfirmed(c.id(), "citizen-b", "m1");
+    // the shop is closed: its contingent is what it redeemed (none), so it issues nothing more
+    assertSoldOut(claim(c.id(), "citizen-c", "m0"));
+    int remaining = -1;
+    for (int i = 0; i < 40 && remaining != 0; i++) {
+      LiveStack.pause(i == 0 ? 0 : 100);
+      // the campaign page is up to a second behind
+      remaining = get("/api/v1/campaigns/" + c.id()).json().getJsonArray("merchants").stream()
+          .map(m -> (JsonObject) m).filter(m -> "m0".equals(m.getString("id"))).findFirst().orElseThrow()
+          .getInteger("remaining");
+    }
+    assertThat(remaining).isZero();
     JsonObject audit = admin("GET", "/admin/v1/audit?campaignId=" + c.id() + "&limit=1", null).array().getJsonObject(0);
     assertThat(audit.getJsonObject("detail").getString("reason")).isEqualTo("withdrawal");
     assertThat(InvariantCheckTest.check(c.id(), true)).isEmpty();
@@ -107,6 +119,9 @@ class RevocationTest {
   @DisplayName("revocations of every reason race 8 claiming clients for 4 s: every claim decided, the campaign sound")
   void racingClaims() throws Exception {
     Campaign c = create(Campaigns.open(Campaigns.uniqueId("race-revoke"), 2, 1, 20, 20, 20));
+    // a first claim decided: the campaign is led, at the epoch the race must end with
+    confirmed(claim(c.id(), "citizen-0", "m0"));
+    long epochBefore = writerEpoch(c.id());
     java.util.concurrent.LinkedBlockingQueue<String> issued = new java.util.concurrent.LinkedBlockingQueue<>();
     java.util.concurrent.atomic.AtomicInteger decided = new java.util.concurrent.atomic.AtomicInteger();
     long until = System.currentTimeMillis() + 4_000;
@@ -149,6 +164,8 @@ class RevocationTest {
     assertThat(decided.get()).isGreaterThan(20);
     assertThat(revoked).isGreaterThan(4);
     assertThat(InvariantCheckTest.check(c.id(), true)).isEmpty();
+    // the allocator never failed a commit (a slot collision would have made it rejoin the election)
+    assertThat(writerEpoch(c.id())).isEqualTo(epochBefore);
   }
 
   @Test
@@ -165,6 +182,18 @@ class RevocationTest {
       assertThat(r.json().getString("message")).contains("reason");
     }
     assertThat(get("/api/v1/claims/" + a.getString("ticket")).json().getString("status")).isEqualTo("confirmed");
+  }
+
+  static long writerEpoch(String campaignId) {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    io.vertx.sqlclient.Pool pool = claimgate.testkit.TestServers.database().pool(vertx, 1);
+    try {
+      return pool.preparedQuery("select writer_epoch from campaign where id = $1")
+          .execute(io.vertx.sqlclient.Tuple.of(campaignId)).await().iterator().next().getLong(0);
+    } finally {
+      pool.close().await();
+      vertx.close().await();
+    }
   }
 
   /** Sold out: refused at the edge (410), or admitted and then rejected by the allocator. */

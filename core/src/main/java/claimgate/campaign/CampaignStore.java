@@ -68,15 +68,20 @@ public final class CampaignStore {
     return write(conn, campaign, eligible).recover(failure -> Future.failedFuture(explain(campaign, failure)));
   }
 
-  /** A campaign's versions, as {@link #VERSIONS} reads them. */
-  public record Versions(long flags, long config, boolean paused, boolean frozen) {}
+  /**
+   * A campaign's versions, as {@link #VERSIONS} reads them.
+   *
+   * @param revocations bumped by each transaction that revokes vouchers of the campaign
+   */
+  public record Versions(long flags, long config, boolean paused, boolean frozen, long revocations) {}
 
-  static final String VERSIONS = "select flags_version, config_version, paused, frozen from campaign where id = $1";
+  static final String VERSIONS = """
+      select flags_version, config_version, paused, frozen, revocations_version from campaign where id = $1""";
 
   public static Future<Versions> versions(SqlClient sql, String campaignId) {
     return sql.preparedQuery(VERSIONS).execute(Tuple.of(campaignId)).map(rows -> {
       Row r = rows.iterator().next();
-      return new Versions(r.getLong(0), r.getLong(1), r.getBoolean(2), r.getBoolean(3));
+      return new Versions(r.getLong(0), r.getLong(1), r.getBoolean(2), r.getBoolean(3), r.getLong(4));
     });
   }
 

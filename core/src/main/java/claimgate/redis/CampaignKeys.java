@@ -27,6 +27,13 @@ public record CampaignKeys(String campaignId) {
   /** Campaign hash fields: the PostgreSQL versions of the flags and of the settings Redis holds. */
   public static final String FLAGS_VERSION = "flagsv";
   public static final String CONFIG_VERSION = "cfgv";
+  /**
+   * Campaign hash fields: the revocations version an operator's revocation reached in PostgreSQL
+   * (a hint that tells the leading allocator to take it in at its next step), and the version
+   * whose revocations the allocator has applied to Redis.
+   */
+  public static final String REVOCATIONS_WANTED = "revokew";
+  public static final String REVOCATIONS_APPLIED = "revokedv";
 
   private String key(String name) {
     return "{" + campaignId + "}:" + name;

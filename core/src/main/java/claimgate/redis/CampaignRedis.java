@@ -233,24 +233,46 @@ public final class CampaignRedis {
   }
 
   /**
+   * Tells the leading allocator that PostgreSQL holds revocations up to {@code version}: it takes
+   * them in at its next step (its heartbeat would, a little later). A hint only: what is applied
+   * is read from PostgreSQL.
+   */
+  public static Future<Void> revocationsWanted(PipelinedRedis redis, String campaignId, long version) {
+    return redis.send(Request.cmd(Command.HSET).arg(new CampaignKeys(campaignId).config())
+        .arg(CampaignKeys.REVOCATIONS_WANTED).arg(version)).mapEmpty();
+  }
+
+  /** The revocations version whose revocations Redis holds applied (-1: none). */
+  public static Future<Long> revocationsApplied(PipelinedRedis redis, String campaignId) {
+    return redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaignId).config())
+        .arg(CampaignKeys.REVOCATIONS_APPLIED)).map(r -> r == null ? -1 : r.toLong());
+  }
+
+  /**
    * Brings Redis in line with the campaign's revocations, as the leading allocator's ledger
    * (rebuilt from PostgreSQL) has them: what the given citizens hold, what every merchant has
    * issued, and the revoked tickets' published outcomes removed (their status is then read from
-   * PostgreSQL). Sent in chunks; each is absolute, so a repeat is harmless.
+   * PostgreSQL). Sent in chunks, one after the other; each is absolute, so a repeat is harmless,
+   * and the last records {@code version} as applied. A chunk is skipped when Redis has taken
+   * publications past {@code decidedSeq}: a newer leader's, whose ledger is ahead of this one.
    *
+   * @param decidedSeq the seq up to which the caller's ledger holds decisions
+   * @param version the revocations version the caller's ledger holds
    * @param holdings citizenId to merchantId to vouchers held there, for the citizens to write
    * @param issued merchantId to vouchers issued
    * @param tickets the revoked vouchers' tickets
    */
-  public static Future<Void> applyRevocations(PipelinedRedis redis, String campaignId,
+  public static Future<Void> applyRevocations(PipelinedRedis redis, String campaignId, long decidedSeq, long version,
       Map<String, Map<String, Integer>> holdings, Map<String, Integer> issued, List<String> tickets) {
     CampaignKeys keys = new CampaignKeys(campaignId);
-    List<String> scriptKeys = List.of(keys.citizens(), keys.merchants(), keys.outcomes());
-    List<Future<?>> calls = new ArrayList<>();
+    List<String> scriptKeys = List.of(keys.config(), keys.citizens(), keys.merchants(), keys.outcomes());
+    Future<?> calls = Future.succeededFuture();
     List<Map.Entry<String, Map<String, Integer>>> citizens = new ArrayList<>(holdings.entrySet());
     int chunks = Math.max(1, Math.max((citizens.size() + CHUNK - 1) / CHUNK, (tickets.size() + CHUNK - 1) / CHUNK));
     for (int c = 0; c < chunks; c++) {
       List<String> args = new ArrayList<>();
+      args.add(Long.toString(decidedSeq));
+      args.add(c == chunks - 1 ? Long.toString(version) : "");
       List<Map.Entry<String, Map<String, Integer>>> part =
           citizens.subList(Math.min(citizens.size(), c * CHUNK), Math.min(citizens.size(), (c + 1) * CHUNK));
       args.add(Integer.toString(part.size()));
@@ -269,9 +291,9 @@ public final class CampaignRedis {
           Math.min(tickets.size(), (c + 1) * CHUNK));
       args.add(Integer.toString(ticketPart.size()));
       args.addAll(ticketPart);
-      calls.add(REVOKED.call(redis::send, scriptKeys, args));
+      calls = calls.compose(previous -> REVOKED.call(redis::send, scriptKeys, args));
     }
-    return Future.all(calls).mapEmpty();
+    return calls.mapEmpty();
   }
 
   /** Claims in the stream after the offset: admitted, not decided. */

@@ -31,6 +31,10 @@ public final class EmbeddedServers implements AutoCloseable {
   }
 
   public static EmbeddedServers start(Path dataDir) {
+    if (!carried()) {
+      throw new claimgate.config.ConfigException("this jar carries no embedded servers (the production jar): run the demo with "
+          + "claimgate-demo.jar (./claimgate demo does), or give CLAIMGATE_PG_URL and CLAIMGATE_REDIS_URL");
+    }
     Path redisDir = dataDir.resolve("redis").toAbsolutePath();
     Path pgDir = dataDir.resolve("postgres").toAbsolutePath();
     RedisServer redis = null;
@@ -52,6 +56,11 @@ public final class EmbeddedServers implements AutoCloseable {
       stopQuietly(redis);
       throw new UncheckedIOException("embedded servers did not start: " + e.getMessage(), e);
     }
+  }
+
+  /** Whether this classpath carries the servers' binaries: the production jar leaves them out, and says so. */
+  public static boolean carried() {
+    return EmbeddedServers.class.getClassLoader().getResource("META-INF/claimgate/no-embedded-servers.txt") == null;
   }
 
   /** A Redis server alone, for tests that stop and start it. */

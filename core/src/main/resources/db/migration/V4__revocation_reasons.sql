@@ -18,5 +18,10 @@ alter table voucher
 -- The citizens whose slots have gaps (the allocator gives the lowest free slot to their next voucher).
 create index voucher_freed on voucher (campaign_id, citizen_id) where citizen_slot is null;
 
--- A new leader brings Redis in line with every revocation (holdings and ticket outcomes).
-create index voucher_revoked on voucher (campaign_id) where revoked_at is not null;
+-- Each revoking transaction bumps its campaigns' revocations_version and marks the vouchers it
+-- revoked with it (revoked_in): the leading allocator brings Redis in line with the revocations
+-- newer than the last it applied there (holdings, stock, ticket outcomes), not with every one.
+alter table campaign add column revocations_version bigint not null default 0;
+alter table voucher add column revoked_in bigint;
+update voucher set revoked_in = 0 where revoked_at is not null;
+create index voucher_revoked on voucher (campaign_id, revoked_in) where revoked_at is not null;

@@ -50,6 +50,8 @@ import java.util.Optional;
  */
 public final class OperatorApi {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(OperatorApi.class);
+
   /** A kill-switch flag: its column in PostgreSQL and field in the campaign's Redis hash. */
   private enum Flag {
     PAUSED("paused", OperatorQueries.SET_PAUSED), FROZEN("frozen", OperatorQueries.SET_FROZEN);
@@ -315,19 +317,40 @@ public final class OperatorApi {
     Future<JsonObject> done = codes != null
         ? pool.withTransaction(conn -> vouchers.revokeCodes(conn, codes.stream().map(String::valueOf).toList(), reason)
             .compose(revoked -> AuditLog.write(conn, actor(ctx), "voucher.revoke", null, new JsonObject()
-                    .put("codes", codes).put("reason", reason.id()).put("revoked", new JsonArray(revoked)))
-                .map(revocation(reason, revoked.size()).put("codes", new JsonArray(revoked)))))
+                    .put("codes", codes).put("reason", reason.id()).put("revoked", new JsonArray(revoked.codes())))
+                .map(revoked)))
+            .compose(revoked -> announce(revoked).map(revocation(reason, revoked).put("codes", new JsonArray(revoked.codes()))))
         : campaignOfMerchant(body.getString("campaignId"), merchantId)
             .compose(campaignId -> pool.withTransaction(conn -> vouchers.revokeMerchant(conn, campaignId, merchantId, reason)
-                .compose(n -> AuditLog.write(conn, actor(ctx), "voucher.revoke", campaignId, new JsonObject()
-                        .put("merchantId", merchantId).put("reason", reason.id()).put("revoked", n))
-                    .map(revocation(reason, n).put("campaignId", campaignId).put("merchantId", merchantId)))));
+                .compose(revoked -> AuditLog.write(conn, actor(ctx), "voucher.revoke", campaignId, new JsonObject()
+                        .put("merchantId", merchantId).put("reason", reason.id()).put("revoked", revoked.codes().size())
+                        .put("shopClosed", revoked.closedShop().isPresent()))
+                    .map(revoked)))
+                .compose(revoked -> announce(revoked).map(revocation(reason, revoked).put("campaignId", campaignId)
+                    .put("merchantId", merchantId).put("shopClosed", revoked.closedShop().isPresent()))));
     done.onSuccess(result -> Replies.json(ctx, 200, result)).onFailure(ctx::fail);
   }
 
-  private static JsonObject revocation(Vouchers.RevocationReason reason, int revoked) {
-    return new JsonObject().put("revoked", revoked).put("reason", reason.id())
-        .put("slotsFreed", reason.freesSlot() ? revoked : 0);
+  /**
+   * After the commit: a closed shop's settings to Redis (its contingent), and each campaign's
+   * leading allocator told to take the revocations in at its next step. Either may fail with
+   * Redis away; the allocator's heartbeat then finds the change in PostgreSQL.
+   */
+  private Future<Void> announce(Vouchers.Revoked revoked) {
+    List<Future<Void>> writes = new java.util.ArrayList<>();
+    revoked.closedShop().ifPresent(shop -> writes.add(CampaignRedis.configure(redis,
+        CampaignFiles.parseJsonUnvalidated(shop.document()), shop.configVersion(), Optional.empty())));
+    revoked.revocationsVersions().forEach((campaignId, version) ->
+        writes.add(CampaignRedis.revocationsWanted(redis, campaignId, version)));
+    return Future.join(writes).<Void>mapEmpty().recover(failure -> {
+      LOG.warn("revocation committed; Redis not told yet ({}): the allocators' heartbeat takes it in", failure.getMessage());
+      return Future.succeededFuture();
+    });
+  }
+
+  private static JsonObject revocation(Vouchers.RevocationReason reason, Vouchers.Revoked revoked) {
+    int n = revoked.codes().size();
+    return new JsonObject().put("revoked", n).put("reason", reason.id()).put("slotsFreed", reason.freesSlot() ? n : 0);
   }
 
   /** The campaign named, or the only one the merchant takes part in. */

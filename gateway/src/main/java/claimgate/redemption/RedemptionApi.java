@@ -54,6 +54,8 @@ public final class RedemptionApi {
   public void redeemBatch(RoutingContext ctx) {
     MerchantKeys.Holder merchant = Access.merchant(ctx);
     JsonArray items = Replies.body(ctx).getJsonArray("items");
+    // the answer stored with an offline redemption belongs to the key and the device that sent it
+    String device = Replies.body(ctx).getString("deviceId", "");
     String address = Access.address(ctx);
     OffsetDateTime latest = OffsetDateTime.now().plusSeconds(MAX_CLOCK_SKEW_SECONDS);
     attempts.check(null, merchant.keyHash())
@@ -70,7 +72,7 @@ public final class RedemptionApi {
               continue;
             }
             results.add(redeemItem(code, item.getString("redeemedAt"), latest,
-                at -> vouchers.redeem(conn, merchant, code, at, caller(merchant) + "b:" + at.toInstant())));
+                at -> vouchers.redeem(conn, merchant, code, at, caller(merchant) + "b:" + device + "@" + at.toInstant())));
           }
           return Future.all(results).map(all -> {
             JsonArray out = new JsonArray();

@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * new connection is judged again when its request comes, and for a moment after: within the
  * limit by then, it is served; still past it, the request is answered 429
  * {@code too_many_connections} with {@code Retry-After} and the connection closed. One that sends
- * nothing is closed after {@link #GRACE_MS}.
+ * nothing is closed after {@link #GRACE_MS}; one past twice the limit is closed at once.
  *
  * <p>Thread-safe: shared by every verticle of the process.
  */
@@ -35,8 +35,10 @@ public final class ConnectionLimit {
 
   private final int maxPerAddress;
   private final ConcurrentHashMap<String, Integer> open = new ConcurrentHashMap<>();
-  /** Connections accepted past the limit, judged again at their first request. */
+  /** Connections accepted past the limit that sent no request yet: closed after the grace. */
   private final Set<HttpConnection> pastLimit = ConcurrentHashMap.newKeySet();
+  /** Connections past the limit whose request waits to be judged (the grace no longer applies). */
+  private final Set<HttpConnection> judging = ConcurrentHashMap.newKeySet();
 
   public ConnectionLimit(int maxPerAddress) {
     this.maxPerAddress = maxPerAddress;
@@ -49,9 +51,13 @@ public final class ConnectionLimit {
     int now = open.merge(address, 1, Integer::sum);
     connection.closeHandler(closed -> {
       pastLimit.remove(connection);
+      judging.remove(connection);
       open.computeIfPresent(address, (a, n) -> n == 1 ? null : n - 1);
     });
-    if (now > maxPerAddress) {
+    if (now > 2 * maxPerAddress) {
+      // far past the limit, no stale count explains it: closed at once
+      connection.close();
+    } else if (now > maxPerAddress) {
       pastLimit.add(connection);
       Vertx.currentContext().owner().setTimer(GRACE_MS, id -> {
         if (pastLimit.remove(connection)) {
@@ -69,25 +75,30 @@ public final class ConnectionLimit {
    * request is answered 429 and its connection closed.
    */
   public void handle(HttpServerRequest request, Handler<HttpServerRequest> next) {
-    if (pastLimit.isEmpty() || !pastLimit.contains(request.connection())) {
+    if (pastLimit.isEmpty() || !pastLimit.remove(request.connection())) {
       next.handle(request);
       return;
     }
+    judging.add(request.connection());
     request.pause();
     judge(request, next, 0);
   }
 
   private void judge(HttpServerRequest request, Handler<HttpServerRequest> next, int tries) {
     HttpConnection connection = request.connection();
+    if (!judging.contains(connection)) {
+      // the client went while its request waited: nothing to serve or answer
+      return;
+    }
     if (open.getOrDefault(addressOf(connection), 0) <= maxPerAddress) {
-      pastLimit.remove(connection);
+      judging.remove(connection);
       // the paused body is delivered from a later task, after next has set its handlers
       request.resume();
       next.handle(request);
     } else if (tries < SETTLE_TRIES) {
       Vertx.currentContext().owner().setTimer(SETTLE_MS, id -> judge(request, next, tries + 1));
     } else {
-      pastLimit.remove(connection);
+      judging.remove(connection);
       request.response().setStatusCode(429)
           .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
           .putHeader(HttpHeaders.RETRY_AFTER, Integer.toString(RETRY_AFTER_SECONDS))

@@ -132,6 +132,33 @@ class LimitsTest {
     }
   }
 
+  @Test
+  @DisplayName("a claim on a connection past the cap waits while a slot frees, then is admitted with its body whole")
+  void pastTheCapWaitsForAFreedSlot(Vertx vertx) throws Exception {
+    GatewayFixture gw = GatewayFixture.start(vertx, config -> config.withMaxConnectionsPerAddress(2));
+    Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("cap-post"), 9, 3, 10));
+    // an address of their own: the fixture's client keeps a connection from 127.0.0.1
+    java.net.InetAddress own = java.net.InetAddress.getByName("127.0.0.3");
+    Socket first = new Socket(java.net.InetAddress.getLoopbackAddress(), gw.port, own, 0);
+    Socket second = new Socket(java.net.InetAddress.getLoopbackAddress(), gw.port, own, 0);
+    try (Socket extra = new Socket(java.net.InetAddress.getLoopbackAddress(), gw.port, own, 0)) {
+      String body = claimBody("patient", "m0").encode();
+      extra.getOutputStream().write(("POST /api/v1/campaigns/" + c.id() + "/claims HTTP/1.1\r\nHost: x\r\n"
+          + "Content-Type: application/json\r\nContent-Length: " + body.length() + "\r\n\r\n" + body)
+          .getBytes(StandardCharsets.US_ASCII));
+      extra.getOutputStream().flush();
+      // a slot frees while the request waits to be judged
+      Thread.sleep(100);
+      first.close();
+      extra.setSoTimeout(5_000);
+      byte[] buffer = new byte[4096];
+      String answer = new String(buffer, 0, extra.getInputStream().read(buffer), StandardCharsets.US_ASCII);
+      assertThat(answer).startsWith("HTTP/1.1 202").contains("\"status\":\"queued\"");
+    } finally {
+      second.close();
+    }
+  }
+
   /** Sends one request and reads until the server closes. */
   static byte[] getAll(Socket socket, String path) throws Exception {
     socket.setSoTimeout(5_000);

@@ -144,7 +144,7 @@ public final class AdmissionBenchmark {
       }
 
       // the whole system: an allocator deciding what the gateway admits
-      allocator = Processes.start(Processes.jvm(roleOptions(), "-jar", jar.toString(), "allocator"), env(0),
+      allocator = Processes.start(Processes.jvm(roleOptions(), "-jar", jar.toString(), "allocator"), env(claimgate.store.EmbeddedServers.freePort()),
           dir.resolve("allocator.log"));
       Thread.sleep(3_000);
       List<Double> systemRatios = new ArrayList<>();

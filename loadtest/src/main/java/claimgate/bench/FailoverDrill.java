@@ -139,9 +139,9 @@ public final class FailoverDrill {
       gatewayPorts.add(port);
       spawn("gateway-" + i, "gateway", port);
     }
-    spawn("allocator-1", "allocator", 0);
+    spawn("allocator-1", "allocator", EmbeddedServers.freePort());
     awaitCondition("allocator-1 leads", 30_000, () -> leads("allocator-1"));
-    spawn("allocator-2", "allocator", 0);
+    spawn("allocator-2", "allocator", EmbeddedServers.freePort());
     for (int port : gatewayPorts) {
       awaitCondition("gateway on " + port + " ready", 60_000, () -> ready(port));
     }
@@ -166,7 +166,7 @@ public final class FailoverDrill {
       recoveries.put("leading allocator killed (SIGKILL): standby leads", (System.nanoTime() - killed) / 1_000_000);
       awaitCondition("decisions continue", 30_000, () -> decidedSeq() > decidedBefore);
       recoveries.put("leading allocator killed (SIGKILL): decisions continue", (System.nanoTime() - killed) / 1_000_000);
-      spawn(leader, "allocator", 0);
+      spawn(leader, "allocator", EmbeddedServers.freePort());
       Thread.sleep(secondsBetweenFaults * 1_000L);
 
       // 1b. the leading allocator freezes (SIGSTOP, as a stalled host would): its session goes
