@@ -113,7 +113,7 @@ public final class SingleWriterLedger {
         continue;
       }
       int issuedHere = issued.getOrDefault(merchantId, 0);
-      if (Campaign.released(merchantContingent, releasedBp) - issuedHere <= 0) {
+      if (Campaign.remaining(merchantContingent, releasedBp, issuedHere) == 0) {
         continue;
       }
       Map<String, Integer> heldAt = holdings.get(claim.citizenId());

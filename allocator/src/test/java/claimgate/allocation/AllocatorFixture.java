@@ -1,5 +1,7 @@
 package claimgate.allocation;
 
+import claimgate.store.InvariantCheck;
+
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
 import claimgate.claim.Tickets;
@@ -147,40 +149,17 @@ final class AllocatorFixture {
   }
 
   /**
-   * Invariants 1, 3 and 6 in PostgreSQL: no merchant above its released contingent (and issued
-   * equals its vouchers), no citizen above either limit, every fed ticket decided exactly once,
-   * confirmed exactly when it has a voucher.
+   * The invariant check every suite and the drill use ({@link InvariantCheck}), and every fed
+   * ticket decided exactly once.
    */
   void checkInvariants(Campaign campaign, List<String> fedTickets) {
-    String id = campaign.id();
-    for (Row r : pool.preparedQuery("""
-        select m.id, m.contingent, m.released, m.issued, (select count(*) from voucher v
-          where v.campaign_id = m.campaign_id and v.merchant_id = m.id and v.citizen_slot is not null) as vouchers
-        from merchant m where m.campaign_id = $1""").execute(Tuple.of(id)).await()) {
-      int issued = r.getInteger("issued");
-      if (issued > r.getInteger("released") || r.getInteger("released") > r.getInteger("contingent")
-          || issued != r.getLong("vouchers")) {
-        throw new AssertionError("oversell or drift at merchant " + r.getString("id") + ": " + r.toJson());
-      }
+    List<String> breaches = new InvariantCheck(pool, redis).check(campaign.id(), false).await();
+    if (!breaches.isEmpty()) {
+      throw new AssertionError(String.join("; ", breaches));
     }
-    Row worst = pool.preparedQuery("""
-        select coalesce(max(n), 0), (select coalesce(max(k), 0) from (select count(*) k from voucher
-          where campaign_id = $1 and citizen_slot is not null group by citizen_id, merchant_id) pm)
-        from (select count(*) n from voucher where campaign_id = $1 and citizen_slot is not null group by citizen_id) pc""")
-        .execute(Tuple.of(id)).await().iterator().next();
-    if (worst.getLong(0) > campaign.limits().perCitizen() || worst.getLong(1) > campaign.limits().perCitizenPerMerchant()) {
-      throw new AssertionError("a citizen exceeds a limit: " + worst.toJson());
-    }
-    Map<String, String> outcomes = outcomes(id);
+    Map<String, String> outcomes = outcomes(campaign.id());
     if (outcomes.size() != fedTickets.size() || !outcomes.keySet().containsAll(fedTickets)) {
       throw new AssertionError("decided " + outcomes.size() + " claims for " + fedTickets.size() + " fed");
-    }
-    long confirmedWithoutVoucher = pool.preparedQuery("""
-        select count(*) from claim c where c.campaign_id = $1 and (c.status = 'confirmed')
-          <> exists (select 1 from voucher v where v.ticket = c.ticket)""").execute(Tuple.of(id)).await()
-        .iterator().next().getLong(0);
-    if (confirmedWithoutVoucher != 0) {
-      throw new AssertionError(confirmedWithoutVoucher + " claims confirmed without a voucher or the reverse");
     }
   }
 }

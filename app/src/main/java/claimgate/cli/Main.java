@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.store.InvariantCheck;
+
 import claimgate.campaign.CampaignException;
 import claimgate.config.ConfigException;
 import claimgate.config.Settings;

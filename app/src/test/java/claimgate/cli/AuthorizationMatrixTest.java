@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.testkit.ApiClient;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;
@@ -82,13 +84,13 @@ class AuthorizationMatrixTest {
     int auditBefore = audit();
 
     for (String[] credential : new String[][] {{null, "401"}, {wrong, "401"}, {other, "403"}}) {
-      LiveStack.Reply refused = LiveStack.send(call.method(), path, credential[0], body);
+      ApiClient.Reply refused = LiveStack.send(call.method(), path, credential[0], body);
       assertThat(refused.status()).as("%s with %s", call, credential[0]).isEqualTo(Integer.parseInt(credential[1]));
       assertThat(refused.error()).isEqualTo(credential[1].equals("401") ? "unauthenticated" : "forbidden");
       assertThat(refused.raw().body()).doesNotContain(LiveStack.OPERATOR_TOKEN).doesNotContain(merchantKey);
     }
     assertThat(audit()).as("refusals write nothing").isEqualTo(auditBefore);
-    LiveStack.Reply ok = LiveStack.send(call.method(), path, right, body);
+    ApiClient.Reply ok = LiveStack.send(call.method(), path, right, body);
     assertThat(ok.status()).as("%s: %s", call, ok.raw().body()).isEqualTo(call.success());
   }
 

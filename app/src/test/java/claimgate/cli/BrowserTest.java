@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.testkit.ApiClient;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;
@@ -132,7 +134,7 @@ class BrowserTest {
     assertThat(LiveStack.claim(c.id(), "before-confirm", "m0").status()).isEqualTo(202);
     browser.findElement(By.id("confirm-yes")).click();
     waiting(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"), "Paused"));
-    LiveStack.Reply refused = LiveStack.claim(c.id(), "after-pause", "m0");
+    ApiClient.Reply refused = LiveStack.claim(c.id(), "after-pause", "m0");
     assertThat(refused.status()).isEqualTo(503);
     waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "paused"));
     screenshot("console-paused");

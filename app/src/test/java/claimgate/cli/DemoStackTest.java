@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.testkit.ApiClient;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.config.Settings;
@@ -48,7 +50,7 @@ class DemoStackTest {
           "{\"citizenId\":\"joana\",\"merchantIds\":[\"m001\",\"m002\"]}");
       assertThat(claimed.statusCode()).isEqualTo(202);
       ticket = new JsonObject(claimed.body()).getString("ticket");
-      JsonObject status = awaitFinal(base + "/api/v1/claims/" + ticket);
+      JsonObject status = new ApiClient(base, null).awaitFinal(ticket);
       assertThat(status.getString("status")).isEqualTo("confirmed");
       code = status.getJsonObject("voucher").getString("code");
       assertThat(code).matches("PALMA(-[0-9A-HJKMNP-TV-Z]{4}){5}");
@@ -66,7 +68,7 @@ class DemoStackTest {
     }
 
     try (Stack again = Stack.start(settings, Optional.of(EXAMPLE), true, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR)) {
-      JsonObject status = awaitFinal(base + "/api/v1/claims/" + ticket);
+      JsonObject status = new ApiClient(base, null).awaitFinal(ticket);
       assertThat(status.getJsonObject("voucher").getString("code")).isEqualTo(code);
       JsonObject campaign = new JsonObject(get(base + "/api/v1/campaigns/palma-2027").body());
       int remainingM001 = campaign.getJsonArray("merchants").getJsonObject(0).getInteger("remaining");
@@ -81,20 +83,6 @@ class DemoStackTest {
       }
       assertThat(new JsonObject(repeat.body()).getString("ticket")).isEqualTo(ticket);
     }
-  }
-
-  JsonObject awaitFinal(String url) throws IOException, InterruptedException {
-    for (int i = 0; i < 200; i++) {
-      HttpResponse<String> r = get(url);
-      if (r.statusCode() == 200) {
-        JsonObject status = new JsonObject(r.body());
-        if (!"queued".equals(status.getString("status"))) {
-          return status;
-        }
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("ticket never reached a final status: " + url);
   }
 
   HttpResponse<String> get(String url) throws IOException, InterruptedException {

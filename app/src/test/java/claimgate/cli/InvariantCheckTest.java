@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.store.InvariantCheck;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;

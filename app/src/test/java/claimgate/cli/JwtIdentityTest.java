@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.testkit.ApiClient;
+
 import claimgate.web.Bearer;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -95,7 +97,7 @@ class JwtIdentityTest {
         new JsonObject().put("citizenId", "someone-else").put("merchantIds", new JsonArray().add("m0")));
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
     String ticket = new JsonObject(r.body()).getString("ticket");
-    JsonObject status = awaitFinal(ticket);
+    JsonObject status = new ApiClient(base, null).awaitFinal(ticket);
     assertThat(status.getString("status")).isEqualTo("confirmed");
     // naming another citizen in the body changes nothing: it is the same member's same claim
     HttpResponse<String> repeat = send("POST", claims(), token(issuer, "gold-member", 3),
@@ -111,7 +113,7 @@ class JwtIdentityTest {
     HttpResponse<String> noId = send("POST", claims(), token(issuer, "silver-member", 2),
         new JsonObject().put("merchantIds", new JsonArray().add("m0")));
     assertThat(noId.statusCode()).as(noId.body()).isEqualTo(202);
-    assertThat(awaitFinal(new JsonObject(noId.body()).getString("ticket")).getString("status")).isEqualTo("confirmed");
+    assertThat(new ApiClient(base, null).awaitFinal(new JsonObject(noId.body()).getString("ticket")).getString("status")).isEqualTo("confirmed");
   }
 
   @Test
@@ -127,17 +129,6 @@ class JwtIdentityTest {
 
   static String claims() {
     return "/api/v1/campaigns/" + campaign.id() + "/claims";
-  }
-
-  static JsonObject awaitFinal(String ticket) throws InterruptedException {
-    for (int i = 0; i < 200; i++) {
-      JsonObject status = new JsonObject(send("GET", "/api/v1/claims/" + ticket, null, null).body());
-      if (!"queued".equals(status.getString("status"))) {
-        return status;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("never final: " + ticket);
   }
 
   static HttpResponse<String> send(String method, String path, String bearer, JsonObject body) {

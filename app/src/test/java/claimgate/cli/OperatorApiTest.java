@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.testkit.ApiClient;
+
 import static claimgate.cli.LiveStack.admin;
 import static claimgate.cli.LiveStack.awaitFinal;
 import static claimgate.cli.LiveStack.claim;
@@ -53,14 +55,14 @@ class OperatorApiTest {
       clients.submit(() -> {
         while (!stop.get()) {
           long start = System.nanoTime();
-          LiveStack.Reply r = claim(c.id(), "racer-" + counter.incrementAndGet(), "m0", "m1", "m2");
+          ApiClient.Reply r = claim(c.id(), "racer-" + counter.incrementAndGet(), "m0", "m1", "m2");
           sent.add(new Sent(start, r.status(), r.error(), r.status() == 202 ? r.json().getString("ticket") : null));
         }
         return null;
       });
     }
     LiveStack.pause(1_500);
-    LiveStack.Reply paused = admin("POST", "/admin/v1/campaigns/" + c.id() + "/pause",
+    ApiClient.Reply paused = admin("POST", "/admin/v1/campaigns/" + c.id() + "/pause",
         new JsonObject().put("reason", "race test"));
     long pauseReturnedNanos = System.nanoTime();
     long pauseReturnedMs = System.currentTimeMillis();
@@ -107,18 +109,18 @@ class OperatorApiTest {
     assertThat(admin("POST", "/admin/v1/campaigns/" + c.id() + "/freeze", null).json().getBoolean("frozen")).isTrue();
     List<String> tickets = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
-      LiveStack.Reply r = claim(c.id(), "frozen-" + i, "m0");
+      ApiClient.Reply r = claim(c.id(), "frozen-" + i, "m0");
       assertThat(r.status()).isEqualTo(202);
       assertThat(r.json().getLong("position")).isEqualTo(i);
       tickets.add(r.json().getString("ticket"));
     }
     admin("POST", "/admin/v1/campaigns/" + c.id() + "/pause", null);
-    LiveStack.Reply refused = claim(c.id(), "frozen-4", "m0");
+    ApiClient.Reply refused = claim(c.id(), "frozen-4", "m0");
     assertThat(refused.status()).isEqualTo(503);
     assertThat(refused.header("Retry-After")).isNotNull();
     assertThat(refused.json().getLong("retryAfterMs")).isPositive();
     admin("POST", "/admin/v1/campaigns/" + c.id() + "/resume", null);
-    LiveStack.Reply resumed = claim(c.id(), "frozen-4", "m0");
+    ApiClient.Reply resumed = claim(c.id(), "frozen-4", "m0");
     assertThat(resumed.status()).isEqualTo(202);
     assertThat(resumed.json().getLong("position")).isEqualTo(4);
     tickets.add(resumed.json().getString("ticket"));
@@ -135,17 +137,17 @@ class OperatorApiTest {
   @DisplayName("admission rate and burst change live: burst 1 throttles the second claim, a higher rate admits again")
   void admissionRateIsLive() {
     Campaign c = campaign(9, 100, 100);
-    LiveStack.Reply set = admin("PUT", "/admin/v1/campaigns/" + c.id() + "/admission",
+    ApiClient.Reply set = admin("PUT", "/admin/v1/campaigns/" + c.id() + "/admission",
         new JsonObject().put("ratePerSecond", 1).put("burst", 1));
     assertThat(set.status()).isEqualTo(200);
     assertThat(claim(c.id(), "rate-1", "m0").status()).isEqualTo(202);
-    LiveStack.Reply throttled = claim(c.id(), "rate-2", "m0");
+    ApiClient.Reply throttled = claim(c.id(), "rate-2", "m0");
     assertThat(throttled.status()).isEqualTo(429);
     assertThat(throttled.error()).isEqualTo("throttled");
     assertThat(throttled.header("Retry-After")).isEqualTo("1");
     admin("PUT", "/admin/v1/campaigns/" + c.id() + "/admission", new JsonObject().put("ratePerSecond", 10_000).put("burst", 10_000));
     assertThat(claim(c.id(), "rate-2", "m0").status()).isEqualTo(202);
-    LiveStack.Reply bad = admin("PUT", "/admin/v1/campaigns/" + c.id() + "/admission",
+    ApiClient.Reply bad = admin("PUT", "/admin/v1/campaigns/" + c.id() + "/admission",
         new JsonObject().put("ratePerSecond", 0).put("burst", 1));
     assertThat(bad.status()).isEqualTo(400);
     assertThat(bad.json().getString("message")).contains("ratePerSecond");
@@ -161,7 +163,7 @@ class OperatorApiTest {
     assertThat(get("/api/v1/campaigns/" + c.id()).status()).isEqualTo(200);
     assertThat(awaitFinal(claim(c.id(), "doc-1", "m0").json().getString("ticket")).getString("status")).isEqualTo("confirmed");
 
-    LiveStack.Reply renamed = admin("PUT", path, document.copy().put("name", "Renamed"));
+    ApiClient.Reply renamed = admin("PUT", path, document.copy().put("name", "Renamed"));
     assertThat(renamed.status()).isEqualTo(200);
     // every gateway sees the change within its next refresh (the campaign answer may be a second stale)
     String name = null;
@@ -173,16 +175,16 @@ class OperatorApiTest {
 
     JsonObject negative = document.copy();
     negative.getJsonArray("merchants").getJsonObject(1).put("contingent", -1);
-    LiveStack.Reply invalid = admin("PUT", path, negative);
+    ApiClient.Reply invalid = admin("PUT", path, negative);
     assertThat(invalid.status()).isEqualTo(400);
     assertThat(invalid.json().getString("message")).contains("merchants[1].contingent");
 
-    LiveStack.Reply otherId = admin("PUT", "/admin/v1/campaigns/not-" + c.id(), document);
+    ApiClient.Reply otherId = admin("PUT", "/admin/v1/campaigns/not-" + c.id(), document);
     assertThat(otherId.status()).isEqualTo(400);
 
     JsonObject lowered = document.copy();
     lowered.getJsonArray("merchants").getJsonObject(0).put("contingent", 0);
-    LiveStack.Reply conflict = admin("PUT", path, lowered);
+    ApiClient.Reply conflict = admin("PUT", path, lowered);
     assertThat(conflict.status()).isEqualTo(409);
     assertThat(conflict.error()).isEqualTo("conflict");
     assertThat(conflict.json().getString("message")).contains("below the vouchers already issued");

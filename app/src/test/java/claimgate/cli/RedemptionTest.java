@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.testkit.ApiClient;
+
 import claimgate.web.Bearer;
 
 import static claimgate.cli.LiveStack.admin;
@@ -61,20 +63,8 @@ class RedemptionTest {
     keyM1 = LiveStack.merchantKey(c.id(), "m1");
   }
 
-  static LiveStack.Reply redeem(String key, String code, String idempotencyKey) {
-    if (idempotencyKey == null) {
-      return send("POST", "/api/v1/redemptions", key, new JsonObject().put("code", code));
-    }
-    java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
-            java.net.URI.create(LiveStack.base() + "/api/v1/redemptions"))
-        .header("Authorization", "Bearer " + key).header("Content-Type", "application/json")
-        .header("Idempotency-Key", idempotencyKey)
-        .POST(java.net.http.HttpRequest.BodyPublishers.ofString(new JsonObject().put("code", code).encode())).build();
-    try {
-      return new LiveStack.Reply(LiveStack.HTTP.send(request, java.net.http.HttpResponse.BodyHandlers.ofString()));
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+  static ApiClient.Reply redeem(String key, String code, String idempotencyKey) {
+    return send("POST", "/api/v1/redemptions", key, new JsonObject().put("code", code), idempotencyKey);
   }
 
   @Test
@@ -82,17 +72,17 @@ class RedemptionTest {
   void concurrentRedemptions() throws Exception {
     String code = codesM0.get(0);
     ExecutorService pool = Executors.newFixedThreadPool(100);
-    List<Callable<LiveStack.Reply>> attempts = new ArrayList<>();
+    List<Callable<ApiClient.Reply>> attempts = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
       attempts.add(() -> redeem(keyM0, code, null));
     }
-    List<LiveStack.Reply> replies = new ArrayList<>();
-    for (Future<LiveStack.Reply> f : pool.invokeAll(attempts)) {
+    List<ApiClient.Reply> replies = new ArrayList<>();
+    for (Future<ApiClient.Reply> f : pool.invokeAll(attempts)) {
       replies.add(f.get());
     }
     pool.shutdown();
     assertThat(replies.stream().filter(r -> r.status() == 200)).hasSize(1);
-    List<LiveStack.Reply> refused = replies.stream().filter(r -> r.status() != 200).toList();
+    List<ApiClient.Reply> refused = replies.stream().filter(r -> r.status() != 200).toList();
     assertThat(refused).hasSize(99).allSatisfy(r -> {
       assertThat(r.status()).isEqualTo(409);
       assertThat(r.error()).isEqualTo("already_redeemed");
@@ -103,7 +93,7 @@ class RedemptionTest {
     assertThat(ok.getString("merchantId")).isEqualTo("m0");
     assertThat(ok.getString("code")).isEqualTo(code);
 
-    LiveStack.Reply other = redeem(keyM1, codesM0.get(1), null);
+    ApiClient.Reply other = redeem(keyM1, codesM0.get(1), null);
     assertThat(other.status()).isEqualTo(403);
     assertThat(other.error()).isEqualTo("wrong_merchant");
   }
@@ -112,12 +102,12 @@ class RedemptionTest {
   @DisplayName("a repeat of the same request (Idempotency-Key) answers as the first did; another request gets already_redeemed")
   void idempotentRedemption() {
     String code = codesM0.get(2);
-    LiveStack.Reply first = redeem(keyM0, code.toLowerCase().replace("-", " "), "till-7-0001");
+    ApiClient.Reply first = redeem(keyM0, code.toLowerCase().replace("-", " "), "till-7-0001");
     assertThat(first.status()).isEqualTo(200);
-    LiveStack.Reply repeat = redeem(keyM0, code, "till-7-0001");
+    ApiClient.Reply repeat = redeem(keyM0, code, "till-7-0001");
     assertThat(repeat.status()).isEqualTo(200);
     assertThat(repeat.json()).isEqualTo(first.json());
-    LiveStack.Reply other = redeem(keyM0, code, "till-7-0002");
+    ApiClient.Reply other = redeem(keyM0, code, "till-7-0002");
     assertThat(other.status()).isEqualTo(409);
   }
 
@@ -140,7 +130,7 @@ class RedemptionTest {
       items.add(new JsonObject().put("code", code).put("redeemedAt", at));
     }
     items.add(new JsonObject().put("code", codesM0.get(7)).put("redeemedAt", Instant.now().plusSeconds(86_400).toString()));
-    LiveStack.Reply r = send("POST", "/api/v1/redemptions/batch", keyM0, new JsonObject().put("items", items));
+    ApiClient.Reply r = send("POST", "/api/v1/redemptions/batch", keyM0, new JsonObject().put("items", items));
     assertThat(r.status()).isEqualTo(200);
     JsonArray results = r.json().getJsonArray("results");
     List<String> outcomes = new ArrayList<>();
@@ -208,7 +198,7 @@ class RedemptionTest {
     String tillB = LiveStack.merchantKey(c.id(), "m0");
     assertThat(redeem(tillA, code, "1").status()).isEqualTo(200);
     assertThat(redeem(tillA, code, "1").status()).isEqualTo(200);
-    LiveStack.Reply other = redeem(tillB, code, "1");
+    ApiClient.Reply other = redeem(tillB, code, "1");
     assertThat(other.status()).isEqualTo(409);
     assertThat(other.error()).isEqualTo("already_redeemed");
   }
@@ -220,7 +210,7 @@ class RedemptionTest {
     String pasted = "\u200B" + code.toLowerCase(java.util.Locale.ROOT).replace("-", "\u00A0\u2013\u00A0") + "\n";
     String lookedUp = java.net.URLEncoder.encode(code.replace('-', '\u2014'), java.nio.charset.StandardCharsets.UTF_8);
     assertThat(send("GET", "/api/v1/vouchers/" + lookedUp, keyM0, null).json().getString("status")).isEqualTo("issued");
-    LiveStack.Reply redeemed = redeem(keyM0, pasted, null);
+    ApiClient.Reply redeemed = redeem(keyM0, pasted, null);
     assertThat(redeemed.status()).as(redeemed.json().encode()).isEqualTo(200);
     assertThat(redeemed.json().getString("code")).isEqualTo(code);
     assertThat(send("GET", "/api/v1/vouchers/" + lookedUp, keyM0, null).json().getString("status")).isEqualTo("redeemed");
@@ -247,10 +237,10 @@ class RedemptionTest {
     Campaign other = create(Campaigns.open(Campaigns.uniqueId("revoke"), 9, 3, 10));
     String code = awaitFinal(claim(other.id(), "holder", "m0").json().getString("ticket")).getJsonObject("voucher").getString("code");
     String key = LiveStack.merchantKey(other.id(), "m0");
-    LiveStack.Reply revoked = admin("POST", "/admin/v1/vouchers/revoke",
+    ApiClient.Reply revoked = admin("POST", "/admin/v1/vouchers/revoke",
         new JsonObject().put("merchantId", "m0").put("campaignId", other.id()).put("reason", "withdrawal"));
     assertThat(revoked.json().getInteger("revoked")).isEqualTo(1);
-    LiveStack.Reply refused = redeem(key, code, null);
+    ApiClient.Reply refused = redeem(key, code, null);
     assertThat(refused.status()).isEqualTo(410);
     assertThat(refused.error()).isEqualTo("revoked");
     JsonObject audit = admin("GET", "/admin/v1/audit?campaignId=" + other.id() + "&limit=1", null).array().getJsonObject(0);
@@ -264,7 +254,7 @@ class RedemptionTest {
     String code = codesM0.get(10);
     assertThat(send("POST", "/api/v1/redemptions", null, new JsonObject().put("code", code)).status()).isEqualTo(401);
     assertThat(send("POST", "/api/v1/redemptions", "cgm_wrong", new JsonObject().put("code", code)).status()).isEqualTo(401);
-    LiveStack.Reply operator = send("POST", "/api/v1/redemptions", LiveStack.OPERATOR_TOKEN, new JsonObject().put("code", code));
+    ApiClient.Reply operator = send("POST", "/api/v1/redemptions", LiveStack.OPERATOR_TOKEN, new JsonObject().put("code", code));
     assertThat(operator.status()).isEqualTo(403);
     assertThat(operator.raw().body()).doesNotContain(LiveStack.OPERATOR_TOKEN);
     assertThat(send("GET", "/api/v1/vouchers/" + code, keyM0, null).json().getString("status")).isEqualTo("issued");

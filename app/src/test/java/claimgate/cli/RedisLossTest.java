@@ -1,5 +1,9 @@
 package claimgate.cli;
 
+import claimgate.store.InvariantCheck;
+
+import claimgate.testkit.ApiClient;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;
@@ -66,7 +70,7 @@ class RedisLossTest {
         before.add(ticket(admitted(campaign.id(), "before-" + i)));
       }
       for (String t : before) {
-        assertThat(awaitFinal(t).getString("status")).isEqualTo("confirmed");
+        assertThat(new ApiClient(base, TOKEN).awaitFinal(t).getString("status")).isEqualTo("confirmed");
       }
       // the copy a crash would leave: every write so far is in the file (fsync'd each second)
       Thread.sleep(1_500);
@@ -103,12 +107,12 @@ class RedisLossTest {
 
       // tickets acknowledged and then lost with Redis's state end rejected, reason lost
       for (String t : lost) {
-        JsonObject status = awaitFinal(t);
+        JsonObject status = new ApiClient(base, TOKEN).awaitFinal(t);
         assertThat(status.getString("status")).as(t).isEqualTo("rejected");
         assertThat(status.getString("reason")).isEqualTo("lost");
       }
       for (String t : before) {
-        assertThat(awaitFinal(t).getString("status")).isEqualTo("confirmed");
+        assertThat(new ApiClient(base, TOKEN).awaitFinal(t).getString("status")).isEqualTo("confirmed");
       }
 
       assertThat(send("POST", "/admin/v1/campaigns/" + campaign.id() + "/resume", new JsonObject()).statusCode()).isEqualTo(200);
@@ -118,7 +122,7 @@ class RedisLossTest {
         after.add(ticket(admitted(campaign.id(), "after-" + i)));
       }
       for (String t : after) {
-        assertThat(awaitFinal(t).getString("status")).as("decisions go on after the loss: %s", t).isEqualTo("confirmed");
+        assertThat(new ApiClient(base, TOKEN).awaitFinal(t).getString("status")).as("decisions go on after the loss: %s", t).isEqualTo("confirmed");
       }
       assertThat(after).doesNotContainAnyElementsOf(lost);
       List<String> breaches = InvariantCheck.run(redisUrl, claimgate.store.Database.fromUrl(pgUrl), campaign.id(), true);
@@ -146,17 +150,6 @@ class RedisLossTest {
 
   static String ticket(HttpResponse<String> r) {
     return new JsonObject(r.body()).getString("ticket");
-  }
-
-  JsonObject awaitFinal(String ticket) throws Exception {
-    for (int i = 0; i < 300; i++) {
-      HttpResponse<String> r = send("GET", "/api/v1/claims/" + ticket, null, null);
-      if (r.statusCode() == 200 && !"queued".equals(new JsonObject(r.body()).getString("status"))) {
-        return new JsonObject(r.body());
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("ticket never final: " + ticket);
   }
 
   HttpResponse<String> send(String method, String path, JsonObject body) throws Exception {

@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.testkit.ApiClient;
+
 import static claimgate.cli.LiveStack.admin;
 import static claimgate.cli.LiveStack.awaitFinal;
 import static claimgate.cli.LiveStack.claim;
@@ -134,7 +136,7 @@ class RevocationTest {
         while (System.currentTimeMillis() < until) {
           String citizen = "citizen-" + random.nextInt(30);
           // a fresh key each time: a new claim, never the repeat of an earlier one
-          LiveStack.Reply r = LiveStack.send("POST", "/api/v1/campaigns/" + c.id() + "/claims", null,
+          ApiClient.Reply r = LiveStack.send("POST", "/api/v1/campaigns/" + c.id() + "/claims", null,
               new JsonObject().put("citizenId", citizen).put("merchantIds", new JsonArray().add("m" + random.nextInt(3))),
               "race-" + thread + "-" + random.nextLong());
           if (r.status() == 202) {
@@ -177,7 +179,7 @@ class RevocationTest {
         new JsonObject().put("codes", new JsonArray().add(code(a))),
         new JsonObject().put("codes", new JsonArray().add(code(a))).put("reason", "leaving"),
         new JsonObject().put("codes", new JsonArray().add(code(a))).put("reason", "Withdrawal")}) {
-      LiveStack.Reply r = admin("POST", "/admin/v1/vouchers/revoke", body);
+      ApiClient.Reply r = admin("POST", "/admin/v1/vouchers/revoke", body);
       assertThat(r.status()).isEqualTo(400);
       assertThat(r.json().getString("message")).contains("reason");
     }
@@ -197,7 +199,7 @@ class RevocationTest {
   }
 
   /** Sold out: refused at the edge (410), or admitted and then rejected by the allocator. */
-  private static void assertSoldOut(LiveStack.Reply r) {
+  private static void assertSoldOut(ApiClient.Reply r) {
     if (r.status() == 202) {
       assertThat(awaitFinal(r.json().getString("ticket")).getString("reason")).isEqualTo("sold_out");
     } else {
@@ -207,12 +209,12 @@ class RevocationTest {
   }
 
   private static JsonObject revoke(JsonObject body) {
-    LiveStack.Reply r = admin("POST", "/admin/v1/vouchers/revoke", body);
+    ApiClient.Reply r = admin("POST", "/admin/v1/vouchers/revoke", body);
     assertThat(r.status()).as(r.raw().body()).isEqualTo(200);
     return r.json();
   }
 
-  private static JsonObject confirmed(LiveStack.Reply admitted) {
+  private static JsonObject confirmed(ApiClient.Reply admitted) {
     assertThat(admitted.status()).as(admitted.raw().body()).isEqualTo(202);
     JsonObject status = awaitFinal(admitted.json().getString("ticket"));
     assertThat(status.getString("status")).as(status.encode()).isEqualTo("confirmed");
@@ -227,7 +229,7 @@ class RevocationTest {
   private static JsonObject claimUntilConfirmed(String campaignId, String citizen, String merchant) {
     String last = "";
     for (int i = 0; i < 100; i++) {
-      LiveStack.Reply r = claim(campaignId, citizen, merchant);
+      ApiClient.Reply r = claim(campaignId, citizen, merchant);
       if (r.status() == 202) {
         JsonObject status = awaitFinal(r.json().getString("ticket"));
         if ("confirmed".equals(status.getString("status"))) {

@@ -212,6 +212,15 @@ public record Campaign(
     return (int) ((long) contingent * releasedBp / FULL_RELEASE_BP);
   }
 
+  /**
+   * Vouchers a merchant can still issue: released at the share, less those issued (never below
+   * zero). The one definition the ledger, the campaign page and the operators' stats use;
+   * {@code admit.lua} computes the same ({@code AdmissionAgreementTest} holds them together).
+   */
+  public static int remaining(int contingent, int releasedBp, int issued) {
+    return Math.max(0, released(contingent, releasedBp) - issued);
+  }
+
   public Optional<Round> openRound(long atMs) {
     return rounds.stream().filter(r -> r.opensAtMs() <= atMs && atMs < r.closesAtMs()).findFirst();
   }

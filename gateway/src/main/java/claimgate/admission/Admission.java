@@ -1,6 +1,10 @@
 package claimgate.admission;
 
-/** The admission script's answer for one claim; a {@code switch} over the kinds shows every case. */
+/**
+ * The admission script's answer for one claim. {@code ClaimRoute.refusal} maps every kind but
+ * {@link Queued} to its HTTP answer; Java 17 has no exhaustive switch over these records, so
+ * {@code RefusalsTest} checks that each has its own.
+ */
 public sealed interface Admission {
 
   /**

@@ -178,7 +178,7 @@ public final class CampaignCatalog {
     JsonArray merchants = new JsonArray();
     long remainingTotal = 0;
     for (Campaign.Merchant m : campaign.merchants()) {
-      int remaining = Math.max(0, Campaign.released(m.contingent(), releasedBp) - issued.getOrDefault(m.id(), 0));
+      int remaining = Campaign.remaining(m.contingent(), releasedBp, issued.getOrDefault(m.id(), 0));
       remainingTotal += remaining;
       merchants.add(new JsonObject().put("id", m.id()).put("name", m.name()).put("remaining", remaining));
     }

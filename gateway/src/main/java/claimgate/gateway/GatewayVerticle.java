@@ -23,7 +23,11 @@ import claimgate.catalog.CampaignCatalog;
 import claimgate.claim.ClaimEvents;
 import claimgate.claim.ClaimLookup;
 import claimgate.redis.PipelinedRedis;
-import claimgate.operator.OperatorApi;
+import claimgate.operator.AuditLog;
+import claimgate.operator.CampaignAdmin;
+import claimgate.operator.CampaignStats;
+import claimgate.operator.KillSwitch;
+import claimgate.operator.MerchantAdmin;
 import claimgate.access.MerchantKeys;
 import claimgate.redemption.RedemptionApi;
 import claimgate.redemption.Vouchers;
@@ -97,7 +101,10 @@ public final class GatewayVerticle extends VerticleBase {
   private ClaimEvents events;
   private CitizenIdentity identity;
   private Access access;
-  private OperatorApi operators;
+  private CampaignAdmin campaignAdmin;
+  private KillSwitch killSwitch;
+  private CampaignStats campaignStats;
+  private MerchantAdmin merchantAdmin;
   private RateBuckets statusReads;
   private RedemptionApi redemptions;
   private HttpServer server;
@@ -130,8 +137,10 @@ public final class GatewayVerticle extends VerticleBase {
     access = new Access(config.credentials().operatorToken(), merchantKeys, attempts);
     GatewayConfig.Rate reads = config.limits().statusReads();
     statusReads = new RateBuckets(redis, "status", reads.perSecond(), reads.burst());
-    operators = new OperatorApi(vertx, pool, redis, config.stores().durability(), catalog, shared.telemetry(),
-        merchantKeys, vouchers);
+    campaignAdmin = new CampaignAdmin(pool, redis, catalog);
+    killSwitch = new KillSwitch(pool, redis, config.stores().durability());
+    campaignStats = new CampaignStats(vertx, pool, redis, catalog, shared.telemetry());
+    merchantAdmin = new MerchantAdmin(pool, redis, merchantKeys, vouchers);
     redemptions = new RedemptionApi(pool, vouchers, attempts);
     return catalog.reloadDocuments()
         .recover(failure -> {
@@ -176,17 +185,17 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "redeem", merchant, redemptions::redeem);
     route(builder, contract, "redeemBatch", merchant, BATCH_BODY_LIMIT_BYTES, redemptions::redeemBatch);
     route(builder, contract, "getVoucher", merchant, redemptions::getVoucher);
-    route(builder, contract, "applyCampaign", operator, DOCUMENT_BODY_LIMIT_BYTES, operators::applyCampaign);
-    route(builder, contract, "pauseCampaign", operator, operators::pause);
-    route(builder, contract, "resumeCampaign", operator, operators::resume);
-    route(builder, contract, "freezeCampaign", operator, operators::freeze);
-    route(builder, contract, "unfreezeCampaign", operator, operators::unfreeze);
-    route(builder, contract, "setAdmission", operator, operators::setAdmission);
-    route(builder, contract, "campaignStats", operator, operators::stats);
-    route(builder, contract, "campaignLive", operator, STREAMING, operators::live);
-    route(builder, contract, "createMerchantKey", operator, operators::createMerchantKey);
-    route(builder, contract, "revokeVouchers", operator, DOCUMENT_BODY_LIMIT_BYTES, operators::revoke);
-    route(builder, contract, "listAudit", operator, operators::audit);
+    route(builder, contract, "applyCampaign", operator, DOCUMENT_BODY_LIMIT_BYTES, campaignAdmin::applyCampaign);
+    route(builder, contract, "pauseCampaign", operator, killSwitch::pause);
+    route(builder, contract, "resumeCampaign", operator, killSwitch::resume);
+    route(builder, contract, "freezeCampaign", operator, killSwitch::freeze);
+    route(builder, contract, "unfreezeCampaign", operator, killSwitch::unfreeze);
+    route(builder, contract, "setAdmission", operator, campaignAdmin::setAdmission);
+    route(builder, contract, "campaignStats", operator, campaignStats::stats);
+    route(builder, contract, "campaignLive", operator, STREAMING, campaignStats::live);
+    route(builder, contract, "createMerchantKey", operator, merchantAdmin::createMerchantKey);
+    route(builder, contract, "revokeVouchers", operator, DOCUMENT_BODY_LIMIT_BYTES, merchantAdmin::revoke);
+    route(builder, contract, "listAudit", operator, AuditLog.route(pool));
     Router router = builder.createRouter();
     router.get("/health/live").handler(this::live);
     router.get("/health/ready").handler(this::ready);

@@ -26,6 +26,18 @@ public final class AuditLog {
     return sql.preparedQuery(INSERT).execute(Tuple.of(actor, action, campaignId, detail)).mapEmpty();
   }
 
+  /** {@code GET /admin/v1/audit}: newest first, optionally of one campaign, paged by {@code before}. */
+  public static io.vertx.core.Handler<io.vertx.ext.web.RoutingContext> route(io.vertx.sqlclient.Pool pool) {
+    return ctx -> {
+      String campaignId = ctx.request().getParam("campaignId");
+      String before = ctx.request().getParam("before");
+      String limit = ctx.request().getParam("limit");
+      list(pool, campaignId, before == null ? null : Long.valueOf(before), limit == null ? 100 : Integer.parseInt(limit))
+          .onSuccess(entries -> claimgate.web.Replies.json(ctx, 200, entries))
+          .onFailure(ctx::fail);
+    };
+  }
+
   /** Newest first; {@code beforeId} pages further back. */
   public static Future<JsonArray> list(SqlClient sql, String campaignId, Long beforeId, int limit) {
     return sql.preparedQuery(LIST).execute(Tuple.of(campaignId, beforeId, limit)).map(rows -> {

@@ -330,7 +330,7 @@ public final class FailoverDrill {
     if (outcomes.containsKey("unknown") || outcomes.containsKey("queued")) {
       breaches.add("acknowledged tickets not final: " + outcomes);
     }
-    breaches.addAll(claimgate.cli.InvariantCheck.run(redisUrl(), Database.fromUrl(pgUrl()), CAMPAIGN, true));
+    breaches.addAll(claimgate.store.InvariantCheck.run(redisUrl(), Database.fromUrl(pgUrl()), CAMPAIGN, true));
     Row once = pool.query("select count(*) from claim where campaign_id = '" + CAMPAIGN + "'").execute().await().iterator().next();
     System.out.printf(Locale.ROOT, "claims decided in PostgreSQL: %,d%n", once.getLong(0));
     return breaches;

@@ -1,4 +1,4 @@
-package claimgate.cli;
+package claimgate.store;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
@@ -46,9 +46,10 @@ public final class InvariantCheck {
       group by citizen_id, merchant_id having count(*) > $2""";
   static final String DECIDED_TWICE = """
       select seq, count(*) from claim where campaign_id = $1 group by seq having count(*) > 1""";
+  /** A confirmed claim has exactly its voucher, a rejected one none. */
   static final String CONFIRMED_WITHOUT_VOUCHER = """
-      select c.ticket from claim c left join voucher v on v.ticket = c.ticket
-      where c.campaign_id = $1 and c.status = 'confirmed' and v.code is null""";
+      select c.ticket, c.status from claim c left join voucher v on v.ticket = c.ticket
+      where c.campaign_id = $1 and (c.status = 'confirmed') <> (v.code is not null)""";
   static final String BAD_REDEMPTIONS = """
       select code, redeemed_at, revoked_at, expires_at from voucher where campaign_id = $1 and redeemed_at is not null
         and ((revoked_at is not null and revoked_at < redeemed_at) or redeemed_at >= expires_at)""";
@@ -90,7 +91,8 @@ public final class InvariantCheck {
           .compose(v -> query(DECIDED_TWICE, id, rows -> rows.forEach(r ->
               breaches.add("invariant 3: claim seq " + r.getLong(0) + " decided " + r.getLong(1) + " times"))))
           .compose(v -> query(CONFIRMED_WITHOUT_VOUCHER, id, rows -> rows.forEach(r ->
-              breaches.add("invariant 2: ticket " + r.getString(0) + " confirmed without a voucher"))))
+              breaches.add("invariant 2: ticket " + r.getString(0) + " " + r.getString(1)
+                  + (r.getString(1).equals("confirmed") ? " without a voucher" : " with a voucher")))))
           .compose(v -> query(BAD_REDEMPTIONS, id, rows -> rows.forEach(r ->
               breaches.add("invariant 7: voucher " + r.getString(0) + " redeemed at " + r.getValue(1)
                   + " though revoked at " + r.getValue(2) + " or expired at " + r.getValue(3)))))
@@ -148,7 +150,7 @@ public final class InvariantCheck {
   }
 
   /** Runs the check from a plain thread (the CLI, a drill). */
-  public static List<String> run(String redisUrl, claimgate.store.Database database, String campaignId, boolean requireFinal) {
+  public static List<String> run(String redisUrl, Database database, String campaignId, boolean requireFinal) {
     Vertx vertx = Vertx.vertx();
     Pool pool = database.pool(vertx, 1);
     PipelinedRedis redis = new PipelinedRedis(vertx, redisUrl);

@@ -1,0 +1,94 @@
+package claimgate.operator;
+
+import claimgate.redis.CampaignRedis;
+import claimgate.redis.PipelinedRedis;
+import claimgate.redis.RedisDurability;
+import claimgate.web.ApiError;
+import claimgate.web.Replies;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * The kill switch and the allocator's brake. {@code pause} records the operator's word in
+ * PostgreSQL, then sets the campaign's flag in Redis, and answers only after Redis has it (and,
+ * with replicas, after they have it). The admission script reads the flag in the same atomic step
+ * that admits a claim, so no claim whose admission runs after the answer is admitted, on any
+ * gateway (invariant 4). {@code freeze} stops the allocator from deciding while admission goes on.
+ *
+ * <p>Not thread-safe: one per verticle, used on its event loop.
+ */
+public final class KillSwitch {
+
+  /** A flag: its column in PostgreSQL and field in the campaign's Redis hash. */
+  private enum Flag {
+    PAUSED("paused", OperatorQueries.SET_PAUSED), FROZEN("frozen", OperatorQueries.SET_FROZEN);
+
+    final String field;
+    final String sql;
+
+    Flag(String field, String sql) {
+      this.field = field;
+      this.sql = sql;
+    }
+  }
+
+  private final Pool pool;
+  private final PipelinedRedis redis;
+  private final RedisDurability durability;
+
+  public KillSwitch(Pool pool, PipelinedRedis redis, RedisDurability durability) {
+    this.pool = pool;
+    this.redis = redis;
+    this.durability = durability;
+  }
+
+
+  public void pause(RoutingContext ctx) {
+    setFlag(ctx, Flag.PAUSED, true, "pause");
+  }
+
+
+  public void resume(RoutingContext ctx) {
+    setFlag(ctx, Flag.PAUSED, false, "resume");
+  }
+
+
+  public void freeze(RoutingContext ctx) {
+    setFlag(ctx, Flag.FROZEN, true, "freeze");
+  }
+
+
+  public void unfreeze(RoutingContext ctx) {
+    setFlag(ctx, Flag.FROZEN, false, "unfreeze");
+  }
+
+
+  private void setFlag(RoutingContext ctx, Flag flag, boolean on, String action) {
+    String id = ctx.pathParam("campaignId");
+    JsonObject body = Replies.body(ctx);
+    String reason = body == null ? null : body.getString("reason");
+    pool.withTransaction(conn -> conn.preparedQuery(flag.sql).execute(Tuple.of(id, on))
+            .compose(rows -> {
+              Row now = OperatorRequests.single(rows, id);
+              return AuditLog.write(conn, OperatorRequests.actor(ctx), "campaign." + action, id, new JsonObject()
+                      .put("before", new JsonObject().put(flag.field, now.getBoolean("before")))
+                      .put("after", new JsonObject().put(flag.field, on))
+                      .put("reason", reason))
+                  .map(now);
+            }))
+        // the answer waits for Redis: from then on the admission script sees the flag (unless a
+        // later action on this campaign, serialised by the row lock, is there first)
+        .compose(now -> CampaignRedis.setFlags(redis, id, now.getLong("flags_version"), now.getBoolean("paused"),
+            now.getBoolean("frozen")))
+        // with replicas, the flag is on them before the answer: a failover cannot forget it
+        .compose(set -> durability.confirm(redis))
+        .compose(durable -> durable ? Future.succeededFuture()
+            : Future.failedFuture(ApiError.unavailable("the flag is set but not yet on the replicas; send it again")))
+        .onSuccess(v -> Replies.json(ctx, 200, new JsonObject().put("campaignId", id).put(flag.field, on)))
+        .onFailure(ctx::fail);
+  }
+}
