@@ -21,19 +21,7 @@ local i = 5
 local n = tonumber(ARGV[i])
 i = i + 1
 if n > 0 then
-  local fields = {}
-  for k = 1, n do
-    fields[k] = ARGV[i + (k - 1) * 4]
-  end
-  local records = redis.call('HMGET', KEYS[2], unpack(fields))
-  local write = {}
-  for k = 1, n do
-    local base = i + (k - 1) * 4
-    -- the citizen's recent requests stay: a repeat of a decided claim answers with its ticket
-    write[#write + 1] = fields[k]
-    write[#write + 1] = citizenRecord(records[k], tonumber(ARGV[base + 1]), ARGV[base + 2], ARGV[base + 3])
-  end
-  redis.call('HSET', KEYS[2], unpack(write))
+  writeCitizens(KEYS[2], i, n, 4)
   i = i + n * 4
 end
 

@@ -21,18 +21,7 @@ local i = 3
 local n = tonumber(ARGV[i])
 i = i + 1
 if n > 0 then
-  local fields = {}
-  for k = 1, n do
-    fields[k] = ARGV[i + (k - 1) * 3]
-  end
-  local records = redis.call('HMGET', KEYS[2], unpack(fields))
-  local write = {}
-  for k = 1, n do
-    local base = i + (k - 1) * 3
-    write[#write + 1] = fields[k]
-    write[#write + 1] = citizenRecord(records[k], 0, ARGV[base + 1], ARGV[base + 2])
-  end
-  redis.call('HSET', KEYS[2], unpack(write))
+  writeCitizens(KEYS[2], i, n, 3)
   i = i + n * 3
 end
 

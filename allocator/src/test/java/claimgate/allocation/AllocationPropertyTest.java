@@ -1,5 +1,7 @@
 package claimgate.allocation;
 
+import claimgate.allocation.ReferenceModel.Scenario;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.allocation.AllocatorFixture.Claim;
@@ -29,14 +31,6 @@ class AllocationPropertyTest {
 
   static Vertx vertx;
   static AllocatorFixture fixture;
-
-  record Scenario(int[] contingents, int perCitizen, int perMerchant, List<Claim> claims) {
-    @Override
-    public String toString() {
-      return "contingents=" + java.util.Arrays.toString(contingents) + " perCitizen=" + perCitizen
-          + " perMerchant=" + perMerchant + " claims=" + claims;
-    }
-  }
 
   @BeforeContainer
   static void start() {

@@ -12,6 +12,16 @@ import java.util.Map;
  */
 final class ReferenceModel {
 
+  /** A random campaign and its claims, as the property tests generate them. */
+  record Scenario(int[] contingents, int perCitizen, int perMerchant, List<Claim> claims) {
+    @Override
+    public String toString() {
+      return "contingents=" + java.util.Arrays.toString(contingents) + " perCitizen=" + perCitizen
+          + " perMerchant=" + perMerchant + " claims=" + claims;
+    }
+  }
+
+
   private ReferenceModel() {}
 
   /** Expected outcome per claim, in order: "confirmed:merchant" or "rejected:reason". */
