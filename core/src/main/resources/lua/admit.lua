@@ -24,6 +24,8 @@
 -- Records (CampaignKeys names every field; Java's CitizenRecord and StreamEntries read them):
 --   campaign hash      rate burst maxPending capFactor perCitizen perMerchant rounds minTier
 --                      addrRate addrBurst forget | paused frozen | seq decided | server gen
+--                      | flagsv cfgv (the PostgreSQL versions Redis holds) | revokew revokedv
+--                      (revocations wanted, applied); this script reads the first four groups
 --   citizens hash      <citizenId> -> '<pending>|<held>|,<merchantId>=<held there>...|;<request id>=<gen>:<seq>:<fp>...'
 --                      (the citizen's last 16 admitted requests, for idempotency)
 --   merchants hash     <merchantId> -> '<contingent>|<issued>|<claims queued for it>' 
