@@ -229,7 +229,8 @@ class OperatorApiTest {
     assertThat(stats.getJsonObject("latencyMs").getDouble("p999")).isGreaterThanOrEqualTo(
         stats.getJsonObject("latencyMs").getDouble("p50"));
 
-    String metrics = get("/metrics").raw().body();
+    assertThat(get("/metrics").status()).as("metrics are the operator's").isEqualTo(401);
+    String metrics = admin("GET", "/metrics", null).raw().body();
     assertThat(metrics).contains("claimgate_claims_total{campaign=\"" + c.id() + "\",outcome=\"queued\"} 3.0");
     assertThat(metrics).contains("claimgate_claim_latency_ms{campaign=\"" + c.id() + "\"");
     assertThat(metrics).contains("vertx_http_server_requests_total");

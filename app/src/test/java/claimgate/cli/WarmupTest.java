@@ -51,7 +51,8 @@ class WarmupTest {
         HttpClient http = HttpClient.newHttpClient();
         assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
             HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
-        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).build(),
+        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
+                .header("Authorization", "Bearer cgo_warm").build(),
             HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics).doesNotContain(ScratchCampaign.PREFIX);
         String list = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/campaigns")).build(),

@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
  * Server-Sent Events for tickets: the status JSON is sent at once and again on every change,
  * and the stream closes after a final status or after {@code maxStreamMs}. One timer per
  * verticle re-reads the status of the watched tickets, so an open stream costs no timer of its
- * own and the number of streams per ticket is bounded.
+ * own, and the streams per ticket are bounded for the whole process ({@link StreamSlots}).
  *
  * <p>Not thread-safe: owned by one verticle and used on its event loop only.
  */
@@ -23,7 +23,7 @@ public final class ClaimEvents {
   private static final Logger LOG = LoggerFactory.getLogger(ClaimEvents.class);
 
   private final ClaimLookup lookup;
-  private final int maxStreamsPerTicket;
+  private final StreamSlots slots;
   private final long maxStreamMs;
   private final Map<String, List<Stream>> streams = new HashMap<>();
   private boolean polling;
@@ -39,23 +39,32 @@ public final class ClaimEvents {
     }
   }
 
-  public ClaimEvents(Vertx vertx, ClaimLookup lookup, long pollMs, int maxStreamsPerTicket, long maxStreamMs) {
+  public ClaimEvents(Vertx vertx, ClaimLookup lookup, long pollMs, StreamSlots slots, long maxStreamMs) {
     this.lookup = lookup;
-    this.maxStreamsPerTicket = maxStreamsPerTicket;
+    this.slots = slots;
     this.maxStreamMs = maxStreamMs;
     vertx.setPeriodic(pollMs, id -> poll());
   }
 
-  /** False when the ticket already has the maximum number of open streams. */
-  public boolean canOpen(String ticket) {
-    return streams.getOrDefault(ticket, List.of()).size() < maxStreamsPerTicket;
+  /**
+   * Takes one of the ticket's stream slots (in the whole process) before its status is read;
+   * false when it has the maximum open. The slot is given back by {@link #open}, or by
+   * {@link #release} when the stream is not opened after all.
+   */
+  public boolean reserve(String ticket) {
+    return slots.take(ticket);
   }
 
-  /** Starts a stream whose first event is {@code first}. */
+  public void release(String ticket) {
+    slots.release(ticket);
+  }
+
+  /** Starts a stream whose first event is {@code first}, on a slot {@link #reserve} took. */
   public void open(String ticket, HttpServerResponse response, JsonObject first) {
     if (response.closed()) {
       // the client went while its status was read: its close has passed, so no close handler
       // would ever free a slot registered now
+      slots.release(ticket);
       return;
     }
     response.setChunked(true)
@@ -65,6 +74,7 @@ public final class ClaimEvents {
     Stream stream = new Stream(response, System.currentTimeMillis());
     send(stream, first);
     if (isFinal(first)) {
+      slots.release(ticket);
       response.end();
       return;
     }
@@ -109,10 +119,11 @@ public final class ClaimEvents {
     }
   }
 
+  /** Forgets a stream and gives its slot back, once however often it is called. */
   private void remove(String ticket, Stream stream) {
     List<Stream> list = streams.get(ticket);
-    if (list != null) {
-      list.remove(stream);
+    if (list != null && list.remove(stream)) {
+      slots.release(ticket);
       if (list.isEmpty()) {
         streams.remove(ticket);
       }

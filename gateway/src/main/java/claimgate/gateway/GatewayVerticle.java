@@ -83,10 +83,11 @@ public final class GatewayVerticle extends VerticleBase {
    * What the verticles of one process share: their meters, the connection count per address,
    * and whether the process is warm (until then {@code /health/ready} answers 503).
    */
-  public record Shared(Telemetry telemetry, ConnectionLimit connections, java.util.concurrent.atomic.AtomicBoolean warm) {
+  public record Shared(Telemetry telemetry, ConnectionLimit connections, claimgate.claim.StreamSlots streamSlots,
+      java.util.concurrent.atomic.AtomicBoolean warm) {
     public static Shared of(Telemetry telemetry, GatewayConfig config) {
       return new Shared(telemetry, new ConnectionLimit(config.http().maxConnectionsPerAddress()),
-          new java.util.concurrent.atomic.AtomicBoolean(true));
+          new claimgate.claim.StreamSlots(config.limits().maxStreamsPerTicket()), new java.util.concurrent.atomic.AtomicBoolean(true));
     }
   }
 
@@ -122,7 +123,7 @@ public final class GatewayVerticle extends VerticleBase {
     catalog = new CampaignCatalog(new CampaignStore(pool), redis);
     Tickets tickets = new Tickets(config.credentials().codes());
     lookup = new ClaimLookup(redis, pool, catalog, tickets);
-    events = new ClaimEvents(vertx, lookup, 250, config.limits().maxStreamsPerTicket(), TimeUnit.MINUTES.toMillis(10));
+    events = new ClaimEvents(vertx, lookup, 250, shared.streamSlots(), TimeUnit.MINUTES.toMillis(10));
     identity = config.credentials().identity(vertx);
     addresses = new ClientAddress(config.http().trustedProxyHops());
     AdmissionBatcher batcher = new AdmissionBatcher(context, new AdmissionScript(redis, config.stores().durability()),
@@ -199,7 +200,8 @@ public final class GatewayVerticle extends VerticleBase {
     Router router = builder.createRouter();
     router.get("/health/live").handler(this::live);
     router.get("/health/ready").handler(this::ready);
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(shared.telemetry().registry()));
+    // not for the public: the operator's token, as Prometheus sends it (authorization: credentials)
+    router.get("/metrics").handler(operator).handler(PrometheusScrapingHandler.create(shared.telemetry().registry()));
     router.get("/admin").handler(ctx -> ctx.reroute("/admin.html"));
     router.get("/*").handler(StaticHandler.create("webroot").setMaxAgeSeconds(60).setIncludeHidden(false));
     router.route().failureHandler(Failures::render);
@@ -275,7 +277,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   private void claimEvents(RoutingContext ctx) {
     String ticket = ctx.pathParam("ticket");
-    if (!events.canOpen(ticket)) {
+    if (!events.reserve(ticket)) {
       throw new ApiError(429, "throttled", "too many open event streams for this ticket",
           new JsonObject().put("retryAfterMs", 5_000), 5_000L);
     }
@@ -283,7 +285,10 @@ public final class GatewayVerticle extends VerticleBase {
         .compose(v -> lookup.status(ticket))
         .timeout(config.http().requestTimeoutMs(), TimeUnit.MILLISECONDS)
         .onSuccess(status -> events.open(ticket, ctx.response(), status))
-        .onFailure(ctx::fail);
+        .onFailure(failure -> {
+          events.release(ticket);
+          ctx.fail(failure);
+        });
   }
 
   private void live(RoutingContext ctx) {

@@ -64,9 +64,20 @@ public final class ContractValidation implements Handler<RoutingContext> {
   @Override
   public void handle(RoutingContext ctx) {
     for (ParameterCheck p : parameters) {
-      String value = p.in() == Location.PATH ? ctx.pathParam(p.name())
-          : p.in() == Location.HEADER ? ctx.request().getHeader(p.name())
-          : ctx.request().getParam(p.name());
+      String value;
+      try {
+        value = p.in() == Location.PATH ? ctx.pathParam(p.name())
+            : p.in() == Location.HEADER ? ctx.request().getHeader(p.name())
+            : ctx.request().getParam(p.name());
+      } catch (IllegalArgumentException malformed) {
+        // the query string's %-escapes do not decode
+        ctx.fail(new ApiError(400, "invalid_request", "the query string is not valid: " + malformed.getMessage()));
+        return;
+      }
+      if (value != null && value.indexOf('\0') >= 0) {
+        ctx.fail(new ApiError(400, "invalid_request", p.name() + " contains a NUL character"));
+        return;
+      }
       if (value == null) {
         if (p.required()) {
           ctx.fail(new ApiError(400, "invalid_request", p.name() + " is required"));
@@ -109,6 +120,12 @@ public final class ContractValidation implements Handler<RoutingContext> {
           + (e.getMessage() != null && e.getMessage().startsWith("Duplicate field") ? ": a field is given twice" : "")));
       return;
     }
+    String nul = nulAt(json, "body");
+    if (nul != null) {
+      // no text stored anywhere may hold one (PostgreSQL refuses it), and no identifier means one
+      ctx.fail(new ApiError(400, "invalid_request", nul + " contains a NUL character"));
+      return;
+    }
     OutputUnit result = body.validate(json);
     if (!result.getValid()) {
       ctx.fail(new ApiError(400, "invalid_request", Failures.describe(result, "body")));
@@ -116,6 +133,30 @@ public final class ContractValidation implements Handler<RoutingContext> {
     }
     ctx.put(VALIDATED_BODY, json);
     ctx.next();
+  }
+
+  /** Where a NUL character is in a decoded JSON value (a key or a string), or null. */
+  static String nulAt(Object json, String path) {
+    if (json instanceof String text) {
+      return text.indexOf('\0') >= 0 ? path : null;
+    }
+    if (json instanceof JsonObject object) {
+      for (Map.Entry<String, Object> field : object) {
+        String found = field.getKey().indexOf('\0') >= 0 ? path
+            : nulAt(field.getValue(), path + "." + field.getKey());
+        if (found != null) {
+          return found;
+        }
+      }
+    } else if (json instanceof JsonArray array) {
+      for (int i = 0; i < array.size(); i++) {
+        String found = nulAt(array.getValue(i), path + "[" + i + "]");
+        if (found != null) {
+          return found;
+        }
+      }
+    }
+    return null;
   }
 
   @SuppressWarnings("unchecked")

@@ -101,8 +101,26 @@ public final class Failures {
     if (failure == null && statusCode > 0 && statusCode < 500) {
       return byStatus(statusCode, null);
     }
+    if (isMalformedInput(failure)) {
+      return new ApiError(400, "invalid_request", "the request holds characters or escapes that cannot be read: "
+          + failure.getMessage());
+    }
     LOG.error("unexpected failure answering a request", failure);
     return new ApiError(500, "internal", "internal error");
+  }
+
+  /**
+   * Input no check caught before it reached a decoder or PostgreSQL: a query string's broken
+   * %-escape, or text PostgreSQL cannot store (a NUL, an invalid byte sequence). A client's fault,
+   * never a 5xx; the routes' own checks refuse it earlier, this is the backstop.
+   */
+  private static boolean isMalformedInput(Throwable failure) {
+    if (failure instanceof io.vertx.pgclient.PgException pg) {
+      String state = pg.getSqlState();
+      return "22P05".equals(state) || "22021".equals(state) || "22025".equals(state);
+    }
+    return failure instanceof IllegalArgumentException
+        && failure.getStackTrace().length > 0 && failure.getStackTrace()[0].getClassName().endsWith("HttpUtils");
   }
 
   /** Names the field and the rule it breaks, from the most specific error the validator gives. */

@@ -58,6 +58,12 @@ final class GatewayFixture {
   }
 
   static GatewayFixture start(Vertx vertx, String gatewayRedisUrl, java.util.function.UnaryOperator<GatewayConfig> tweak) {
+    return start(vertx, gatewayRedisUrl, tweak, 1);
+  }
+
+  /** With {@code instances} gateway verticles, one per event loop, sharing what a process shares (as {@code Stack} deploys them). */
+  static GatewayFixture start(Vertx vertx, String gatewayRedisUrl, java.util.function.UnaryOperator<GatewayConfig> tweak,
+      int instances) {
     TestServers.get();
     int port;
     try {
@@ -67,8 +73,9 @@ final class GatewayFixture {
     }
     GatewayFixture fixture = new GatewayFixture(vertx, port, gatewayRedisUrl);
     GatewayConfig config = tweak.apply(GatewayConfig.of(port, gatewayRedisUrl, TestServers.database(), OPERATOR_TOKEN, CODES));
-    vertx.deployVerticle(new GatewayVerticle(config,
-        GatewayVerticle.Shared.of(claimgate.metrics.Telemetry.standalone(), config))).await();
+    GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(claimgate.metrics.Telemetry.standalone(), config);
+    vertx.deployVerticle(() -> new GatewayVerticle(config, shared),
+        new io.vertx.core.DeploymentOptions().setInstances(instances)).await();
     return fixture;
   }
 

@@ -94,6 +94,49 @@ class HostileInputTest {
   }
 
   @Test
+  @DisplayName("a NUL in any text of any body, a NUL or a broken %-escape in a query: 400 JSON naming it, never a 5xx, nothing written")
+  void textThatCannotBeStored(Vertx vertx) throws Exception {
+    Map<String, Long> before = written(vertx);
+    claimgate.testkit.ApiClient api = new claimgate.testkit.ApiClient("http://127.0.0.1:" + gw.port,
+        GatewayFixture.OPERATOR_TOKEN);
+    String nul = "a\u0000b";
+    io.vertx.core.json.JsonObject document = new io.vertx.core.json.JsonObject(claimgate.campaign.CampaignFiles.toJson(
+        Campaigns.open(c.id(), 9, 3, 10, 10)));
+    List<claimgate.testkit.ApiClient.Reply> replies = List.of(
+        api.admin("POST", "/admin/v1/campaigns/" + c.id() + "/pause", new io.vertx.core.json.JsonObject().put("reason", nul)),
+        api.admin("POST", "/admin/v1/campaigns/" + c.id() + "/freeze", new io.vertx.core.json.JsonObject().put("reason", nul)),
+        api.admin("PUT", "/admin/v1/campaigns/" + c.id(), document.copy().put("name", nul)),
+        api.admin("PUT", "/admin/v1/campaigns/" + c.id(), document.copy().put("merchants",
+            document.getJsonArray("merchants").copy().add(new io.vertx.core.json.JsonObject()
+                .put("id", "m9").put("name", nul).put("contingent", 1)))),
+        api.admin("POST", "/admin/v1/vouchers/revoke", new io.vertx.core.json.JsonObject()
+            .put("codes", new io.vertx.core.json.JsonArray().add(nul)).put("reason", "fraud")),
+        api.send("POST", "/api/v1/campaigns/" + c.id() + "/claims", null, new io.vertx.core.json.JsonObject()
+            .put("citizenId", nul).put("merchantIds", new io.vertx.core.json.JsonArray().add("m0"))),
+        api.send("POST", "/api/v1/redemptions", merchantKey, new io.vertx.core.json.JsonObject().put("code", nul)),
+        api.admin("GET", "/admin/v1/audit?campaignId=a%00b", null));
+    for (claimgate.testkit.ApiClient.Reply r : replies) {
+      assertThat(r.status()).as(r.raw().uri() + " " + r.raw().body()).isEqualTo(400);
+      assertThat(r.header("Content-Type")).startsWith("application/json");
+      assertThat(r.json().getString("error")).isEqualTo("invalid_request");
+      assertThat(r.json().getString("message")).isNotBlank();
+    }
+    // escapes a client library would not even send
+    for (String query : List.of("campaignId=%zz", "before=%2", "limit=%")) {
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gw.port)) {
+        socket.setSoTimeout(5_000);
+        socket.getOutputStream().write(("GET /admin/v1/audit?" + query + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + GatewayFixture.OPERATOR_TOKEN + "\r\nConnection: close\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(answer).as(query).startsWith("HTTP/1.1 400").containsIgnoringCase("content-type: application/json")
+            .contains("\"error\":\"invalid_request\"");
+      }
+    }
+    assertThat(written(vertx)).isEqualTo(before);
+    healthy();
+  }
+
+  @Test
   @DisplayName("2,000 raw protocol violations (bad request lines, header syntax, smuggling, invalid UTF-8): never a 5xx or a hang")
   void protocolGarbage(Vertx vertx) throws Exception {
     Map<String, Long> before = written(vertx);

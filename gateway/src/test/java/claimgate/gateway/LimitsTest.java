@@ -190,9 +190,9 @@ class LimitsTest {
   }
 
   @Test
-  @DisplayName("event streams per ticket: the fifth is 429 throttled")
+  @DisplayName("event streams per ticket, per process of 4 event loops: the fifth is 429 throttled")
   void streamsPerTicket(Vertx vertx) {
-    GatewayFixture gw = GatewayFixture.start(vertx);
+    GatewayFixture gw = GatewayFixture.start(vertx, claimgate.testkit.TestServers.redisUrl(), config -> config, 4);
     Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("sse"), 9, 3, 10));
     String ticket = gw.claim(c.id(), claimBody("watcher", "m0")).bodyAsJsonObject().getString("ticket");
     List<io.vertx.core.http.HttpClientResponse> open = new ArrayList<>();
