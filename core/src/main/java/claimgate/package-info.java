@@ -23,7 +23,7 @@
  * </pre>
  *
  * <p>This module holds what both sides share: the campaign document ({@code campaign}), the
- * Redis key schema and Lua scripts ({@code keys}), voucher codes ({@code voucher}), settings
+ * Redis key schema, records and Lua scripts ({@code redis}), voucher codes ({@code voucher}), settings
  * ({@code config}) and the servers and schema ({@code store}).
  */
 package claimgate;

@@ -4,21 +4,21 @@
 -- KEYS: the buckets
 -- ARGV: 1 ratePerSecond  2 burst  3 cost (0 only checks)  4 TTL of an idle bucket (s)
 -- Returns {1, 0} when allowed (cost taken from every bucket), {0, retryAfterMs} otherwise.
+
+--@include lib/bucket.lua
+
 local rate, burst, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local levels, waitMs = {}, 0
+local now = nowMs()
+local levels, wait = {}, 0
 for i, key in ipairs(KEYS) do
   local b = redis.call('HMGET', key, 'tokens', 'ts')
-  local tokens = tonumber(b[1] or burst)
-  tokens = math.min(burst, tokens + math.max(0, now - tonumber(b[2] or now)) * rate / 1000)
-  levels[i] = tokens
-  if tokens < 1 then
-    waitMs = math.max(waitMs, math.ceil((1 - tokens) * 1000 / rate))
+  levels[i] = refilled(tonumber(b[1]), tonumber(b[2]), rate, burst, now)
+  if levels[i] < 1 then
+    wait = math.max(wait, waitMs(levels[i], rate))
   end
 end
-if waitMs > 0 then
-  return {0, waitMs}
+if wait > 0 then
+  return {0, wait}
 end
 if cost > 0 then
   for i, key in ipairs(KEYS) do

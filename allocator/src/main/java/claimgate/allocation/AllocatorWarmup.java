@@ -1,7 +1,7 @@
 package claimgate.allocation;
 
 import claimgate.campaign.Campaign;
-import claimgate.campaign.ScratchCampaign;
+import claimgate.store.ScratchCampaign;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.PipelinedRedis;
 import claimgate.redis.StreamEntries;

@@ -1,7 +1,7 @@
 package claimgate.allocation;
 
 import claimgate.campaign.CampaignStore;
-import claimgate.claim.Tickets;
+import claimgate.ticket.Tickets;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.CampaignRedis;
 import claimgate.redis.StreamEntries;

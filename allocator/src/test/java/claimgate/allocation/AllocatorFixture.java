@@ -4,7 +4,7 @@ import claimgate.store.InvariantCheck;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
-import claimgate.claim.Tickets;
+import claimgate.ticket.Tickets;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.CampaignRedis;
 import claimgate.redis.StreamEntries;
@@ -74,7 +74,7 @@ final class AllocatorFixture {
    */
   List<String> feed(String campaignId, List<Claim> claims) {
     CampaignKeys keys = new CampaignKeys(campaignId);
-    long generation = Long.parseLong(redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg("gen")).await().toString());
+    long generation = Long.parseLong(redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.GENERATION)).await().toString());
     List<String> tickets = new ArrayList<>();
     List<Future<Response>> writes = new ArrayList<>();
     for (Claim claim : claims) {

@@ -43,9 +43,9 @@ class RepeatedSeqTest {
       fixture.awaitPublished(campaign.id(), 5, 20_000);
 
       // Redis forgets its counter: seqs 3, 4 and 5 are given out again, in a later generation
-      long generation = fixture.redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg("gen")).await().toLong();
+      long generation = fixture.redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.GENERATION)).await().toLong();
       fixture.redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SEQ).arg(2)
-          .arg("gen").arg(generation + 1)).await();
+          .arg(CampaignKeys.GENERATION).arg(generation + 1)).await();
       for (String citizen : List.of("r3", "r4", "r5", "f6", "f7")) {
         // queued, as the admission script counts a claim it admits
         fixture.redis.send(Request.cmd(Command.HSET).arg(keys.citizens()).arg(citizen)

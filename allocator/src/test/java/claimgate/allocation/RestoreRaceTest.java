@@ -61,7 +61,7 @@ class RestoreRaceTest {
       CampaignRedis.configure(fixture.redis, changed, version[0], Optional.empty()).await();
     });
     assertThat(restored.campaign().admission().ratePerSecond()).isEqualTo(4_321);
-    assertThat(config(fixture, campaign, "rate")).as("Redis keeps the change").isEqualTo("4321");
+    assertThat(config(fixture, campaign, CampaignKeys.RATE)).as("Redis keeps the change").isEqualTo("4321");
     assertThat(config(fixture, campaign, CampaignKeys.CONFIG_VERSION)).isEqualTo(Long.toString(version[0]));
   }
 

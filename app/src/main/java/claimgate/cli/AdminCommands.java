@@ -4,7 +4,7 @@ import claimgate.web.Bearer;
 
 import claimgate.campaign.CampaignFiles;
 import claimgate.config.ConfigException;
-import claimgate.config.Settings;
+import claimgate.settings.Settings;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

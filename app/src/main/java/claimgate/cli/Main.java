@@ -4,7 +4,7 @@ import claimgate.store.InvariantCheck;
 
 import claimgate.campaign.CampaignException;
 import claimgate.config.ConfigException;
-import claimgate.config.Settings;
+import claimgate.settings.Settings;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;

@@ -7,7 +7,7 @@ import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignFiles;
 import claimgate.campaign.CampaignStore;
 import claimgate.config.ConfigException;
-import claimgate.config.Settings;
+import claimgate.settings.Settings;
 import claimgate.gateway.GatewayConfig;
 import claimgate.gateway.GatewayVerticle;
 import claimgate.gateway.GatewayWarmup;

@@ -4,7 +4,7 @@ import claimgate.testkit.ApiClient;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import claimgate.config.Settings;
+import claimgate.settings.Settings;
 import claimgate.store.EmbeddedServers;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

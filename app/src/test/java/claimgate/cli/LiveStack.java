@@ -1,7 +1,7 @@
 package claimgate.cli;
 
 import claimgate.campaign.Campaign;
-import claimgate.config.Settings;
+import claimgate.settings.Settings;
 import claimgate.store.EmbeddedServers;
 import claimgate.testkit.ApiClient;
 import claimgate.testkit.ApiClient.Reply;

@@ -8,7 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignFiles;
-import claimgate.config.Settings;
+import claimgate.settings.Settings;
 import claimgate.store.EmbeddedServers;
 import claimgate.testkit.Campaigns;
 import claimgate.testkit.TestServers;

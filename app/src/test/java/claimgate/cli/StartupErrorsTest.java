@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import claimgate.campaign.CampaignException;
 import claimgate.config.ConfigException;
-import claimgate.config.Settings;
+import claimgate.settings.Settings;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintWriter;
 import java.net.ServerSocket;

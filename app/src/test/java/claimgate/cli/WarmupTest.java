@@ -2,8 +2,8 @@ package claimgate.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import claimgate.campaign.ScratchCampaign;
-import claimgate.config.Settings;
+import claimgate.store.ScratchCampaign;
+import claimgate.settings.Settings;
 import claimgate.redis.PipelinedRedis;
 import claimgate.store.EmbeddedServers;
 import claimgate.testkit.TestServers;

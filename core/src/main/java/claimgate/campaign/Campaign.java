@@ -33,6 +33,10 @@ public record Campaign(
     List<Merchant> merchants,
     Identity identity) {
 
+  /** Ids of the scratch campaigns a warm-up makes ({@code store.ScratchCampaign}); no operator may use them. */
+  public static final String SCRATCH_PREFIX = "warmup-";
+
+
   @com.fasterxml.jackson.annotation.JsonCreator
   public Campaign {}
 
@@ -84,8 +88,11 @@ public record Campaign(
       this(ratePerSecond, burst, maxPendingPerCitizen, capFactor, null, null);
     }
 
+    /** Released vouchers of a merchant may be queued up to this many times over, unless the campaign says. */
+    public static final double DEFAULT_CAP_FACTOR = 1.5;
+
     public double capFactorOrDefault() {
-      return capFactor == null ? 1.5 : capFactor;
+      return capFactor == null ? DEFAULT_CAP_FACTOR : capFactor;
     }
 
     public int perAddressRateOrDefault() {
@@ -115,7 +122,7 @@ public record Campaign(
   public Campaign validate() {
     require(id != null && ID.matcher(id).matches(),
         "id must be 1-40 lower-case letters, digits or '-', got " + quote(id));
-    require(!ScratchCampaign.isScratch(id), "ids starting with " + ScratchCampaign.PREFIX + " are reserved for warm-ups");
+    require(!id.startsWith(SCRATCH_PREFIX), "ids starting with " + SCRATCH_PREFIX + " are reserved for warm-ups");
     String where = "campaign " + id + ": ";
     require(name != null && !name.isBlank(), where + "name is required");
     require(currency != null && currency.matches("[A-Z]{3}"), where + "currency must be an ISO code like EUR");

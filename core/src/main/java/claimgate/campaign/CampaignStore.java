@@ -14,7 +14,7 @@ import java.util.Optional;
 
 /**
  * Campaigns in PostgreSQL (the document, merchants, eligibility): the truth that Redis's
- * derived state ({@link claimgate.redis.CampaignRedis}) is built from. Applying a document that
+ * derived state ({@code claimgate.redis.CampaignRedis}) is built from. Applying a document that
  * would break an invariant, such as a contingent below what is already issued, fails with
  * {@link CampaignException} and changes nothing.
  */

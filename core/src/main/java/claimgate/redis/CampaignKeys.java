@@ -14,6 +14,21 @@ import java.util.List;
  */
 public record CampaignKeys(String campaignId) {
 
+  /**
+   * Campaign hash fields: the admission settings, written by {@link CampaignRedis#configure} from
+   * the campaign document, read by the admission script.
+   */
+  public static final String RATE = "rate";
+  public static final String BURST = "burst";
+  public static final String MAX_PENDING = "maxPending";
+  public static final String CAP_FACTOR = "capFactor";
+  public static final String ADDRESS_RATE = "addrRate";
+  public static final String ADDRESS_BURST = "addrBurst";
+  public static final String PER_CITIZEN = "perCitizen";
+  public static final String PER_MERCHANT = "perMerchant";
+  public static final String ROUNDS = "rounds";
+  public static final String FORGET_AT = "forget";
+  public static final String MIN_TIER = "minTier";
   /** Campaign hash fields: the kill switch, the allocator's brake. */
   public static final String PAUSED = "paused";
   public static final String FROZEN = "frozen";

@@ -26,8 +26,6 @@ import java.util.Optional;
  */
 public final class CampaignRedis {
 
-  /** Released vouchers of a merchant may be queued up to this many times over, unless the campaign says. */
-  public static final double DEFAULT_CAP_FACTOR = 1.5;
   private static final int CHUNK = 1000;
   private static final LuaScript FLOOR_SEQ = LuaScript.load("floor_seq.lua");
   private static final LuaScript CONFIGURE = LuaScript.load("configure.lua");
@@ -80,17 +78,17 @@ public final class CampaignRedis {
     CampaignKeys keys = new CampaignKeys(campaign.id());
     Campaign.Admission a = campaign.admission();
     Map<String, String> settings = new java.util.LinkedHashMap<>();
-    settings.put("rate", Integer.toString(a.ratePerSecond()));
-    settings.put("burst", Integer.toString(a.burst()));
-    settings.put("maxPending", Integer.toString(a.maxPendingPerCitizen()));
-    settings.put("capFactor", Double.toString(a.capFactor() == null ? DEFAULT_CAP_FACTOR : a.capFactor()));
-    settings.put("addrRate", Integer.toString(a.perAddressRateOrDefault()));
-    settings.put("addrBurst", Integer.toString(a.perAddressBurstOrDefault()));
-    settings.put("perCitizen", Integer.toString(campaign.limits().perCitizen()));
-    settings.put("perMerchant", Integer.toString(campaign.limits().perCitizenPerMerchant()));
-    settings.put("rounds", roundsSpec(campaign));
-    settings.put("forget", Long.toString(forgetAtMs(campaign)));
-    settings.put("minTier", campaign.eligibility() == null ? ""
+    settings.put(CampaignKeys.RATE, Integer.toString(a.ratePerSecond()));
+    settings.put(CampaignKeys.BURST, Integer.toString(a.burst()));
+    settings.put(CampaignKeys.MAX_PENDING, Integer.toString(a.maxPendingPerCitizen()));
+    settings.put(CampaignKeys.CAP_FACTOR, Double.toString(a.capFactorOrDefault()));
+    settings.put(CampaignKeys.ADDRESS_RATE, Integer.toString(a.perAddressRateOrDefault()));
+    settings.put(CampaignKeys.ADDRESS_BURST, Integer.toString(a.perAddressBurstOrDefault()));
+    settings.put(CampaignKeys.PER_CITIZEN, Integer.toString(campaign.limits().perCitizen()));
+    settings.put(CampaignKeys.PER_MERCHANT, Integer.toString(campaign.limits().perCitizenPerMerchant()));
+    settings.put(CampaignKeys.ROUNDS, roundsSpec(campaign));
+    settings.put(CampaignKeys.FORGET_AT, Long.toString(forgetAtMs(campaign)));
+    settings.put(CampaignKeys.MIN_TIER, campaign.eligibility() == null ? ""
         : Integer.toString(campaign.eligibility().minTier() == null ? 0 : campaign.eligibility().minTier()));
     List<String> args = new ArrayList<>();
     args.add(Long.toString(configVersion));

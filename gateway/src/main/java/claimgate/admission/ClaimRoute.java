@@ -2,7 +2,7 @@ package claimgate.admission;
 
 import claimgate.catalog.CampaignCatalog;
 import claimgate.claim.ClaimLookup;
-import claimgate.claim.Tickets;
+import claimgate.ticket.Tickets;
 import claimgate.metrics.Telemetry;
 import claimgate.redis.CitizenRecord;
 import claimgate.web.ApiError;

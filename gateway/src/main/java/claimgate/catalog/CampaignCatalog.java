@@ -97,7 +97,7 @@ public final class CampaignCatalog {
 
   /** The campaigns this installation serves (a scratch campaign of a warm-up is not one). */
   public List<Live> all() {
-    return live.values().stream().filter(l -> !claimgate.campaign.ScratchCampaign.isScratch(l.campaign().id()))
+    return live.values().stream().filter(l -> !claimgate.store.ScratchCampaign.isScratch(l.campaign().id()))
         .sorted(java.util.Comparator.comparing(l -> l.campaign().id())).toList();
   }
 

@@ -1,5 +1,7 @@
 package claimgate.claim;
 
+import claimgate.ticket.Tickets;
+
 import claimgate.catalog.CampaignCatalog;
 import claimgate.web.ApiError;
 import claimgate.redis.CampaignKeys;

@@ -1,7 +1,7 @@
 package claimgate.gateway;
 
 import claimgate.admission.CitizenIdentity;
-import claimgate.config.Settings;
+import claimgate.settings.Settings;
 import claimgate.redis.RedisDurability;
 import claimgate.store.Database;
 import claimgate.voucher.VoucherCodes;

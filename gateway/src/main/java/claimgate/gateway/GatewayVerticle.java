@@ -13,7 +13,7 @@ import claimgate.access.RateBuckets;
 import claimgate.admission.AdmissionBatcher;
 import claimgate.admission.AdmissionScript;
 import claimgate.admission.ClaimRoute;
-import claimgate.claim.Tickets;
+import claimgate.ticket.Tickets;
 import claimgate.metrics.Telemetry;
 import claimgate.web.ClientAddress;
 import claimgate.web.ConnectionLimit;

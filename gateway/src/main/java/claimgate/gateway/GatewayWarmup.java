@@ -1,7 +1,7 @@
 package claimgate.gateway;
 
 import claimgate.campaign.Campaign;
-import claimgate.campaign.ScratchCampaign;
+import claimgate.store.ScratchCampaign;
 import claimgate.metrics.Telemetry;
 import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;

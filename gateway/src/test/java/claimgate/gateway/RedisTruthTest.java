@@ -66,7 +66,7 @@ class RedisTruthTest {
     Campaign faster = c.withAdmission(new Campaign.Admission(777, 777, 3, null, 1_000_000, 1_000_000));
     CampaignRedis.configure(gw.redis, faster, 50, Optional.empty()).await();
     CampaignRedis.configure(gw.redis, c, 49, Optional.empty()).await();
-    assertThat(gw.redis(Request.cmd(Command.HGET).arg(keys.config()).arg("rate")).toString()).isEqualTo("777");
+    assertThat(gw.redis(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.RATE)).toString()).isEqualTo("777");
   }
 
   @Test

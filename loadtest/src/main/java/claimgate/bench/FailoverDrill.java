@@ -12,7 +12,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.File;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -341,15 +340,12 @@ public final class FailoverDrill {
     while (System.currentTimeMillis() < deadline) {
       for (int port : gatewayPorts) {
         try {
-          HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/claims/" + ticket))
-              .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-          if (r.statusCode() == 200) {
-            JsonObject status = new JsonObject(r.body());
-            if (!"queued".equals(status.getString("status"))) {
-              return status;
-            }
+          claimgate.testkit.ApiClient.Reply r = new claimgate.testkit.ApiClient("http://127.0.0.1:" + port, TOKEN)
+              .get("/api/v1/claims/" + ticket);
+          if (r.status() == 200 && !"queued".equals(r.json().getString("status"))) {
+            return r.json();
           }
-        } catch (IOException gatewayDown) {
+        } catch (java.io.UncheckedIOException gatewayDown) {
           // the killed gateway: ask the other
         }
       }

@@ -10,7 +10,6 @@ import claimgate.voucher.VoucherCodes;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
@@ -148,14 +147,12 @@ public final class RedemptionBenchmark {
   }
 
   static Map<String, String> merchantKeys(Vertx vertx, int port, int merchants) {
-    WebClient client = WebClient.create(vertx);
+    claimgate.testkit.ApiClient api = new claimgate.testkit.ApiClient("http://127.0.0.1:" + port, OPERATOR);
     Map<String, String> keys = new HashMap<>();
     for (int i = 0; i < merchants; i++) {
       String merchant = String.format("m%03d", i);
-      keys.put(merchant, client.post(port, "127.0.0.1", "/admin/v1/campaigns/" + CAMPAIGN + "/merchants/" + merchant + "/keys")
-          .bearerTokenAuthentication(OPERATOR).send().await().bodyAsJsonObject().getString("key"));
+      keys.put(merchant, api.merchantKey(CAMPAIGN, merchant));
     }
-    client.close();
     return keys;
   }
 

@@ -1,4 +1,6 @@
-package claimgate.campaign;
+package claimgate.store;
+
+import claimgate.campaign.Campaign;
 
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.CampaignRedis;
@@ -25,7 +27,7 @@ import java.util.Optional;
  */
 public final class ScratchCampaign {
 
-  public static final String PREFIX = "warmup-";
+  public static final String PREFIX = Campaign.SCRATCH_PREFIX;
   /** Shops of the scratch campaign, named as the example campaign's are. */
   public static final int MERCHANTS = 300;
 

@@ -1,4 +1,4 @@
-package claimgate.claim;
+package claimgate.ticket;
 
 import claimgate.voucher.VoucherCodes;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,6 @@
-package claimgate.config;
+package claimgate.settings;
+
+import claimgate.config.ConfigException;
 
 import java.nio.file.Path;
 import java.util.Map;
