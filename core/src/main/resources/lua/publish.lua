@@ -3,7 +3,7 @@
 -- so a restarted allocator may publish its last committed batches again without harm.
 --
 -- KEYS: 1 campaign  2 citizens  3 merchants  4 outcomes  5 stream
--- ARGV: 1 lastSeq  2 streamOffset  3 events channel  4 when outcomes may be forgotten (unix ms)
+-- ARGV: 1 lastSeq  2 streamOffset  3 when outcomes may be forgotten (unix ms)
 --       then three lists, each as a count followed by that many groups:
 --       citizens (citizenId, decided claims, vouchers held, ',merchantId=held,...'),
 --       merchants (merchantId, decided claims charged to its queue),
@@ -16,7 +16,7 @@ local decided = tonumber(redis.call('HGET', KEYS[1], 'decided') or '0')
 if decided >= tonumber(ARGV[1]) then
   return 0
 end
-local i = 5
+local i = 4
 
 local n = tonumber(ARGV[i])
 i = i + 1
@@ -58,19 +58,16 @@ end
 
 n = tonumber(ARGV[i])
 i = i + 1
-local tickets = {}
 if n > 0 then
   local write = {}
   for k = 1, n do
     write[#write + 1] = ARGV[i]
     write[#write + 1] = ARGV[i + 1]
-    tickets[k] = ARGV[i]
     i = i + 2
   end
   redis.call('HSET', KEYS[4], unpack(write))
-  redis.call('PEXPIREAT', KEYS[4], ARGV[4])
+  redis.call('PEXPIREAT', KEYS[4], ARGV[3])
 end
 redis.call('HSET', KEYS[1], 'decided', ARGV[1])
 redis.call('XTRIM', KEYS[5], 'MINID', ARGV[2])
-redis.call('PUBLISH', ARGV[3], ARGV[1] .. '|' .. table.concat(tickets, ','))
-return #tickets
+return n

@@ -74,7 +74,6 @@ final class Publication {
     List<String> args = new ArrayList<>();
     args.add(Long.toString(lastSeq));
     args.add(offset);
-    args.add(keys.events());
     args.add(Long.toString(forgetAtMs));
     args.add(Integer.toString(decidedByCitizen.size()));
     decidedByCitizen.forEach((citizen, n) -> {

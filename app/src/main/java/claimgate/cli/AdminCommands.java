@@ -46,6 +46,11 @@ final class AdminCommands {
     Path tokenFile;
 
     int call(String method, String path, JsonObject body) {
+      return call(method, path, body, null);
+    }
+
+    /** @param render how to print a JSON object answer; null prints the JSON */
+    int call(String method, String path, JsonObject body, java.util.function.Function<JsonObject, String> render) {
       Map<String, String> env = System.getenv();
       Settings settings = Settings.fromEnvironment(env);
       String base = url != null ? url : env.getOrDefault("CLAIMGATE_URL", "http://127.0.0.1:" + settings.httpPort());
@@ -61,7 +66,8 @@ final class AdminCommands {
             HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() / 100 == 2) {
           String text = response.body().strip();
-          out.println(text.startsWith("[") ? new JsonArray(text).encodePrettily() : new JsonObject(text).encodePrettily());
+          out.print(text.startsWith("[") ? new JsonArray(text).encodePrettily() + System.lineSeparator()
+              : render != null ? render.apply(new JsonObject(text)) : new JsonObject(text).encodePrettily() + System.lineSeparator());
           return 0;
         }
         JsonObject error = response.body().startsWith("{") ? new JsonObject(response.body()) : new JsonObject();
@@ -160,14 +166,52 @@ final class AdminCommands {
     }
   }
 
-  @Command(name = "stats", description = "Admitted, queued, confirmed, rejected, remaining, latency.")
+  @Command(name = "stats", description = "Admitted, queued, confirmed, rejected, remaining, latency: a summary, "
+      + "or the JSON with --json.")
   static final class Stats implements Callable<Integer> {
     @Mixin Target target;
     @Parameters(paramLabel = "CAMPAIGN") String campaign;
+    @Option(names = "--json", description = "The stats as the API gives them, for machines") boolean json;
 
     @Override
     public Integer call() {
-      return target.call("GET", "/admin/v1/campaigns/" + campaign + "/stats", null);
+      return target.call("GET", "/admin/v1/campaigns/" + campaign + "/stats", null, json ? null : Stats::summary);
+    }
+
+    /** A few lines an operator reads at a glance; the shops only as how many are sold out. */
+    static String summary(JsonObject s) {
+      StringBuilder out = new StringBuilder();
+      out.append(String.format(java.util.Locale.ROOT, "%s  %s  at %s%n", s.getString("campaignId"), s.getString("state"),
+          s.getString("at")));
+      out.append(String.format(java.util.Locale.ROOT, "admitted %,d   queued %,d   confirmed %,d%n",
+          s.getLong("admitted"), s.getLong("queued"), s.getLong("confirmed")));
+      JsonObject rejected = s.getJsonObject("rejected", new JsonObject());
+      if (!rejected.isEmpty()) {
+        out.append("rejected");
+        rejected.fieldNames().stream().sorted().forEach(reason -> out.append(String.format(java.util.Locale.ROOT,
+            "   %s %,d", reason, rejected.getLong(reason))));
+        out.append(System.lineSeparator());
+      }
+      JsonObject remaining = s.getJsonObject("remaining", new JsonObject());
+      long soldOut = remaining.fieldNames().stream().filter(m -> remaining.getLong(m) == 0).count();
+      out.append(String.format(java.util.Locale.ROOT, "remaining %,d vouchers; %d of %d shops sold out%n",
+          s.getLong("remainingTotal"), soldOut, remaining.size()));
+      JsonObject latency = s.getJsonObject("latencyMs", new JsonObject());
+      out.append(String.format(java.util.Locale.ROOT, "admission latency (ms, last 10 s)   p50 %s   p99 %s   p99.9 %s%n",
+          latency.getValue("p50"), latency.getValue("p99"), latency.getValue("p999")));
+      return out.toString();
+    }
+  }
+
+  @Command(name = "audit", description = "Operator actions, newest first.")
+  static final class Audit implements Callable<Integer> {
+    @Mixin Target target;
+    @Option(names = "--campaign", description = "Only this campaign's") String campaign;
+    @Option(names = "--limit", defaultValue = "20", description = "How many (default ${DEFAULT-VALUE})") int limit;
+
+    @Override
+    public Integer call() {
+      return target.call("GET", "/admin/v1/audit?limit=" + limit + (campaign == null ? "" : "&campaignId=" + campaign), null);
     }
   }
 
@@ -230,7 +274,10 @@ final class AdminCommands {
     public Integer call() {
       JsonObject body = new JsonObject().put("reason", reason);
       if (merchant != null) {
-        body.put("merchantId", merchant).put("campaignId", campaign);
+        body.put("merchantId", merchant);
+        if (campaign != null) {
+          body.put("campaignId", campaign);
+        }
       }
       if (codes != null && !codes.isEmpty()) {
         body.put("codes", new JsonArray(codes));

@@ -22,12 +22,15 @@ import picocli.CommandLine.Option;
     subcommands = {Main.Demo.class, Main.Gateway.class, Main.Allocator.class,
         AdminCommands.Pause.class, AdminCommands.Resume.class, AdminCommands.Freeze.class,
         AdminCommands.Unfreeze.class, AdminCommands.Rate.class, AdminCommands.Stats.class,
-        AdminCommands.Campaign.class, AdminCommands.MerchantKey.class, AdminCommands.Revoke.class, Main.Check.class})
-public final class Main implements Runnable {
+        AdminCommands.Campaign.class, AdminCommands.MerchantKey.class, AdminCommands.Revoke.class,
+        AdminCommands.Audit.class, Main.Check.class})
+public final class Main implements Callable<Integer> {
 
+  /** Without a subcommand: the usage, and the exit code of a usage error. */
   @Override
-  public void run() {
-    CommandLine.usage(this, System.out);
+  public Integer call() {
+    CommandLine.usage(this, System.err);
+    return 2;
   }
 
   /** Bad configuration is one line on stderr and exit code 2; anything else is a bug and shows its trace. */
@@ -46,7 +49,16 @@ public final class Main implements Runnable {
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler(ONE_LINE_ERRORS);
+    helpEverywhere(cli);
     return cli;
+  }
+
+  /** Every subcommand answers {@code --help} (and {@code --version}). */
+  private static void helpEverywhere(CommandLine cli) {
+    for (CommandLine sub : cli.getSubcommands().values()) {
+      sub.getCommandSpec().mixinStandardHelpOptions(true);
+      helpEverywhere(sub);
+    }
   }
 
   /** Runs until the process is told to stop, then closes the stack cleanly. */
@@ -116,9 +128,13 @@ public final class Main implements Runnable {
 
     @Override
     public Integer call() {
-      Settings settings = external();
-      java.util.List<String> breaches = InvariantCheck.run(settings.redisUrl().get(),
-          claimgate.store.Database.fromUrl(settings.pgUrl().get()), campaign, requireFinal);
+      Settings settings = Settings.fromEnvironment(System.getenv());
+      // the configured servers, else the demo's (it writes where they are into its data dir)
+      Settings servers = settings.redisUrl().isPresent() && settings.pgUrl().isPresent() ? settings
+          : Stack.demoServers(settings).orElseThrow(() -> new ConfigException("set CLAIMGATE_REDIS_URL and "
+              + "CLAIMGATE_PG_URL, or run this where the demo's data dir is (CLAIMGATE_DATA_DIR)"));
+      java.util.List<String> breaches = InvariantCheck.run(servers.redisUrl().get(),
+          claimgate.store.Database.fromUrl(servers.pgUrl().get()), campaign, requireFinal);
       breaches.forEach(b -> spec.commandLine().getOut().println("BREACH " + b));
       spec.commandLine().getOut().println(breaches.isEmpty() ? "campaign " + campaign + ": every invariant holds"
           : "campaign " + campaign + ": " + breaches.size() + " breaches");

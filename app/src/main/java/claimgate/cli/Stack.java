@@ -84,6 +84,7 @@ public final class Stack implements AutoCloseable {
     try {
       if (embeddedWanted(settings)) {
         embedded = EmbeddedServers.start(settings.dataDir());
+        writeDemoServers(settings, embedded);
       }
       String redisUrl = settings.redisUrl().orElse(embedded == null ? null : embedded.redisUrl());
       Database database = Database.fromUrl(settings.pgUrl().orElse(embedded == null ? null : embedded.postgresUrl()));
@@ -219,6 +220,29 @@ public final class Stack implements AutoCloseable {
   }
 
   static final String OPERATOR_TOKEN_FILE = "operator-token";
+  static final String SERVERS_FILE = "servers";
+
+  /** Where the demo's embedded servers listen, for the operator commands that read the stores ({@code check}). */
+  private static void writeDemoServers(Settings settings, EmbeddedServers embedded) {
+    Path file = settings.dataDir().resolve(SERVERS_FILE);
+    try {
+      Files.writeString(file, embedded.redisUrl() + "\n" + embedded.postgresUrl() + "\n");
+      ownerOnly(file);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot note the demo's servers in " + file, e);
+    }
+  }
+
+  /** The settings with the servers a running demo noted in its data dir, if it did. */
+  static Optional<Settings> demoServers(Settings settings) {
+    Path file = settings.dataDir().resolve(SERVERS_FILE);
+    try {
+      java.util.List<String> lines = Files.readAllLines(file);
+      return lines.size() < 2 ? Optional.empty() : Optional.of(settings.withServers(lines.get(0), lines.get(1)));
+    } catch (IOException e) {
+      return Optional.empty();
+    }
+  }
 
   /** {@code CLAIMGATE_JWT_PUBLIC_KEY}: the PEM itself, or the path of a file holding it. */
   static Optional<String> jwtPublicKey(Settings settings) {

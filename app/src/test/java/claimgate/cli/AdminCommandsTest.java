@@ -10,6 +10,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,10 +60,14 @@ class AdminCommandsTest {
     assertThat(run("rate", c.id(), "--per-second", "500", "--burst", "50").exitCode()).isZero();
     assertThat(run("pause", c.id(), "--reason", "cli test").exitCode()).isZero();
     assertThat(LiveStack.claim(c.id(), "anna-2", "m0").status()).isEqualTo(503);
-    Run stats = run("stats", c.id());
+    Run stats = run("stats", c.id(), "--json");
     assertThat(stats.exitCode()).isZero();
     assertThat(new JsonObject(stats.out()).getString("state")).isIn("paused", "open");
     assertThat(new JsonObject(stats.out()).getLong("admitted")).isEqualTo(1);
+    // by default a summary to read at a glance
+    Run summary = run("stats", c.id());
+    assertThat(summary.exitCode()).isZero();
+    assertThat(summary.out()).contains(c.id()).contains("admitted 1").contains("of 1 shops sold out").doesNotStartWith("{");
     assertThat(run("resume", c.id()).exitCode()).isZero();
 
     Run key = run("merchant-key", "create", c.id(), "m0");
@@ -72,6 +77,44 @@ class AdminCommandsTest {
     JsonObject audit = LiveStack.admin("GET", "/admin/v1/audit?campaignId=" + c.id(), null).array().getJsonObject(2);
     assertThat(audit.getString("action")).isEqualTo("campaign.pause");
     assertThat(audit.getJsonObject("detail").getString("reason")).isEqualTo("cli test");
+    Run audited = run("audit", "--campaign", c.id(), "--limit", "3");
+    assertThat(audited.exitCode()).as(audited.err()).isZero();
+    assertThat(new io.vertx.core.json.JsonArray(audited.out())).hasSize(3);
+  }
+
+  @Test
+  @DisplayName("no subcommand is a usage error (2); every subcommand answers --help; revoke of a merchant without a campaign sends none")
+  void usage() throws Exception {
+    CommandLine cli = Main.commandLine();
+    StringWriter err = new StringWriter();
+    cli.setErr(new PrintWriter(err));
+    cli.setOut(new PrintWriter(new StringWriter()));
+    assertThat(cli.execute()).isEqualTo(2);
+    for (String command : List.of("pause", "stats", "revoke", "audit", "check", "demo")) {
+      CommandLine each = Main.commandLine();
+      StringWriter out = new StringWriter();
+      each.setOut(new PrintWriter(out));
+      assertThat(each.execute(command, "--help")).as(command).isZero();
+      assertThat(out.toString()).as(command).contains("Usage:");
+    }
+    CommandLine nested = Main.commandLine();
+    nested.setOut(new PrintWriter(new StringWriter()));
+    assertThat(nested.execute("campaign", "apply", "--help")).isZero();
+    // no campaignId: null, which the contract refuses; the gateway finds the merchant's one campaign, or asks which
+    Run revoke = run("revoke", "--merchant", "m0", "--reason", "fraud");
+    assertThat(revoke.err()).doesNotContain("campaignId");
+    assertThat(revoke.exitCode() == 0 || revoke.err().contains("several campaigns")).as(revoke.err()).isTrue();
+  }
+
+  @Test
+  @DisplayName("check finds the demo's servers in its data dir when none are configured")
+  void demoServersNoted() throws Exception {
+    claimgate.settings.Settings local = claimgate.settings.Settings.local(8080, dir);
+    assertThat(Stack.demoServers(local)).isEmpty();
+    Files.writeString(dir.resolve(Stack.SERVERS_FILE), "redis://127.0.0.1:1234\npostgresql://127.0.0.1:5678/x\n");
+    claimgate.settings.Settings found = Stack.demoServers(local).orElseThrow();
+    assertThat(found.redisUrl()).contains("redis://127.0.0.1:1234");
+    assertThat(found.pgUrl()).contains("postgresql://127.0.0.1:5678/x");
   }
 
   @Test

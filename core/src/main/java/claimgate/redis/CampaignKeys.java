@@ -89,11 +89,6 @@ public record CampaignKeys(String campaignId) {
     return key("stats");
   }
 
-  /** Pub/sub channel: "decidedSeq|ticket,ticket,..." after every published batch. */
-  public String events() {
-    return key("events");
-  }
-
   /** Hash citizenId to tier: the eligibility list, when the campaign has one. */
   public String eligible() {
     return key("eligible");

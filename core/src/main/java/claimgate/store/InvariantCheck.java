@@ -17,7 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Checks a campaign against DESIGN.md's invariants from what PostgreSQL and Redis hold, after a
+ * Checks a campaign against the invariants (docs/architecture.md) from what PostgreSQL and Redis hold, after a
  * load test, a drill or a launch: each breach is named; none means the campaign is sound.
  *
  * <pre>

@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Every row of the claim status table in API.md, against real Redis and PostgreSQL; the edge
+ * Every row of the claim status table of the API guide (docs/api.md), against real Redis and PostgreSQL; the edge
  * only queues (no allocator runs here). Guards invariant 4 (nothing admitted while paused) at
  * the script level and the admission caps.
  */
