@@ -61,8 +61,8 @@ final class Publication {
 
   static JsonObject confirmed(String code, String merchantId, BigDecimal value, String currency, Instant expiresAt) {
     return new JsonObject().put("status", "confirmed").put("voucher", new JsonObject()
-        .put("code", code).put("merchantId", merchantId).put("value", value)
-        .put("currency", currency).put("expiresAt", expiresAt.toString()));
+        .put("code", code).put("merchantId", merchantId).put("value", claimgate.campaign.Formats.money(value, currency))
+        .put("currency", currency).put("expiresAt", claimgate.campaign.Formats.instant(expiresAt)));
   }
 
   static JsonObject rejected(String reason) {

@@ -45,7 +45,10 @@ class RedemptionTest {
 
   @BeforeAll
   static void issueVouchers() {
-    c = create(Campaigns.open(Campaigns.uniqueId("redeem"), 9, 3, 100, 100));
+    Campaign open = Campaigns.open(Campaigns.uniqueId("redeem"), 9, 3, 100, 100);
+    // a value written as a document reader may give it (10.0): every answer says 10.00
+    c = create(new Campaign(open.id(), open.name(), open.currency(), new java.math.BigDecimal("10.0"), open.validDays(),
+        open.limits(), open.eligibility(), open.admission(), open.rounds(), open.merchants()));
     List<String> tickets = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       tickets.add(claim(c.id(), "holder-" + i, "m0").json().getString("ticket"));
@@ -59,6 +62,9 @@ class RedemptionTest {
         codeM1 = voucher.getString("code");
       }
     }
+    String status = LiveStack.get("/api/v1/claims/" + tickets.get(0)).raw().body();
+    assertThat(status).contains("\"value\":10.00").containsPattern("\"expiresAt\":\"[0-9-]{10}T[0-9:]{8}\\.[0-9]{3}Z\"");
+    assertThat(LiveStack.get("/api/v1/campaigns/" + c.id()).raw().body()).contains("\"voucherValue\":10.00");
     keyM0 = LiveStack.merchantKey(c.id(), "m0");
     keyM1 = LiveStack.merchantKey(c.id(), "m1");
   }
@@ -141,7 +147,8 @@ class RedemptionTest {
     // the same code twice in one batch is one voucher taken once
     assertThat(outcomes).containsExactly("redeemed", "already_redeemed", "revoked", "expired", "unknown_code",
         "invalid_code", "wrong_merchant", "already_redeemed", "invalid_request");
-    assertThat(results.getJsonObject(0).getString("redeemedAt")).isEqualTo(Instant.parse(at).toString());
+    assertThat(Instant.parse(results.getJsonObject(0).getString("redeemedAt"))).isEqualTo(Instant.parse(at));
+    assertThat(results.getJsonObject(0).getString("redeemedAt")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
 
     // the same till re-sends its backlog (its answer was lost): the same redemption, answered alike;
     // another till sending the same item is told the voucher is spent

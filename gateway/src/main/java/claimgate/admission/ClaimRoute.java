@@ -16,7 +16,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
-import java.time.Instant;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -277,7 +276,7 @@ public final class ClaimRoute {
     } else if (outcome instanceof Admission.NotOpen notOpen) {
       long waitMs = Math.max(1_000, notOpen.opensAtMs() - System.currentTimeMillis());
       return new ApiError(425, "not_open", "the round has not opened yet",
-          new JsonObject().put("opensAt", Instant.ofEpochMilli(notOpen.opensAtMs()).toString()), waitMs);
+          new JsonObject().put("opensAt", claimgate.campaign.Formats.epochMs(notOpen.opensAtMs())), waitMs);
     } else if (outcome instanceof Admission.Closed) {
       return new ApiError(410, "closed", "the campaign's last round has closed");
     } else if (outcome instanceof Admission.NotEligible) {

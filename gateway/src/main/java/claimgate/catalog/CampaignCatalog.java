@@ -195,11 +195,11 @@ public final class CampaignCatalog {
         .put("id", campaign.id())
         .put("name", campaign.name())
         .put("state", state)
-        .put("opensAt", round.opensAt().toString());
+        .put("opensAt", claimgate.campaign.Formats.instant(round.opensAt()));
     JsonObject detail = summary.copy()
-        .put("closesAt", round.closesAt().toString())
+        .put("closesAt", claimgate.campaign.Formats.instant(round.closesAt()))
         .put("currency", campaign.currency())
-        .put("voucherValue", campaign.voucherValue())
+        .put("voucherValue", claimgate.campaign.Formats.money(campaign.voucherValue(), campaign.currency()))
         .put("limits", new JsonObject()
             .put("perCitizen", campaign.limits().perCitizen())
             .put("perCitizenPerMerchant", campaign.limits().perCitizenPerMerchant()))

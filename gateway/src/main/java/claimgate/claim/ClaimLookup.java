@@ -107,7 +107,7 @@ public final class ClaimLookup {
         .put("status", revokedAt != null ? "revoked" : row.getString("status"));
     if (revokedAt != null) {
       status.put("revocation", new JsonObject().put("reason", row.getString("revoke_reason"))
-          .put("revokedAt", revokedAt.toInstant().toString()).put("slotFreed", row.getBoolean("slot_freed")));
+          .put("revokedAt", claimgate.campaign.Formats.instant(revokedAt)).put("slotFreed", row.getBoolean("slot_freed")));
     }
     if (row.getString("reason") != null) {
       status.put("reason", row.getString("reason"));
@@ -117,9 +117,9 @@ public final class ClaimLookup {
       status.put("voucher", new JsonObject()
           .put("code", row.getString("code"))
           .put("merchantId", row.getString("merchant_id"))
-          .put("value", row.getBigDecimal("value"))
+          .put("value", claimgate.campaign.Formats.money(row.getBigDecimal("value"), row.getString("currency")))
           .put("currency", row.getString("currency"))
-          .put("expiresAt", expires.toInstant().toString()));
+          .put("expiresAt", claimgate.campaign.Formats.instant(expires)));
     }
     return status;
   }

@@ -91,8 +91,12 @@ public final class GatewayVerticle extends VerticleBase {
     }
   }
 
+  private static final String CONTRACT = "openapi/claimgate.yaml";
+
   private final GatewayConfig config;
   private final Shared shared;
+  /** The contract's text, served at {@code /openapi.yaml}. */
+  private io.vertx.core.buffer.Buffer contractText;
   private PipelinedRedis redis;
   private Pool pool;
   private CampaignCatalog catalog;
@@ -148,7 +152,11 @@ public final class GatewayVerticle extends VerticleBase {
           LOG.warn("campaigns not loaded yet ({}); retrying every second", failure.getMessage());
           return Future.succeededFuture();
         })
-        .compose(loaded -> OpenAPIContract.from(vertx, "openapi/claimgate.yaml"))
+        .compose(loaded -> vertx.fileSystem().readFile(CONTRACT))
+        .compose(text -> {
+          contractText = text;
+          return OpenAPIContract.from(vertx, CONTRACT);
+        })
         .compose(contract -> {
           Router router = router(contract);
           return vertx.createHttpServer(serverOptions())
@@ -170,6 +178,7 @@ public final class GatewayVerticle extends VerticleBase {
   private Router router(OpenAPIContract contract) {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
     builder.rootHandler(new ReadablePath());
+    builder.rootHandler(new claimgate.web.AllowedMethods(contract));
     builder.rootHandler(new SecurityHeaders());
     builder.rootHandler(addresses);
     Handler<RoutingContext> anyone = RoutingContext::next;
@@ -203,6 +212,9 @@ public final class GatewayVerticle extends VerticleBase {
     // not for the public: the operator's token, as Prometheus sends it (authorization: credentials)
     router.get("/metrics").handler(operator).handler(PrometheusScrapingHandler.create(shared.telemetry().registry()));
     router.get("/admin").handler(ctx -> ctx.reroute("/admin.html"));
+    // the contract every request is checked against, as clients and their tools read it
+    router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
+        .putHeader("Cache-Control", "public, max-age=300").end(contractText));
     router.get("/*").handler(StaticHandler.create("webroot").setMaxAgeSeconds(60).setIncludeHidden(false));
     router.route().failureHandler(Failures::render);
     router.errorHandler(404, Failures::render);

@@ -46,7 +46,7 @@ public final class AuditLog {
         Object detail = r.getValue("detail");
         entries.add(new JsonObject()
             .put("id", r.getLong("id"))
-            .put("at", r.getOffsetDateTime("at").toInstant().toString())
+            .put("at", claimgate.campaign.Formats.instant(r.getOffsetDateTime("at")))
             .put("actor", r.getString("actor"))
             .put("action", r.getString("action"))
             .put("campaignId", r.getString("campaign_id"))

@@ -137,7 +137,7 @@ public final class Vouchers {
     record Redeemed(String code, String merchantId, BigDecimal value, OffsetDateTime redeemedAt) implements Outcome {
       public JsonObject body() {
         return new JsonObject().put("status", "redeemed").put("code", code).put("merchantId", merchantId)
-            .put("value", value).put("redeemedAt", redeemedAt.toInstant().toString());
+            .put("value", value).put("redeemedAt", claimgate.campaign.Formats.instant(redeemedAt));
       }
     }
 
@@ -188,7 +188,7 @@ public final class Vouchers {
           return redeemed(code, v);
         }
         return new Outcome.Refused(new ApiError(409, "already_redeemed", "this voucher was already redeemed",
-            new JsonObject().put("redeemedAt", redeemedAt.toInstant().toString()), null), false);
+            new JsonObject().put("redeemedAt", claimgate.campaign.Formats.instant(redeemedAt)), null), false);
       }
       if (v.getOffsetDateTime("revoked_at") != null) {
         return new Outcome.Refused(new ApiError(410, "revoked", "this voucher was revoked"), false);
@@ -237,9 +237,9 @@ public final class Vouchers {
           : v.getBoolean("expired") ? "expired" : "issued";
       JsonObject body = new JsonObject().put("code", code).put("merchantId", v.getString("merchant_id"))
           .put("value", v.getBigDecimal("value")).put("status", status)
-          .put("expiresAt", v.getOffsetDateTime("expires_at").toInstant().toString());
+          .put("expiresAt", claimgate.campaign.Formats.instant(v.getOffsetDateTime("expires_at")));
       if (redeemedAt != null) {
-        body.put("redeemedAt", redeemedAt.toInstant().toString());
+        body.put("redeemedAt", claimgate.campaign.Formats.instant(redeemedAt));
       }
       return Future.succeededFuture(body);
     });

@@ -159,6 +159,36 @@ class LimitsTest {
     }
   }
 
+  @Test
+  @DisplayName("methods: OPTIONS is 204 with Allow, HEAD is GET without a body, another method is 405 with Allow")
+  void methodsOfAPath(Vertx vertx) throws Exception {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("methods"), 9, 3, 10));
+    String options = new String(raw(gw, "OPTIONS /api/v1/campaigns/" + c.id()), StandardCharsets.US_ASCII);
+    assertThat(options).startsWith("HTTP/1.1 204").containsIgnoringCase("allow: GET, HEAD, OPTIONS");
+    String head = new String(raw(gw, "HEAD /api/v1/campaigns/" + c.id()), StandardCharsets.US_ASCII);
+    assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("content-type: application/json");
+    assertThat(head.substring(head.indexOf("\r\n\r\n") + 4)).as("no body").isEmpty();
+    String delete = new String(raw(gw, "DELETE /api/v1/campaigns/" + c.id()), StandardCharsets.US_ASCII);
+    assertThat(delete).startsWith("HTTP/1.1 405").containsIgnoringCase("allow: GET, HEAD, OPTIONS")
+        .contains("\"error\":\"method_not_allowed\"");
+    String putClaims = new String(raw(gw, "PUT /api/v1/campaigns/" + c.id() + "/claims"), StandardCharsets.US_ASCII);
+    assertThat(putClaims).startsWith("HTTP/1.1 405").containsIgnoringCase("allow: POST, OPTIONS");
+    // the contract itself is served
+    String spec = new String(raw(gw, "GET /openapi.yaml"), StandardCharsets.UTF_8);
+    assertThat(spec).startsWith("HTTP/1.1 200").containsIgnoringCase("content-type: application/yaml").contains("openapi: 3");
+  }
+
+  /** One request without a body, {@code Connection: close}, the whole answer. */
+  static byte[] raw(GatewayFixture gw, String requestLine) throws Exception {
+    try (Socket socket = new Socket("127.0.0.1", gw.port)) {
+      socket.setSoTimeout(5_000);
+      socket.getOutputStream().write((requestLine + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+          .getBytes(StandardCharsets.US_ASCII));
+      return socket.getInputStream().readAllBytes();
+    }
+  }
+
   /** Sends one request and reads until the server closes. */
   static byte[] getAll(Socket socket, String path) throws Exception {
     socket.setSoTimeout(5_000);
