@@ -96,7 +96,8 @@
       if (response.status === 202) { follow(answer); return; }
       if (response.status === 429 || response.status === 503 || response.status === 425) {
         const wait = 1000 * Number(response.headers.get("Retry-After") || 1);
-        progress(answer.error === "paused" ? "Admission is paused" : "You are in the waiting room",
+        progress(answer.error === "paused" ? "Admission is paused"
+            : answer.error === "unavailable" ? "The waiting room is being restored" : "You are in the waiting room",
           "We retry for you in about " + Math.round(wait / 1000) + " s. Keep this page open.");
         await sleep(jitter(wait));
         continue;
@@ -133,7 +134,9 @@
 
   function show(s) {
     if (s.status === "queued") {
-      progress("You are in the queue", "Position " + s.position + ", about " + Math.ceil((s.etaMs || 0) / 1000) + " s to go.");
+      progress("You are in the queue", "Position " + s.position + (s.etaMs == null
+        ? ". The waiting time cannot be told right now; your place is kept."
+        : ", about " + Math.ceil(s.etaMs / 1000) + " s to go."));
     } else if (s.status === "confirmed") {
       progress("Your voucher", "Show this code at " + s.voucher.merchantId + ". Valid until " + new Date(s.voucher.expiresAt).toLocaleDateString() + ".");
       $("voucher").hidden = false;

@@ -124,8 +124,11 @@ class OperatorApiTest {
     assertThat(resumed.status()).isEqualTo(202);
     assertThat(resumed.json().getLong("position")).isEqualTo(4);
     tickets.add(resumed.json().getString("ticket"));
-    LiveStack.pause(500);
-    assertThat(get("/api/v1/claims/" + tickets.get(0)).json().getString("status")).isEqualTo("queued");
+    LiveStack.pause(1_500);
+    JsonObject waiting = get("/api/v1/claims/" + tickets.get(0)).json();
+    assertThat(waiting.getString("status")).isEqualTo("queued");
+    // frozen: no decision comes, so no wait is promised (the catalog reads the flag within a second)
+    assertThat(waiting.containsKey("etaMs")).as(waiting.encode()).isFalse();
 
     admin("POST", "/admin/v1/campaigns/" + c.id() + "/unfreeze", null);
     for (String t : tickets) {

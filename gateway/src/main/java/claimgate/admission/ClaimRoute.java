@@ -201,9 +201,13 @@ public final class ClaimRoute {
     if (queued.repeat() && position == 0) {
       return lookup.status(ticket).map(status -> new Accepted(ticket, status.toBuffer()));
     }
+    long eta = live.etaMs(position);
     Buffer json = Buffer.buffer(96).appendString("{\"ticket\":\"").appendString(ticket)
-        .appendString("\",\"status\":\"queued\",\"position\":").appendString(Long.toString(position))
-        .appendString(",\"etaMs\":").appendString(Long.toString(live.etaMs(position))).appendString("}");
+        .appendString("\",\"status\":\"queued\",\"position\":").appendString(Long.toString(position));
+    if (eta >= 0) {
+      json.appendString(",\"etaMs\":").appendString(Long.toString(eta));
+    }
+    json.appendString("}");
     return Future.succeededFuture(new Accepted(ticket, json));
   }
 

@@ -29,7 +29,7 @@ import java.util.Optional;
 public final class CampaignCatalog {
 
   /** A campaign and what was last read of its live state, with its answer pre-rendered. */
-  public record Live(Campaign campaign, Map<String, Integer> issued, boolean paused, long decidedSeq,
+  public record Live(Campaign campaign, Map<String, Integer> issued, boolean paused, boolean frozen, long decidedSeq,
       double drainPerSecond, Buffer detail, JsonObject summary, java.util.Set<String> merchantIds) {
 
     /** Whether the merchant takes part in the campaign (a set, not a scan of the list). */
@@ -37,9 +37,16 @@ public final class CampaignCatalog {
       return merchantIds.contains(merchantId);
     }
 
-    /** Estimated wait for a claim at a position in the queue. */
+    /**
+     * Estimated wait for a claim at a position in the queue, from the decision rate the
+     * allocator measured; unknown (-1) while the allocator is frozen, when no estimate is true.
+     * An allocator with nothing to decide has measured no rate: then its batch rate is assumed.
+     */
     public long etaMs(long position) {
-      double rate = drainPerSecond > 0 ? drainPerSecond : campaign.admission().ratePerSecond();
+      if (frozen) {
+        return -1;
+      }
+      double rate = drainPerSecond >= 1 ? drainPerSecond : campaign.admission().ratePerSecond();
       return (long) Math.ceil(position * 1000.0 / Math.max(1.0, rate));
     }
   }
@@ -151,7 +158,7 @@ public final class CampaignCatalog {
     campaign.merchants().forEach(m -> issuedFields.arg(m.id()));
     Future<Response> issued = redis.send(issuedFields);
     Future<Response> state = redis.send(Request.cmd(Command.HMGET).arg(keys.config())
-        .arg(CampaignKeys.PAUSED).arg(CampaignKeys.DECIDED));
+        .arg(CampaignKeys.PAUSED).arg(CampaignKeys.DECIDED).arg(CampaignKeys.FROZEN));
     Future<Response> drain = redis.send(Request.cmd(Command.HGET).arg(keys.stats()).arg("drainPerSecond"));
     return Future.all(issued, state, drain).map(all -> {
       Map<String, Integer> issuedByMerchant = new HashMap<>();
@@ -164,14 +171,16 @@ public final class CampaignCatalog {
       Response paused = state.result().get(0);
       Response decided = state.result().get(1);
       boolean isPaused = paused != null && "1".equals(paused.toString());
+      Response frozen = state.result().get(2);
+      boolean isFrozen = frozen != null && "1".equals(frozen.toString());
       long decidedSeq = decided == null ? 0 : Long.parseLong(decided.toString());
       double drainRate = drain.result() == null ? 0 : Double.parseDouble(drain.result().toString());
-      live.put(campaign.id(), render(campaign, issuedByMerchant, isPaused, decidedSeq, drainRate));
+      live.put(campaign.id(), render(campaign, issuedByMerchant, isPaused, isFrozen, decidedSeq, drainRate));
       return null;
     });
   }
 
-  static Live render(Campaign campaign, Map<String, Integer> issued, boolean paused, long decidedSeq,
+  static Live render(Campaign campaign, Map<String, Integer> issued, boolean paused, boolean frozen, long decidedSeq,
       double drainPerSecond) {
     long now = Instant.now().toEpochMilli();
     int releasedBp = campaign.releasedBp(now);
@@ -206,6 +215,6 @@ public final class CampaignCatalog {
         .put("merchants", merchants);
     java.util.Set<String> ids = new java.util.HashSet<>();
     campaign.merchants().forEach(m -> ids.add(m.id()));
-    return new Live(campaign, Map.copyOf(issued), paused, decidedSeq, drainPerSecond, detail.toBuffer(), summary, ids);
+    return new Live(campaign, Map.copyOf(issued), paused, frozen, decidedSeq, drainPerSecond, detail.toBuffer(), summary, ids);
   }
 }

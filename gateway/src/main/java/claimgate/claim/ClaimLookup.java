@@ -81,8 +81,10 @@ public final class ClaimLookup {
       return survived.compose(kept -> {
         if (kept && read.seq() > decidedSeq) {
           long position = read.seq() - decidedSeq;
-          return Future.succeededFuture(new JsonObject().put("ticket", ticket).put("status", "queued")
-              .put("position", position).put("etaMs", live.etaMs(position)));
+          JsonObject queued = new JsonObject().put("ticket", ticket).put("status", "queued").put("position", position);
+          long eta = live.etaMs(position);
+          // no etaMs while none can be told (the allocator is frozen): the page says so
+          return Future.succeededFuture(eta < 0 ? queued : queued.put("etaMs", eta));
         }
         return fromDatabase(ticket);
       });
