@@ -105,6 +105,7 @@
     draw($("chart-queue"), [[series.queued, "#8a5a00"]]);
     draw($("chart-latency"), [[series.p50, "#0b6e4f"], [series.p99, "#a30000"]]);
     $("reasons").tBodies[0].replaceChildren(...Object.entries(s.rejected).map(([reason, n]) => row(reason, n)));
+    $("answers").tBodies[0].replaceChildren(...Object.entries(s.answers || {}).map(([outcome, n]) => row(outcome, n)));
     $("merchants").tBodies[0].replaceChildren(...Object.entries(s.remaining).map(([id, n]) => row(id, n)));
   }
 
@@ -140,28 +141,80 @@
     }
   }
 
-  function ask(action, question) {
-    pendingAction = action;
+  // every action that changes something is confirmed first: ask() shows the question, act() runs it
+  function ask(question, run) {
+    pendingAction = run;
     text("confirm-text", question);
     $("confirm").hidden = false;
+    text("action-result", "");
   }
 
   async function act() {
     $("confirm").hidden = true;
-    const action = pendingAction;
+    const run = pendingAction;
     pendingAction = null;
-    const id = $("campaign").value;
-    const response = await fetch("/admin/v1/campaigns/" + encodeURIComponent(id) + "/" + action,
-      { method: "POST", headers: headers(), body: JSON.stringify({ reason: "from the console" }) });
-    const body = await response.json();
-    text("action-result", response.ok ? (action === "pause" ? "Paused: no claim is admitted from now on." : "Resumed.")
-      : "Refused: " + body.message);
+    text("action-result", await run());
+  }
+
+  function campaignPath(suffix) { return "/admin/v1/campaigns/" + encodeURIComponent($("campaign").value) + suffix; }
+
+  async function call(method, path, body, done) {
+    const response = await fetch(path, { method: method, headers: headers(), body: body ? JSON.stringify(body) : undefined });
+    const answer = await response.json();
+    return response.ok ? done(answer) : "Refused: " + answer.message;
+  }
+
+  function flag(action, question, done) {
+    $(action).addEventListener("click", () => ask(question,
+      () => call("POST", campaignPath("/" + action), { reason: "from the console" }, () => done)));
+  }
+
+  function codesOf(value) { return value.split(/[\s,;]+/).filter((c) => c.length > 0); }
+
+  async function loadAudit() {
+    const path = "/admin/v1/audit?limit=20&campaignId=" + encodeURIComponent($("campaign").value);
+    const entries = await (await fetch(path, { headers: headers() })).json();
+    $("audit").tBodies[0].replaceChildren(...entries.map((e) => {
+      const tr = document.createElement("tr");
+      for (const value of [e.at, e.actor, e.action, JSON.stringify(e.detail)]) {
+        const td = document.createElement("td"); td.textContent = value; tr.append(td);
+      }
+      return tr;
+    }));
   }
 
   document.addEventListener("DOMContentLoaded", () => {
     $("login").addEventListener("submit", login);
-    $("pause").addEventListener("click", () => ask("pause", "Pause admission for every citizen now?"));
-    $("resume").addEventListener("click", () => ask("resume", "Resume admission where it stopped?"));
+    flag("pause", "Pause admission for every citizen now?", "Paused: no claim is admitted from now on.");
+    flag("resume", "Resume admission where it stopped?", "Resumed.");
+    flag("freeze", "Freeze decisions? Admission goes on; nothing more is confirmed until you unfreeze.", "Frozen: no claim is decided.");
+    flag("unfreeze", "Unfreeze decisions? The queue is decided in order from where it stopped.", "Unfrozen.");
+    $("rate-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const rate = Number($("rate").value), burst = Number($("burst").value);
+      ask("Admit " + rate + " claims per second, bursts of " + burst + ", from now on?",
+        () => call("PUT", campaignPath("/admission"), { ratePerSecond: rate, burst: burst },
+          () => "Rate set: " + rate + "/s, burst " + burst + "."));
+    });
+    $("key-form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const merchant = $("key-merchant").value.trim();
+      $("key-result").textContent = await call("POST", campaignPath("/merchants/" + encodeURIComponent(merchant) + "/keys"),
+        null, (answer) => "Key for " + merchant + " (shown once): " + answer.key);
+    });
+    $("revoke-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const codes = codesOf($("revoke-codes").value);
+      const merchant = $("revoke-merchant").value.trim();
+      const reason = $("revoke-reason").value;
+      const body = codes.length > 0 ? { codes: codes, reason: reason }
+        : { merchantId: merchant, campaignId: $("campaign").value, reason: reason };
+      ask(codes.length > 0 ? "Revoke " + codes.length + " voucher(s) as " + reason + "?"
+        : "Revoke every unredeemed voucher of " + merchant + " as " + reason + "?",
+        () => call("POST", "/admin/v1/vouchers/revoke", body,
+          (answer) => "Revoked " + answer.revoked + " voucher(s); slots freed: " + answer.slotsFreed + "."));
+    });
+    $("audit-load").addEventListener("click", loadAudit);
     $("confirm-yes").addEventListener("click", act);
     $("confirm-no").addEventListener("click", () => { pendingAction = null; $("confirm").hidden = true; });
     if (token) { open(); }

@@ -192,6 +192,13 @@ final class AdminCommands {
             "   %s %,d", reason, rejected.getLong(reason))));
         out.append(System.lineSeparator());
       }
+      JsonObject answers = s.getJsonObject("answers", new JsonObject());
+      if (!answers.isEmpty()) {
+        out.append("answered");
+        answers.fieldNames().stream().sorted().forEach(outcome -> out.append(String.format(java.util.Locale.ROOT,
+            "   %s %,d", outcome, answers.getLong(outcome))));
+        out.append(System.lineSeparator());
+      }
       JsonObject remaining = s.getJsonObject("remaining", new JsonObject());
       long soldOut = remaining.fieldNames().stream().filter(m -> remaining.getLong(m) == 0).count();
       out.append(String.format(java.util.Locale.ROOT, "remaining %,d vouchers; %d of %d shops sold out%n",

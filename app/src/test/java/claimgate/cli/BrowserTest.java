@@ -38,7 +38,8 @@ class BrowserTest {
 
   static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  static final Path SCREENSHOTS = Path.of("target/screenshots");
+  /** The guides show these: each run takes them again, so they show the pages as they are. */
+  static final Path SCREENSHOTS = Path.of("../docs/screenshots");
   static WebDriver browser;
 
   @BeforeAll
@@ -104,7 +105,8 @@ class BrowserTest {
   }
 
   @Test
-  @DisplayName("console: token once, live numbers move during a burst, pause asks for confirmation and pauses")
+  @DisplayName("console: token once, live numbers move during a burst, every answer counted; pause, freeze, rate, key, revoke "
+      + "each ask for confirmation and act; the audit log lists them")
   void console() throws Exception {
     Campaign c = LiveStack.create(Campaigns.open(Campaigns.uniqueId("console"), 9, 3, 500, 500));
     browser.get(LiveStack.base() + "/admin?campaign=" + c.id());
@@ -141,5 +143,60 @@ class BrowserTest {
     JsonObject audit = LiveStack.admin("GET", "/admin/v1/audit?campaignId=" + c.id() + "&limit=1", null).array().getJsonObject(0);
     assertThat(audit.getString("action")).isEqualTo("campaign.pause");
     assertThat(audit.getJsonObject("detail").getString("reason")).isEqualTo("from the console");
+    // every answer the gateways gave, refusals included (the pause's 503 among them)
+    JsonObject answers = null;
+    for (int i = 0; i < 40; i++) {
+      answers = LiveStack.admin("GET", "/admin/v1/campaigns/" + c.id() + "/stats", null).json().getJsonObject("answers");
+      if (answers != null && answers.containsKey("paused")) {
+        break;
+      }
+      LiveStack.pause(250);
+    }
+    assertThat(answers).as("stats answers").isNotNull();
+    assertThat(answers.fieldNames()).contains("paused", "queued");
+    waiting(10).until(d -> d.findElement(By.id("answers")).getText().contains("paused"));
+    assertThat(browser.findElement(By.id("answers")).getText()).contains("queued");
+
+    confirmed("freeze", "Frozen");
+    assertThat(LiveStack.admin("GET", "/admin/v1/campaigns/" + c.id() + "/stats", null).status()).isEqualTo(200);
+    confirmed("unfreeze", "Unfrozen");
+    confirmed("resume", "Resumed");
+
+    browser.findElement(By.id("rate")).sendKeys("777");
+    browser.findElement(By.id("burst")).sendKeys("99");
+    browser.findElement(By.cssSelector("#rate-form button")).click();
+    confirmYes("Rate set");
+    JsonObject rateAudit = LiveStack.admin("GET", "/admin/v1/audit?campaignId=" + c.id() + "&limit=1", null).array()
+        .getJsonObject(0);
+    assertThat(rateAudit.getString("action")).isEqualTo("campaign.admission");
+    assertThat(rateAudit.getJsonObject("detail").getJsonObject("after").getInteger("ratePerSecond")).isEqualTo(777);
+
+    browser.findElement(By.id("key-merchant")).sendKeys("m1");
+    browser.findElement(By.cssSelector("#key-form button")).click();
+    waiting(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("key-result"), "cgm_"));
+
+    String code = LiveStack.awaitFinal(LiveStack.claim(c.id(), "to-revoke", "m1").json().getString("ticket"))
+        .getJsonObject("voucher").getString("code");
+    browser.findElement(By.id("revoke-codes")).sendKeys(code);
+    new Select(browser.findElement(By.id("revoke-reason"))).selectByValue("mistake");
+    browser.findElement(By.cssSelector("#revoke-form button")).click();
+    confirmYes("Revoked 1 voucher(s); slots freed: 1.");
+
+    browser.findElement(By.id("audit-load")).click();
+    waiting(10).until(d -> d.findElement(By.id("audit")).getText().contains("voucher.revoke"));
+    assertThat(browser.findElement(By.id("audit")).getText()).contains("merchant.key.create").contains("campaign.freeze");
+    screenshot("console-actions");
+  }
+
+  /** Clicks an action's button, is asked, says yes, and sees the result. */
+  static void confirmed(String button, String result) {
+    browser.findElement(By.id(button)).click();
+    confirmYes(result);
+  }
+
+  static void confirmYes(String result) {
+    assertThat(browser.findElement(By.id("confirm")).isDisplayed()).isTrue();
+    browser.findElement(By.id("confirm-yes")).click();
+    waiting(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("action-result"), result));
   }
 }

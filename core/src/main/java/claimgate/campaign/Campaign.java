@@ -36,6 +36,10 @@ public record Campaign(
   /** Ids of the scratch campaigns a warm-up makes ({@code store.ScratchCampaign}); no operator may use them. */
   public static final String SCRATCH_PREFIX = "warmup-";
 
+  public static boolean isScratch(String campaignId) {
+    return campaignId.startsWith(SCRATCH_PREFIX);
+  }
+
 
   @com.fasterxml.jackson.annotation.JsonCreator
   public Campaign {}

@@ -89,6 +89,11 @@ public record CampaignKeys(String campaignId) {
     return key("stats");
   }
 
+  /** Hash outcome to count: every claim answer the gateways gave (queued, each refusal, errors), added each second. */
+  public String answers() {
+    return key("answers");
+  }
+
   /** Hash citizenId to tier: the eligibility list, when the campaign has one. */
   public String eligible() {
     return key("eligible");
@@ -104,6 +109,6 @@ public record CampaignKeys(String campaignId) {
 
   /** Every key of the campaign, for tools that remove or inspect it whole. */
   public List<String> all() {
-    return List.of(config(), buckets(), citizens(), merchants(), stream(), outcomes(), stats(), eligible());
+    return List.of(config(), buckets(), citizens(), merchants(), stream(), outcomes(), stats(), eligible(), answers());
   }
 }

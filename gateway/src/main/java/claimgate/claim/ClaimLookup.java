@@ -66,8 +66,14 @@ public final class ClaimLookup {
         .arg(CampaignKeys.GENERATION));
     return Future.all(outcome, counters).compose(all -> {
       if (outcome.result() != null) {
-        return Future.succeededFuture(new JsonObject().put("ticket", ticket)
-            .mergeIn(new JsonObject(outcome.result().toBuffer())));
+        JsonObject published = new JsonObject(outcome.result().toBuffer());
+        JsonObject voucher = published.getJsonObject("voucher");
+        if (voucher != null && voucher.getValue("value") != null) {
+          // JSON numbers decode as doubles (10.00 becomes 10.0): the amount again in its currency's decimals
+          voucher.put("value", claimgate.campaign.Formats.money(new java.math.BigDecimal(voucher.getValue("value").toString()),
+              voucher.getString("currency")));
+        }
+        return Future.succeededFuture(new JsonObject().put("ticket", ticket).mergeIn(published));
       }
       Response decided = counters.result().get(0);
       Response generation = counters.result().get(1);

@@ -50,7 +50,13 @@ import io.vertx.openapi.contract.OpenAPIContract;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Pool;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import claimgate.campaign.Campaign;
+import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignRedis;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -261,6 +267,28 @@ public final class GatewayVerticle extends VerticleBase {
   private void refreshCatalog() {
     Future<Void> refresh = ++ticks % DOCUMENT_RELOAD_TICKS == 0 ? catalog.reloadDocuments() : catalog.refreshLive();
     refresh.onFailure(failure -> LOG.debug("campaign state not refreshed: {}", failure.getMessage()));
+    addAnswers();
+  }
+
+  /**
+   * Adds the claim answers this process gave since the last second to the campaign's count in
+   * Redis, which operators' stats read for the whole installation; put back if Redis is away.
+   */
+  private void addAnswers() {
+    Map<String, Map<String, Long>> answered = shared.telemetry().takeAnswered();
+    answered.forEach((campaignId, byOutcome) -> {
+      Optional<CampaignCatalog.Live> live = catalog.get(campaignId);
+      if (live.isEmpty() || Campaign.isScratch(campaignId)) {
+        return;
+      }
+      CampaignKeys keys = new CampaignKeys(campaignId);
+      List<Future<?>> writes = new ArrayList<>();
+      byOutcome.forEach((outcome, n) -> writes.add(redis.send(Request.cmd(Command.HINCRBY).arg(keys.answers())
+          .arg(outcome).arg(n))));
+      writes.add(redis.send(Request.cmd(Command.PEXPIREAT).arg(keys.answers())
+          .arg(CampaignRedis.forgetAtMs(live.get().campaign()))));
+      Future.all(writes).onFailure(failure -> shared.telemetry().giveBack(Map.of(campaignId, byOutcome)));
+    });
   }
 
   private void listCampaigns(RoutingContext ctx) {

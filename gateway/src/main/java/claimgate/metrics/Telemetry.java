@@ -46,6 +46,8 @@ public final class Telemetry {
   public final class Claims {
     private final String campaignId;
     private final Map<String, Counter> byOutcome = new ConcurrentHashMap<>();
+    /** Answers since the last {@link #takeAnswered}, for the installation-wide count in Redis. */
+    private final Map<String, java.util.concurrent.atomic.LongAdder> unflushed = new ConcurrentHashMap<>();
     private final Window window;
 
     private Claims(String campaignId) {
@@ -62,8 +64,35 @@ public final class Telemetry {
             .register(registry));
       }
       counter.increment();
+      unflushed.computeIfAbsent(outcome, o -> new java.util.concurrent.atomic.LongAdder()).increment();
       window.recorder.recordValue(Math.min(HIGHEST_TRACKABLE_MICROS, Math.max(0, elapsedNanos / 1_000)));
     }
+  }
+
+  /**
+   * The answers given since the last call, by campaign and outcome, and forgets them: each is
+   * taken once, by whichever caller takes it (every gateway verticle adds them to Redis).
+   */
+  public Map<String, Map<String, Long>> takeAnswered() {
+    Map<String, Map<String, Long>> taken = new java.util.HashMap<>();
+    claims.forEach((campaignId, c) -> c.unflushed.forEach((outcome, adder) -> {
+      long n = adder.sumThenReset();
+      if (n > 0) {
+        taken.computeIfAbsent(campaignId, id -> new java.util.HashMap<>()).put(outcome, n);
+      }
+    }));
+    return taken;
+  }
+
+  /** Puts back answers that could not be added to Redis, so the next call takes them again. */
+  public void giveBack(Map<String, Map<String, Long>> answered) {
+    answered.forEach((campaignId, byOutcome) -> {
+      Claims c = claims.get(campaignId);
+      if (c != null) {
+        byOutcome.forEach((outcome, n) -> c.unflushed.computeIfAbsent(outcome,
+            o -> new java.util.concurrent.atomic.LongAdder()).add(n));
+      }
+    });
   }
 
   public Telemetry(PrometheusMeterRegistry registry) {

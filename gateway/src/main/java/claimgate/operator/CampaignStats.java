@@ -20,6 +20,7 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.sqlclient.RowSet;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -111,7 +112,16 @@ public final class CampaignStats {
     Future<Response> decided = counters.map(r -> r.get(1));
     Future<RowSet<Row>> outcomes = pool.preparedQuery(OperatorQueries.OUTCOMES).execute(Tuple.of(id));
     Future<RowSet<Row>> merchants = pool.preparedQuery(OperatorQueries.MERCHANT_COUNTS).execute(Tuple.of(id));
-    return Future.all(admitted, decided, outcomes, merchants).map(all -> {
+    Future<Response> answers = redis.send(Request.cmd(Command.HGETALL).arg(keys.answers()));
+    return Future.all(List.of(admitted, decided, outcomes, merchants, answers)).map(all -> {
+      // every answer the gateways gave (queued, each refusal at the edge, errors), up to a second behind
+      JsonObject answered = new JsonObject();
+      Response byOutcome = answers.result();
+      if (byOutcome != null) {
+        for (String outcome : byOutcome.getKeys()) {
+          answered.put(outcome, byOutcome.get(outcome).toLong());
+        }
+      }
       long admittedN = longOf(admitted.result());
       long confirmed = 0;
       JsonObject rejected = new JsonObject();
@@ -139,6 +149,7 @@ public final class CampaignStats {
           .put("queued", Math.max(0, admittedN - longOf(decided.result())))
           .put("confirmed", confirmed)
           .put("rejected", rejected)
+          .put("answers", answered)
           .put("remaining", remaining)
           .put("remainingTotal", remainingTotal)
           .put("latencyMs", new JsonObject().put("p50", latency.p50()).put("p99", latency.p99())

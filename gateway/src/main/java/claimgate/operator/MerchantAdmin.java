@@ -65,7 +65,10 @@ public final class MerchantAdmin {
     Vouchers.RevocationReason reason = Vouchers.RevocationReason.of(body.getString("reason"));
     Future<JsonObject> done = codes != null
         ? pool.withTransaction(conn -> vouchers.revokeCodes(conn, codes.stream().map(String::valueOf).toList(), reason)
-            .compose(revoked -> AuditLog.write(conn, OperatorRequests.actor(ctx), "voucher.revoke", null, new JsonObject()
+            // filed under the campaign when the codes are of one (the usual case), else under none
+            .compose(revoked -> AuditLog.write(conn, OperatorRequests.actor(ctx), "voucher.revoke",
+                revoked.revocationsVersions().size() == 1 ? revoked.revocationsVersions().keySet().iterator().next() : null,
+                new JsonObject()
                     .put("codes", codes).put("reason", reason.id()).put("revoked", new JsonArray(revoked.codes())))
                 .map(revoked)))
             .compose(revoked -> announce(revoked).map(revocation(reason, revoked).put("codes", new JsonArray(revoked.codes()))))
