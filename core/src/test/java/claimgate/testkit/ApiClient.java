@@ -16,7 +16,8 @@ import java.util.List;
 /**
  * A blocking client of claimgate's HTTP API, as its users reach it: claim, await a final
  * status, apply a campaign, create a merchant key. Every suite that drives a running gateway
- * uses this one.
+ * uses this one, and every answer it receives is checked against the HTTP contract
+ * ({@link ContractCheck}): an answer the contract does not describe fails the test.
  *
  * <pre>
  *   ApiClient api = new ApiClient("http://127.0.0.1:8080", operatorToken);
@@ -84,7 +85,9 @@ public final class ApiClient {
       request.header("Idempotency-Key", idempotencyKey);
     }
     try {
-      return new Reply(HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString()));
+      Reply reply = new Reply(HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString()));
+      ContractCheck.of().ifPresent(contract -> contract.check(method, path, reply));
+      return reply;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

@@ -40,6 +40,8 @@ final class GatewayFixture {
     this.port = port;
     this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
         new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+    // every answer this client receives is checked against the contract
+    ((io.vertx.ext.web.client.impl.WebClientInternal) client).addInterceptor(GatewayFixture::checkAgainstContract);
     this.redis = new PipelinedRedis(vertx, TestServers.redisUrl());
     this.pool = TestServers.database().pool(vertx, 2);
     this.store = new CampaignStore(pool);
@@ -65,6 +67,7 @@ final class GatewayFixture {
   static GatewayFixture start(Vertx vertx, String gatewayRedisUrl, java.util.function.UnaryOperator<GatewayConfig> tweak,
       int instances) {
     TestServers.get();
+    claimgate.testkit.ContractCheck.of().orElseThrow(() -> new IllegalStateException("the contract is not on the classpath"));
     int port;
     try {
       port = EmbeddedServers.freePort();
@@ -77,6 +80,27 @@ final class GatewayFixture {
     vertx.deployVerticle(() -> new GatewayVerticle(config, shared),
         new io.vertx.core.DeploymentOptions().setInstances(instances)).await();
     return fixture;
+  }
+
+  /** On the client's event loop: the contract was loaded by {@link #start}, the check does not block. */
+  private static void checkAgainstContract(io.vertx.ext.web.client.impl.HttpContext<?> ctx) {
+    if (ctx.phase() != io.vertx.ext.web.client.impl.ClientPhase.DISPATCH_RESPONSE) {
+      ctx.next();
+      return;
+    }
+    HttpResponse<?> response = ctx.response();
+    Object body = response.body();
+    io.vertx.core.Context here = Vertx.currentContext();
+    claimgate.testkit.ContractCheck.of().orElseThrow().verdict(ctx.request().method().name(), ctx.request().uri(),
+            response.statusCode(), response.getHeader("Content-Type"),
+            body instanceof Buffer buffer ? buffer.toString() : body == null ? null : String.valueOf(body))
+        .onComplete(verdict -> here.runOnContext(v -> {
+          if (verdict.succeeded()) {
+            ctx.next();
+          } else {
+            ctx.fail(verdict.cause());
+          }
+        }));
   }
 
   /** Stores a new campaign, opens its gate in Redis as an allocator would, and waits until the gateway's catalog has it. */

@@ -1,0 +1,34 @@
+package claimgate.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import claimgate.testkit.ApiClient;
+import claimgate.testkit.ContractCheck;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The test kit checks every answer against the contract; this proves the check bites: an answer
+ * the contract does not describe for a route fails, one it does passes.
+ */
+class ContractCheckTest {
+
+  @Test
+  @DisplayName("an answer that does not match its route's schema, or a status the route does not list, fails the test")
+  void theCheckBites() {
+    ContractCheck check = ContractCheck.of().orElseThrow();
+    // a real answer of another route ({"status":"up"}), presented as the campaign list's (an array)
+    ApiClient.Reply health = LiveStack.get("/health/live");
+    assertThatThrownBy(() -> check.check("GET", "/api/v1/campaigns", health))
+        .isInstanceOf(AssertionError.class).hasMessageContaining("listCampaigns");
+    // a 202 body presented as a claim status is fine; an error body as a 200 of the list is not
+    ApiClient.Reply list = LiveStack.get("/api/v1/campaigns");
+    check.check("GET", "/api/v1/campaigns", list);
+    ApiClient.Reply unknown = LiveStack.get("/api/v1/campaigns/no-such-campaign");
+    assertThat(unknown.status()).isEqualTo(404);
+    check.check("GET", "/api/v1/campaigns/no-such-campaign", unknown);
+    assertThatThrownBy(() -> check.check("GET", "/api/v1/campaigns/other", new ApiClient.Reply(200, unknown.raw())))
+        .isInstanceOf(AssertionError.class).hasMessageContaining("getCampaign");
+  }
+}

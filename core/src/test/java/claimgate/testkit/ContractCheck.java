@@ -1,0 +1,91 @@
+package claimgate.testkit;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.openapi.contract.OpenAPIContract;
+import io.vertx.openapi.contract.Operation;
+import io.vertx.openapi.validation.ResponseValidator;
+import io.vertx.openapi.validation.ValidatableResponse;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Checks an answer against the HTTP contract the gateway ships ({@code openapi/claimgate.yaml}),
+ * with Vert.x's OpenAPI response validator: its status must be one the operation lists (or its
+ * {@code default}), and its body must match that answer's schema. Paths outside the contract
+ * (pages, health, metrics) and event streams are not checked.
+ */
+public final class ContractCheck {
+
+  private static final String CONTRACT = "openapi/claimgate.yaml";
+  private static volatile Optional<ContractCheck> loaded;
+
+  private final OpenAPIContract contract;
+  private final ResponseValidator validator;
+
+  private ContractCheck(Vertx vertx, OpenAPIContract contract) {
+    this.contract = contract;
+    this.validator = ResponseValidator.create(vertx, contract);
+  }
+
+  /** The check, when the contract is on the classpath (a suite that runs a gateway has it). */
+  public static Optional<ContractCheck> of() {
+    if (loaded == null) {
+      synchronized (ContractCheck.class) {
+        if (loaded == null) {
+          if (ContractCheck.class.getClassLoader().getResource(CONTRACT) == null) {
+            loaded = Optional.empty();
+          } else {
+            Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
+            loaded = Optional.of(new ContractCheck(vertx, OpenAPIContract.from(vertx, CONTRACT).await()));
+          }
+        }
+      }
+    }
+    return loaded;
+  }
+
+  /** Fails with an {@link AssertionError} naming the route when the answer breaks the contract. */
+  public void check(String method, String pathAndQuery, ApiClient.Reply reply) {
+    try {
+      check(method, pathAndQuery, reply.status(), reply.header("Content-Type"), reply.raw().body());
+    } catch (RuntimeException wrapped) {
+      if (wrapped.getCause() instanceof AssertionError broken) {
+        throw broken;
+      }
+      throw wrapped;
+    }
+  }
+
+  /** The same for an answer read by another client (status, content type, body text). */
+  public void check(String method, String pathAndQuery, int status, String contentType, String body) {
+    verdict(method, pathAndQuery, status, contentType, body).await();
+  }
+
+  /**
+   * The check without blocking, for a client on an event loop: completes, or fails with an
+   * {@link AssertionError} naming the route. Call {@link #of()} once from the test's thread first.
+   */
+  public io.vertx.core.Future<Void> verdict(String method, String pathAndQuery, int status, String contentType,
+      String body) {
+    String path = pathAndQuery.contains("?") ? pathAndQuery.substring(0, pathAndQuery.indexOf('?')) : pathAndQuery;
+    Operation operation;
+    try {
+      operation = contract.findOperation(path, HttpMethod.valueOf(method));
+    } catch (RuntimeException notInContract) {
+      return io.vertx.core.Future.succeededFuture();
+    }
+    if (operation == null || (contentType != null && contentType.startsWith("text/event-stream"))) {
+      return io.vertx.core.Future.succeededFuture();
+    }
+    ValidatableResponse response = body == null || body.isEmpty()
+        ? ValidatableResponse.create(status, Map.of())
+        : ValidatableResponse.create(status, Map.of(), Buffer.buffer(body), contentType == null ? "application/json" : contentType);
+    String operationId = operation.getOperationId();
+    return validator.validate(response, operationId).<Void>mapEmpty().recover(broken -> io.vertx.core.Future.failedFuture(
+        new AssertionError("the answer to " + method + " " + pathAndQuery + " breaks the contract (" + operationId
+            + "): " + broken.getMessage() + "; answer " + status + " " + body, broken)));
+  }
+}
