@@ -152,15 +152,26 @@ final class AdminCommands {
     }
   }
 
-  @Command(name = "rate", description = "Set the admission token bucket; in effect for the next claim.")
+  @Command(name = "rate", description = "The admission token bucket: shown, or set with both options (in effect for the next claim).")
   static final class Rate implements Callable<Integer> {
     @Mixin Target target;
     @Parameters(paramLabel = "CAMPAIGN") String campaign;
-    @Option(names = "--per-second", required = true, description = "Claims admitted per second") int perSecond;
-    @Option(names = "--burst", required = true, description = "Claims admitted at once") int burst;
+    @Option(names = "--per-second", description = "Claims admitted per second") Integer perSecond;
+    @Option(names = "--burst", description = "Claims admitted at once") Integer burst;
+    @Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() {
+      if (perSecond == null && burst == null) {
+        return target.call("GET", "/admin/v1/campaigns/" + campaign + "/stats", null, stats -> {
+          JsonObject a = stats.getJsonObject("admission");
+          return campaign + ": " + a.getInteger("ratePerSecond") + " claims/s, bursts of " + a.getInteger("burst")
+              + System.lineSeparator();
+        });
+      }
+      if (perSecond == null || burst == null) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "set both --per-second and --burst, or neither to show them");
+      }
       return target.call("PUT", "/admin/v1/campaigns/" + campaign + "/admission",
           new JsonObject().put("ratePerSecond", perSecond).put("burst", burst));
     }

@@ -58,6 +58,10 @@ class AdminCommandsTest {
     assertThat(LiveStack.claim(c.id(), "anna", "m0").status()).isEqualTo(202);
 
     assertThat(run("rate", c.id(), "--per-second", "500", "--burst", "50").exitCode()).isZero();
+    Run shown = run("rate", c.id());
+    assertThat(shown.exitCode()).as(shown.err()).isZero();
+    assertThat(shown.out()).contains("500 claims/s, bursts of 50");
+    assertThat(run("rate", c.id(), "--burst", "9").exitCode()).isEqualTo(2);
     assertThat(run("pause", c.id(), "--reason", "cli test").exitCode()).isZero();
     assertThat(LiveStack.claim(c.id(), "anna-2", "m0").status()).isEqualTo(503);
     Run stats = run("stats", c.id(), "--json");

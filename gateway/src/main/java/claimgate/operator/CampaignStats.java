@@ -106,8 +106,9 @@ public final class CampaignStats {
   private Future<JsonObject> readStats(CampaignCatalog.Live live, long now) {
     String id = live.campaign().id();
     CampaignKeys keys = new CampaignKeys(id);
+    // the rate as the admission script reads it (an operator's change is there at once, in every gateway)
     Future<Response> counters = redis.send(Request.cmd(Command.HMGET).arg(keys.config())
-        .arg(CampaignKeys.SEQ).arg(CampaignKeys.DECIDED));
+        .arg(CampaignKeys.SEQ).arg(CampaignKeys.DECIDED).arg(CampaignKeys.RATE).arg(CampaignKeys.BURST));
     Future<Response> admitted = counters.map(r -> r.get(0));
     Future<Response> decided = counters.map(r -> r.get(1));
     Future<RowSet<Row>> outcomes = pool.preparedQuery(OperatorQueries.OUTCOMES).execute(Tuple.of(id));
@@ -150,6 +151,11 @@ public final class CampaignStats {
           .put("confirmed", confirmed)
           .put("rejected", rejected)
           .put("answers", answered)
+          .put("admission", new JsonObject()
+              .put("ratePerSecond", counters.result().get(2) == null ? live.campaign().admission().ratePerSecond()
+                  : counters.result().get(2).toInteger())
+              .put("burst", counters.result().get(3) == null ? live.campaign().admission().burst()
+                  : counters.result().get(3).toInteger()))
           .put("remaining", remaining)
           .put("remainingTotal", remainingTotal)
           .put("latencyMs", new JsonObject().put("p50", latency.p50()).put("p99", latency.p99())

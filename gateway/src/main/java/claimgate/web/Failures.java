@@ -130,7 +130,9 @@ public final class Failures {
       return whole + " does not match the contract";
     }
     String location = unit.getInstanceLocation() == null ? "" : unit.getInstanceLocation().replaceFirst("^#?/?", "");
-    return (location.isEmpty() ? whole : location.replace('/', '.')) + ": " + unit.getError();
+    // merchants/1/contingent reads as merchants[1].contingent, as the campaign model names fields
+    return (location.isEmpty() ? whole : location.replaceAll("/(\\d+)(?=/|$)", "[$1]").replace('/', '.')) + ": "
+        + unit.getError();
   }
 
   private static OutputUnit deepest(OutputUnit unit) {
