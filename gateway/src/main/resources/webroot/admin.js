@@ -105,6 +105,7 @@
     draw($("chart-queue"), [[series.queued, "#8a5a00"]]);
     draw($("chart-latency"), [[series.p50, "#0b6e4f"], [series.p99, "#a30000"]]);
     $("reasons").tBodies[0].replaceChildren(...Object.entries(s.rejected).map(([reason, n]) => row(reason, n)));
+    if (s.admission) { text("rate-now", s.admission.ratePerSecond + "/s, burst " + s.admission.burst); }
     $("answers").tBodies[0].replaceChildren(...Object.entries(s.answers || {}).map(([outcome, n]) => row(outcome, n)));
     $("merchants").tBodies[0].replaceChildren(...Object.entries(s.remaining).map(([id, n]) => row(id, n)));
   }

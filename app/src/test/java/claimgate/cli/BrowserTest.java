@@ -81,6 +81,7 @@ class BrowserTest {
     waiting(10).until(ExpectedConditions.textToBe(By.id("name"), c.name()));
     assertThat(browser.findElements(By.cssSelector("#merchants tbody tr"))).hasSize(3);
     assertThat(browser.findElement(By.id("state")).getText()).isEqualTo("Open now");
+    screenshot("launch-page-open");
 
     browser.findElement(By.id("citizen")).sendKeys("browser-citizen");
     new Select(browser.findElement(By.id("merchant"))).selectByValue("m1");
@@ -166,6 +167,7 @@ class BrowserTest {
     browser.findElement(By.id("burst")).sendKeys("99");
     browser.findElement(By.cssSelector("#rate-form button")).click();
     confirmYes("Rate set");
+    waiting(10).until(ExpectedConditions.textToBe(By.id("rate-now"), "777/s, burst 99"));
     JsonObject rateAudit = LiveStack.admin("GET", "/admin/v1/audit?campaignId=" + c.id() + "&limit=1", null).array()
         .getJsonObject(0);
     assertThat(rateAudit.getString("action")).isEqualTo("campaign.admission");
