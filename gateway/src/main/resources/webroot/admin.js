@@ -197,11 +197,16 @@
         () => call("PUT", campaignPath("/admission"), { ratePerSecond: rate, burst: burst },
           () => "Rate set: " + rate + "/s, burst " + burst + "."));
     });
-    $("key-form").addEventListener("submit", async (event) => {
+    $("key-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const merchant = $("key-merchant").value.trim();
-      $("key-result").textContent = await call("POST", campaignPath("/merchants/" + encodeURIComponent(merchant) + "/keys"),
-        null, (answer) => "Key for " + merchant + " (shown once): " + answer.key);
+      ask("Create a new key for " + merchant + "? It is shown once; hand it over by a channel you trust.",
+        async () => {
+          $("key-result").textContent = await call("POST",
+            campaignPath("/merchants/" + encodeURIComponent(merchant) + "/keys"), null,
+            (answer) => "Key for " + merchant + " (shown once): " + answer.key);
+          return "Key created for " + merchant + ".";
+        });
     });
     $("revoke-form").addEventListener("submit", (event) => {
       event.preventDefault();

@@ -175,6 +175,7 @@ class BrowserTest {
 
     browser.findElement(By.id("key-merchant")).sendKeys("m1");
     browser.findElement(By.cssSelector("#key-form button")).click();
+    confirmYes("Key created for m1");
     waiting(10).until(ExpectedConditions.textToBePresentInElementLocated(By.id("key-result"), "cgm_"));
 
     String code = LiveStack.awaitFinal(LiveStack.claim(c.id(), "to-revoke", "m1").json().getString("ticket"))

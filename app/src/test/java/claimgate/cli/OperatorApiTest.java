@@ -233,7 +233,14 @@ class OperatorApiTest {
         stats.getJsonObject("latencyMs").getDouble("p50"));
 
     assertThat(get("/metrics").status()).as("metrics are the operator's").isEqualTo(401);
+    // claims for campaigns that do not exist, refused before the campaign is looked up, add no series
+    for (int i = 0; i < 5; i++) {
+      LiveStack.send("POST", "/api/v1/campaigns/ghost-" + i + "/claims", null, "{\"citizenId\":", null);
+      LiveStack.send("POST", "/api/v1/campaigns/ghost-" + i + "/claims", null,
+          new JsonObject().put("citizenId", "g").put("merchantIds", new JsonArray().add("m0")), "bad key");
+    }
     String metrics = admin("GET", "/metrics", null).raw().body();
+    assertThat(metrics).doesNotContain("ghost-");
     assertThat(metrics).contains("claimgate_claims_total{campaign=\"" + c.id() + "\",outcome=\"queued\"} 3.0");
     assertThat(metrics).contains("claimgate_claim_latency_ms{campaign=\"" + c.id() + "\"");
     assertThat(metrics).contains("vertx_http_server_requests_total");

@@ -228,7 +228,8 @@ public final class ClaimRoute {
 
   private void answer(HttpServerRequest request, String campaignId, Throwable failure, long startNanos) {
     ApiError error = Failures.toApiError(failure, 0);
-    if (error.status() == 404 && error.error().equals("unknown_campaign")) {
+    // only campaigns that exist get series: anonymous traffic to any id cannot grow /metrics
+    if ((error.status() == 404 && error.error().equals("unknown_campaign")) || catalog.get(campaignId).isEmpty()) {
       telemetry.unknownCampaign();
     } else {
       telemetry.claims(campaignId).answered(error.error(), System.nanoTime() - startNanos);

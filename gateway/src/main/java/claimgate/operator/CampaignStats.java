@@ -70,6 +70,10 @@ public final class CampaignStats {
           new JsonObject().put("retryAfterMs", 5_000), 5_000L);
     }
     stats(id).onFailure(ctx::fail).onSuccess(first -> {
+      if (ctx.response().closed()) {
+        // the console went while the first numbers were read: nothing to count or to time
+        return;
+      }
       HttpServerResponse response = ctx.response().setChunked(true)
           .putHeader("Content-Type", "text/event-stream")
           .putHeader("Cache-Control", "no-store")

@@ -13,9 +13,13 @@ import java.util.List;
  * The methods of a contract path, as HTTP wants them told: {@code OPTIONS} answers 204 with
  * {@code Allow}; {@code HEAD} is answered as {@code GET} without a body; any other method the path
  * does not take is 405 {@code method_not_allowed} with {@code Allow}. Paths outside the contract
- * (the pages, health, metrics) pass through to the router.
+ * (the pages, health, metrics) are read with GET: OPTIONS and HEAD are answered alike, and the
+ * router's 405 for another method carries their {@code Allow}.
  */
 public final class AllowedMethods implements PlatformHandler {
+
+  /** What a path outside the contract takes. */
+  static final String OTHER_PATHS = "GET, HEAD, OPTIONS";
 
   private final OpenAPIContract contract;
 
@@ -37,7 +41,15 @@ public final class AllowedMethods implements PlatformHandler {
     }
     Path path = pathOf(ctx);
     if (path == null) {
-      ctx.next();
+      // outside the contract (pages, health, metrics, the contract itself) every path is read with GET
+      if (method == HttpMethod.OPTIONS) {
+        ctx.response().setStatusCode(204).putHeader("Allow", OTHER_PATHS).end();
+      } else if (method == HttpMethod.HEAD) {
+        ctx.reroute(HttpMethod.GET, ctx.request().uri());
+      } else {
+        ctx.response().putHeader("Allow", OTHER_PATHS);
+        ctx.next();
+      }
       return;
     }
     if (method == HttpMethod.OPTIONS) {

@@ -121,6 +121,18 @@ class HostileInputTest {
       assertThat(r.json().getString("error")).isEqualTo("invalid_request");
       assertThat(r.json().getString("message")).isNotBlank();
     }
+    // a form body with a broken escape, on routes that take a body
+    for (String path : List.of("/admin/v1/campaigns/" + c.id() + "/pause", "/admin/v1/vouchers/revoke", "/api/v1/redemptions")) {
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gw.port)) {
+        socket.setSoTimeout(5_000);
+        String bearer = path.startsWith("/admin") ? GatewayFixture.OPERATOR_TOKEN : merchantKey;
+        socket.getOutputStream().write(("POST " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + bearer
+            + "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 5\r\nConnection: close\r\n\r\na=%zz")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        String answer = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(answer).as(path).matches("(?s)HTTP/1.1 4\\d\\d .*").containsIgnoringCase("content-type: application/json");
+      }
+    }
     // escapes a client library would not even send
     for (String query : List.of("campaignId=%zz", "before=%2", "limit=%")) {
       try (java.net.Socket socket = new java.net.Socket("127.0.0.1", gw.port)) {

@@ -174,6 +174,14 @@ class LimitsTest {
         .contains("\"error\":\"method_not_allowed\"");
     String putClaims = new String(raw(gw, "PUT /api/v1/campaigns/" + c.id() + "/claims"), StandardCharsets.US_ASCII);
     assertThat(putClaims).startsWith("HTTP/1.1 405").containsIgnoringCase("allow: POST, OPTIONS");
+    // outside the contract: the pages and health are read with GET, HEAD answers without a body
+    String pageOptions = new String(raw(gw, "OPTIONS /health/live"), StandardCharsets.US_ASCII);
+    assertThat(pageOptions).startsWith("HTTP/1.1 204").containsIgnoringCase("allow: GET, HEAD, OPTIONS");
+    String pageHead = new String(raw(gw, "HEAD /health/live"), StandardCharsets.US_ASCII);
+    assertThat(pageHead).startsWith("HTTP/1.1 200");
+    assertThat(pageHead.substring(pageHead.indexOf("\r\n\r\n") + 4)).isEmpty();
+    String pagePost = new String(raw(gw, "DELETE /health/live"), StandardCharsets.US_ASCII);
+    assertThat(pagePost).startsWith("HTTP/1.1 405").containsIgnoringCase("allow: GET, HEAD, OPTIONS");
     // the contract itself is served
     String spec = new String(raw(gw, "GET /openapi.yaml"), StandardCharsets.UTF_8);
     assertThat(spec).startsWith("HTTP/1.1 200").containsIgnoringCase("content-type: application/yaml").contains("openapi: 3");
