@@ -331,12 +331,17 @@ final class DecisionLoop {
     return publication;
   }
 
+  /** How long a reported decision rate counts: a leader reports every second. */
+  static final long DRAIN_RATE_TTL_MS = 5_000;
+
   private void reportDrainRate() {
     long delta = decidedTotal - decidedAtLastTick;
     decidedAtLastTick = decidedTotal;
     drainPerSecond = drainPerSecond == 0 ? delta : 0.5 * drainPerSecond + 0.5 * delta;
-    writer.send(Request.cmd(Command.HSET).arg(keys.stats()).arg("drainPerSecond")
-            .arg(String.format(Locale.ROOT, "%.1f", drainPerSecond)))
+    // the rate lives a few seconds unless reported again: no leader reporting, no rate (the page then tells no wait)
+    Future.all(writer.send(Request.cmd(Command.HSET).arg(keys.stats()).arg("drainPerSecond")
+            .arg(String.format(Locale.ROOT, "%.1f", drainPerSecond))),
+        writer.send(Request.cmd(Command.PEXPIRE).arg(keys.stats()).arg(DRAIN_RATE_TTL_MS)))
         .onFailure(failure -> LOG.debug("drain rate not reported: {}", failure.getMessage()));
   }
 }

@@ -39,11 +39,12 @@ public final class CampaignCatalog {
 
     /**
      * Estimated wait for a claim at a position in the queue, from the decision rate the
-     * allocator measured; unknown (-1) while the allocator is frozen, when no estimate is true.
+     * allocator measured; unknown (-1) while the allocator is frozen or no leader reports its rate
+     * (none leads, or it is stuck), when no estimate is true.
      * An allocator with nothing to decide has measured no rate: then its batch rate is assumed.
      */
     public long etaMs(long position) {
-      if (frozen) {
+      if (frozen || drainPerSecond < 0) {
         return -1;
       }
       double rate = drainPerSecond >= 1 ? drainPerSecond : campaign.admission().ratePerSecond();
@@ -174,7 +175,8 @@ public final class CampaignCatalog {
       Response frozen = state.result().get(2);
       boolean isFrozen = frozen != null && "1".equals(frozen.toString());
       long decidedSeq = decided == null ? 0 : Long.parseLong(decided.toString());
-      double drainRate = drain.result() == null ? 0 : Double.parseDouble(drain.result().toString());
+      // no rate: no leader has reported one for a few seconds (none leads, or it is stuck)
+      double drainRate = drain.result() == null ? -1 : Double.parseDouble(drain.result().toString());
       live.put(campaign.id(), render(campaign, issuedByMerchant, isPaused, isFrozen, decidedSeq, drainRate));
       return null;
     });
