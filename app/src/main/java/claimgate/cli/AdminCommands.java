@@ -234,12 +234,14 @@ final class AdminCommands {
   }
 
   @Command(name = "campaign", description = "Campaign documents.", subcommands = CampaignApply.class)
-  static final class Campaign implements Runnable {
+  static final class Campaign implements Callable<Integer> {
     @Spec CommandLine.Model.CommandSpec spec;
 
+    /** Without its subcommand: the usage, and the exit code of a usage error. */
     @Override
-    public void run() {
-      spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+      spec.commandLine().usage(spec.commandLine().getErr());
+      return 2;
     }
   }
 
@@ -257,12 +259,14 @@ final class AdminCommands {
   }
 
   @Command(name = "merchant-key", description = "Merchant API keys.", subcommands = MerchantKeyCreate.class)
-  static final class MerchantKey implements Runnable {
+  static final class MerchantKey implements Callable<Integer> {
     @Spec CommandLine.Model.CommandSpec spec;
 
+    /** Without its subcommand: the usage, and the exit code of a usage error. */
     @Override
-    public void run() {
-      spec.commandLine().usage(spec.commandLine().getOut());
+    public Integer call() {
+      spec.commandLine().usage(spec.commandLine().getErr());
+      return 2;
     }
   }
 

@@ -94,6 +94,11 @@ class AdminCommandsTest {
     cli.setErr(new PrintWriter(err));
     cli.setOut(new PrintWriter(new StringWriter()));
     assertThat(cli.execute()).isEqualTo(2);
+    for (String group : List.of("campaign", "merchant-key")) {
+      CommandLine each = Main.commandLine();
+      each.setErr(new PrintWriter(new StringWriter()));
+      assertThat(each.execute(group)).as(group + " without its subcommand").isEqualTo(2);
+    }
     for (String command : List.of("pause", "stats", "revoke", "audit", "check", "demo")) {
       CommandLine each = Main.commandLine();
       StringWriter out = new StringWriter();

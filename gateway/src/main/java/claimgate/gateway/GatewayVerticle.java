@@ -90,10 +90,11 @@ public final class GatewayVerticle extends VerticleBase {
    * and whether the process is warm (until then {@code /health/ready} answers 503).
    */
   public record Shared(Telemetry telemetry, ConnectionLimit connections, claimgate.claim.StreamSlots streamSlots,
-      java.util.concurrent.atomic.AtomicBoolean warm) {
+      java.util.concurrent.atomic.AtomicInteger consoleStreams, java.util.concurrent.atomic.AtomicBoolean warm) {
     public static Shared of(Telemetry telemetry, GatewayConfig config) {
       return new Shared(telemetry, new ConnectionLimit(config.http().maxConnectionsPerAddress()),
-          new claimgate.claim.StreamSlots(config.limits().maxStreamsPerTicket()), new java.util.concurrent.atomic.AtomicBoolean(true));
+          new claimgate.claim.StreamSlots(config.limits().maxStreamsPerTicket()),
+          new java.util.concurrent.atomic.AtomicInteger(), new java.util.concurrent.atomic.AtomicBoolean(true));
     }
   }
 
@@ -150,7 +151,7 @@ public final class GatewayVerticle extends VerticleBase {
     statusReads = new RateBuckets(redis, "status", reads.perSecond(), reads.burst());
     campaignAdmin = new CampaignAdmin(pool, redis, catalog);
     killSwitch = new KillSwitch(pool, redis, config.stores().durability());
-    campaignStats = new CampaignStats(vertx, pool, redis, catalog, shared.telemetry());
+    campaignStats = new CampaignStats(vertx, pool, redis, catalog, shared.telemetry(), shared.consoleStreams());
     merchantAdmin = new MerchantAdmin(pool, redis, merchantKeys, vouchers);
     redemptions = new RedemptionApi(pool, vouchers, attempts);
     return catalog.reloadDocuments()

@@ -44,9 +44,12 @@ public final class CampaignStats {
   private final CampaignCatalog catalog;
   private final Telemetry telemetry;
   private final Map<String, CachedStats> statsCache = new HashMap<>();
-  private int liveStreams;
+  /** Open console streams of the whole process (shared by every event loop's stats). */
+  private final java.util.concurrent.atomic.AtomicInteger liveStreams;
 
-  public CampaignStats(Vertx vertx, Pool pool, PipelinedRedis redis, CampaignCatalog catalog, Telemetry telemetry) {
+  public CampaignStats(Vertx vertx, Pool pool, PipelinedRedis redis, CampaignCatalog catalog, Telemetry telemetry,
+      java.util.concurrent.atomic.AtomicInteger liveStreams) {
+    this.liveStreams = liveStreams;
     this.vertx = vertx;
     this.pool = pool;
     this.redis = redis;
@@ -65,20 +68,24 @@ public final class CampaignStats {
   /** The stats as Server-Sent Events, one a second, for the console. */
   public void live(RoutingContext ctx) {
     String id = ctx.pathParam("campaignId");
-    if (liveStreams >= MAX_LIVE_STREAMS) {
+    if (liveStreams.incrementAndGet() > MAX_LIVE_STREAMS) {
+      liveStreams.decrementAndGet();
       throw new ApiError(429, "throttled", "too many open console streams on this gateway",
           new JsonObject().put("retryAfterMs", 5_000), 5_000L);
     }
-    stats(id).onFailure(ctx::fail).onSuccess(first -> {
+    stats(id).onFailure(failure -> {
+      liveStreams.decrementAndGet();
+      ctx.fail(failure);
+    }).onSuccess(first -> {
       if (ctx.response().closed()) {
-        // the console went while the first numbers were read: nothing to count or to time
+        // the console went while the first numbers were read: nothing to time, its slot back
+        liveStreams.decrementAndGet();
         return;
       }
       HttpServerResponse response = ctx.response().setChunked(true)
           .putHeader("Content-Type", "text/event-stream")
           .putHeader("Cache-Control", "no-store")
           .putHeader("X-Accel-Buffering", "no");
-      liveStreams++;
       response.write("data: " + first.encode() + "\n\n");
       long timer = vertx.setPeriodic(1_000, t -> stats(id).onSuccess(stats -> {
         if (!response.closed()) {
@@ -86,7 +93,7 @@ public final class CampaignStats {
         }
       }));
       response.closeHandler(closed -> {
-        liveStreams--;
+        liveStreams.decrementAndGet();
         vertx.cancelTimer(timer);
       });
     });

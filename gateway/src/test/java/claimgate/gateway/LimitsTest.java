@@ -248,6 +248,26 @@ class LimitsTest {
   }
 
   @Test
+  @DisplayName("console streams, per process of 4 event loops: the seventeenth is 429")
+  void consoleStreamsPerProcess(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx, claimgate.testkit.TestServers.redisUrl(), config -> config, 4);
+    Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("console-cap"), 9, 3, 10));
+    io.vertx.core.http.HttpClient http = vertx.createHttpClient(new io.vertx.core.http.PoolOptions().setHttp1MaxSize(40));
+    List<io.vertx.core.http.HttpClientResponse> open = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      io.vertx.core.http.HttpClientResponse r = http.request(HttpMethod.GET, gw.port, "127.0.0.1",
+              "/admin/v1/campaigns/" + c.id() + "/live")
+          .compose(req -> req.putHeader("Authorization", "Bearer " + GatewayFixture.OPERATOR_TOKEN).send()).await();
+      assertThat(r.statusCode()).isEqualTo(200);
+      open.add(r);
+    }
+    HttpResponse<Buffer> seventeenth = gw.client.get("/admin/v1/campaigns/" + c.id() + "/live")
+        .bearerTokenAuthentication(GatewayFixture.OPERATOR_TOKEN).send().await();
+    assertThat(seventeenth.statusCode()).isEqualTo(429);
+    http.close().await();
+  }
+
+  @Test
   @DisplayName("event streams reset before their first byte free their slots: after 16 such resets the ticket still takes 4 streams")
   void resetStreamsFreeTheirSlots(Vertx vertx) throws Exception {
     GatewayFixture gw = GatewayFixture.start(vertx);
