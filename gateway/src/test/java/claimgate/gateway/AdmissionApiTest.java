@@ -280,6 +280,8 @@ class AdmissionApiTest {
     assertThat(gw.claim(pending.id(), claimBody("p", "m1")).statusCode()).isEqualTo(202);
     HttpResponse<Buffer> third = gw.claim(pending.id(), claimBody("p", "m2"));
     assertThat(third.statusCode()).isEqualTo(429);
+    // the pending-claims cap is its own refusal, not the rate limit's
+    assertThat(json(third).getString("error")).isEqualTo("too_many_pending");
     assertThat(third.getHeader("Retry-After")).isNotNull();
   }
 
