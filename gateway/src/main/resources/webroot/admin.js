@@ -85,7 +85,7 @@
   }
 
   function show(s) {
-    text("state", s.state);
+    text("state", s.frozen ? s.state + ", decisions frozen" : s.state);
     text("admitted", s.admitted);
     text("queued", s.queued);
     text("confirmed", s.confirmed);

@@ -159,6 +159,7 @@ class BrowserTest {
     assertThat(browser.findElement(By.id("answers")).getText()).contains("queued");
 
     confirmed("freeze", "Frozen");
+    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "paused, decisions frozen"));
     assertThat(LiveStack.admin("GET", "/admin/v1/campaigns/" + c.id() + "/stats", null).status()).isEqualTo(200);
     confirmed("unfreeze", "Unfrozen");
     confirmed("resume", "Resumed");

@@ -2,7 +2,6 @@ package claimgate.cli;
 
 import claimgate.testkit.ApiClient;
 
-import claimgate.web.Bearer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,9 +18,6 @@ import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.security.KeyPair;
@@ -43,7 +39,6 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class JwtIdentityTest {
 
-  static final HttpClient HTTP = HttpClient.newHttpClient();
   static Vertx vertx;
   static Stack stack;
   static String base;
@@ -131,20 +126,9 @@ class JwtIdentityTest {
     return "/api/v1/campaigns/" + campaign.id() + "/claims";
   }
 
+  /** Through the test kit's client, which checks every answer against the contract. */
   static HttpResponse<String> send(String method, String path, String bearer, JsonObject body) {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
-    if (body != null) {
-      request.header("Content-Type", "application/json");
-    }
-    if (bearer != null) {
-      request.header("Authorization", "Bearer " + bearer);
-    }
-    try {
-      return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
+    return new ApiClient(base, null).send(method, path, bearer, body).raw();
   }
 
   static String token(JWTAuth signer, String sub, Integer tier) {

@@ -14,14 +14,10 @@ import claimgate.testkit.Campaigns;
 import claimgate.testkit.TestServers;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -40,7 +36,6 @@ import redis.embedded.RedisServer;
 class RedisLossTest {
 
   static final String TOKEN = "cgo_loss";
-  final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   String base;
 
   @Test
@@ -156,15 +151,8 @@ class RedisLossTest {
     return send(method, path, TOKEN, body);
   }
 
+  /** Through the test kit's client, which checks every answer against the contract. */
   HttpResponse<String> send(String method, String path, String bearer, JsonObject body) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(10))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
-    if (body != null) {
-      request.header("Content-Type", "application/json");
-    }
-    if (bearer != null) {
-      request.header("Authorization", "Bearer " + bearer);
-    }
-    return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return new ApiClient(base, TOKEN).send(method, path, bearer, body).raw();
   }
 }

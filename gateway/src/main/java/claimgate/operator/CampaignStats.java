@@ -156,6 +156,7 @@ public final class CampaignStats {
       return new JsonObject()
           .put("campaignId", id)
           .put("state", live.summary().getString("state"))
+          .put("frozen", live.frozen())
           .put("at", claimgate.campaign.Formats.epochMs(now))
           .put("admitted", admittedN)
           .put("queued", Math.max(0, admittedN - longOf(decided.result())))
