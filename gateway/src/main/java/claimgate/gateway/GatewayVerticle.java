@@ -185,7 +185,8 @@ public final class GatewayVerticle extends VerticleBase {
   private Router router(OpenAPIContract contract) {
     RouterBuilder builder = RouterBuilder.create(vertx, contract, RequestExtractor.withBodyHandler());
     builder.rootHandler(new ReadablePath());
-    builder.rootHandler(new claimgate.web.AllowedMethods(contract));
+    claimgate.web.AllowedMethods methods = new claimgate.web.AllowedMethods(contract);
+    builder.rootHandler(methods);
     builder.rootHandler(new SecurityHeaders());
     builder.rootHandler(addresses);
     Handler<RoutingContext> anyone = RoutingContext::next;
@@ -225,7 +226,7 @@ public final class GatewayVerticle extends VerticleBase {
     router.get("/*").handler(StaticHandler.create("webroot").setMaxAgeSeconds(60).setIncludeHidden(false));
     router.route().failureHandler(Failures::render);
     router.errorHandler(404, Failures::render);
-    router.errorHandler(405, Failures::render);
+    router.errorHandler(405, methods::refuse);
     return router;
   }
 

@@ -10,11 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The methods of a contract path, as HTTP wants them told: {@code OPTIONS} answers 204 with
- * {@code Allow}; {@code HEAD} is answered as {@code GET} without a body; any other method the path
- * does not take is 405 {@code method_not_allowed} with {@code Allow}. Paths outside the contract
- * (the pages, health, metrics) are read with GET: OPTIONS and HEAD are answered alike, and the
- * router's 405 for another method carries their {@code Allow}.
+ * The methods of a path, as HTTP wants them told: {@code OPTIONS} answers 204 with {@code Allow};
+ * {@code HEAD} is answered as {@code GET} without a body; a method the path does not take is the
+ * router's 405, answered by {@link #refuse} as {@code method_not_allowed} with {@code Allow}. A
+ * contract path takes its operations' methods; the others (pages, health, metrics, the contract
+ * itself) are read with GET. Requests of the other methods pass with no look-up.
  */
 public final class AllowedMethods implements PlatformHandler {
 
@@ -27,39 +27,35 @@ public final class AllowedMethods implements PlatformHandler {
     this.contract = contract;
   }
 
+  /** OPTIONS and HEAD; every other method goes on to the router, with no look-up on its way. */
   @Override
   public void handle(RoutingContext ctx) {
     HttpMethod method = ctx.request().method();
-    if (method == HttpMethod.GET || method == HttpMethod.POST || method == HttpMethod.PUT) {
-      Path path = pathOf(ctx);
-      if (path == null || allows(path, method)) {
-        ctx.next();
-        return;
-      }
-      refuse(ctx, path);
+    if (method != HttpMethod.OPTIONS && method != HttpMethod.HEAD) {
+      ctx.next();
       return;
     }
     Path path = pathOf(ctx);
-    if (path == null) {
-      // outside the contract (pages, health, metrics, the contract itself) every path is read with GET
-      if (method == HttpMethod.OPTIONS) {
-        ctx.response().setStatusCode(204).putHeader("Allow", OTHER_PATHS).end();
-      } else if (method == HttpMethod.HEAD) {
-        ctx.reroute(HttpMethod.GET, ctx.request().uri());
-      } else {
-        ctx.response().putHeader("Allow", OTHER_PATHS);
-        ctx.next();
-      }
-      return;
-    }
     if (method == HttpMethod.OPTIONS) {
-      ctx.response().setStatusCode(204).putHeader("Allow", allow(path)).end();
-    } else if (method == HttpMethod.HEAD && allows(path, HttpMethod.GET)) {
+      ctx.response().setStatusCode(204).putHeader("Allow", path == null ? OTHER_PATHS : allow(path)).end();
+    } else if (path == null || allows(path, HttpMethod.GET)) {
       // the response knows its request was HEAD and sends no body
       ctx.reroute(HttpMethod.GET, ctx.request().uri());
     } else {
-      refuse(ctx, path);
+      refuse(ctx);
     }
+  }
+
+  /** The router's 405 (a path it knows, another method): the answer, with the path's {@code Allow}. */
+  public void refuse(RoutingContext ctx) {
+    Path path = pathOf(ctx);
+    String allow = path == null ? OTHER_PATHS : allow(path);
+    ctx.response().putHeader("Allow", allow);
+    if (!ctx.request().isEnded()) {
+      Failures.closeAfter(ctx.request());
+    }
+    Failures.send(ctx.response(), new ApiError(405, "method_not_allowed",
+        ctx.request().method().name() + " is not a method of this path; it takes " + allow));
   }
 
   private Path pathOf(RoutingContext ctx) {
@@ -84,12 +80,5 @@ public final class AllowedMethods implements PlatformHandler {
     }
     methods.add("OPTIONS");
     return String.join(", ", methods);
-  }
-
-  private static void refuse(RoutingContext ctx, Path path) {
-    ctx.response().putHeader("Allow", allow(path));
-    Failures.closeAfter(ctx.request());
-    Failures.send(ctx.response(), new ApiError(405, "method_not_allowed",
-        ctx.request().method().name() + " is not a method of this path; it takes " + allow(path)));
   }
 }
