@@ -3,26 +3,27 @@ package claimgate.claim;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Open event streams per ticket, for the whole gateway process (every event loop's
- * {@link ClaimEvents} takes its slots here), so the documented cap holds per process.
+ * Open event streams per key, for the whole gateway process (every event loop's
+ * {@link ClaimEvents} takes a ticket's slots here, the console's stats take theirs), so the
+ * documented caps hold per process.
  *
  * <p>Thread-safe.
  */
 public final class StreamSlots {
 
-  private final int maxPerTicket;
+  private final int maxPerKey;
   private final ConcurrentHashMap<String, Integer> open = new ConcurrentHashMap<>();
 
-  public StreamSlots(int maxPerTicket) {
-    this.maxPerTicket = maxPerTicket;
+  public StreamSlots(int maxPerKey) {
+    this.maxPerKey = maxPerKey;
   }
 
-  /** Takes a slot for the ticket; false when it has the maximum open already. */
-  public boolean take(String ticket) {
+  /** Takes a slot under the key; false when it has the maximum open already. */
+  public boolean take(String key) {
     boolean[] taken = {false};
-    open.compute(ticket, (t, n) -> {
+    open.compute(key, (k, n) -> {
       int now = n == null ? 0 : n;
-      if (now >= maxPerTicket) {
+      if (now >= maxPerKey) {
         return n;
       }
       taken[0] = true;
@@ -31,11 +32,11 @@ public final class StreamSlots {
     return taken[0];
   }
 
-  public void release(String ticket) {
-    open.computeIfPresent(ticket, (t, n) -> n == 1 ? null : n - 1);
+  public void release(String key) {
+    open.computeIfPresent(key, (k, n) -> n == 1 ? null : n - 1);
   }
 
-  public int open(String ticket) {
-    return open.getOrDefault(ticket, 0);
+  public int open(String key) {
+    return open.getOrDefault(key, 0);
   }
 }

@@ -90,11 +90,11 @@ public final class GatewayVerticle extends VerticleBase {
    * and whether the process is warm (until then {@code /health/ready} answers 503).
    */
   public record Shared(Telemetry telemetry, ConnectionLimit connections, claimgate.claim.StreamSlots streamSlots,
-      java.util.concurrent.atomic.AtomicInteger consoleStreams, java.util.concurrent.atomic.AtomicBoolean warm) {
+      claimgate.claim.StreamSlots consoleStreams, java.util.concurrent.atomic.AtomicBoolean warm) {
     public static Shared of(Telemetry telemetry, GatewayConfig config) {
       return new Shared(telemetry, new ConnectionLimit(config.http().maxConnectionsPerAddress()),
           new claimgate.claim.StreamSlots(config.limits().maxStreamsPerTicket()),
-          new java.util.concurrent.atomic.AtomicInteger(), new java.util.concurrent.atomic.AtomicBoolean(true));
+          new claimgate.claim.StreamSlots(CampaignStats.MAX_LIVE_STREAMS), new java.util.concurrent.atomic.AtomicBoolean(true));
     }
   }
 

@@ -34,7 +34,10 @@ import java.util.Map;
 public final class CampaignStats {
 
   private static final long STATS_CACHE_MS = 1_000;
-  private static final int MAX_LIVE_STREAMS = 16;
+  /** Console streams a gateway process serves at once. */
+  public static final int MAX_LIVE_STREAMS = 16;
+  /** The one key the console's streams take their slots under. */
+  private static final String CONSOLE = "console";
 
   private record CachedStats(Future<JsonObject> stats, long atMs) {}
 
@@ -45,10 +48,10 @@ public final class CampaignStats {
   private final Telemetry telemetry;
   private final Map<String, CachedStats> statsCache = new HashMap<>();
   /** Open console streams of the whole process (shared by every event loop's stats). */
-  private final java.util.concurrent.atomic.AtomicInteger liveStreams;
+  private final claimgate.claim.StreamSlots liveStreams;
 
   public CampaignStats(Vertx vertx, Pool pool, PipelinedRedis redis, CampaignCatalog catalog, Telemetry telemetry,
-      java.util.concurrent.atomic.AtomicInteger liveStreams) {
+      claimgate.claim.StreamSlots liveStreams) {
     this.liveStreams = liveStreams;
     this.vertx = vertx;
     this.pool = pool;
@@ -68,18 +71,17 @@ public final class CampaignStats {
   /** The stats as Server-Sent Events, one a second, for the console. */
   public void live(RoutingContext ctx) {
     String id = ctx.pathParam("campaignId");
-    if (liveStreams.incrementAndGet() > MAX_LIVE_STREAMS) {
-      liveStreams.decrementAndGet();
+    if (!liveStreams.take(CONSOLE)) {
       throw new ApiError(429, "throttled", "too many open console streams on this gateway",
           new JsonObject().put("retryAfterMs", 5_000), 5_000L);
     }
     stats(id).onFailure(failure -> {
-      liveStreams.decrementAndGet();
+      liveStreams.release(CONSOLE);
       ctx.fail(failure);
     }).onSuccess(first -> {
       if (ctx.response().closed()) {
         // the console went while the first numbers were read: nothing to time, its slot back
-        liveStreams.decrementAndGet();
+        liveStreams.release(CONSOLE);
         return;
       }
       HttpServerResponse response = ctx.response().setChunked(true)
@@ -93,7 +95,7 @@ public final class CampaignStats {
         }
       }));
       response.closeHandler(closed -> {
-        liveStreams.decrementAndGet();
+        liveStreams.release(CONSOLE);
         vertx.cancelTimer(timer);
       });
     });
