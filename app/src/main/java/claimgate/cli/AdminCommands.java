@@ -53,7 +53,7 @@ final class AdminCommands {
     int call(String method, String path, JsonObject body, java.util.function.Function<JsonObject, String> render) {
       Map<String, String> env = System.getenv();
       Settings settings = Settings.fromEnvironment(env);
-      String base = url != null ? url : env.getOrDefault("CLAIMGATE_URL", "http://127.0.0.1:" + settings.httpPort());
+      String base = url != null ? url : env.getOrDefault("CLAIMGATE_URL", "http://127.0.0.1:" + settings.http().port());
       HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base.replaceAll("/+$", "") + path))
           .timeout(Duration.ofSeconds(30))
           .header("Authorization", "Bearer " + token(settings))
@@ -83,10 +83,10 @@ final class AdminCommands {
     }
 
     private String token(Settings settings) {
-      if (tokenFile == null && settings.operatorToken().isPresent()) {
-        return settings.operatorToken().get();
+      if (tokenFile == null && settings.credentials().operatorToken().isPresent()) {
+        return settings.credentials().operatorToken().get();
       }
-      Path file = tokenFile != null ? tokenFile : settings.dataDir().resolve(Stack.OPERATOR_TOKEN_FILE);
+      Path file = tokenFile != null ? tokenFile : settings.stores().dataDir().resolve(Stack.OPERATOR_TOKEN_FILE);
       try {
         return Files.readString(file).strip();
       } catch (IOException e) {

@@ -87,12 +87,12 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
       Settings settings = Settings.fromEnvironment(System.getenv());
       Stack stack = Stack.start(settings, Optional.of(campaign), true, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR);
-      String base = "http://127.0.0.1:" + settings.httpPort();
+      String base = "http://127.0.0.1:" + settings.http().port();
       return runUntilStopped(stack, String.join("\n",
-          "claimgate demo is up (Ctrl-C stops it; data in " + settings.dataDir().toAbsolutePath() + ")",
+          "claimgate demo is up (Ctrl-C stops it; data in " + settings.stores().dataDir().toAbsolutePath() + ")",
           "  launch page   " + base + "/",
           "  console       " + base + "/admin"
-              + (settings.operatorToken().isPresent() ? "" : "   (operator token: " + stack.operatorToken() + ")"),
+              + (settings.credentials().operatorToken().isPresent() ? "" : "   (operator token: " + stack.operatorToken() + ")"),
           "  campaigns     " + base + "/api/v1/campaigns",
           "  health        " + base + "/health/ready",
           "  redis         " + stack.redisUrl(),
@@ -106,7 +106,7 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
       Settings settings = external();
       Stack stack = Stack.start(settings, Optional.empty(), false, Stack.Role.GATEWAY);
-      return runUntilStopped(stack, "claimgate gateway listening on port " + settings.httpPort());
+      return runUntilStopped(stack, "claimgate gateway listening on port " + settings.http().port());
     }
   }
 
@@ -130,11 +130,11 @@ public final class Main implements Callable<Integer> {
     public Integer call() {
       Settings settings = Settings.fromEnvironment(System.getenv());
       // the configured servers, else the demo's (it writes where they are into its data dir)
-      Settings servers = settings.redisUrl().isPresent() && settings.pgUrl().isPresent() ? settings
+      Settings servers = settings.stores().redisUrl().isPresent() && settings.stores().pgUrl().isPresent() ? settings
           : Stack.demoServers(settings).orElseThrow(() -> new ConfigException("set CLAIMGATE_REDIS_URL and "
               + "CLAIMGATE_PG_URL, or run this where the demo's data dir is (CLAIMGATE_DATA_DIR)"));
-      java.util.List<String> breaches = InvariantCheck.run(servers.redisUrl().get(),
-          claimgate.store.Database.fromUrl(servers.pgUrl().get()), campaign, requireFinal);
+      java.util.List<String> breaches = InvariantCheck.run(servers.stores().redisUrl().get(),
+          claimgate.store.Database.fromUrl(servers.stores().pgUrl().get()), campaign, requireFinal);
       breaches.forEach(b -> spec.commandLine().getOut().println("BREACH " + b));
       spec.commandLine().getOut().println(breaches.isEmpty() ? "campaign " + campaign + ": every invariant holds"
           : "campaign " + campaign + ": " + breaches.size() + " breaches");
@@ -144,7 +144,7 @@ public final class Main implements Callable<Integer> {
 
   static Settings external() {
     Settings settings = Settings.fromEnvironment(System.getenv());
-    if (settings.redisUrl().isEmpty() || settings.pgUrl().isEmpty()) {
+    if (settings.stores().embedded()) {
       throw new ConfigException("this role runs against external servers: set CLAIMGATE_REDIS_URL and CLAIMGATE_PG_URL");
     }
     return settings;

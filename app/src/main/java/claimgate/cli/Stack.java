@@ -78,26 +78,26 @@ public final class Stack implements AutoCloseable {
   public static Stack start(Settings settings, Optional<Path> campaignFile, boolean openFirstRoundNow, Role... roles) {
     Optional<CampaignFiles.Loaded> loaded = campaignFile.map(CampaignFiles::load);
     List<Role> roleList = List.of(roles);
-    String operatorToken = roleList.contains(Role.GATEWAY) ? operatorToken(settings, embeddedWanted(settings)) : null;
+    String operatorToken = roleList.contains(Role.GATEWAY) ? operatorToken(settings, settings.stores().embedded()) : null;
     EmbeddedServers embedded = null;
     Vertx vertx = null;
     try {
-      if (embeddedWanted(settings)) {
-        embedded = EmbeddedServers.start(settings.dataDir());
+      if (settings.stores().embedded()) {
+        embedded = EmbeddedServers.start(settings.stores().dataDir());
         writeDemoServers(settings, embedded);
       }
-      String redisUrl = settings.redisUrl().orElse(embedded == null ? null : embedded.redisUrl());
-      Database database = Database.fromUrl(settings.pgUrl().orElse(embedded == null ? null : embedded.postgresUrl()));
+      String redisUrl = settings.stores().redisUrl().orElse(embedded == null ? null : embedded.redisUrl());
+      Database database = Database.fromUrl(settings.stores().pgUrl().orElse(embedded == null ? null : embedded.postgresUrl()));
       database.migrate();
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       vertx = Vertx.builder()
-          .with(new VertxOptions().setPreferNativeTransport(false).setEventLoopPoolSize(settings.eventLoops())
+          .with(new VertxOptions().setPreferNativeTransport(false).setEventLoopPoolSize(settings.startup().eventLoops())
               .setMetricsOptions(new MicrometerMetricsOptions()
               .setEnabled(true)
               .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
           .withMetrics(new MicrometerMetricsFactory(registry))
           .build();
-      Stack stack = new Stack(embedded, vertx, redisUrl, database, settings.httpPort(), new Telemetry(registry),
+      Stack stack = new Stack(embedded, vertx, redisUrl, database, settings.http().port(), new Telemetry(registry),
           operatorToken);
       if (loaded.isPresent()) {
         stack.loadCampaign(loaded.get(), openFirstRoundNow);
@@ -148,17 +148,17 @@ public final class Stack implements AutoCloseable {
       case GATEWAY -> {
         PipelinedRedis probe = new PipelinedRedis(vertx, redisUrl);
         try {
-          settings.durability().checkServer(probe).await();
+          settings.stores().durability().checkServer(probe).await();
         } finally {
           probe.close().await();
         }
         GatewayConfig config = GatewayConfig.from(settings, redisUrl, database, operatorToken, codes(settings),
             jwtPublicKey(settings));
         GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(telemetry, config);
-        shared.warm().set(settings.warmupSeconds() == 0);
+        shared.warm().set(settings.startup().warmupSeconds() == 0);
         try {
           vertx.deployVerticle(() -> new GatewayVerticle(config, shared),
-              new DeploymentOptions().setInstances(settings.eventLoops())).await();
+              new DeploymentOptions().setInstances(settings.startup().eventLoops())).await();
         } catch (Exception e) {
           // await() rethrows the listen failure as it is, a checked BindException included
           if (causedBy(e, BindException.class)) {
@@ -166,15 +166,15 @@ public final class Stack implements AutoCloseable {
           }
           throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
-        if (settings.warmupSeconds() > 0) {
-          GatewayWarmup.run(vertx, config, telemetry, Duration.ofSeconds(settings.warmupSeconds()));
+        if (settings.startup().warmupSeconds() > 0) {
+          GatewayWarmup.run(vertx, config, telemetry, Duration.ofSeconds(settings.startup().warmupSeconds()));
           shared.warm().set(true);
         }
       }
       case ALLOCATOR -> {
         AllocatorConfig config = AllocatorConfig.of(redisUrl, database, codes(settings));
-        if (settings.warmupSeconds() > 0) {
-          AllocatorWarmup.run(vertx, config, Duration.ofSeconds(settings.warmupSeconds()));
+        if (settings.startup().warmupSeconds() > 0) {
+          AllocatorWarmup.run(vertx, config, Duration.ofSeconds(settings.startup().warmupSeconds()));
         }
         AllocatorVerticle allocator = new AllocatorVerticle(config);
         vertx.deployVerticle(allocator).await();
@@ -188,26 +188,22 @@ public final class Stack implements AutoCloseable {
     }
   }
 
-  private static boolean embeddedWanted(Settings settings) {
-    return settings.redisUrl().isEmpty() || settings.pgUrl().isEmpty();
-  }
-
   /**
    * The admin API's token: {@code CLAIMGATE_OPERATOR_TOKEN}; with embedded servers (the demo),
    * generated once and kept in the data dir, where the CLI finds it. A gateway against external
    * servers must be given one, so that every gateway of an installation shares it.
    */
   static String operatorToken(Settings settings, boolean local) {
-    if (settings.operatorToken().isPresent()) {
-      return settings.operatorToken().get();
+    if (settings.credentials().operatorToken().isPresent()) {
+      return settings.credentials().operatorToken().get();
     }
     if (!local) {
       throw new ConfigException("set CLAIMGATE_OPERATOR_TOKEN: every gateway of an installation needs the same one");
     }
-    Path tokenFile = settings.dataDir().resolve(OPERATOR_TOKEN_FILE);
+    Path tokenFile = settings.stores().dataDir().resolve(OPERATOR_TOKEN_FILE);
     try {
       if (!Files.exists(tokenFile)) {
-        Files.createDirectories(settings.dataDir());
+        Files.createDirectories(settings.stores().dataDir());
         byte[] bytes = new byte[24];
         new SecureRandom().nextBytes(bytes);
         Files.writeString(tokenFile, "cgo_" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
@@ -224,7 +220,7 @@ public final class Stack implements AutoCloseable {
 
   /** Where the demo's embedded servers listen, for the operator commands that read the stores ({@code check}). */
   private static void writeDemoServers(Settings settings, EmbeddedServers embedded) {
-    Path file = settings.dataDir().resolve(SERVERS_FILE);
+    Path file = settings.stores().dataDir().resolve(SERVERS_FILE);
     try {
       Files.writeString(file, embedded.redisUrl() + "\n" + embedded.postgresUrl() + "\n");
       ownerOnly(file);
@@ -235,7 +231,7 @@ public final class Stack implements AutoCloseable {
 
   /** The settings with the servers a running demo noted in its data dir, if it did. */
   static Optional<Settings> demoServers(Settings settings) {
-    Path file = settings.dataDir().resolve(SERVERS_FILE);
+    Path file = settings.stores().dataDir().resolve(SERVERS_FILE);
     try {
       java.util.List<String> lines = Files.readAllLines(file);
       return lines.size() < 2 ? Optional.empty() : Optional.of(settings.withServers(lines.get(0), lines.get(1)));
@@ -246,10 +242,10 @@ public final class Stack implements AutoCloseable {
 
   /** {@code CLAIMGATE_JWT_PUBLIC_KEY}: the PEM itself, or the path of a file holding it. */
   static Optional<String> jwtPublicKey(Settings settings) {
-    if (!Settings.IDENTITY_JWT.equals(settings.identity())) {
+    if (!Settings.IDENTITY_JWT.equals(settings.credentials().identity())) {
       return Optional.empty();
     }
-    String value = settings.jwtPublicKey().orElseThrow();
+    String value = settings.credentials().jwtPublicKey().orElseThrow();
     if (value.startsWith("-----BEGIN")) {
       return Optional.of(value);
     }
@@ -267,17 +263,17 @@ public final class Stack implements AutoCloseable {
 
   /** Voucher-code keys: {@code CLAIMGATE_CODE_KEY}, else generated once and kept in the data dir. */
   static VoucherCodes codes(Settings settings) {
-    if (settings.codeKey().isPresent()) {
+    if (settings.credentials().codeKey().isPresent()) {
       try {
-        return VoucherCodes.fromSpec(settings.codeKey().get());
+        return VoucherCodes.fromSpec(settings.credentials().codeKey().get());
       } catch (IllegalArgumentException e) {
         throw new ConfigException(e.getMessage());
       }
     }
-    Path keyFile = settings.dataDir().resolve("code-key");
+    Path keyFile = settings.stores().dataDir().resolve("code-key");
     try {
       if (!Files.exists(keyFile)) {
-        Files.createDirectories(settings.dataDir());
+        Files.createDirectories(settings.stores().dataDir());
         Files.writeString(keyFile, VoucherCodes.newKeySpec(1, new SecureRandom()));
         ownerOnly(keyFile);
       }

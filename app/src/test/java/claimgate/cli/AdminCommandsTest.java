@@ -121,8 +121,8 @@ class AdminCommandsTest {
     assertThat(Stack.demoServers(local)).isEmpty();
     Files.writeString(dir.resolve(Stack.SERVERS_FILE), "redis://127.0.0.1:1234\npostgresql://127.0.0.1:5678/x\n");
     claimgate.settings.Settings found = Stack.demoServers(local).orElseThrow();
-    assertThat(found.redisUrl()).contains("redis://127.0.0.1:1234");
-    assertThat(found.pgUrl()).contains("postgresql://127.0.0.1:5678/x");
+    assertThat(found.stores().redisUrl()).contains("redis://127.0.0.1:1234");
+    assertThat(found.stores().pgUrl()).contains("postgresql://127.0.0.1:5678/x");
   }
 
   @Test

@@ -30,5 +30,11 @@ class ContractCheckTest {
     check.check("GET", "/api/v1/campaigns/no-such-campaign", unknown);
     assertThatThrownBy(() -> check.check("GET", "/api/v1/campaigns/other", new ApiClient.Reply(200, unknown.raw())))
         .isInstanceOf(AssertionError.class).hasMessageContaining("getCampaign");
+    // text answers: the metrics' text/plain is listed, the same text as HTML is not, nor as a 201
+    check.check("GET", "/metrics", 200, "text/plain; version=0.0.4; charset=utf-8", "# HELP x\n");
+    assertThatThrownBy(() -> check.check("GET", "/metrics", 200, "text/html", "<p>x</p>"))
+        .isInstanceOf(AssertionError.class).hasMessageContaining("metrics");
+    assertThatThrownBy(() -> check.check("GET", "/health/live", 200, "application/json", "{\"status\":\"down\"}"))
+        .isInstanceOf(AssertionError.class).hasMessageContaining("healthLive");
   }
 }

@@ -23,6 +23,7 @@ final class LiveStack {
   static final String OPERATOR_TOKEN = "cgo_test_" + UUID.randomUUID();
   private static Stack stack;
   private static String base;
+  private static String management;
   private static ApiClient api;
 
   private LiveStack() {}
@@ -32,13 +33,16 @@ final class LiveStack {
       try {
         Path dir = Files.createTempDirectory("claimgate-live");
         int port = EmbeddedServers.freePort();
+        int managementPort = EmbeddedServers.freePort();
         Settings settings = Settings.local(port, dir)
+            .withManagementPort(managementPort)
             .withServers(TestServers.redisUrl(), TestServers.get().postgresUrl())
             .withOperatorToken(OPERATOR_TOKEN)
             // every test polls from 127.0.0.1
             .withStatusPerAddressPerSecond(100_000);
         stack = Stack.start(settings, Optional.empty(), false, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR);
         base = "http://127.0.0.1:" + port;
+        management = "http://127.0.0.1:" + managementPort;
         Stack started = stack;
         Runtime.getRuntime().addShutdownHook(new Thread(started::close));
       } catch (IOException e) {
@@ -46,6 +50,12 @@ final class LiveStack {
       }
     }
     return base;
+  }
+
+  /** The management port: metrics and probes without a token. */
+  static String managementBase() {
+    base();
+    return management;
   }
 
   static ApiClient api() {

@@ -215,7 +215,7 @@ class OperatorApiTest {
 
   @Test
   @DisplayName("stats count admitted, queued, confirmed, rejected by reason, remaining and latency; /metrics is Prometheus text")
-  void statsAndMetrics() {
+  void statsAndMetrics() throws Exception {
     Campaign c = campaign(1, 2);
     List<String> tickets = new ArrayList<>();
     for (String citizen : List.of("s-1", "s-2", "s-3")) {
@@ -244,5 +244,18 @@ class OperatorApiTest {
     assertThat(metrics).contains("claimgate_claims_total{campaign=\"" + c.id() + "\",outcome=\"queued\"} 3.0");
     assertThat(metrics).contains("claimgate_claim_latency_ms{campaign=\"" + c.id() + "\"");
     assertThat(metrics).contains("vertx_http_server_requests_total");
+
+    // on the management port (CLAIMGATE_MANAGEMENT_PORT) the same metrics need no token; the
+    // gateway port still asks for one
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpResponse<String> scraped = http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(LiveStack.managementBase() + "/metrics")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(scraped.statusCode()).isEqualTo(200);
+    assertThat(scraped.body()).contains("claimgate_claims_total{campaign=\"" + c.id() + "\",outcome=\"queued\"} 3.0");
+    java.net.http.HttpResponse<String> ready = http.send(java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(LiveStack.managementBase() + "/health/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(get("/metrics").status()).isEqualTo(401);
+    assertThat(get("/health/live").json().getString("status")).isEqualTo("up");
   }
 }

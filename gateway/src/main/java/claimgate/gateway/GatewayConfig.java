@@ -7,6 +7,7 @@ import claimgate.store.Database;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.Vertx;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * What a gateway verticle needs, read once at start, every rule stated here. Runtime objects
@@ -24,21 +25,28 @@ public record GatewayConfig(Http http, Stores stores, Credentials credentials, L
    * @param maxConnectionsPerAddress open connections allowed per client address, per process
    * @param trustedProxyHops proxies in front that append the client's address to
    *     {@code X-Forwarded-For}; 0 when clients reach the gateway directly
+   * @param managementPort where metrics and probes are also served, without a token; empty: none
    */
   public record Http(int port, int bodyLimitBytes, long requestTimeoutMs, int idleTimeoutSeconds,
-      int maxConnectionsPerAddress, int trustedProxyHops) {
+      int maxConnectionsPerAddress, int trustedProxyHops, OptionalInt managementPort) {
 
     public Http withTimeouts(long newRequestTimeoutMs, int newIdleTimeoutSeconds) {
       return new Http(port, bodyLimitBytes, newRequestTimeoutMs, newIdleTimeoutSeconds, maxConnectionsPerAddress,
-          trustedProxyHops);
+          trustedProxyHops, managementPort);
     }
 
     public Http withMaxConnectionsPerAddress(int max) {
-      return new Http(port, bodyLimitBytes, requestTimeoutMs, idleTimeoutSeconds, max, trustedProxyHops);
+      return new Http(port, bodyLimitBytes, requestTimeoutMs, idleTimeoutSeconds, max, trustedProxyHops, managementPort);
     }
 
     public Http withTrustedProxyHops(int hops) {
-      return new Http(port, bodyLimitBytes, requestTimeoutMs, idleTimeoutSeconds, maxConnectionsPerAddress, hops);
+      return new Http(port, bodyLimitBytes, requestTimeoutMs, idleTimeoutSeconds, maxConnectionsPerAddress, hops,
+          managementPort);
+    }
+
+    public Http withManagementPort(OptionalInt newManagementPort) {
+      return new Http(port, bodyLimitBytes, requestTimeoutMs, idleTimeoutSeconds, maxConnectionsPerAddress,
+          trustedProxyHops, newManagementPort);
     }
   }
 
@@ -88,7 +96,7 @@ public record GatewayConfig(Http http, Stores stores, Credentials credentials, L
   public static GatewayConfig of(int httpPort, String redisUrl, Database database, String operatorToken,
       VoucherCodes codes) {
     return new GatewayConfig(
-        new Http(httpPort, 16 * 1024, 5_000, 30, Settings.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0),
+        new Http(httpPort, 16 * 1024, 5_000, 30, Settings.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS, 0, OptionalInt.empty()),
         new Stores(redisUrl, database, RedisDurability.EVERYSEC),
         new Credentials(operatorToken, codes, Optional.empty()),
         new Limits(4, new Rate(Settings.DEFAULT_STATUS_PER_ADDRESS_PER_SECOND,
@@ -99,17 +107,18 @@ public record GatewayConfig(Http http, Stores stores, Credentials credentials, L
   /** As the run settings say. */
   public static GatewayConfig from(Settings settings, String redisUrl, Database database, String operatorToken,
       VoucherCodes codes, Optional<String> jwtPublicKeyPem) {
-    GatewayConfig defaults = of(settings.httpPort(), redisUrl, database, operatorToken, codes);
+    GatewayConfig defaults = of(settings.http().port(), redisUrl, database, operatorToken, codes);
     return new GatewayConfig(
-        defaults.http().withMaxConnectionsPerAddress(settings.maxConnectionsPerAddress())
-            .withTrustedProxyHops(settings.trustedProxyHops()),
-        new Stores(redisUrl, database, settings.durability()),
+        defaults.http().withMaxConnectionsPerAddress(settings.http().maxConnectionsPerAddress())
+            .withTrustedProxyHops(settings.http().trustedProxyHops())
+            .withManagementPort(settings.http().managementPort()),
+        new Stores(redisUrl, database, settings.stores().durability()),
         new Credentials(operatorToken, codes, jwtPublicKeyPem),
         defaults.limits()
-            .withStatusReads(new Rate(settings.statusPerAddressPerSecond(),
-                STATUS_BURST_SECONDS * settings.statusPerAddressPerSecond()))
-            .withFailedAttempts(new Rate(settings.failedAttemptsPerSecond(),
-                FAILED_ATTEMPTS_BURST_SECONDS * settings.failedAttemptsPerSecond())));
+            .withStatusReads(new Rate(settings.limits().statusPerAddressPerSecond(),
+                STATUS_BURST_SECONDS * settings.limits().statusPerAddressPerSecond()))
+            .withFailedAttempts(new Rate(settings.limits().failedAttemptsPerSecond(),
+                FAILED_ATTEMPTS_BURST_SECONDS * settings.limits().failedAttemptsPerSecond())));
   }
 
   public GatewayConfig withHttp(Http newHttp) {

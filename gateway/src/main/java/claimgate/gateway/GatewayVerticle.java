@@ -20,8 +20,11 @@ import claimgate.web.ConnectionLimit;
 import claimgate.admission.CitizenIdentity;
 import claimgate.campaign.CampaignStore;
 import claimgate.catalog.CampaignCatalog;
+import claimgate.catalog.CampaignReads;
 import claimgate.claim.ClaimEvents;
 import claimgate.claim.ClaimLookup;
+import claimgate.claim.TicketReads;
+import claimgate.health.Health;
 import claimgate.redis.PipelinedRedis;
 import claimgate.operator.AuditLog;
 import claimgate.operator.CampaignAdmin;
@@ -76,7 +79,6 @@ import org.slf4j.LoggerFactory;
 public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
-  private static final long PAUSED_RETRY_MS = 5_000;
   private static final int DOCUMENT_RELOAD_TICKS = 5;
   /** An offline backlog of 1,000 codes with their times. */
   static final int BATCH_BODY_LIMIT_BYTES = 256 * 1024;
@@ -109,17 +111,18 @@ public final class GatewayVerticle extends VerticleBase {
   private CampaignCatalog catalog;
   private ClaimRoute claims;
   private ClientAddress addresses;
-  private ClaimLookup lookup;
-  private ClaimEvents events;
+  private CampaignReads campaignReads;
+  private TicketReads ticketReads;
+  private Health health;
   private CitizenIdentity identity;
   private Access access;
   private CampaignAdmin campaignAdmin;
   private KillSwitch killSwitch;
   private CampaignStats campaignStats;
   private MerchantAdmin merchantAdmin;
-  private RateBuckets statusReads;
   private RedemptionApi redemptions;
   private HttpServer server;
+  private HttpServer management;
   private int ticks;
 
   public GatewayVerticle(GatewayConfig config, Shared shared) {
@@ -133,8 +136,8 @@ public final class GatewayVerticle extends VerticleBase {
     pool = config.stores().database().pool(vertx, 4);
     catalog = new CampaignCatalog(new CampaignStore(pool), redis);
     Tickets tickets = new Tickets(config.credentials().codes());
-    lookup = new ClaimLookup(redis, pool, catalog, tickets);
-    events = new ClaimEvents(vertx, lookup, 250, shared.streamSlots(), TimeUnit.MINUTES.toMillis(10));
+    ClaimLookup lookup = new ClaimLookup(redis, pool, catalog, tickets);
+    ClaimEvents events = new ClaimEvents(vertx, lookup, 250, shared.streamSlots(), TimeUnit.MINUTES.toMillis(10));
     identity = config.credentials().identity(vertx);
     addresses = new ClientAddress(config.http().trustedProxyHops());
     AdmissionBatcher batcher = new AdmissionBatcher(context, new AdmissionScript(redis, config.stores().durability()),
@@ -148,7 +151,10 @@ public final class GatewayVerticle extends VerticleBase {
     Vouchers vouchers = new Vouchers(config.credentials().codes());
     access = new Access(config.credentials().operatorToken(), merchantKeys, attempts);
     GatewayConfig.Rate reads = config.limits().statusReads();
-    statusReads = new RateBuckets(redis, "status", reads.perSecond(), reads.burst());
+    RateBuckets statusReads = new RateBuckets(redis, "status", reads.perSecond(), reads.burst());
+    campaignReads = new CampaignReads(catalog);
+    ticketReads = new TicketReads(lookup, events, statusReads, config.http().requestTimeoutMs());
+    health = new Health(redis, pool, shared.warm());
     campaignAdmin = new CampaignAdmin(pool, redis, catalog);
     killSwitch = new KillSwitch(pool, redis, config.stores().durability());
     campaignStats = new CampaignStats(vertx, pool, redis, catalog, shared.telemetry(), shared.consoleStreams());
@@ -176,8 +182,12 @@ public final class GatewayVerticle extends VerticleBase {
               }))
               .listen(config.http().port());
         })
-        .onSuccess(listening -> {
+        .compose(listening -> {
           server = listening;
+          return managementServer();
+        })
+        .onSuccess(listening -> {
+          management = listening;
           vertx.setPeriodic(1_000, id -> refreshCatalog());
         });
   }
@@ -192,14 +202,14 @@ public final class GatewayVerticle extends VerticleBase {
     Handler<RoutingContext> anyone = RoutingContext::next;
     Handler<RoutingContext> merchant = access.merchant();
     Handler<RoutingContext> operator = access.operator();
-    route(builder, contract, "listCampaigns", anyone, this::listCampaigns);
-    route(builder, contract, "getCampaign", anyone, this::getCampaign);
+    route(builder, contract, "listCampaigns", anyone, campaignReads::list);
+    route(builder, contract, "getCampaign", anyone, campaignReads::get);
     // claims normally take the core route in front of the router (ClaimRoute); ids the router
     // decodes first (percent-escapes) come this way
     route(builder, contract, "admitClaim", anyone,
         ctx -> claims.admit(ctx.request(), ctx.pathParam("campaignId"), ctx.body().buffer(), System.nanoTime()));
-    route(builder, contract, "getClaim", anyone, this::getClaim);
-    route(builder, contract, "claimEvents", anyone, STREAMING, this::claimEvents);
+    route(builder, contract, "getClaim", anyone, ticketReads::status);
+    route(builder, contract, "claimEvents", anyone, STREAMING, ticketReads::stream);
     route(builder, contract, "redeem", merchant, redemptions::redeem);
     route(builder, contract, "redeemBatch", merchant, BATCH_BODY_LIMIT_BYTES, redemptions::redeemBatch);
     route(builder, contract, "getVoucher", merchant, redemptions::getVoucher);
@@ -214,15 +224,15 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "createMerchantKey", operator, merchantAdmin::createMerchantKey);
     route(builder, contract, "revokeVouchers", operator, DOCUMENT_BODY_LIMIT_BYTES, merchantAdmin::revoke);
     route(builder, contract, "listAudit", operator, AuditLog.route(pool));
-    Router router = builder.createRouter();
-    router.get("/health/live").handler(this::live);
-    router.get("/health/ready").handler(this::ready);
+    route(builder, contract, "healthLive", anyone, health::live);
+    route(builder, contract, "healthReady", anyone, health::ready);
     // not for the public: the operator's token, as Prometheus sends it (authorization: credentials)
-    router.get("/metrics").handler(operator).handler(PrometheusScrapingHandler.create(shared.telemetry().registry()));
-    router.get("/admin").handler(ctx -> ctx.reroute("/admin.html"));
+    route(builder, contract, "metrics", operator, PrometheusScrapingHandler.create(shared.telemetry().registry()));
     // the contract every request is checked against, as clients and their tools read it
-    router.get("/openapi.yaml").handler(ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
+    route(builder, contract, "contract", anyone, ctx -> ctx.response().putHeader("Content-Type", "application/yaml")
         .putHeader("Cache-Control", "public, max-age=300").end(contractText));
+    Router router = builder.createRouter();
+    router.get("/admin").handler(ctx -> ctx.reroute("/admin.html"));
     router.get("/*").handler(StaticHandler.create("webroot").setMaxAgeSeconds(60).setIncludeHidden(false));
     router.route().failureHandler(Failures::render);
     router.errorHandler(404, Failures::render);
@@ -293,85 +303,31 @@ public final class GatewayVerticle extends VerticleBase {
     });
   }
 
-  private void listCampaigns(RoutingContext ctx) {
-    JsonArray list = new JsonArray();
-    catalog.all().forEach(live -> list.add(live.summary()));
-    ctx.response().putHeader("Content-Type", "application/json")
-        .putHeader("Cache-Control", "public, max-age=1")
-        .end(list.toBuffer());
-  }
-
-  private void getCampaign(RoutingContext ctx) {
-    campaign(ctx.pathParam("campaignId"))
-        .onSuccess(live -> ctx.response().putHeader("Content-Type", "application/json")
-            .putHeader("Cache-Control", "public, max-age=1")
-            .end(live.detail()))
-        .onFailure(ctx::fail);
-  }
-
-  private void getClaim(RoutingContext ctx) {
-    statusReads.take(Access.address(ctx))
-        .compose(v -> lookup.status(ctx.pathParam("ticket")))
-        .timeout(config.http().requestTimeoutMs(), TimeUnit.MILLISECONDS)
-        .onSuccess(status -> Replies.json(ctx, 200, status))
-        .onFailure(ctx::fail);
-  }
-
-  private void claimEvents(RoutingContext ctx) {
-    String ticket = ctx.pathParam("ticket");
-    if (!events.reserve(ticket)) {
-      throw new ApiError(429, "throttled", "too many open event streams for this ticket",
-          new JsonObject().put("retryAfterMs", 5_000), 5_000L);
+  /**
+   * With a management port set: metrics and probes there without a token, for a port only the
+   * monitoring network reaches. Every verticle listens on it; Vert.x shares the port.
+   */
+  private Future<HttpServer> managementServer() {
+    if (config.http().managementPort().isEmpty()) {
+      return Future.succeededFuture();
     }
-    statusReads.take(Access.address(ctx))
-        .compose(v -> lookup.status(ticket))
-        .timeout(config.http().requestTimeoutMs(), TimeUnit.MILLISECONDS)
-        .onSuccess(status -> events.open(ticket, ctx.response(), status))
-        .onFailure(failure -> {
-          events.release(ticket);
-          ctx.fail(failure);
-        });
-  }
-
-  private void live(RoutingContext ctx) {
-    ctx.response().putHeader("Content-Type", "application/json").end("{\"status\":\"up\"}");
-  }
-
-  private void ready(RoutingContext ctx) {
-    if (!shared.warm().get()) {
-      Failures.send(ctx.response(), new ApiError(503, "warming_up", "the gateway warms its hot paths before it takes traffic",
-          new JsonObject().put("retryAfterMs", 1_000), 1_000L));
-      return;
-    }
-    Future<String> redisUp = redis.send(Request.cmd(Command.PING))
-        .timeout(1, TimeUnit.SECONDS)
-        .map("ok")
-        .otherwise(failure -> "redis: " + failure.getMessage());
-    Future<String> pgUp = pool.query("select 1").execute()
-        .timeout(1, TimeUnit.SECONDS)
-        .map("ok")
-        .otherwise(failure -> "postgresql: " + failure.getMessage());
-    Future.all(redisUp, pgUp).onComplete(both -> {
-      List<String> problems = java.util.stream.Stream.of(redisUp.result(), pgUp.result())
-          .filter(s -> !"ok".equals(s)).toList();
-      if (problems.isEmpty()) {
-        ctx.response().putHeader("Content-Type", "application/json").end("{\"status\":\"ready\"}");
-      } else {
-        Failures.send(ctx.response(), new ApiError(503, "unavailable", String.join("; ", problems),
-            new JsonObject(), 1_000L));
-      }
-    });
-  }
-
-  private Future<CampaignCatalog.Live> campaign(String campaignId) {
-    return catalog.find(campaignId).compose(found -> found
-        .map(Future::succeededFuture)
-        .orElseGet(() -> Future.failedFuture(new ApiError(404, "unknown_campaign", "no campaign " + campaignId))));
+    Router router = Router.router(vertx);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(shared.telemetry().registry()));
+    router.get("/health/live").handler(health::live);
+    router.get("/health/ready").handler(health::ready);
+    router.route().failureHandler(Failures::render);
+    router.errorHandler(404, Failures::render);
+    return vertx.createHttpServer(new HttpServerOptions().setIdleTimeout(config.http().idleTimeoutSeconds()))
+        .requestHandler(router)
+        .listen(config.http().managementPort().getAsInt());
   }
 
   @Override
   public Future<?> stop() {
     Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    if (management != null) {
+      closed = closed.eventually(() -> management.close());
+    }
     return closed.eventually(() -> redis.close()).eventually(() -> pool.close());
   }
 }

@@ -1,0 +1,54 @@
+package claimgate.claim;
+
+import claimgate.access.Access;
+import claimgate.access.RateBuckets;
+import claimgate.web.ApiError;
+import claimgate.web.Replies;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A citizen following a ticket: one status read, or an event stream of its changes. Both are
+ * rate-limited per client address; streams also per ticket.
+ */
+public final class TicketReads {
+
+  private static final long STREAM_RETRY_MS = 5_000;
+
+  private final ClaimLookup lookup;
+  private final ClaimEvents events;
+  private final RateBuckets statusReads;
+  private final long deadlineMs;
+
+  public TicketReads(ClaimLookup lookup, ClaimEvents events, RateBuckets statusReads, long deadlineMs) {
+    this.lookup = lookup;
+    this.events = events;
+    this.statusReads = statusReads;
+    this.deadlineMs = deadlineMs;
+  }
+
+  public void status(RoutingContext ctx) {
+    statusReads.take(Access.address(ctx))
+        .compose(v -> lookup.status(ctx.pathParam("ticket")))
+        .timeout(deadlineMs, TimeUnit.MILLISECONDS)
+        .onSuccess(status -> Replies.json(ctx, 200, status))
+        .onFailure(ctx::fail);
+  }
+
+  public void stream(RoutingContext ctx) {
+    String ticket = ctx.pathParam("ticket");
+    if (!events.reserve(ticket)) {
+      throw new ApiError(429, "throttled", "too many open event streams for this ticket",
+          new JsonObject().put("retryAfterMs", STREAM_RETRY_MS), STREAM_RETRY_MS);
+    }
+    statusReads.take(Access.address(ctx))
+        .compose(v -> lookup.status(ticket))
+        .timeout(deadlineMs, TimeUnit.MILLISECONDS)
+        .onSuccess(status -> events.open(ticket, ctx.response(), status))
+        .onFailure(failure -> {
+          events.release(ticket);
+          ctx.fail(failure);
+        });
+  }
+}
