@@ -42,23 +42,21 @@ class DemoStackTest {
     String ticket;
     String code;
     try (Stack stack = Stack.start(settings, Optional.of(EXAMPLE), true, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR)) {
-      JsonObject campaign = new JsonObject(get(base + "/api/v1/campaigns/palma-2027").body());
+      ApiClient api = new ApiClient(base, null);
+      JsonObject campaign = api.get("/api/v1/campaigns/palma-2027").json();
       assertThat(campaign.getString("state")).isEqualTo("open");
       assertThat(campaign.getJsonArray("merchants")).hasSize(300);
 
-      HttpResponse<String> claimed = post(base + "/api/v1/campaigns/palma-2027/claims",
-          "{\"citizenId\":\"joana\",\"merchantIds\":[\"m001\",\"m002\"]}");
-      assertThat(claimed.statusCode()).isEqualTo(202);
-      ticket = new JsonObject(claimed.body()).getString("ticket");
-      JsonObject status = new ApiClient(base, null).awaitFinal(ticket);
+      ApiClient.Reply claimed = api.claim("palma-2027", "joana", "m001", "m002");
+      assertThat(claimed.status()).isEqualTo(202);
+      ticket = claimed.json().getString("ticket");
+      JsonObject status = api.awaitFinal(ticket);
       assertThat(status.getString("status")).isEqualTo("confirmed");
       code = status.getJsonObject("voucher").getString("code");
       assertThat(code).matches("PALMA(-[0-9A-HJKMNP-TV-Z]{4}){5}");
       assertThat(status.getJsonObject("voucher").getString("merchantId")).isEqualTo("m001");
 
-      HttpResponse<String> second = post(base + "/api/v1/campaigns/palma-2027/claims",
-          "{\"citizenId\":\"pere\",\"merchantIds\":[\"m003\"]}");
-      String secondTicket = new JsonObject(second.body()).getString("ticket");
+      String secondTicket = api.claim("palma-2027", "pere", "m003").json().getString("ticket");
       HttpResponse<Stream<String>> events = http.send(HttpRequest.newBuilder(
               URI.create(base + "/api/v1/claims/" + secondTicket + "/events")).timeout(Duration.ofSeconds(20)).build(),
           HttpResponse.BodyHandlers.ofLines());
@@ -68,31 +66,19 @@ class DemoStackTest {
     }
 
     try (Stack again = Stack.start(settings, Optional.of(EXAMPLE), true, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR)) {
-      JsonObject status = new ApiClient(base, null).awaitFinal(ticket);
+      ApiClient api = new ApiClient(base, null);
+      JsonObject status = api.awaitFinal(ticket);
       assertThat(status.getJsonObject("voucher").getString("code")).isEqualTo(code);
-      JsonObject campaign = new JsonObject(get(base + "/api/v1/campaigns/palma-2027").body());
+      JsonObject campaign = api.get("/api/v1/campaigns/palma-2027").json();
       int remainingM001 = campaign.getJsonArray("merchants").getJsonObject(0).getInteger("remaining");
       assertThat(remainingM001).isEqualTo((int) (202L * 3400 / 10000) - 1);
       // Redis restarted with the demo: claims wait (503) until the allocator has restored the campaign
-      HttpResponse<String> repeat = post(base + "/api/v1/campaigns/palma-2027/claims",
-          "{\"citizenId\":\"joana\",\"merchantIds\":[\"m001\",\"m002\"]}");
-      for (int i = 0; i < 100 && repeat.statusCode() == 503; i++) {
-        Thread.sleep(50);
-        repeat = post(base + "/api/v1/campaigns/palma-2027/claims",
-            "{\"citizenId\":\"joana\",\"merchantIds\":[\"m001\",\"m002\"]}");
+      ApiClient.Reply repeat = api.claim("palma-2027", "joana", "m001", "m002");
+      for (int i = 0; i < 100 && repeat.status() == 503; i++) {
+        ApiClient.pause(50);
+        repeat = api.claim("palma-2027", "joana", "m001", "m002");
       }
-      assertThat(new JsonObject(repeat.body()).getString("ticket")).isEqualTo(ticket);
+      assertThat(repeat.json().getString("ticket")).isEqualTo(ticket);
     }
-  }
-
-  HttpResponse<String> get(String url) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
-  }
-
-  HttpResponse<String> post(String url, String json) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10))
-        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
-        HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -108,7 +108,7 @@ class ForgedCodesTest {
     assertThat(Integer.parseInt(last.getHeader("Retry-After"))).isPositive();
 
     // the address is spent too: even an unknown key is throttled before it is looked up
-    WebClient anonymous = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(gw.port));
+    WebClient anonymous = gw.client(new WebClientOptions());
     HttpResponse<Buffer> wrongKey = anonymous.post("/api/v1/redemptions").bearerTokenAuthentication("cgm_nope")
         .sendJsonObject(new JsonObject().put("code", "X")).await();
     assertThat(wrongKey.statusCode()).isEqualTo(429);

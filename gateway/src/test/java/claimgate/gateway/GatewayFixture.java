@@ -38,10 +38,7 @@ final class GatewayFixture {
   private GatewayFixture(Vertx vertx, int port, String redisUrl) {
     this.vertx = vertx;
     this.port = port;
-    this.client = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port),
-        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
-    // every answer this client receives is checked against the contract
-    ((io.vertx.ext.web.client.impl.WebClientInternal) client).addInterceptor(GatewayFixture::checkAgainstContract);
+    this.client = checkedClient(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(port));
     this.redis = new PipelinedRedis(vertx, TestServers.redisUrl());
     this.pool = TestServers.database().pool(vertx, 2);
     this.store = new CampaignStore(pool);
@@ -80,6 +77,18 @@ final class GatewayFixture {
     vertx.deployVerticle(() -> new GatewayVerticle(config, shared),
         new io.vertx.core.DeploymentOptions().setInstances(instances)).await();
     return fixture;
+  }
+
+  /** Another client of the gateway (its own connections, address or options): its answers are checked against the contract too. */
+  WebClient client(WebClientOptions options) {
+    return checkedClient(vertx, options.setDefaultHost("127.0.0.1").setDefaultPort(port));
+  }
+
+  private static WebClient checkedClient(Vertx vertx, WebClientOptions options) {
+    WebClient client = WebClient.create(vertx, options, new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+    // every answer this client receives is checked against the contract
+    ((io.vertx.ext.web.client.impl.WebClientInternal) client).addInterceptor(GatewayFixture::checkAgainstContract);
+    return client;
   }
 
   /** On the client's event loop: the contract was loaded by {@link #start}, the check does not block. */

@@ -36,8 +36,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class LimitsTest {
 
   static WebClient from(Vertx vertx, GatewayFixture gw, String localAddress) {
-    return WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(gw.port)
-        .setLocalAddress(localAddress));
+    return gw.client(new WebClientOptions().setLocalAddress(localAddress));
   }
 
   @Test
