@@ -239,6 +239,46 @@ class RedemptionTest {
   }
 
   @Test
+  @DisplayName("amounts with their currency's decimals everywhere: a document's 1000.0 JPY answers 1000, 2.5 KWD 2.500, "
+      + "10.0 EUR 10.00, in the applied document, its audit, the campaign, the claim, the redemption and the lookup")
+  void amountsInEveryCurrency() {
+    for (String[] money : new String[][] {{"JPY", "1000.0", "1000"}, {"KWD", "2.5", "2.500"}, {"EUR", "10.0", "10.00"}}) {
+      Campaign base = claimgate.testkit.Campaigns.open(claimgate.testkit.Campaigns.uniqueId("money"), 9, 3, 5);
+      // the document as an operator may write it: the amount with other decimals than the currency's
+      String document = new JsonObject(claimgate.campaign.CampaignFiles.toJson(base)).put("currency", money[0])
+          .put("voucherValue", 7).encode().replace("\"voucherValue\":7", "\"voucherValue\":" + money[1]);
+      ApiClient.Reply applied = LiveStack.admin("PUT", "/admin/v1/campaigns/" + base.id(), document);
+      assertThat(applied.status()).as(applied.raw().body()).isEqualTo(201);
+      assertThat(number(applied.raw().body(), "voucherValue")).isEqualTo(money[2]);
+      String audit = LiveStack.admin("GET", "/admin/v1/audit?campaignId=" + base.id() + "&limit=1", null).raw().body();
+      assertThat(number(audit, "voucherValue")).isEqualTo(money[2]);
+      assertThat(number(LiveStack.get("/api/v1/campaigns/" + base.id()).raw().body(), "voucherValue")).isEqualTo(money[2]);
+
+      JsonObject confirmed = LiveStack.awaitFinal(LiveStack.claim(base.id(), "money-citizen", "m0").json().getString("ticket"));
+      String code = confirmed.getJsonObject("voucher").getString("code");
+      String ticket = confirmed.getString("ticket");
+      assertThat(number(LiveStack.get("/api/v1/claims/" + ticket).raw().body(), "value")).isEqualTo(money[2]);
+      String key = LiveStack.merchantKey(base.id(), "m0");
+      assertThat(number(redeem(key, code, null).raw().body(), "value")).isEqualTo(money[2]);
+      assertThat(number(send("GET", "/api/v1/vouchers/" + code, key, null).raw().body(), "value")).isEqualTo(money[2]);
+    }
+    // more decimals than the currency has is refused, not rounded
+    Campaign base = claimgate.testkit.Campaigns.open(claimgate.testkit.Campaigns.uniqueId("money"), 9, 3, 5);
+    String document = new JsonObject(claimgate.campaign.CampaignFiles.toJson(base)).put("currency", "JPY")
+        .put("voucherValue", 7).encode().replace("\"voucherValue\":7", "\"voucherValue\":10.5");
+    ApiClient.Reply refused = LiveStack.admin("PUT", "/admin/v1/campaigns/" + base.id(), document);
+    assertThat(refused.status()).isEqualTo(400);
+    assertThat(refused.json().getString("message")).contains("more decimals than JPY");
+  }
+
+  /** A number as the answer's text writes it (the JSON text, not the parsed value: 10.00 and 10 parse alike). */
+  static String number(String json, String field) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + field + "\":([0-9.]+)").matcher(json);
+    assertThat(m.find()).as(field + " in " + json).isTrue();
+    return m.group(1);
+  }
+
+  @Test
   @DisplayName("revoking a merchant revokes its unredeemed vouchers, audited; a revoked code answers 410 revoked")
   void revokeMerchant() {
     Campaign other = create(Campaigns.open(Campaigns.uniqueId("revoke"), 9, 3, 10));

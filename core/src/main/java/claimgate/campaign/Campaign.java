@@ -41,8 +41,18 @@ public record Campaign(
   }
 
 
+  /** The largest voucher value the vouchers' column holds (numeric(15,3)). */
+  static final BigDecimal MAX_VOUCHER_VALUE = new BigDecimal("1000000000");
+
   @com.fasterxml.jackson.annotation.JsonCreator
-  public Campaign {}
+  public Campaign {
+    // one way to write an amount, whatever the document says: with its currency's decimals
+    // (10, 10.0 and 10.00 EUR are all 10.00; 1000.0 JPY is 1000)
+    if (voucherValue != null && voucherValue.signum() > 0 && currency != null && currency.matches("[A-Z]{3}")
+        && voucherValue.stripTrailingZeros().scale() <= Formats.decimals(currency)) {
+      voucherValue = Formats.money(voucherValue, currency);
+    }
+  }
 
   /** Without an identity setting: citizen IDs are {@code opaque}. */
   public Campaign(String id, String name, String currency, BigDecimal voucherValue, Integer validDays, Limits limits,
@@ -122,6 +132,15 @@ public record Campaign(
 
   public record Merchant(String id, String name, int contingent) {}
 
+  private static boolean knownCurrency(String code) {
+    try {
+      java.util.Currency.getInstance(code);
+      return true;
+    } catch (IllegalArgumentException unknown) {
+      return false;
+    }
+  }
+
   /** Validates every field; returns this for chaining. */
   public Campaign validate() {
     require(id != null && ID.matcher(id).matches(),
@@ -129,8 +148,12 @@ public record Campaign(
     require(!id.startsWith(SCRATCH_PREFIX), "ids starting with " + SCRATCH_PREFIX + " are reserved for warm-ups");
     String where = "campaign " + id + ": ";
     require(name != null && !name.isBlank(), where + "name is required");
-    require(currency != null && currency.matches("[A-Z]{3}"), where + "currency must be an ISO code like EUR");
+    require(currency != null && currency.matches("[A-Z]{3}") && knownCurrency(currency),
+        where + "currency must be an ISO 4217 code like EUR");
     require(voucherValue != null && voucherValue.signum() > 0, where + "voucherValue must be > 0");
+    require(voucherValue.compareTo(MAX_VOUCHER_VALUE) < 0, where + "voucherValue must be below " + MAX_VOUCHER_VALUE);
+    require(voucherValue.stripTrailingZeros().scale() <= Formats.decimals(currency),
+        where + "voucherValue has more decimals than " + currency + " has (" + Formats.decimals(currency) + ")");
     require(validDays != null && validDays > 0, where + "validDays must be > 0");
     require(limits != null, where + "limits are required");
     require(limits.perCitizen() > 0, where + "limits.perCitizen must be > 0");

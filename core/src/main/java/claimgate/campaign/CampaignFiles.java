@@ -94,6 +94,18 @@ public final class CampaignFiles {
     }
   }
 
+  /** Reads JSON numbers with decimals as BigDecimal, so that 10.00 stays 10.00. */
+  private static final ObjectMapper EXACT = JSON.copy().enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+  /**
+   * The document as a Vert.x JSON object whose amounts keep their decimals (one parsed from the
+   * document's text would hold 10.00 as the double 10.0 and write it so).
+   */
+  @SuppressWarnings("unchecked")
+  public static io.vertx.core.json.JsonObject toJsonObject(Campaign campaign) {
+    return new io.vertx.core.json.JsonObject(EXACT.convertValue(campaign, Map.class));
+  }
+
   public static String toJson(Campaign campaign) {
     try {
       return JSON.writeValueAsString(campaign);

@@ -34,13 +34,30 @@ public final class Formats {
 
   /** The amount with as many decimals as its currency has (2 for EUR, 0 for JPY); never rounded. */
   public static BigDecimal money(BigDecimal amount, String currency) {
-    int digits;
-    try {
-      digits = Math.max(0, Currency.getInstance(currency).getDefaultFractionDigits());
-    } catch (IllegalArgumentException unknownCurrency) {
-      digits = 2;
-    }
+    int digits = decimals(currency);
     return amount.scale() == digits ? amount : amount.setScale(Math.max(digits, amount.stripTrailingZeros().scale()),
         RoundingMode.UNNECESSARY);
+  }
+
+  /** How many decimals amounts in this currency have (ISO 4217); 2 for a code Java does not know. */
+  public static int decimals(String currency) {
+    try {
+      return Math.max(0, Currency.getInstance(currency).getDefaultFractionDigits());
+    } catch (IllegalArgumentException unknownCurrency) {
+      return 2;
+    }
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper EXACT = new com.fasterxml.jackson.databind.ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
+
+  /** A JSON object read with its numbers as written (10.00 stays 10.00; Vert.x's own reading makes it 10.0). */
+  @SuppressWarnings("unchecked")
+  public static io.vertx.core.json.JsonObject json(String text) {
+    try {
+      return new io.vertx.core.json.JsonObject(EXACT.readValue(text, java.util.Map.class));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalArgumentException("not a JSON object: " + e.getOriginalMessage(), e);
+    }
   }
 }

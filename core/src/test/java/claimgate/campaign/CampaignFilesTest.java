@@ -54,6 +54,24 @@ class CampaignFilesTest {
   }
 
   @Test
+  @DisplayName("amounts: written with the currency's decimals (10 EUR is 10.00, 1000.0 JPY is 1000, 2.5 KWD is 2.500); "
+      + "more decimals than the currency has, an unknown currency or an amount past the column are refused")
+  void amounts() throws IOException {
+    assertThat(CampaignFiles.toJson(CampaignFiles.load(write(VALID.replace("voucherValue: 10.00", "voucherValue: 10")))
+        .campaign())).contains("\"voucherValue\":10.00");
+    assertThat(CampaignFiles.toJson(CampaignFiles.load(write(VALID.replace("currency: EUR", "currency: JPY")
+        .replace("voucherValue: 10.00", "voucherValue: 1000.0"))).campaign())).contains("\"voucherValue\":1000,");
+    assertThat(CampaignFiles.toJsonObject(CampaignFiles.load(write(VALID.replace("currency: EUR", "currency: KWD")
+        .replace("voucherValue: 10.00", "voucherValue: 2.5"))).campaign()).encode()).contains("\"voucherValue\":2.500");
+    Path tooFine = write(VALID.replace("voucherValue: 10.00", "voucherValue: 10.005"));
+    assertThatThrownBy(() -> CampaignFiles.load(tooFine)).hasMessageContaining("more decimals than EUR has (2)");
+    Path unknown = write(VALID.replace("currency: EUR", "currency: EUX"));
+    assertThatThrownBy(() -> CampaignFiles.load(unknown)).hasMessageContaining("ISO 4217");
+    Path huge = write(VALID.replace("voucherValue: 10.00", "voucherValue: 1000000000"));
+    assertThatThrownBy(() -> CampaignFiles.load(huge)).hasMessageContaining("below");
+  }
+
+  @Test
   @DisplayName("a negative contingent is named with its merchant index")
   void negativeContingent() throws IOException {
     Path file = write(VALID.replace("contingent: 7", "contingent: -5"));

@@ -16,7 +16,7 @@ public final class AuditLog {
   static final String INSERT = """
       insert into audit (actor, action, campaign_id, detail) values ($1, $2, $3, $4::jsonb)""";
   static final String LIST = """
-      select id, at, actor, action, campaign_id, detail from audit
+      select id, at, actor, action, campaign_id, detail::text as detail from audit
       where ($1::text is null or campaign_id = $1) and ($2::bigint is null or id < $2)
       order by id desc limit $3""";
 
@@ -43,14 +43,14 @@ public final class AuditLog {
     return sql.preparedQuery(LIST).execute(Tuple.of(campaignId, beforeId, limit)).map(rows -> {
       JsonArray entries = new JsonArray();
       for (Row r : rows) {
-        Object detail = r.getValue("detail");
         entries.add(new JsonObject()
             .put("id", r.getLong("id"))
             .put("at", claimgate.campaign.Formats.instant(r.getOffsetDateTime("at")))
             .put("actor", r.getString("actor"))
             .put("action", r.getString("action"))
             .put("campaignId", r.getString("campaign_id"))
-            .put("detail", detail instanceof JsonObject o ? o : new JsonObject(String.valueOf(detail))));
+            // as text, so that amounts keep their decimals (10.00, not 10.0)
+            .put("detail", claimgate.campaign.Formats.json(r.getString("detail"))));
       }
       return entries;
     });

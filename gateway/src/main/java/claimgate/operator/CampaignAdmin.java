@@ -58,8 +58,8 @@ public final class CampaignAdmin {
         .compose(before -> pool.withTransaction(conn -> CampaignStore.apply(conn, campaign, eligible)
                 .compose(version -> AuditLog.write(conn, OperatorRequests.actor(ctx), before.isPresent() ? "campaign.update" : "campaign.create",
                     id, new JsonObject()
-                        .put("before", before.map(b -> new JsonObject(CampaignFiles.toJson(b))).orElse(null))
-                        .put("after", new JsonObject(CampaignFiles.toJson(campaign)))
+                        .put("before", before.map(b -> CampaignFiles.toJsonObject(b)).orElse(null))
+                        .put("after", CampaignFiles.toJsonObject(campaign))
                         .put("eligible", eligible.map(Map::size).orElse(null))).map(version))
                 // a new campaign has nothing Redis could have lost: its gate opens before the row
                 // commits, so no allocator sees the campaign before Redis holds it (one that did
@@ -76,7 +76,7 @@ public final class CampaignAdmin {
             .map(v -> before.isEmpty()))
         .onSuccess(created -> Replies.json(ctx, created ? 201 : 200,
             new JsonObject().put("id", id).put("created", created)
-                .put("campaign", new JsonObject(CampaignFiles.toJson(campaign)))))
+                .put("campaign", CampaignFiles.toJsonObject(campaign))))
         .onFailure(ctx::fail);
   }
 

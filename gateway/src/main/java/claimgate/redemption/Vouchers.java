@@ -35,9 +35,9 @@ public final class Vouchers {
       where code = $1 and campaign_id = $2 and merchant_id = $3
         and redeemed_at is null and revoked_at is null and expires_at > coalesce($4, now())
         and ($4::timestamptz is null or ($4 >= issued_at and $4 >= now() - make_interval(hours => $6)))
-      returning merchant_id, value, redeemed_at""";
+      returning merchant_id, value, currency, redeemed_at""";
   static final String SELECT = """
-      select merchant_id, value, redeemed_at, redeemed_request, revoked_at, expires_at, expires_at <= now() as expired,
+      select merchant_id, value, currency, redeemed_at, redeemed_request, revoked_at, expires_at, expires_at <= now() as expired,
              issued_at
       from voucher where code = $1 and campaign_id = $2""";
 
@@ -134,6 +134,7 @@ public final class Vouchers {
 
   /** The outcome of one redemption attempt. */
   public sealed interface Outcome {
+    /** @param value with its currency's decimals */
     record Redeemed(String code, String merchantId, BigDecimal value, OffsetDateTime redeemedAt) implements Outcome {
       public JsonObject body() {
         return new JsonObject().put("status", "redeemed").put("code", code).put("merchantId", merchantId)
@@ -207,7 +208,8 @@ public final class Vouchers {
   }
 
   private static Outcome.Redeemed redeemed(String code, Row row) {
-    return new Outcome.Redeemed(code, row.getString("merchant_id"), row.getBigDecimal("value"),
+    return new Outcome.Redeemed(code, row.getString("merchant_id"),
+        claimgate.campaign.Formats.money(row.getBigDecimal("value"), row.getString("currency")),
         row.getOffsetDateTime("redeemed_at"));
   }
 
@@ -236,7 +238,8 @@ public final class Vouchers {
           : v.getOffsetDateTime("revoked_at") != null ? "revoked"
           : v.getBoolean("expired") ? "expired" : "issued";
       JsonObject body = new JsonObject().put("code", code).put("merchantId", v.getString("merchant_id"))
-          .put("value", v.getBigDecimal("value")).put("status", status)
+          .put("value", claimgate.campaign.Formats.money(v.getBigDecimal("value"), v.getString("currency")))
+          .put("status", status)
           .put("expiresAt", claimgate.campaign.Formats.instant(v.getOffsetDateTime("expires_at")));
       if (redeemedAt != null) {
         body.put("redeemedAt", claimgate.campaign.Formats.instant(redeemedAt));
