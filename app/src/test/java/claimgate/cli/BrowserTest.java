@@ -106,6 +106,61 @@ class BrowserTest {
   }
 
   @Test
+  @DisplayName("launch page in every other state: opens soon with a countdown, sold out, in the queue with no wait told "
+      + "while decisions are frozen, a refusal in plain words, and an ended campaign")
+  void launchPageStates() throws Exception {
+    java.time.OffsetDateTime now = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
+    Campaign later = LiveStack.create(Campaigns.build(Campaigns.uniqueId("soon"), 9, 3,
+        java.util.List.of(new Campaign.Round(now.plusHours(2), now.plusHours(3), 1.0)), 10, 10));
+    browser.get(LiveStack.base() + "/?campaign=" + later.id());
+    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "Opens soon"));
+    waiting(5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("countdown"), "Opens in 1h"));
+    screenshot("launch-page-scheduled");
+
+    Campaign small = LiveStack.create(Campaigns.open(Campaigns.uniqueId("gone"), 9, 3, 1));
+    LiveStack.awaitFinal(LiveStack.claim(small.id(), "first-comer", "m0").json().getString("ticket"));
+    browser.get(LiveStack.base() + "/?campaign=" + small.id());
+    waiting(15).until(d -> {
+      d.navigate().refresh();
+      return d.findElement(By.id("state")).getText().equals("All vouchers are gone");
+    });
+    assertThat(browser.findElement(By.id("claim")).isDisplayed()).isFalse();
+    screenshot("launch-page-sold-out");
+
+    Campaign frozen = LiveStack.create(Campaigns.open(Campaigns.uniqueId("frozen"), 1, 1, 20, 20));
+    LiveStack.admin("POST", "/admin/v1/campaigns/" + frozen.id() + "/freeze", null);
+    browser.get(LiveStack.base() + "/?campaign=" + frozen.id());
+    waiting(10).until(ExpectedConditions.textToBe(By.id("name"), frozen.name()));
+    browser.findElement(By.id("citizen")).sendKeys("patient-citizen");
+    browser.findElement(By.id("submit")).click();
+    waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), "You are in the queue"));
+    assertThat(browser.findElement(By.id("progress-text")).getText()).contains("cannot be told right now");
+    screenshot("launch-page-queued-frozen");
+    LiveStack.admin("POST", "/admin/v1/campaigns/" + frozen.id() + "/unfreeze", null);
+    waiting(30).until(ExpectedConditions.visibilityOfElementLocated(By.id("voucher")));
+
+    // the same person again, with the campaign's limit of one voucher reached
+    browser.navigate().refresh();
+    waiting(10).until(ExpectedConditions.textToBe(By.id("name"), frozen.name()));
+    browser.findElement(By.id("citizen")).sendKeys("patient-citizen");
+    new Select(browser.findElement(By.id("merchant"))).selectByValue("m1");
+    browser.findElement(By.id("add")).click();
+    browser.findElement(By.id("submit")).click();
+    waiting(15).until(d -> {
+      String title = d.findElement(By.id("progress-title")).getText();
+      return title.equals("Not possible") || title.equals("No voucher this time");
+    });
+    assertThat(browser.findElement(By.id("progress-text")).getText()).isNotBlank();
+    screenshot("launch-page-refused");
+
+    Campaign ended = LiveStack.create(Campaigns.build(Campaigns.uniqueId("ended"), 9, 3,
+        java.util.List.of(new Campaign.Round(now.minusHours(3), now.minusHours(2), 1.0)), 10));
+    browser.get(LiveStack.base() + "/?campaign=" + ended.id());
+    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "This campaign has ended"));
+    screenshot("launch-page-ended");
+  }
+
+  @Test
   @DisplayName("console: token once, live numbers move during a burst, every answer counted; pause, freeze, rate, key, revoke "
       + "each ask for confirmation and act; the audit log lists them")
   void console() throws Exception {
