@@ -255,6 +255,11 @@ class OperatorApiTest {
     java.net.http.HttpResponse<String> ready = http.send(java.net.http.HttpRequest.newBuilder(
         java.net.URI.create(LiveStack.managementBase() + "/health/ready")).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
     assertThat(ready.statusCode()).isEqualTo(200);
+    claimgate.testkit.ContractCheck contract = claimgate.testkit.ContractCheck.of().orElseThrow();
+    for (java.net.http.HttpResponse<String> answer : List.of(scraped, ready)) {
+      contract.check("GET", answer.uri().getPath(), answer.statusCode(),
+          answer.headers().firstValue("Content-Type").orElse(null), answer.body());
+    }
     assertThat(get("/metrics").status()).isEqualTo(401);
     assertThat(get("/health/live").json().getString("status")).isEqualTo("up");
   }

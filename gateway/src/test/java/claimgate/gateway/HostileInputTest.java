@@ -227,6 +227,8 @@ class HostileInputTest {
   }
 
   /** Sends {@code count} requests, 64 at a time, each with its own 20 s deadline. */
+  static final claimgate.testkit.ContractCheck CONTRACT = claimgate.testkit.ContractCheck.of().orElseThrow();
+
   static void send(java.net.http.HttpClient client, String name, Function<Integer, Malformed> make, int count,
       Map<Integer, Integer> statuses) {
     java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(64);
@@ -255,6 +257,9 @@ class HostileInputTest {
             if (response.statusCode() >= 500) {
               throw new AssertionError(name + ": " + describe(m) + " answered " + response.statusCode() + " " + response.body());
             }
+            // a refusal of malformed input is still an answer of the contract
+            CONTRACT.check(m.method().name(), m.uri(), response.statusCode(),
+                response.headers().firstValue("Content-Type").orElse(null), response.body());
             synchronized (statuses) {
               statuses.merge(response.statusCode(), 1, Integer::sum);
             }
