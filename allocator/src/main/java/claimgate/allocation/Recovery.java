@@ -5,6 +5,8 @@ import claimgate.campaign.CampaignFiles;
 import claimgate.campaign.CampaignStore;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.CampaignRedis;
+import claimgate.redis.RedisRevocations;
+import claimgate.redis.RedisRestore;
 import claimgate.redis.CitizenRecord;
 import claimgate.redis.PipelinedRedis;
 import claimgate.voucher.VoucherCodes;
@@ -112,11 +114,11 @@ final class Recovery {
             .compose(restored -> tx.commit().map(restored))
             .onFailure(failure -> tx.rollback()))
         // the gate opens once PostgreSQL knows the generation: a rollback leaves it shut
-        .compose(restored -> CampaignRedis.open(redis, campaignId, restored.generation()).map(restored.state())));
+        .compose(restored -> RedisRestore.open(redis, campaignId, restored.generation()).map(restored.state())));
   }
 
   /** The campaign as rebuilt, and the generation its gate opens in. */
-  private record Rebuilt(State state, CampaignRedis.Restored generation) {}
+  private record Rebuilt(State state, RedisRestore.Restored generation) {}
 
   private Future<Rebuilt> restoreLocked(SqlConnection pg, PipelinedRedis redis, State election, long epoch) {
     return pg.query(Queries.RESTORE_TIMEOUT).execute()
@@ -128,7 +130,7 @@ final class Recovery {
               && row.getLong("revocations_version") == election.versions().revocations();
           return unchanged ? Future.succeededFuture(election) : load(pg, row);
         })
-        .compose(state -> recentRequests(pg).compose(requests -> CampaignRedis.rebuildClosed(redis, new CampaignRedis.Snapshot(
+        .compose(state -> recentRequests(pg).compose(requests -> RedisRestore.rebuildClosed(redis, new RedisRestore.Snapshot(
                 state.campaign(), state.versions(), state.ledger().issuedByMerchant(), state.ledger().holdings(),
                 state.offset(), state.decidedSeq(), state.ledger().eligibleList(), requests),
                 surviving -> openGeneration(pg, epoch, surviving)))
@@ -167,7 +169,7 @@ final class Recovery {
   Future<Void> alignRedis(SqlConnection pg, PipelinedRedis redis, State state) {
     SingleWriterLedger ledger = state.ledger();
     long version = state.versions().revocations();
-    return CampaignRedis.revocationsApplied(redis, campaignId)
+    return RedisRevocations.revocationsApplied(redis, campaignId)
         .compose(applied -> applied >= version ? Future.succeededFuture()
             : pg.preparedQuery(Queries.REVOKED).execute(Tuple.of(campaignId, applied)).compose(rows -> {
               Map<String, Map<String, Integer>> holdings = new HashMap<>();
@@ -176,7 +178,7 @@ final class Recovery {
                 holdings.put(r.getString(0), ledger.heldAt(r.getString(0)));
                 tickets.add(r.getString(1));
               }
-              return CampaignRedis.applyRevocations(redis, campaignId, state.decidedSeq(), version, holdings,
+              return RedisRevocations.applyRevocations(redis, campaignId, state.decidedSeq(), version, holdings,
                   ledger.issuedByMerchant(), tickets);
             }))
         .compose(v -> CampaignRedis.held(redis, campaignId))

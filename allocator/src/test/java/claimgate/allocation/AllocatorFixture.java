@@ -6,7 +6,7 @@ import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
 import claimgate.ticket.Tickets;
 import claimgate.redis.CampaignKeys;
-import claimgate.redis.CampaignRedis;
+import claimgate.redis.RedisRestore;
 import claimgate.redis.StreamEntries;
 import claimgate.redis.PipelinedRedis;
 import claimgate.testkit.TestServers;
@@ -53,12 +53,12 @@ final class AllocatorFixture {
 
   void apply(Campaign campaign) {
     new CampaignStore(pool).apply(campaign, Optional.empty()).await();
-    CampaignRedis.restoreNew(pool, redis, campaign, Optional.empty()).await();
+    RedisRestore.restoreNew(pool, redis, campaign, Optional.empty()).await();
   }
 
   void apply(Campaign campaign, Map<String, Integer> eligible) {
     new CampaignStore(pool).apply(campaign, Optional.of(eligible)).await();
-    CampaignRedis.restoreNew(pool, redis, campaign, Optional.of(eligible)).await();
+    RedisRestore.restoreNew(pool, redis, campaign, Optional.of(eligible)).await();
   }
 
   /** A claim to feed: who, which merchants, and optionally the admission time. */

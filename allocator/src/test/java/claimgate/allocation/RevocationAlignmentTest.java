@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;
 import claimgate.redis.CampaignKeys;
-import claimgate.redis.CampaignRedis;
+import claimgate.redis.RedisRevocations;
 import claimgate.redis.CitizenRecord;
 import claimgate.redis.MerchantRecord;
 import claimgate.testkit.Campaigns;
@@ -98,7 +98,7 @@ class RevocationAlignmentTest {
       assertThat(issued(campaign.id(), "m0")).isEqualTo(2);
       assertThat(fixture.publishedOutcomes(campaign.id())).doesNotContainKey(tickets.get(0))
           .containsKeys(tickets.get(1), tickets.get(2));
-      assertThat(CampaignRedis.revocationsApplied(fixture.redis, campaign.id()).await()).isEqualTo(1);
+      assertThat(RedisRevocations.revocationsApplied(fixture.redis, campaign.id()).await()).isEqualTo(1);
 
       // the freed slot is c1's again
       List<String> again = fixture.feed(campaign.id(), List.of(new AllocatorFixture.Claim("c1", List.of("m0"))));
@@ -121,11 +121,11 @@ class RevocationAlignmentTest {
     fixture.awaitPublished(campaign.id(), 1, 20_000);
     process.close().await();
     // a ledger that has decided nothing (seq 0) tries to set c1 to holding none
-    CampaignRedis.applyRevocations(fixture.redis, campaign.id(), 0, 7, Map.of("c1", Map.of()), Map.of("m0", 0),
+    RedisRevocations.applyRevocations(fixture.redis, campaign.id(), 0, 7, Map.of("c1", Map.of()), Map.of("m0", 0),
         List.of()).await();
     assertThat(citizen(campaign.id(), "c1").held()).isEqualTo(1);
     assertThat(issued(campaign.id(), "m0")).isEqualTo(1);
-    assertThat(CampaignRedis.revocationsApplied(fixture.redis, campaign.id()).await()).isNotEqualTo(7);
+    assertThat(RedisRevocations.revocationsApplied(fixture.redis, campaign.id()).await()).isNotEqualTo(7);
   }
 
 }

@@ -11,7 +11,7 @@ import claimgate.settings.Settings;
 import claimgate.gateway.GatewayConfig;
 import claimgate.gateway.GatewayVerticle;
 import claimgate.gateway.GatewayWarmup;
-import claimgate.redis.CampaignRedis;
+import claimgate.redis.RedisRestore;
 import claimgate.redis.PipelinedRedis;
 import claimgate.metrics.Telemetry;
 import claimgate.store.Database;
@@ -134,7 +134,7 @@ public final class Stack implements AutoCloseable {
       }
       Optional<java.util.Map<String, Integer>> eligible =
           campaign.eligibility() == null ? Optional.empty() : Optional.of(loaded.eligible());
-      CampaignRedis.create(pool, redis, campaign, eligible).await();
+      RedisRestore.create(pool, redis, campaign, eligible).await();
       LOG.info("campaign {} loaded: {} merchants, {} vouchers", campaign.id(), campaign.merchants().size(),
           campaign.totalContingent());
     } finally {

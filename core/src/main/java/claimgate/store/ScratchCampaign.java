@@ -3,7 +3,7 @@ package claimgate.store;
 import claimgate.campaign.Campaign;
 
 import claimgate.redis.CampaignKeys;
-import claimgate.redis.CampaignRedis;
+import claimgate.redis.RedisRestore;
 import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
@@ -82,7 +82,7 @@ public final class ScratchCampaign {
   /** Removes what dead warm-ups left, stores it in PostgreSQL and opens its gate in Redis. */
   public static Future<Void> install(Pool pool, PipelinedRedis redis, Campaign campaign) {
     return removeStale(pool, redis)
-        .compose(v -> CampaignRedis.create(pool, redis, campaign, Optional.empty()))
+        .compose(v -> RedisRestore.create(pool, redis, campaign, Optional.empty()))
         .mapEmpty();
   }
 

@@ -6,6 +6,7 @@ import claimgate.campaign.CampaignFiles;
 import claimgate.campaign.CampaignStore;
 import claimgate.catalog.CampaignCatalog;
 import claimgate.redis.CampaignRedis;
+import claimgate.redis.RedisRestore;
 import claimgate.redis.PipelinedRedis;
 import claimgate.web.ApiError;
 import claimgate.web.Replies;
@@ -65,7 +66,7 @@ public final class CampaignAdmin {
                 // commits, so no allocator sees the campaign before Redis holds it (one that did
                 // would find the gate shut and restore it too, racing this one)
                 .compose(version -> before.isEmpty()
-                    ? CampaignRedis.restoreNew(conn, redis, campaign, eligible).map(version) : Future.succeededFuture(version)))
+                    ? RedisRestore.restoreNew(conn, redis, campaign, eligible).map(version) : Future.succeededFuture(version)))
             .recover(failure -> Future.failedFuture(failure instanceof CampaignException e
                 ? new ApiError(409, "conflict", e.getMessage()) : failure))
             // an existing one gets its settings at the new version, and its allocator restores the

@@ -4,6 +4,7 @@ import claimgate.access.MerchantKeys;
 import claimgate.campaign.CampaignFiles;
 import claimgate.redemption.Vouchers;
 import claimgate.redis.CampaignRedis;
+import claimgate.redis.RedisRevocations;
 import claimgate.redis.PipelinedRedis;
 import claimgate.web.ApiError;
 import claimgate.web.Replies;
@@ -94,7 +95,7 @@ public final class MerchantAdmin {
     revoked.closedShop().ifPresent(shop -> writes.add(CampaignRedis.configure(redis,
         CampaignFiles.parseJsonUnvalidated(shop.document()), shop.configVersion(), Optional.empty())));
     revoked.revocationsVersions().forEach((campaignId, version) ->
-        writes.add(CampaignRedis.revocationsWanted(redis, campaignId, version)));
+        writes.add(RedisRevocations.revocationsWanted(redis, campaignId, version)));
     return Future.join(writes).<Void>mapEmpty().recover(failure -> {
       LOG.warn("revocation committed; Redis not told yet ({}): the allocators' heartbeat takes it in", failure.getMessage());
       return Future.succeededFuture();

@@ -2,7 +2,7 @@ package claimgate.gateway;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
-import claimgate.redis.CampaignRedis;
+import claimgate.redis.RedisRestore;
 import claimgate.redis.PipelinedRedis;
 import claimgate.store.EmbeddedServers;
 import claimgate.testkit.TestServers;
@@ -119,7 +119,7 @@ final class GatewayFixture {
 
   Campaign apply(Campaign campaign, Optional<Map<String, Integer>> eligible) {
     store.apply(campaign, eligible).await();
-    CampaignRedis.restoreNew(pool, redis, campaign, eligible).await();
+    RedisRestore.restoreNew(pool, redis, campaign, eligible).await();
     for (int i = 0; i < 100; i++) {
       if (get("/api/v1/campaigns/" + campaign.id()).statusCode() == 200) {
         return campaign;

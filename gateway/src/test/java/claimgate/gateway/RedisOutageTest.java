@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
-import claimgate.redis.CampaignRedis;
+import claimgate.redis.RedisRestore;
 import claimgate.redis.PipelinedRedis;
 import claimgate.store.EmbeddedServers;
 import claimgate.testkit.Campaigns;
@@ -37,7 +37,7 @@ class RedisOutageTest {
       Campaign campaign = Campaigns.open(Campaigns.uniqueId("outage"), 9, 3, 100);
       PipelinedRedis own = new PipelinedRedis(vertx, url);
       gw.store.apply(campaign, Optional.empty()).await();
-      CampaignRedis.restoreNew(gw.pool, own, campaign, Optional.empty()).await();
+      RedisRestore.restoreNew(gw.pool, own, campaign, Optional.empty()).await();
       own.close().await();
       gw.apply(campaign);
       assertThat(gw.claim(campaign.id(), claimBody("a", "m0")).statusCode()).isEqualTo(202);
@@ -64,7 +64,7 @@ class RedisOutageTest {
 
       // what the campaign's allocator does when it finds the server changed
       PipelinedRedis restorer = new PipelinedRedis(vertx, url);
-      CampaignRedis.restore(restorer, CampaignRedis.Snapshot.fresh(campaign,
+      RedisRestore.restore(restorer, RedisRestore.Snapshot.fresh(campaign,
               claimgate.campaign.CampaignStore.versions(gw.pool, campaign.id()).await(), Optional.empty()),
           surviving -> claimgate.campaign.CampaignStore.openGeneration(gw.pool, campaign.id(), null, surviving)
               .map(java.util.Optional::orElseThrow)).await();
@@ -87,7 +87,7 @@ class RedisOutageTest {
       GatewayFixture gw = GatewayFixture.start(vertx, url);
       Campaign campaign = Campaigns.open(Campaigns.uniqueId("demoted"), 9, 3, 100);
       PipelinedRedis own = new PipelinedRedis(vertx, url);
-      CampaignRedis.create(gw.pool, own, campaign, Optional.empty()).await();
+      RedisRestore.create(gw.pool, own, campaign, Optional.empty()).await();
       gw.apply(campaign);
       assertThat(gw.claim(campaign.id(), claimBody("a", "m0")).statusCode()).isEqualTo(202);
 

@@ -1,5 +1,6 @@
 package claimgate.bench;
 
+import claimgate.redis.RedisRestore;
 import claimgate.campaign.Campaign;
 import claimgate.redis.PipelinedRedis;
 import claimgate.store.Database;
@@ -63,7 +64,7 @@ final class BenchServers implements AutoCloseable {
     Pool pool = database.pool(vertx, 1);
     PipelinedRedis redis = new PipelinedRedis(vertx, redisUrl);
     try {
-      claimgate.redis.CampaignRedis.create(pool, redis, campaign, Optional.empty()).await();
+      claimgate.redis.RedisRestore.create(pool, redis, campaign, Optional.empty()).await();
     } finally {
       redis.close().await();
       pool.close().await();

@@ -1,5 +1,6 @@
 package claimgate.bench;
 
+import claimgate.redis.RedisRestore;
 import claimgate.campaign.Campaign;
 import claimgate.redis.PipelinedRedis;
 import claimgate.store.Database;
@@ -129,7 +130,7 @@ public final class FailoverDrill {
     Campaign campaign = BenchServers.campaign(CAMPAIGN, 20, 100_000, 1_000_000);
     Pool setup = database.pool(vertx, 1);
     PipelinedRedis redisClient = new PipelinedRedis(vertx, redisUrl());
-    claimgate.redis.CampaignRedis.create(setup, redisClient, campaign, Optional.empty()).await();
+    claimgate.redis.RedisRestore.create(setup, redisClient, campaign, Optional.empty()).await();
     redisClient.close().await();
     setup.close().await();
 
