@@ -34,6 +34,7 @@ import claimgate.operator.MerchantAdmin;
 import claimgate.access.MerchantKeys;
 import claimgate.redemption.RedemptionApi;
 import claimgate.redemption.Vouchers;
+import claimgate.revocation.Revocations;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
@@ -158,7 +159,7 @@ public final class GatewayVerticle extends VerticleBase {
     campaignAdmin = new CampaignAdmin(pool, redis, catalog);
     killSwitch = new KillSwitch(pool, redis, config.stores().durability());
     campaignStats = new CampaignStats(vertx, pool, redis, catalog, shared.telemetry(), shared.consoleStreams());
-    merchantAdmin = new MerchantAdmin(pool, redis, merchantKeys, vouchers);
+    merchantAdmin = new MerchantAdmin(pool, redis, merchantKeys, new Revocations(config.credentials().codes()));
     redemptions = new RedemptionApi(pool, vouchers, attempts);
     return catalog.reloadDocuments()
         .recover(failure -> {

@@ -2,7 +2,7 @@ package claimgate.operator;
 
 import claimgate.access.MerchantKeys;
 import claimgate.campaign.CampaignFiles;
-import claimgate.redemption.Vouchers;
+import claimgate.revocation.Revocations;
 import claimgate.redis.CampaignRedis;
 import claimgate.redis.RedisRevocations;
 import claimgate.redis.PipelinedRedis;
@@ -19,7 +19,7 @@ import java.util.Optional;
 
 /**
  * Operators' actions on merchants and their vouchers: a merchant key (shown once), and
- * revocation with its reason (see {@link Vouchers.RevocationReason}). Each is written with its
+ * revocation with its reason (see {@link Revocations.RevocationReason}). Each is written with its
  * audit row in one transaction.
  *
  * <p>Not thread-safe: one per verticle, used on its event loop.
@@ -31,13 +31,13 @@ public final class MerchantAdmin {
   private final Pool pool;
   private final PipelinedRedis redis;
   private final MerchantKeys merchantKeys;
-  private final Vouchers vouchers;
+  private final Revocations revocations;
 
-  public MerchantAdmin(Pool pool, PipelinedRedis redis, MerchantKeys merchantKeys, Vouchers vouchers) {
+  public MerchantAdmin(Pool pool, PipelinedRedis redis, MerchantKeys merchantKeys, Revocations revocations) {
     this.pool = pool;
     this.redis = redis;
     this.merchantKeys = merchantKeys;
-    this.vouchers = vouchers;
+    this.revocations = revocations;
   }
 
 
@@ -63,9 +63,9 @@ public final class MerchantAdmin {
     if ((codes == null) == (merchantId == null)) {
       throw new ApiError(400, "invalid_request", "send either codes or merchantId");
     }
-    Vouchers.RevocationReason reason = Vouchers.RevocationReason.of(body.getString("reason"));
+    Revocations.RevocationReason reason = Revocations.RevocationReason.of(body.getString("reason"));
     Future<JsonObject> done = codes != null
-        ? pool.withTransaction(conn -> vouchers.revokeCodes(conn, codes.stream().map(String::valueOf).toList(), reason)
+        ? pool.withTransaction(conn -> revocations.revokeCodes(conn, codes.stream().map(String::valueOf).toList(), reason)
             // filed under the campaign when the codes are of one (the usual case), else under none
             .compose(revoked -> AuditLog.write(conn, OperatorRequests.actor(ctx), "voucher.revoke",
                 revoked.revocationsVersions().size() == 1 ? revoked.revocationsVersions().keySet().iterator().next() : null,
@@ -74,7 +74,7 @@ public final class MerchantAdmin {
                 .map(revoked)))
             .compose(revoked -> announce(revoked).map(revocation(reason, revoked).put("codes", new JsonArray(revoked.codes()))))
         : campaignOfMerchant(body.getString("campaignId"), merchantId)
-            .compose(campaignId -> pool.withTransaction(conn -> vouchers.revokeMerchant(conn, campaignId, merchantId, reason)
+            .compose(campaignId -> pool.withTransaction(conn -> revocations.revokeMerchant(conn, campaignId, merchantId, reason)
                 .compose(revoked -> AuditLog.write(conn, OperatorRequests.actor(ctx), "voucher.revoke", campaignId, new JsonObject()
                         .put("merchantId", merchantId).put("reason", reason.id()).put("revoked", revoked.codes().size())
                         .put("shopClosed", revoked.closedShop().isPresent()))
@@ -90,7 +90,7 @@ public final class MerchantAdmin {
    * leading allocator told to take the revocations in at its next step. Either may fail with
    * Redis away; the allocator's heartbeat then finds the change in PostgreSQL.
    */
-  private Future<Void> announce(Vouchers.Revoked revoked) {
+  private Future<Void> announce(Revocations.Revoked revoked) {
     List<Future<Void>> writes = new java.util.ArrayList<>();
     revoked.closedShop().ifPresent(shop -> writes.add(CampaignRedis.configure(redis,
         CampaignFiles.parseJsonUnvalidated(shop.document()), shop.configVersion(), Optional.empty())));
@@ -103,7 +103,7 @@ public final class MerchantAdmin {
   }
 
 
-  private static JsonObject revocation(Vouchers.RevocationReason reason, Vouchers.Revoked revoked) {
+  private static JsonObject revocation(Revocations.RevocationReason reason, Revocations.Revoked revoked) {
     int n = revoked.codes().size();
     return new JsonObject().put("revoked", n).put("reason", reason.id()).put("slotsFreed", reason.freesSlot() ? n : 0);
   }
