@@ -45,8 +45,8 @@ public final class AllocatorVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    pool = config.database().pool(vertx, 1);
-    vertx.setPeriodic(config.discoveryMs(), id -> context.runOnContext(v -> discover()));
+    pool = config.stores().database().pool(vertx, 1);
+    vertx.setPeriodic(config.election().discoveryMs(), id -> context.runOnContext(v -> discover()));
     return discover().otherwiseEmpty();
   }
 

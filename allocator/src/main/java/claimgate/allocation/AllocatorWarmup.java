@@ -37,8 +37,8 @@ public final class AllocatorWarmup {
   private AllocatorWarmup() {}
 
   public static Result run(Vertx vertx, AllocatorConfig config, Duration maxTime) {
-    Pool pool = config.database().pool(vertx, 1);
-    PipelinedRedis redis = new PipelinedRedis(vertx, config.redisUrl());
+    Pool pool = config.stores().database().pool(vertx, 1);
+    PipelinedRedis redis = new PipelinedRedis(vertx, config.stores().redisUrl());
     Campaign campaign = ScratchCampaign.create();
     CampaignKeys keys = new CampaignKeys(campaign.id());
     long started = System.nanoTime();

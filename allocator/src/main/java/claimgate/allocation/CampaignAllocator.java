@@ -96,8 +96,8 @@ final class CampaignAllocator {
     }
     int myTerm = ++term;
     leadership = new Leadership(context, config, campaignId);
-    reader = new PipelinedRedis(vertx, config.redisUrl());
-    writer = new PipelinedRedis(vertx, config.redisUrl());
+    reader = new PipelinedRedis(vertx, config.stores().redisUrl());
+    writer = new PipelinedRedis(vertx, config.stores().redisUrl());
     leadership.session()
         .compose(pg -> rehearsed ? Future.succeededFuture() : rehearse())
         .compose(v -> {
@@ -186,7 +186,7 @@ final class CampaignAllocator {
     stopLoop();
     closeConnections().onComplete(closed -> {
       if (running) {
-        retryTimer = vertx.setTimer(config.electionRetryMs(), id -> context.runOnContext(v -> {
+        retryTimer = vertx.setTimer(config.election().retryMs(), id -> context.runOnContext(v -> {
           retryTimer = -1;
           elect();
         }));

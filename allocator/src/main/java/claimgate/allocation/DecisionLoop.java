@@ -135,7 +135,7 @@ final class DecisionLoop {
     Future<Boolean> frozen = frozen();
     Future.all(frozen, batch)
         // a frozen campaign decides nothing; the batch is read again later
-        .compose(both -> frozen.result() ? unreadAll().compose(v -> vertx.timer(config.blockMs()).mapEmpty())
+        .compose(both -> frozen.result() ? unreadAll().compose(v -> vertx.timer(config.decisions().blockMs()).mapEmpty())
             : process(batch.result()))
         // an operator's change: this leader stays and decides by the campaign as PostgreSQL has it now
         .recover(failure -> failure instanceof DocumentChanged ? reloadState() : Future.failedFuture(failure))
@@ -197,8 +197,8 @@ final class DecisionLoop {
     if (!unread.isEmpty()) {
       return Future.succeededFuture(takeBatch());
     }
-    Request read = Request.cmd(Command.XREAD).arg("COUNT").arg(config.batchSize())
-        .arg("BLOCK").arg(config.blockMs()).arg("STREAMS").arg(keys.stream()).arg(readOffset);
+    Request read = Request.cmd(Command.XREAD).arg("COUNT").arg(config.decisions().batchSize())
+        .arg("BLOCK").arg(config.decisions().blockMs()).arg("STREAMS").arg(keys.stream()).arg(readOffset);
     return reader.send(read).map(response -> {
       for (List<StreamEntries.Claim> entry : StreamEntries.read(response)) {
         List<ClaimEntry> claims = new ArrayList<>(entry.size());
@@ -216,7 +216,7 @@ final class DecisionLoop {
 
   private List<ClaimEntry> takeBatch() {
     List<ClaimEntry> batch = new ArrayList<>();
-    while (!unread.isEmpty() && (batch.isEmpty() || batch.size() + unread.peekFirst().size() <= config.batchSize())) {
+    while (!unread.isEmpty() && (batch.isEmpty() || batch.size() + unread.peekFirst().size() <= config.decisions().batchSize())) {
       batch.addAll(unread.pollFirst());
     }
     return batch;

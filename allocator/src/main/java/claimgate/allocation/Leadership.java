@@ -77,9 +77,9 @@ final class Leadership {
     if (pg != null) {
       return Future.succeededFuture(pg);
     }
-    return PgConnection.connect(vertx, new PgConnectOptions(config.database().options()))
-        .timeout(config.leaseMs(), TimeUnit.MILLISECONDS)
-        .compose(conn -> conn.preparedQuery(SESSION_SETTINGS).execute(Tuple.of(Long.toString(config.leaseMs())))
+    return PgConnection.connect(vertx, new PgConnectOptions(config.stores().database().options()))
+        .timeout(config.election().leaseMs(), TimeUnit.MILLISECONDS)
+        .compose(conn -> conn.preparedQuery(SESSION_SETTINGS).execute(Tuple.of(Long.toString(config.election().leaseMs())))
             .map(rows -> {
               boolean idleTimeout = false;
               for (Row r : rows) {
@@ -130,7 +130,7 @@ final class Leadership {
    * {@code beat} with the campaign's versions after every answered heartbeat.
    */
   void keepAlive(Consumer<Throwable> lost, Consumer<CampaignStore.Versions> beat) {
-    heartbeatTimer = vertx.setPeriodic(config.heartbeatMs(), id -> context.runOnContext(v -> beat(lost, beat)));
+    heartbeatTimer = vertx.setPeriodic(config.election().heartbeatMs(), id -> context.runOnContext(v -> beat(lost, beat)));
   }
 
   private void beat(Consumer<Throwable> lost, Consumer<CampaignStore.Versions> beat) {
@@ -141,7 +141,7 @@ final class Leadership {
       return;
     }
     conn.preparedQuery(HEARTBEAT).execute(Tuple.of(campaignId))
-        .timeout(config.leaseMs(), TimeUnit.MILLISECONDS)
+        .timeout(config.election().leaseMs(), TimeUnit.MILLISECONDS)
         .onComplete(done -> context.runOnContext(v -> {
           if (heartbeatTimer < 0) {
             return;
@@ -176,6 +176,6 @@ final class Leadership {
     SqlConnection conn = pg;
     pg = null;
     return conn == null ? Future.succeededFuture()
-        : conn.close().timeout(config.leaseMs(), TimeUnit.MILLISECONDS).otherwiseEmpty();
+        : conn.close().timeout(config.election().leaseMs(), TimeUnit.MILLISECONDS).otherwiseEmpty();
   }
 }

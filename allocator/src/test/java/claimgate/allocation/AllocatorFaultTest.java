@@ -143,8 +143,8 @@ class AllocatorFaultTest {
     claimgate.store.Database throughLink = new claimgate.store.Database(
         new io.vertx.pgclient.PgConnectOptions(direct).setPort(link.port()));
     long leaseMs = 1_500;
-    AllocatorConfig leaderConfig = new AllocatorConfig(TestServers.redisUrl(), throughLink, AllocatorFixture.CODES,
-        1000, 20, 200, 100, 300, leaseMs, FaultHook.NONE);
+    AllocatorConfig leaderConfig = AllocatorConfig.of(TestServers.redisUrl(), throughLink, AllocatorFixture.CODES)
+        .withTiming(20, 200, 100).withLease(300, leaseMs);
     Vertx first = Vertx.vertx();
     Vertx second = Vertx.vertx();
     try {

@@ -86,7 +86,7 @@ final class AdminCommands {
       if (tokenFile == null && settings.credentials().operatorToken().isPresent()) {
         return settings.credentials().operatorToken().get();
       }
-      Path file = tokenFile != null ? tokenFile : settings.stores().dataDir().resolve(Stack.OPERATOR_TOKEN_FILE);
+      Path file = tokenFile != null ? tokenFile : settings.stores().dataDir().resolve(DataDir.OPERATOR_TOKEN_FILE);
       try {
         return Files.readString(file).strip();
       } catch (IOException e) {

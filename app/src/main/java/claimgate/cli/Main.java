@@ -131,7 +131,7 @@ public final class Main implements Callable<Integer> {
       Settings settings = Settings.fromEnvironment(System.getenv());
       // the configured servers, else the demo's (it writes where they are into its data dir)
       Settings servers = settings.stores().redisUrl().isPresent() && settings.stores().pgUrl().isPresent() ? settings
-          : Stack.demoServers(settings).orElseThrow(() -> new ConfigException("set CLAIMGATE_REDIS_URL and "
+          : DataDir.demoServers(settings).orElseThrow(() -> new ConfigException("set CLAIMGATE_REDIS_URL and "
               + "CLAIMGATE_PG_URL, or run this where the demo's data dir is (CLAIMGATE_DATA_DIR)"));
       java.util.List<String> breaches = InvariantCheck.run(servers.stores().redisUrl().get(),
           claimgate.store.Database.fromUrl(servers.stores().pgUrl().get()), campaign, requireFinal);

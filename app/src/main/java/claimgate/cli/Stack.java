@@ -26,12 +26,8 @@ import io.vertx.micrometer.VertxPrometheusOptions;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.sqlclient.Pool;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.BindException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -78,13 +74,13 @@ public final class Stack implements AutoCloseable {
   public static Stack start(Settings settings, Optional<Path> campaignFile, boolean openFirstRoundNow, Role... roles) {
     Optional<CampaignFiles.Loaded> loaded = campaignFile.map(CampaignFiles::load);
     List<Role> roleList = List.of(roles);
-    String operatorToken = roleList.contains(Role.GATEWAY) ? operatorToken(settings, settings.stores().embedded()) : null;
+    String operatorToken = roleList.contains(Role.GATEWAY) ? DataDir.operatorToken(settings, settings.stores().embedded()) : null;
     EmbeddedServers embedded = null;
     Vertx vertx = null;
     try {
       if (settings.stores().embedded()) {
         embedded = EmbeddedServers.start(settings.stores().dataDir());
-        writeDemoServers(settings, embedded);
+        DataDir.writeDemoServers(settings, embedded);
       }
       String redisUrl = settings.stores().redisUrl().orElse(embedded == null ? null : embedded.redisUrl());
       Database database = Database.fromUrl(settings.stores().pgUrl().orElse(embedded == null ? null : embedded.postgresUrl()));
@@ -152,8 +148,8 @@ public final class Stack implements AutoCloseable {
         } finally {
           probe.close().await();
         }
-        GatewayConfig config = GatewayConfig.from(settings, redisUrl, database, operatorToken, codes(settings),
-            jwtPublicKey(settings));
+        GatewayConfig config = GatewayConfig.from(settings, redisUrl, database, operatorToken, DataDir.codes(settings),
+            DataDir.jwtPublicKey(settings));
         GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(telemetry, config);
         shared.warm().set(settings.startup().warmupSeconds() == 0);
         try {
@@ -172,7 +168,7 @@ public final class Stack implements AutoCloseable {
         }
       }
       case ALLOCATOR -> {
-        AllocatorConfig config = AllocatorConfig.of(redisUrl, database, codes(settings));
+        AllocatorConfig config = AllocatorConfig.of(redisUrl, database, DataDir.codes(settings));
         if (settings.startup().warmupSeconds() > 0) {
           AllocatorWarmup.run(vertx, config, Duration.ofSeconds(settings.startup().warmupSeconds()));
         }
@@ -185,101 +181,6 @@ public final class Stack implements AutoCloseable {
         }
       }
       default -> throw new IllegalArgumentException("unknown role " + role);
-    }
-  }
-
-  /**
-   * The admin API's token: {@code CLAIMGATE_OPERATOR_TOKEN}; with embedded servers (the demo),
-   * generated once and kept in the data dir, where the CLI finds it. A gateway against external
-   * servers must be given one, so that every gateway of an installation shares it.
-   */
-  static String operatorToken(Settings settings, boolean local) {
-    if (settings.credentials().operatorToken().isPresent()) {
-      return settings.credentials().operatorToken().get();
-    }
-    if (!local) {
-      throw new ConfigException("set CLAIMGATE_OPERATOR_TOKEN: every gateway of an installation needs the same one");
-    }
-    Path tokenFile = settings.stores().dataDir().resolve(OPERATOR_TOKEN_FILE);
-    try {
-      if (!Files.exists(tokenFile)) {
-        Files.createDirectories(settings.stores().dataDir());
-        byte[] bytes = new byte[24];
-        new SecureRandom().nextBytes(bytes);
-        Files.writeString(tokenFile, "cgo_" + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes));
-        ownerOnly(tokenFile);
-      }
-      return Files.readString(tokenFile).strip();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot keep the operator token in " + tokenFile, e);
-    }
-  }
-
-  static final String OPERATOR_TOKEN_FILE = "operator-token";
-  static final String SERVERS_FILE = "servers";
-
-  /** Where the demo's embedded servers listen, for the operator commands that read the stores ({@code check}). */
-  private static void writeDemoServers(Settings settings, EmbeddedServers embedded) {
-    Path file = settings.stores().dataDir().resolve(SERVERS_FILE);
-    try {
-      Files.writeString(file, embedded.redisUrl() + "\n" + embedded.postgresUrl() + "\n");
-      ownerOnly(file);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot note the demo's servers in " + file, e);
-    }
-  }
-
-  /** The settings with the servers a running demo noted in its data dir, if it did. */
-  static Optional<Settings> demoServers(Settings settings) {
-    Path file = settings.stores().dataDir().resolve(SERVERS_FILE);
-    try {
-      java.util.List<String> lines = Files.readAllLines(file);
-      return lines.size() < 2 ? Optional.empty() : Optional.of(settings.withServers(lines.get(0), lines.get(1)));
-    } catch (IOException e) {
-      return Optional.empty();
-    }
-  }
-
-  /** {@code CLAIMGATE_JWT_PUBLIC_KEY}: the PEM itself, or the path of a file holding it. */
-  static Optional<String> jwtPublicKey(Settings settings) {
-    if (!Settings.IDENTITY_JWT.equals(settings.credentials().identity())) {
-      return Optional.empty();
-    }
-    String value = settings.credentials().jwtPublicKey().orElseThrow();
-    if (value.startsWith("-----BEGIN")) {
-      return Optional.of(value);
-    }
-    try {
-      return Optional.of(Files.readString(Path.of(value)));
-    } catch (IOException e) {
-      throw new ConfigException("CLAIMGATE_JWT_PUBLIC_KEY is neither a PEM key nor a readable file: " + value);
-    }
-  }
-
-  private static void ownerOnly(Path file) {
-    file.toFile().setReadable(false, false);
-    file.toFile().setReadable(true, true);
-  }
-
-  /** Voucher-code keys: {@code CLAIMGATE_CODE_KEY}, else generated once and kept in the data dir. */
-  static VoucherCodes codes(Settings settings) {
-    if (settings.credentials().codeKey().isPresent()) {
-      try {
-        return VoucherCodes.fromSpec(settings.credentials().codeKey().get());
-      } catch (IllegalArgumentException e) {
-        throw new ConfigException(e.getMessage());
-      }
-    }
-    Path keyFile = settings.stores().dataDir().resolve("code-key");
-    try {
-      if (!Files.exists(keyFile)) {
-        Files.createDirectories(settings.stores().dataDir());
-        Files.writeString(keyFile, VoucherCodes.newKeySpec(1, new SecureRandom()));
-        ownerOnly(keyFile);
-      }
-      return VoucherCodes.fromSpec(Files.readString(keyFile).strip());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot keep the code key in " + keyFile, e);
     }
   }
 

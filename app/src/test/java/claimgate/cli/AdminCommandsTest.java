@@ -118,9 +118,9 @@ class AdminCommandsTest {
   @DisplayName("check finds the demo's servers in its data dir when none are configured")
   void demoServersNoted() throws Exception {
     claimgate.settings.Settings local = claimgate.settings.Settings.local(8080, dir);
-    assertThat(Stack.demoServers(local)).isEmpty();
-    Files.writeString(dir.resolve(Stack.SERVERS_FILE), "redis://127.0.0.1:1234\npostgresql://127.0.0.1:5678/x\n");
-    claimgate.settings.Settings found = Stack.demoServers(local).orElseThrow();
+    assertThat(DataDir.demoServers(local)).isEmpty();
+    Files.writeString(dir.resolve(DataDir.SERVERS_FILE), "redis://127.0.0.1:1234\npostgresql://127.0.0.1:5678/x\n");
+    claimgate.settings.Settings found = DataDir.demoServers(local).orElseThrow();
     assertThat(found.stores().redisUrl()).contains("redis://127.0.0.1:1234");
     assertThat(found.stores().pgUrl()).contains("postgresql://127.0.0.1:5678/x");
   }
