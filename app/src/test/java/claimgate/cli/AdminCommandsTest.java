@@ -1,5 +1,7 @@
 package claimgate.cli;
 
+import claimgate.system.LiveStack;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;

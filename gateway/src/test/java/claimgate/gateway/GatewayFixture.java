@@ -149,14 +149,14 @@ final class GatewayFixture {
     return new JsonObject().put("citizenId", citizen).put("merchantIds", new io.vertx.core.json.JsonArray(java.util.List.of(merchants)));
   }
 
+  /** The test kit's blocking client of this gateway, with the operator's token. */
+  claimgate.testkit.ApiClient api() {
+    return new claimgate.testkit.ApiClient("http://127.0.0.1:" + port, OPERATOR_TOKEN);
+  }
+
   /** A new merchant key from the admin API. */
   String merchantKey(String campaignId, String merchantId) {
-    HttpResponse<Buffer> r = client.post("/admin/v1/campaigns/" + campaignId + "/merchants/" + merchantId + "/keys")
-        .bearerTokenAuthentication(OPERATOR_TOKEN).send().await();
-    if (r.statusCode() != 201) {
-      throw new AssertionError("merchant key not created: " + r.statusCode() + " " + r.bodyAsString());
-    }
-    return r.bodyAsJsonObject().getString("key");
+    return api().merchantKey(campaignId, merchantId);
   }
 
   Response redis(Request request) {

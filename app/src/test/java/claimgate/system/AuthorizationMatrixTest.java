@@ -1,4 +1,4 @@
-package claimgate.cli;
+package claimgate.system;
 
 import claimgate.testkit.ApiClient;
 

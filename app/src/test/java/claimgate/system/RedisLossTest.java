@@ -1,4 +1,6 @@
-package claimgate.cli;
+package claimgate.system;
+
+import claimgate.cli.Stack;
 
 import claimgate.store.InvariantCheck;
 

@@ -1,12 +1,12 @@
-package claimgate.cli;
+package claimgate.system;
 
 import claimgate.testkit.ApiClient;
 
-import static claimgate.cli.LiveStack.admin;
-import static claimgate.cli.LiveStack.awaitFinal;
-import static claimgate.cli.LiveStack.claim;
-import static claimgate.cli.LiveStack.create;
-import static claimgate.cli.LiveStack.get;
+import static claimgate.system.LiveStack.admin;
+import static claimgate.system.LiveStack.awaitFinal;
+import static claimgate.system.LiveStack.claim;
+import static claimgate.system.LiveStack.create;
+import static claimgate.system.LiveStack.get;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.campaign.Campaign;

@@ -1,4 +1,4 @@
-package claimgate.cli;
+package claimgate.system;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,6 @@
-package claimgate.cli;
+package claimgate.system;
+
+import claimgate.cli.Stack;
 
 import claimgate.campaign.Campaign;
 import claimgate.settings.Settings;
@@ -18,9 +20,9 @@ import java.util.UUID;
  * One running claimgate (gateway and allocator) per test JVM, on the shared test servers, and
  * the test kit's {@link ApiClient} for it: tests reach it only as its users do.
  */
-final class LiveStack {
+public final class LiveStack {
 
-  static final String OPERATOR_TOKEN = "cgo_test_" + UUID.randomUUID();
+  public static final String OPERATOR_TOKEN = "cgo_test_" + UUID.randomUUID();
   private static Stack stack;
   private static String base;
   private static String management;
@@ -28,7 +30,7 @@ final class LiveStack {
 
   private LiveStack() {}
 
-  static synchronized String base() {
+  public static synchronized String base() {
     if (stack == null) {
       try {
         Path dir = Files.createTempDirectory("claimgate-live");
@@ -53,12 +55,12 @@ final class LiveStack {
   }
 
   /** The management port: metrics and probes without a token. */
-  static String managementBase() {
+  public static String managementBase() {
     base();
     return management;
   }
 
-  static ApiClient api() {
+  public static ApiClient api() {
     synchronized (LiveStack.class) {
       if (api == null) {
         api = new ApiClient(base(), OPERATOR_TOKEN);
@@ -67,39 +69,39 @@ final class LiveStack {
     }
   }
 
-  static Reply send(String method, String path, String bearer, Object body) {
+  public static Reply send(String method, String path, String bearer, Object body) {
     return api().send(method, path, bearer, body);
   }
 
-  static Reply send(String method, String path, String bearer, Object body, String idempotencyKey) {
+  public static Reply send(String method, String path, String bearer, Object body, String idempotencyKey) {
     return api().send(method, path, bearer, body, idempotencyKey);
   }
 
-  static Reply admin(String method, String path, Object body) {
+  public static Reply admin(String method, String path, Object body) {
     return api().admin(method, path, body);
   }
 
-  static Reply get(String path) {
+  public static Reply get(String path) {
     return api().get(path);
   }
 
-  static Reply claim(String campaignId, String citizen, String... merchants) {
+  public static Reply claim(String campaignId, String citizen, String... merchants) {
     return api().claim(campaignId, citizen, merchants);
   }
 
-  static Campaign create(Campaign campaign) {
+  public static Campaign create(Campaign campaign) {
     return api().create(campaign);
   }
 
-  static JsonObject awaitFinal(String ticket) {
+  public static JsonObject awaitFinal(String ticket) {
     return api().awaitFinal(ticket);
   }
 
-  static String merchantKey(String campaignId, String merchantId) {
+  public static String merchantKey(String campaignId, String merchantId) {
     return api().merchantKey(campaignId, merchantId);
   }
 
-  static void pause(long ms) {
+  public static void pause(long ms) {
     ApiClient.pause(ms);
   }
 }

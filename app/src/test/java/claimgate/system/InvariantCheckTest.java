@@ -1,4 +1,4 @@
-package claimgate.cli;
+package claimgate.system;
 
 import claimgate.store.InvariantCheck;
 
