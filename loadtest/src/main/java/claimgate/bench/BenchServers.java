@@ -84,7 +84,9 @@ final class BenchServers implements AutoCloseable {
             .compose(r -> conn.preparedQuery("delete from redis_generation where campaign_id = $1").execute(id))
             .compose(r -> conn.preparedQuery("delete from campaign where id = $1").execute(id));
       }).await();
-      pool.query("vacuum analyze").execute().await();
+      // every run starts from compact tables and a clean checkpoint, whichever ran before it
+      pool.query("vacuum full analyze").execute().await();
+      pool.query("checkpoint").execute().await();
       claimgate.redis.CampaignKeys keys = new claimgate.redis.CampaignKeys(campaignId);
       io.vertx.redis.client.Request unlink = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.UNLINK);
       keys.all().forEach(unlink::arg);
