@@ -1,7 +1,5 @@
 package claimgate.gateway;
 
-import claimgate.web.ApiError;
-import claimgate.web.Replies;
 import claimgate.web.Failures;
 import claimgate.web.SecurityHeaders;
 import claimgate.web.ContractValidation;
@@ -26,6 +24,7 @@ import claimgate.claim.ClaimLookup;
 import claimgate.claim.TicketReads;
 import claimgate.health.Health;
 import claimgate.redis.PipelinedRedis;
+import claimgate.operator.AnswerTally;
 import claimgate.operator.AuditLog;
 import claimgate.operator.CampaignAdmin;
 import claimgate.operator.CampaignStats;
@@ -40,8 +39,6 @@ import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -51,16 +48,7 @@ import io.vertx.ext.web.openapi.router.RequestExtractor;
 import io.vertx.ext.web.openapi.router.RouterBuilder;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import io.vertx.openapi.contract.OpenAPIContract;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Pool;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import claimgate.campaign.Campaign;
-import claimgate.redis.CampaignKeys;
-import claimgate.redis.CampaignRedis;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -125,6 +113,7 @@ public final class GatewayVerticle extends VerticleBase {
   private HttpServer server;
   private HttpServer management;
   private int ticks;
+  private AnswerTally answers;
 
   public GatewayVerticle(GatewayConfig config, Shared shared) {
     this.config = config;
@@ -156,6 +145,7 @@ public final class GatewayVerticle extends VerticleBase {
     campaignReads = new CampaignReads(catalog);
     ticketReads = new TicketReads(lookup, events, statusReads, config.http().requestTimeoutMs());
     health = new Health(redis, pool, shared.warm());
+    answers = new AnswerTally(redis, catalog, shared.telemetry());
     campaignAdmin = new CampaignAdmin(pool, redis, catalog);
     killSwitch = new KillSwitch(pool, redis, config.stores().durability());
     campaignStats = new CampaignStats(vertx, pool, redis, catalog, shared.telemetry(), shared.consoleStreams());
@@ -280,28 +270,7 @@ public final class GatewayVerticle extends VerticleBase {
   private void refreshCatalog() {
     Future<Void> refresh = ++ticks % DOCUMENT_RELOAD_TICKS == 0 ? catalog.reloadDocuments() : catalog.refreshLive();
     refresh.onFailure(failure -> LOG.debug("campaign state not refreshed: {}", failure.getMessage()));
-    addAnswers();
-  }
-
-  /**
-   * Adds the claim answers this process gave since the last second to the campaign's count in
-   * Redis, which operators' stats read for the whole installation; put back if Redis is away.
-   */
-  private void addAnswers() {
-    Map<String, Map<String, Long>> answered = shared.telemetry().takeAnswered();
-    answered.forEach((campaignId, byOutcome) -> {
-      Optional<CampaignCatalog.Live> live = catalog.get(campaignId);
-      if (live.isEmpty() || Campaign.isScratch(campaignId)) {
-        return;
-      }
-      CampaignKeys keys = new CampaignKeys(campaignId);
-      List<Future<?>> writes = new ArrayList<>();
-      byOutcome.forEach((outcome, n) -> writes.add(redis.send(Request.cmd(Command.HINCRBY).arg(keys.answers())
-          .arg(outcome).arg(n))));
-      writes.add(redis.send(Request.cmd(Command.PEXPIREAT).arg(keys.answers())
-          .arg(CampaignRedis.forgetAtMs(live.get().campaign()))));
-      Future.all(writes).onFailure(failure -> shared.telemetry().giveBack(Map.of(campaignId, byOutcome)));
-    });
+    answers.report();
   }
 
   /**
