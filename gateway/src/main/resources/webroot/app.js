@@ -1,52 +1,100 @@
-// The launch page: a virtual waiting room. It reads the campaign (cacheable, 1 s), sends one
-// claim, waits and retries after Retry-After with jitter on 429/503, then follows the ticket by
-// Server-Sent Events, falling back to polling.
+// The launch page: a virtual waiting room in the citizen's language. It reads the campaign
+// (cacheable, 1 s) with its rules in plain words, lets the citizen find up to five shops, sends
+// one claim, waits and retries after Retry-After with jitter on 429/503, then follows the ticket
+// by Server-Sent Events (falling back to polling). The ticket is kept on this device, so the
+// page shows the voucher when it is opened again.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
   const params = new URLSearchParams(location.search);
+  const MAX_CHOICES = 5;
+  const MAX_RESULTS = 12;
   let campaign = null;
-  const choices = [];
+  let words = {};
+  let language = "en";
+  let choices = [];
+  let following = null;
+  let lastStatus = null;
   // one Idempotency-Key per claim: kept while the same claim is retried, new for another claim
   // (other shops) or after a final answer, since the server refuses a key reused with another body
   let claimKey = null;
   let claimBody = null;
-  function newKey() { return crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2); }
 
+  function newKey() { return crypto.randomUUID ? crypto.randomUUID() : String(Math.random()).slice(2); }
+  function t(key, vars) {
+    let text = words[key] || key;
+    Object.entries(vars || {}).forEach(([k, v]) => { text = text.split("{" + k + "}").join(String(v)); });
+    return text;
+  }
   function text(id, value) { $(id).textContent = value; }
   function jitter(ms) { return ms + Math.floor(Math.random() * Math.max(500, ms / 2)); }
+  function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+  function stored(key) { try { return localStorage.getItem(key); } catch (e) { return null; } }
+  function store(key, value) { try { value == null ? localStorage.removeItem(key) : localStorage.setItem(key, value); } catch (e) { /* private mode */ } }
+  function zone() { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; } }
+
+  function wanted() {
+    const asked = params.get("lang") || stored("claimgate.lang");
+    if (asked) { return asked; }
+    const browser = (navigator.languages || [navigator.language || "en"]).map((l) => l.slice(0, 2).toLowerCase());
+    return browser[0] || "en";
+  }
+
+  async function loadWords(code) {
+    const response = await fetch("/i18n/" + encodeURIComponent(code) + ".json");
+    if (!response.ok) { return false; }
+    const file = await response.json();
+    words = file.page;
+    language = code;
+    document.documentElement.lang = code;
+    return true;
+  }
+
+  function translateStatic() {
+    document.title = t("title");
+    text("language-label", t("language"));
+    text("rules-title", t("rulesTitle"));
+    text("claim-title", t("claimTitle"));
+    text("citizen-label", t("citizenLabel"));
+    text("citizen-hint", t("citizenHint"));
+    text("search-label", t("findShop"));
+    text("search-hint", t("findShopHint"));
+    text("choices-title", t("chosenTitle"));
+    text("submit", t("submit"));
+    text("print", t("print"));
+    text("download", t("download"));
+    renderChoices();
+  }
 
   async function loadCampaign() {
     let id = params.get("campaign");
     if (!id) {
       const list = await (await fetch("/api/v1/campaigns")).json();
-      if (!list.length) { text("state", "No campaign is running."); return; }
+      if (!list.length) { text("state", t("noCampaign")); return; }
       id = list[0].id;
     }
-    const response = await fetch("/api/v1/campaigns/" + encodeURIComponent(id));
-    if (!response.ok) { text("state", "This campaign does not exist."); return; }
+    const query = "?lang=" + encodeURIComponent(language) + (zone() ? "&tz=" + encodeURIComponent(zone()) : "");
+    let response = await fetch("/api/v1/campaigns/" + encodeURIComponent(id) + query);
+    if (response.status === 400) { response = await fetch("/api/v1/campaigns/" + encodeURIComponent(id) + "?lang=" + language); }
+    if (!response.ok) { text("state", t("unknownCampaign")); return; }
     campaign = await response.json();
     render();
   }
 
   function render() {
     text("name", campaign.name);
-    const states = { scheduled: "Opens soon", open: "Open now", paused: "Paused: please wait",
-      sold_out: "All vouchers are gone", closed: "This campaign has ended" };
-    text("state", states[campaign.state] || campaign.state);
-    const body = $("merchants").tBodies[0];
-    body.replaceChildren(...campaign.merchants.map((m) => {
-      const row = document.createElement("tr");
-      const name = document.createElement("td"); name.textContent = m.name;
-      const left = document.createElement("td"); left.className = "left"; left.textContent = m.remaining;
-      row.append(name, left);
-      return row;
-    }));
-    const select = $("merchant");
+    text("state", t("state." + campaign.state));
+    const select = $("language");
     if (!select.options.length) {
-      select.replaceChildren(...campaign.merchants.map((m) => new Option(m.name, m.id)));
+      select.replaceChildren(...campaign.languages.map((l) => new Option(l.name, l.code)));
     }
-    $("claim").hidden = !(campaign.state === "open" || campaign.state === "paused" || campaign.state === "scheduled");
+    select.value = language;
+    $("rules-box").hidden = false;
+    $("rules").replaceChildren(...campaign.rules.map((rule) => { const li = document.createElement("li"); li.textContent = rule; return li; }));
+    const canClaim = campaign.state === "open" || campaign.state === "paused" || campaign.state === "scheduled";
+    $("claim").hidden = !canClaim || following !== null;
+    renderResults();
+    renderChoices();
     countdown();
   }
 
@@ -56,28 +104,83 @@
     $("countdown").hidden = !show;
     if (show) {
       const s = Math.ceil((opens - Date.now()) / 1000);
-      text("countdown", "Opens in " + Math.floor(s / 3600) + "h " + Math.floor(s % 3600 / 60) + "m " + s % 60 + "s");
+      text("countdown", t("opensIn", { h: Math.floor(s / 3600), m: Math.floor(s % 3600 / 60), s: s % 60 }));
     }
   }
 
-  function addChoice() {
-    const id = $("merchant").value;
-    if (!id || choices.includes(id) || choices.length >= 5) { return; }
-    choices.push(id);
-    const li = document.createElement("li");
-    li.textContent = $("merchant").selectedOptions[0].textContent;
-    $("choices").append(li);
+  function merchant(id) { return campaign.merchants.find((m) => m.id === id); }
+
+  function renderResults() {
+    const words = $("search").value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+    const matching = campaign.merchants.filter((m) => !choices.includes(m.id) && words.every((w) =>
+      (m.name + " " + (m.area || "") + " " + (m.category || "")).toLowerCase().includes(w)));
+    const shown = matching.slice(0, MAX_RESULTS);
+    text("search-count", t("shownOf", { shown: shown.length, total: matching.length }));
+    $("results").replaceChildren(...shown.map((m) => {
+      const li = document.createElement("li");
+      const label = document.createElement("span");
+      label.className = "shop";
+      label.textContent = m.name;
+      const meta = document.createElement("span");
+      meta.className = "meta";
+      meta.textContent = [m.area, m.category, t("left", { n: m.remaining })].filter(Boolean).join(" · ");
+      const about = document.createElement("span");
+      about.append(label, document.createElement("br"), meta);
+      const add = document.createElement("button");
+      add.type = "button";
+      add.textContent = t("add");
+      add.setAttribute("aria-label", t("add") + ": " + m.name);
+      add.addEventListener("click", () => choose(m.id));
+      li.append(about, add);
+      return li;
+    }));
   }
 
-  function progress(title, detail) {
+  function renderChoices() {
+    if (!campaign) { return; }
+    $("no-choice").hidden = choices.length > 0;
+    text("no-choice", t("noChoice"));
+    $("choices").replaceChildren(...choices.map((id) => {
+      const li = document.createElement("li");
+      const m = merchant(id);
+      li.append(document.createTextNode(m ? m.name : id));
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.textContent = t("remove");
+      remove.setAttribute("aria-label", t("removeShop", { name: m ? m.name : id }));
+      remove.addEventListener("click", () => { choices = choices.filter((c) => c !== id); renderChoices(); renderResults(); $("search").focus(); });
+      li.append(remove);
+      return li;
+    }));
+  }
+
+  function choose(id) {
+    if (choices.length >= MAX_CHOICES) { formError(t("tooMany")); return; }
+    formError(null);
+    choices.push(id);
+    renderChoices();
+    renderResults();
+    $("search").focus();
+  }
+
+  function formError(message) {
+    $("form-error").hidden = !message;
+    text("form-error", message || "");
+  }
+
+  function progress(title, detail, more) {
     $("progress").hidden = false;
     text("progress-title", title);
     text("progress-text", detail || "");
+    $("progress-more").hidden = !more;
+    text("progress-more", more || "");
   }
 
   async function claim(event) {
     event.preventDefault();
-    if (!choices.length) { addChoice(); }
+    if (!$("citizen").value.trim()) { formError(t("reason.invalid_request")); $("citizen").focus(); return; }
+    if (!choices.length) { formError(t("needShop")); $("search").focus(); return; }
+    formError(null);
     $("submit").disabled = true;
     const body = JSON.stringify({ citizenId: $("citizen").value.trim(), merchantIds: choices });
     if (body !== claimBody) { claimBody = body; claimKey = newKey(); }
@@ -88,28 +191,38 @@
         response = await fetch("/api/v1/campaigns/" + encodeURIComponent(campaign.id) + "/claims", {
           method: "POST", headers: { "Content-Type": "application/json", "Idempotency-Key": idempotencyKey }, body });
       } catch (e) {
-        progress("Waiting for the server", "Retrying shortly…");
+        progress(t("waitingServer"), t("retrying", { s: 2 }));
         await sleep(jitter(2000));
         continue;
       }
       const answer = await response.json();
-      if (response.status === 202) { follow(answer); return; }
+      if (response.status === 202) { keep(answer.ticket); follow(answer); return; }
       if (response.status === 429 || response.status === 503 || response.status === 425) {
         const wait = 1000 * Number(response.headers.get("Retry-After") || 1);
-        progress(answer.error === "paused" ? "Admission is paused"
-            : answer.error === "unavailable" ? "The waiting room is being restored" : "You are in the waiting room",
-          "We retry for you in about " + Math.round(wait / 1000) + " s. Keep this page open.");
+        progress(answer.error === "paused" ? t("pausedTitle")
+            : answer.error === "unavailable" ? t("restoringTitle") : t("waitingRoomTitle"),
+          t("retrying", { s: Math.round(wait / 1000) }));
         await sleep(jitter(wait));
         continue;
       }
-      progress("Not possible", answer.message);
+      progress(t("notPossible"), words["reason." + answer.error] ? t("reason." + answer.error) : answer.message);
       claimBody = null;
       $("submit").disabled = false;
       return;
     }
   }
 
+  function keep(ticket) {
+    store("claimgate.ticket." + campaign.id, ticket);
+    const url = new URL(location.href);
+    url.searchParams.set("campaign", campaign.id);
+    url.searchParams.set("ticket", ticket);
+    history.replaceState(null, "", url);
+  }
+
   function follow(status) {
+    following = status.ticket;
+    $("claim").hidden = true;
     show(status);
     if (status.status !== "queued") { return; }
     if (window.EventSource) {
@@ -132,39 +245,76 @@
     }
   }
 
-  function show(s) {
-    if (s.status === "queued") {
-      progress("You are in the queue", "Position " + s.position + (s.etaMs == null
-        ? ". The waiting time cannot be told right now; your place is kept."
-        : ", about " + Math.ceil(s.etaMs / 1000) + " s to go."));
-    } else if (s.status === "confirmed") {
-      progress("Your voucher", "Show this code at " + s.voucher.merchantId + ". Valid until " + new Date(s.voucher.expiresAt).toLocaleDateString() + ".");
-      $("voucher").hidden = false;
-      text("voucher", s.voucher.code);
-    } else if (s.status === "revoked") {
-      progress("Your voucher was withdrawn", s.revocation && s.revocation.slotFreed
-        ? "It no longer counts against your limit: you may claim again."
-        : "This voucher can no longer be used.");
-      $("voucher").hidden = true;
-      claimBody = null;
-      $("submit").disabled = false;
-    } else {
-      const reasons = { sold_out: "The shops you chose are sold out.", limit_reached: "You already hold the maximum number of vouchers.",
-        not_eligible: "You are not eligible for this campaign.", round_closed: "The round had closed.",
-        expired: "Your request expired; please try again.",
-        lost: "Our waiting room lost your place after a failure; please claim again." };
-      progress("No voucher this time", reasons[s.reason] || s.reason);
-      claimBody = null;
-      $("submit").disabled = false;
-    }
+  function money(value, currency) {
+    try { return new Intl.NumberFormat(language, { style: "currency", currency }).format(value); } catch (e) { return value + " " + currency; }
   }
 
-  function sleep(ms) { return new Promise((r) => setTimeout(r, ms)); }
+  function show(s) {
+    lastStatus = s;
+    const voucherCard = $("voucher-card");
+    voucherCard.hidden = true;
+    if (s.status === "queued") {
+      progress(t("queueTitle"), s.etaMs == null ? t("queueUnknown", { p: s.position })
+        : t("queuePosition", { p: s.position, s: Math.ceil(s.etaMs / 1000) }), t("queueMeanwhile"));
+      return;
+    }
+    if (s.status === "confirmed") {
+      const v = s.voucher;
+      const shop = merchant(v.merchantId);
+      progress(t("voucherTitle"), t("voucherAt", { shop: shop ? shop.name : v.merchantId }));
+      // grouped for reading aloud: the groups apart, each group's characters spaced
+      text("voucher", v.code.split("-").join(" - "));
+      $("voucher").setAttribute("aria-label", v.code.split("-").map((g) => g.split("").join(" ")).join(", "));
+      const image = "/api/v1/claims/" + encodeURIComponent(s.ticket) + "/voucher.svg";
+      $("qr").src = image;
+      $("qr").alt = t("qrAlt", { code: v.code });
+      $("download").href = image;
+      $("download").setAttribute("download", v.code + ".svg");
+      text("voucher-detail", t("voucherValue", { value: money(v.value, v.currency),
+        date: new Intl.DateTimeFormat(language, { dateStyle: "long" }).format(new Date(v.expiresAt)) }));
+      voucherCard.hidden = false;
+      return;
+    }
+    following = null;
+    store("claimgate.ticket." + (campaign ? campaign.id : ""), null);
+    if (s.status === "revoked") {
+      progress(t("revokedTitle"), s.revocation && s.revocation.slotFreed ? t("revokedFreed") : t("revokedKept"));
+    } else {
+      progress(t("rejectedTitle"), words["reason." + s.reason] ? t("reason." + s.reason) : s.reason);
+    }
+    claimBody = null;
+    $("submit").disabled = false;
+    if (campaign) { render(); }
+  }
+
+  async function resume() {
+    const ticket = params.get("ticket") || stored("claimgate.ticket." + campaign.id);
+    if (!ticket) { return; }
+    try {
+      const response = await fetch("/api/v1/claims/" + encodeURIComponent(ticket));
+      if (response.ok) { follow(await response.json()); }
+    } catch (e) { /* try again on the next visit */ }
+  }
+
+  async function start() {
+    if (!(await loadWords(wanted()))) { await loadWords("en"); }
+    translateStatic();
+    await loadCampaign();
+    if (campaign) { await resume(); }
+  }
 
   document.addEventListener("DOMContentLoaded", () => {
-    $("add").addEventListener("click", addChoice);
+    $("search").addEventListener("input", renderResults);
     $("claim").addEventListener("submit", claim);
-    loadCampaign();
+    $("print").addEventListener("click", () => window.print());
+    $("language").addEventListener("change", async (e) => {
+      store("claimgate.lang", e.target.value);
+      await loadWords(e.target.value);
+      translateStatic();
+      await loadCampaign();
+      if (lastStatus) { show(lastStatus); }
+    });
+    start();
     setInterval(() => { if (campaign) { loadCampaign(); } }, 5000);
     setInterval(() => { if (campaign) { countdown(); } }, 1000);
   });

@@ -18,7 +18,12 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
+import java.util.List;
+import java.util.Map;
 import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.Keys;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
@@ -73,91 +78,219 @@ class BrowserTest {
     Files.copy(shot.toPath(), SCREENSHOTS.resolve(name + ".png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
-  @Test
-  @DisplayName("launch page: shows the campaign, claims with ranked shops, waits while paused, retries by itself, shows the voucher")
-  void launchPage() throws Exception {
-    Campaign c = LiveStack.create(Campaigns.open(Campaigns.uniqueId("page"), 9, 3, 50, 50, 50));
-    browser.get(LiveStack.base() + "/?campaign=" + c.id());
-    waiting(10).until(ExpectedConditions.textToBe(By.id("name"), c.name()));
-    assertThat(browser.findElements(By.cssSelector("#merchants tbody tr"))).hasSize(3);
-    assertThat(browser.findElement(By.id("state")).getText()).isEqualTo("Open now");
-    screenshot("launch-page-open");
+  static final List<String> LANGUAGES = List.of("en", "ca", "es", "de");
+  static final List<Dimension> WIDTHS = List.of(new Dimension(1200, 1000), new Dimension(375, 812));
 
-    browser.findElement(By.id("citizen")).sendKeys("browser-citizen");
-    new Select(browser.findElement(By.id("merchant"))).selectByValue("m1");
-    browser.findElement(By.id("add")).click();
-    browser.findElement(By.id("submit")).click();
-    WebElement voucher = waiting(15).until(ExpectedConditions.visibilityOfElementLocated(By.id("voucher")));
-    assertThat(voucher.getText()).matches(c.codePrefix() + "(-[0-9A-HJKMNP-TV-Z]{4}){5}");
-    assertThat(browser.findElement(By.id("progress-title")).getText()).isEqualTo("Your voucher");
-    screenshot("launch-page-voucher");
+  /** A campaign of 30 shops with areas and categories, its name and two shops' names in Catalan. */
+  static Campaign townCampaign(String stem, int perCitizen, List<Campaign.Round> rounds, int contingent) {
+    Campaign base = Campaigns.build(Campaigns.uniqueId(stem), perCitizen, Math.min(3, perCitizen), rounds,
+        java.util.stream.IntStream.range(0, 30).map(i -> contingent).toArray());
+    List<String> areas = List.of("Centre", "Santa Catalina", "Son Espanyolet");
+    List<String> kinds = List.of("Bakery", "Books", "Shoes", "Grocery", "Toys");
+    List<Campaign.Merchant> shops = new java.util.ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      Campaign.Merchant m = base.merchants().get(i);
+      shops.add(new Campaign.Merchant(m.id(), i == 0 ? "Forn des Teatre" : i == 1 ? "Llibreria Lluna" : "Shop " + i,
+          m.contingent(), areas.get(i % 3), kinds.get(i % 5), i == 1 ? Map.of("es", "Librería Luna") : null));
+    }
+    return new Campaign(base.id(), "Town vouchers " + stem, base.currency(), base.voucherValue(), base.validDays(),
+        base.limits(), base.eligibility(), base.admission(), base.rounds(), shops, base.identity(),
+        new Campaign.Presentation("Europe/Madrid", Map.of("ca", "Bons de la ciutat", "es", "Bonos de la ciudad")));
+  }
 
-    // the waiting room: paused admission makes the page wait and retry on its own
-    LiveStack.admin("POST", "/admin/v1/campaigns/" + c.id() + "/pause", null);
-    browser.navigate().refresh();
-    waiting(10).until(ExpectedConditions.textToBe(By.id("name"), c.name()));
-    browser.findElement(By.id("citizen")).sendKeys("waiting-citizen");
-    browser.findElement(By.id("submit")).click();
-    waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), "Admission is paused"));
-    screenshot("launch-page-waiting");
-    LiveStack.admin("POST", "/admin/v1/campaigns/" + c.id() + "/resume", null);
-    WebElement second = waiting(30).until(ExpectedConditions.visibilityOfElementLocated(By.id("voucher")));
-    assertThat(second.getText()).startsWith(c.codePrefix() + "-");
+  /** The page's own texts of a language, as the page reads them. */
+  static JsonObject words(String language) throws Exception {
+    try (var in = BrowserTest.class.getClassLoader().getResourceAsStream("webroot/i18n/" + language + ".json")) {
+      return new JsonObject(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)).getJsonObject("page");
+    }
   }
 
   @Test
-  @DisplayName("launch page in every other state: opens soon with a countdown, sold out, in the queue with no wait told "
-      + "while decisions are frozen, a refusal in plain words, and an ended campaign")
-  void launchPageStates() throws Exception {
+  @DisplayName("launch page: every state (opens soon, open, paused, in the queue, voucher with a QR code that scans back "
+      + "to its code, refused, sold out, ended) in English, Catalan, Spanish and German at 1200 and 375 px, axe-core clean; "
+      + "shops found by search and chosen by keyboard alone; the rules in plain words; light enough for the launch minute")
+  void launchPage() throws Exception {
     java.time.OffsetDateTime now = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC);
-    Campaign later = LiveStack.create(Campaigns.build(Campaigns.uniqueId("soon"), 9, 3,
-        java.util.List.of(new Campaign.Round(now.plusHours(2), now.plusHours(3), 1.0)), 10, 10));
-    browser.get(LiveStack.base() + "/?campaign=" + later.id());
-    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "Opens soon"));
-    waiting(5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("countdown"), "Opens in 1h"));
-    screenshot("launch-page-scheduled");
+    List<Campaign.Round> openNow = List.of(new Campaign.Round(now.minusMinutes(1), now.plusHours(1), 0.5),
+        new Campaign.Round(now.plusDays(7), now.plusDays(7).plusHours(12), 0.5));
 
-    Campaign small = LiveStack.create(Campaigns.open(Campaigns.uniqueId("gone"), 9, 3, 1));
-    LiveStack.awaitFinal(LiveStack.claim(small.id(), "first-comer", "m0").json().getString("ticket"));
-    browser.get(LiveStack.base() + "/?campaign=" + small.id());
-    waiting(15).until(d -> {
-      d.navigate().refresh();
-      return d.findElement(By.id("state")).getText().equals("All vouchers are gone");
-    });
-    assertThat(browser.findElement(By.id("claim")).isDisplayed()).isFalse();
-    screenshot("launch-page-sold-out");
+    // open: the rules, a search, a shop chosen with the keyboard alone, the claim sent with Enter
+    Campaign town = LiveStack.create(townCampaign("town", 9, openNow, 20));
+    browser.manage().window().setSize(WIDTHS.get(0));
+    browser.get(LiveStack.base() + "/?campaign=" + town.id() + "&lang=en");
+    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "Open now"));
+    List<String> rules = browser.findElements(By.cssSelector("#rules li")).stream().map(WebElement::getText).toList();
+    assertThat(rules).hasSize(6);
+    assertThat(rules.get(0)).contains("10.00");
+    assertThat(rules.get(1)).contains("9").contains("3");
+    // times in the reader's zone (the browser's); without one the API tells the campaign's
+    String zone = (String) ((JavascriptExecutor) browser).executeScript("return Intl.DateTimeFormat().resolvedOptions().timeZone");
+    assertThat(rules.get(2)).startsWith("Round 1:").contains("50 %").contains("(" + zone + ")");
+    assertThat(LiveStack.get("/api/v1/campaigns/" + town.id()).json().getJsonArray("rules").getString(2))
+        .contains("(Europe/Madrid)");
+    assertThat(rules.get(3)).startsWith("Round 2:");
+    assertThat(rules.get(4)).contains("30 days");
+    assertThat(rules.get(5)).contains("queue");
+    assertThat(browser.findElements(By.cssSelector("#results li"))).hasSize(12);
+    assertThat(browser.findElement(By.id("search-count")).getText()).isEqualTo("Showing 12 of 30 shops.");
+    screenshot("launch-page-open");
+    browser.findElement(By.id("citizen")).sendKeys("keyboard-citizen");
+    WebElement search = browser.findElement(By.id("search"));
+    search.click();
+    search.sendKeys("lluna");
+    waiting(5).until(ExpectedConditions.textToBe(By.id("search-count"), "Showing 1 of 1 shops."));
+    search.sendKeys(Keys.TAB);
+    browser.switchTo().activeElement().sendKeys(Keys.ENTER);
+    assertThat(browser.findElement(By.id("choices")).getText()).contains("Llibreria Lluna");
+    search = browser.findElement(By.id("search"));
+    search.clear();
+    search.sendKeys("santa bakery");
+    waiting(5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("search-count"), "of 2 shops"));
+    search.sendKeys(Keys.TAB);
+    browser.switchTo().activeElement().sendKeys(Keys.ENTER);
+    assertThat(browser.findElements(By.cssSelector("#choices li"))).hasSize(2);
+    browser.findElement(By.id("citizen")).sendKeys(Keys.ENTER);
+    WebElement voucher = waiting(20).until(ExpectedConditions.visibilityOfElementLocated(By.id("voucher-card")));
+    String confirmedUrl = browser.getCurrentUrl();
+    assertThat(confirmedUrl).contains("ticket=");
+    String ticket = confirmedUrl.replaceAll(".*ticket=([^&]+).*", "$1");
+    JsonObject confirmed = LiveStack.get("/api/v1/claims/" + ticket).json();
+    String code = confirmed.getJsonObject("voucher").getString("code");
+    assertThat(confirmed.getJsonObject("voucher").getString("merchantId")).isEqualTo("m1");
+    assertThat(browser.findElement(By.id("voucher")).getText()).isEqualTo(code.replace("-", " - "));
+    assertThat(browser.findElement(By.id("progress-text")).getText()).contains("Llibreria Lluna");
+    // the QR code, as a till's scanner sees it on the screen, reads back as the code
+    waiting(10).until(d -> (Boolean) ((JavascriptExecutor) d).executeScript(
+        "const i = document.getElementById('qr'); return i.complete && i.naturalWidth > 0;"));
+    assertThat(scan(browser.findElement(By.id("qr")))).isEqualTo(code);
+    assertThat(voucher.getText()).contains("Valid until");
 
-    Campaign frozen = LiveStack.create(Campaigns.open(Campaigns.uniqueId("frozen"), 1, 1, 20, 20));
+    // the other states, each at a link of its own
+    Campaign later = LiveStack.create(townCampaign("soon", 9,
+        List.of(new Campaign.Round(now.plusHours(2), now.plusHours(3), 1.0)), 20));
+    Campaign paused = LiveStack.create(townCampaign("paused", 9, openNow, 20));
+    LiveStack.admin("POST", "/admin/v1/campaigns/" + paused.id() + "/pause", null);
+    Campaign frozen = LiveStack.create(townCampaign("frozen", 9, openNow, 20));
     LiveStack.admin("POST", "/admin/v1/campaigns/" + frozen.id() + "/freeze", null);
-    browser.get(LiveStack.base() + "/?campaign=" + frozen.id());
-    waiting(10).until(ExpectedConditions.textToBe(By.id("name"), frozen.name()));
-    browser.findElement(By.id("citizen")).sendKeys("patient-citizen");
-    browser.findElement(By.id("submit")).click();
-    waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), "You are in the queue"));
-    assertThat(browser.findElement(By.id("progress-text")).getText()).contains("cannot be told right now");
-    screenshot("launch-page-queued-frozen");
-    LiveStack.admin("POST", "/admin/v1/campaigns/" + frozen.id() + "/unfreeze", null);
-    waiting(30).until(ExpectedConditions.visibilityOfElementLocated(By.id("voucher")));
+    String queued = LiveStack.claim(frozen.id(), "patient-citizen", "m0").json().getString("ticket");
+    // two claims queued for the last voucher (decisions frozen meanwhile): the second is refused
+    Campaign small = LiveStack.create(Campaigns.open(Campaigns.uniqueId("gone"), 9, 3, 1));
+    LiveStack.admin("POST", "/admin/v1/campaigns/" + small.id() + "/freeze", null);
+    String first = LiveStack.claim(small.id(), "first-comer", "m0").json().getString("ticket");
+    String refused = LiveStack.claim(small.id(), "second-comer", "m0").json().getString("ticket");
+    LiveStack.admin("POST", "/admin/v1/campaigns/" + small.id() + "/unfreeze", null);
+    assertThat(LiveStack.awaitFinal(first).getString("status")).isEqualTo("confirmed");
+    assertThat(LiveStack.awaitFinal(refused).getString("reason")).isEqualTo("sold_out");
+    Campaign ended = LiveStack.create(townCampaign("ended", 9,
+        List.of(new Campaign.Round(now.minusHours(3), now.minusHours(2), 1.0)), 20));
 
-    // the same person again, with the campaign's limit of one voucher reached
-    browser.navigate().refresh();
-    waiting(10).until(ExpectedConditions.textToBe(By.id("name"), frozen.name()));
-    browser.findElement(By.id("citizen")).sendKeys("patient-citizen");
-    new Select(browser.findElement(By.id("merchant"))).selectByValue("m1");
-    browser.findElement(By.id("add")).click();
-    browser.findElement(By.id("submit")).click();
-    waiting(15).until(d -> {
-      String title = d.findElement(By.id("progress-title")).getText();
-      return title.equals("Not possible") || title.equals("No voucher this time");
-    });
-    assertThat(browser.findElement(By.id("progress-text")).getText()).isNotBlank();
-    screenshot("launch-page-refused");
+    record Screen(String name, String query, String marker, java.util.function.Function<JsonObject, String> expected) {}
+    List<Screen> screens = List.of(
+        new Screen("scheduled", "campaign=" + later.id(), "state", w -> w.getString("state.scheduled")),
+        new Screen("open", "campaign=" + town.id() + "&x=open", "state", w -> w.getString("state.open")),
+        new Screen("paused", "campaign=" + paused.id(), "state", w -> w.getString("state.paused")),
+        new Screen("queued-frozen", "campaign=" + frozen.id() + "&ticket=" + queued, "progress-title", w -> w.getString("queueTitle")),
+        new Screen("voucher", "campaign=" + town.id() + "&ticket=" + ticket, "progress-title", w -> w.getString("voucherTitle")),
+        new Screen("refused", "campaign=" + small.id() + "&ticket=" + refused, "progress-title", w -> w.getString("rejectedTitle")),
+        new Screen("sold-out", "campaign=" + small.id() + "&x=gone", "state", w -> w.getString("state.sold_out")),
+        new Screen("ended", "campaign=" + ended.id(), "state", w -> w.getString("state.closed")));
+    for (Screen screen : screens) {
+      for (String language : LANGUAGES) {
+        JsonObject words = words(language);
+        for (Dimension width : WIDTHS) {
+          browser.manage().window().setSize(width);
+          // a fresh page: no ticket kept from another screen
+          browser.get(LiveStack.base() + "/favicon.ico");
+          ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
+          browser.get(LiveStack.base() + "/?" + screen.query() + "&lang=" + language);
+          String expected = screen.expected().apply(words);
+          waiting(15).until(ExpectedConditions.textToBe(By.id(screen.marker()), expected));
+          assertThat(browser.findElement(By.tagName("html")).getAttribute("lang")).isEqualTo(language);
+          assertThat(browser.findElement(By.id("submit")).getAttribute("textContent")).isEqualTo(words.getString("submit"));
+          if (screen.name().equals("queued-frozen")) {
+            assertThat(browser.findElement(By.id("progress-text")).getText()).isEqualTo(
+                words.getString("queueUnknown").replace("{p}", "1"));
+          }
+          if (screen.name().equals("refused")) {
+            assertThat(browser.findElement(By.id("progress-text")).getText()).isEqualTo(words.getString("reason.sold_out"));
+          }
+          accessible(screen.name() + " " + language + " " + width.getWidth() + " px");
+          if (language.equals("en")) {
+            screenshot("launch-page-" + screen.name() + (width.getWidth() < 600 ? "-phone" : ""));
+          } else if (width.getWidth() > 600 && (screen.name().equals("open") || screen.name().equals("voucher"))) {
+            screenshot("launch-page-" + screen.name() + "-" + language);
+          }
+        }
+      }
+    }
+    // translated content: the campaign's and a shop's names as the document gives them
+    browser.manage().window().setSize(WIDTHS.get(0));
+    browser.get(LiveStack.base() + "/?campaign=" + town.id() + "&lang=es");
+    waiting(10).until(ExpectedConditions.textToBe(By.id("name"), "Bonos de la ciudad"));
+    browser.findElement(By.id("search")).sendKeys("luna");
+    waiting(5).until(ExpectedConditions.textToBePresentInElementLocated(By.id("results"), "Librería Luna"));
+    // switching language on the page: the page and <html lang> follow
+    new Select(browser.findElement(By.id("language"))).selectByValue("de");
+    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "Jetzt geöffnet"));
+    assertThat(browser.findElement(By.tagName("html")).getAttribute("lang")).isEqualTo("de");
 
-    Campaign ended = LiveStack.create(Campaigns.build(Campaigns.uniqueId("ended"), 9, 3,
-        java.util.List.of(new Campaign.Round(now.minusHours(3), now.minusHours(2), 1.0)), 10));
-    browser.get(LiveStack.base() + "/?campaign=" + ended.id());
-    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "This campaign has ended"));
-    screenshot("launch-page-ended");
+    // page weight: everything a first visit loads (nothing cached), as sent (compressed), within the budget
+    ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
+    ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand("Network.clearBrowserCache", Map.of());
+    browser.get(LiveStack.base() + "/?campaign=" + town.id() + "&lang=ca&fresh=1");
+    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "Obert ara"));
+    @SuppressWarnings("unchecked")
+    List<Object> weight = (List<Object>) ((JavascriptExecutor) browser).executeScript(
+        "const all = performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource'));"
+            + "return [all.length, all.reduce((s, e) => s + e.transferSize, 0), all.reduce((s, e) => s + e.decodedBodySize, 0),"
+            + " all.filter(e => !e.name.startsWith(location.origin)).length];");
+    long requests = ((Number) weight.get(0)).longValue();
+    long sent = ((Number) weight.get(1)).longValue();
+    long decoded = ((Number) weight.get(2)).longValue();
+    System.out.printf(java.util.Locale.ROOT, "launch page weight: %d requests, %,d bytes sent (%,d decoded), %d to other hosts%n",
+        requests, sent, decoded, ((Number) weight.get(3)).longValue());
+    assertThat(((Number) weight.get(3)).longValue()).as("third-party requests").isZero();
+    assertThat(sent).as("bytes a first visit loads").isLessThan(100_000);
+  }
+
+  /** axe-core's WCAG 2.1 A and AA rules against the page as it is: no violation. */
+  static void accessible(String where) throws Exception {
+    JavascriptExecutor js = (JavascriptExecutor) browser;
+    js.executeScript(AXE.get());
+    browser.manage().timeouts().scriptTimeout(Duration.ofSeconds(30));
+    Object result = js.executeAsyncScript("const done = arguments[arguments.length - 1];"
+        + "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+        + ".then(r => done(JSON.stringify(r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        + " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))))"
+        + ".catch(e => done('axe failed: ' + e));");
+    assertThat(String.valueOf(result)).as("axe-core on " + where).isEqualTo("[]");
+  }
+
+  static final java.util.function.Supplier<String> AXE = new java.util.function.Supplier<>() {
+    private String source;
+
+    @Override
+    public synchronized String get() {
+      if (source == null) {
+        try {
+          source = Files.readString(Path.of("node_modules/axe-core/axe.min.js"));
+        } catch (java.io.IOException e) {
+          throw new AssertionError("axe-core is missing: run `npm ci` in app/ (.ci/run does)", e);
+        }
+      }
+      return source;
+    }
+  };
+
+  /** Decodes the QR code shown in an element, from a screenshot of it, with ZXing. */
+  static String scan(WebElement image) throws Exception {
+    ((JavascriptExecutor) browser).executeScript("arguments[0].scrollIntoView({block: 'center'})", image);
+    byte[] png = image.getScreenshotAs(OutputType.BYTES);
+    Files.write(Path.of("target/qr-as-seen.png"), png);
+    java.awt.image.BufferedImage shot = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
+    com.google.zxing.BinaryBitmap bitmap = new com.google.zxing.BinaryBitmap(new com.google.zxing.common.HybridBinarizer(
+        new com.google.zxing.client.j2se.BufferedImageLuminanceSource(shot)));
+    return new com.google.zxing.qrcode.QRCodeReader().decode(bitmap).getText();
   }
 
   @Test

@@ -95,7 +95,7 @@ class JwtIdentityTest {
     assertThat(r.statusCode()).as(r.body()).isEqualTo(202);
     String ticket = new JsonObject(r.body()).getString("ticket");
     JsonObject status = new ApiClient(base, null).awaitFinal(ticket);
-    assertThat(status.getString("status")).isEqualTo("confirmed");
+    assertThat(status.getString("status")).as(status.encode()).isEqualTo("confirmed");
     // naming another citizen in the body changes nothing: it is the same member's same claim
     HttpResponse<String> repeat = send("POST", claims(), token(issuer, "gold-member", 3),
         new JsonObject().put("citizenId", "a-third-person").put("merchantIds", new JsonArray().add("m0")));

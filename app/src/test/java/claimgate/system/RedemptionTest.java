@@ -50,7 +50,7 @@ class RedemptionTest {
     c = create(new Campaign(open.id(), open.name(), open.currency(), new java.math.BigDecimal("10.0"), open.validDays(),
         open.limits(), open.eligibility(), open.admission(), open.rounds(), open.merchants()));
     List<String> tickets = new ArrayList<>();
-    for (int i = 0; i < 16; i++) {
+    for (int i = 0; i < 17; i++) {
       tickets.add(claim(c.id(), "holder-" + i, "m0").json().getString("ticket"));
     }
     tickets.add(claim(c.id(), "holder-m1", "m1").json().getString("ticket"));
@@ -221,6 +221,11 @@ class RedemptionTest {
     assertThat(redeemed.status()).as(redeemed.json().encode()).isEqualTo(200);
     assertThat(redeemed.json().getString("code")).isEqualTo(code);
     assertThat(send("GET", "/api/v1/vouchers/" + lookedUp, keyM0, null).json().getString("status")).isEqualTo("redeemed");
+    // what a till's scanner sends after reading the voucher's QR code: the code and its Enter
+    String scanned = codesM0.get(16);
+    ApiClient.Reply fromScanner = redeem(keyM0, scanned + "\r\n", null);
+    assertThat(fromScanner.status()).as(fromScanner.json().encode()).isEqualTo(200);
+    assertThat(fromScanner.json().getString("code")).isEqualTo(scanned);
   }
 
   @Test

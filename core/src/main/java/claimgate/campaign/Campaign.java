@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -31,7 +32,8 @@ public record Campaign(
     Admission admission,
     List<Round> rounds,
     List<Merchant> merchants,
-    Identity identity) {
+    Identity identity,
+    Presentation presentation) {
 
   /** Ids of the scratch campaigns a warm-up makes ({@code store.ScratchCampaign}); no operator may use them. */
   public static final String SCRATCH_PREFIX = "warmup-";
@@ -54,10 +56,16 @@ public record Campaign(
     }
   }
 
+  /** Without a presentation: the page shows the name as written and times in UTC. */
+  public Campaign(String id, String name, String currency, BigDecimal voucherValue, Integer validDays, Limits limits,
+      Eligibility eligibility, Admission admission, List<Round> rounds, List<Merchant> merchants, Identity identity) {
+    this(id, name, currency, voucherValue, validDays, limits, eligibility, admission, rounds, merchants, identity, null);
+  }
+
   /** Without an identity setting: citizen IDs are {@code opaque}. */
   public Campaign(String id, String name, String currency, BigDecimal voucherValue, Integer validDays, Limits limits,
       Eligibility eligibility, Admission admission, List<Round> rounds, List<Merchant> merchants) {
-    this(id, name, currency, voucherValue, validDays, limits, eligibility, admission, rounds, merchants, null);
+    this(id, name, currency, voucherValue, validDays, limits, eligibility, admission, rounds, merchants, null, null);
   }
 
   /**
@@ -130,7 +138,46 @@ public record Campaign(
     }
   }
 
-  public record Merchant(String id, String name, int contingent) {}
+  /**
+   * A shop. {@code area} and {@code category} (optional) help citizens find it; {@code names}
+   * (optional) gives its name by language ({@code ca}, {@code es}, ...).
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Merchant(String id, String name, int contingent, String area, String category,
+      Map<String, String> names) {
+
+    @com.fasterxml.jackson.annotation.JsonCreator
+    public Merchant {}
+
+    public Merchant(String id, String name, int contingent) {
+      this(id, name, contingent, null, null, null);
+    }
+
+    /** The name in {@code language} when the document gives one, else the name. */
+    public String name(String language) {
+      return names != null && names.containsKey(language) ? names.get(language) : name;
+    }
+  }
+
+  /**
+   * How the campaign is shown to citizens (optional): the time zone its times are told in
+   * (an IANA id such as {@code Europe/Madrid}; UTC when none) and its name by language.
+   */
+  @JsonInclude(JsonInclude.Include.NON_NULL)
+  public record Presentation(String timeZone, Map<String, String> names) {}
+
+  /** The zone the campaign's times are told in when the reader names none. */
+  @JsonIgnore
+  public java.time.ZoneId zone() {
+    return presentation == null || presentation.timeZone() == null ? java.time.ZoneId.of("UTC")
+        : java.time.ZoneId.of(presentation.timeZone());
+  }
+
+  /** The campaign's name in {@code language} when the document gives one, else its name. */
+  public String name(String language) {
+    return presentation != null && presentation.names() != null && presentation.names().containsKey(language)
+        ? presentation.names().get(language) : name;
+  }
 
   private static boolean knownCurrency(String code) {
     try {
@@ -192,6 +239,21 @@ public record Campaign(
       require(seen.add(m.id()), mw + ".id " + m.id() + " appears twice");
       require(m.name() != null && !m.name().isBlank(), mw + ".name is required");
       require(m.contingent() >= 0, mw + ".contingent must be >= 0, got " + m.contingent());
+      require(m.area() == null || (!m.area().isBlank() && m.area().length() <= 80), mw + ".area must be 1-80 characters");
+      require(m.category() == null || (!m.category().isBlank() && m.category().length() <= 80),
+          mw + ".category must be 1-80 characters");
+      requireNames(m.names(), mw + ".names");
+    }
+    if (presentation != null) {
+      if (presentation.timeZone() != null) {
+        try {
+          java.time.ZoneId.of(presentation.timeZone());
+        } catch (java.time.DateTimeException e) {
+          throw new CampaignException(where + "presentation.timeZone must be an IANA time zone like Europe/Madrid, got "
+              + quote(presentation.timeZone()));
+        }
+      }
+      requireNames(presentation.names(), where + "presentation.names");
     }
     require(eligibility == null || eligibility.file() == null || eligibility.citizens() == null,
         where + "eligibility has either a file or a citizens list, not both");
@@ -298,7 +360,7 @@ public record Campaign(
     List<Round> shifted = new java.util.ArrayList<>(rounds);
     shifted.set(0, new Round(opens, closes, first.release()));
     return new Campaign(id, name, currency, voucherValue, validDays, limits, eligibility, admission,
-        List.copyOf(shifted), merchants, identity);
+        List.copyOf(shifted), merchants, identity, presentation);
   }
 
   /** The document as stored: an inline eligibility list lives in its own table, not in the document. */
@@ -307,12 +369,26 @@ public record Campaign(
       return this;
     }
     return new Campaign(id, name, currency, voucherValue, validDays, limits,
-        new Eligibility(null, eligibility.minTier(), null), admission, rounds, merchants, identity);
+        new Eligibility(null, eligibility.minTier(), null), admission, rounds, merchants, identity, presentation);
   }
 
   public Campaign withAdmission(Admission newAdmission) {
     return new Campaign(id, name, currency, voucherValue, validDays, limits, eligibility, newAdmission,
-        rounds, merchants, identity);
+        rounds, merchants, identity, presentation);
+  }
+
+  private static final Pattern LANGUAGE = Pattern.compile("[a-z]{2}");
+
+  /** Names by language: two-letter language codes, each name 1-200 characters. */
+  private static void requireNames(Map<String, String> names, String where) {
+    if (names == null) {
+      return;
+    }
+    names.forEach((language, text) -> {
+      require(language != null && LANGUAGE.matcher(language).matches(),
+          where + " keys must be two-letter language codes like ca, got " + quote(language));
+      require(text != null && !text.isBlank() && text.length() <= 200, where + "." + language + " must be 1-200 characters");
+    });
   }
 
   private static void require(boolean condition, String message) {

@@ -76,7 +76,7 @@ public final class CampaignFiles {
     loaded.eligible().forEach((citizen, tier) -> citizens.add(citizen + "," + tier));
     return toJson(new Campaign(c.id(), c.name(), c.currency(), c.voucherValue(), c.validDays(), c.limits(),
         new Campaign.Eligibility(null, c.eligibility().minTier(), citizens), c.admission(), c.rounds(),
-        c.merchants(), c.identity()));
+        c.merchants(), c.identity(), c.presentation()));
   }
 
   private static Map<String, Integer> inlineList(Campaign campaign, String source) {

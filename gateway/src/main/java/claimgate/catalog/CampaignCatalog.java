@@ -191,7 +191,14 @@ public final class CampaignCatalog {
     for (Campaign.Merchant m : campaign.merchants()) {
       int remaining = Campaign.remaining(m.contingent(), releasedBp, issued.getOrDefault(m.id(), 0));
       remainingTotal += remaining;
-      merchants.add(new JsonObject().put("id", m.id()).put("name", m.name()).put("remaining", remaining));
+      JsonObject merchant = new JsonObject().put("id", m.id()).put("name", m.name()).put("remaining", remaining);
+      if (m.area() != null) {
+        merchant.put("area", m.area());
+      }
+      if (m.category() != null) {
+        merchant.put("category", m.category());
+      }
+      merchants.add(merchant);
     }
     String state = campaign.scheduleState(now);
     if (paused) {
@@ -214,9 +221,21 @@ public final class CampaignCatalog {
         .put("limits", new JsonObject()
             .put("perCitizen", campaign.limits().perCitizen())
             .put("perCitizenPerMerchant", campaign.limits().perCitizenPerMerchant()))
+        .put("validDays", campaign.validDays())
+        .put("timeZone", campaign.zone().getId())
+        .put("rounds", rounds(campaign))
         .put("merchants", merchants);
     java.util.Set<String> ids = new java.util.HashSet<>();
     campaign.merchants().forEach(m -> ids.add(m.id()));
     return new Live(campaign, Map.copyOf(issued), paused, frozen, decidedSeq, drainPerSecond, detail.toBuffer(), summary, ids);
+  }
+
+  private static JsonArray rounds(Campaign campaign) {
+    JsonArray rounds = new JsonArray();
+    for (Campaign.Round r : campaign.rounds()) {
+      rounds.add(new JsonObject().put("opensAt", claimgate.campaign.Formats.instant(r.opensAt()))
+          .put("closesAt", claimgate.campaign.Formats.instant(r.closesAt())).put("release", r.release()));
+    }
+    return rounds;
   }
 }

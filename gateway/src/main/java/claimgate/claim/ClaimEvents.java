@@ -69,6 +69,8 @@ public final class ClaimEvents {
     }
     response.setChunked(true)
         .putHeader("Content-Type", "text/event-stream")
+        // events are sent as they happen: never held back by a compressor
+        .putHeader("Content-Encoding", "identity")
         .putHeader("Cache-Control", "no-store")
         .putHeader("X-Accel-Buffering", "no");
     Stream stream = new Stream(response, System.currentTimeMillis());

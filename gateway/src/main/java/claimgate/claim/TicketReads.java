@@ -36,6 +36,28 @@ public final class TicketReads {
         .onFailure(ctx::fail);
   }
 
+  /**
+   * A confirmed claim's voucher as a QR code (SVG) for the till's scanner; 404 {@code no_voucher}
+   * while the claim has none (queued, rejected, revoked).
+   */
+  public void voucherImage(RoutingContext ctx) {
+    statusReads.take(Access.address(ctx))
+        .compose(v -> lookup.status(ctx.pathParam("ticket")))
+        .timeout(deadlineMs, TimeUnit.MILLISECONDS)
+        .onSuccess(status -> {
+          JsonObject voucher = "confirmed".equals(status.getString("status")) ? status.getJsonObject("voucher") : null;
+          if (voucher == null) {
+            ctx.fail(new ApiError(404, "no_voucher", "this claim holds no voucher (it is " + status.getString("status") + ")"));
+            return;
+          }
+          ctx.response().putHeader("Content-Type", "image/svg+xml")
+              .putHeader("Cache-Control", "private, max-age=60")
+              .putHeader("Content-Disposition", "inline; filename=\"" + voucher.getString("code") + ".svg\"")
+              .end(QrSvg.of(voucher.getString("code")));
+        })
+        .onFailure(ctx::fail);
+  }
+
   public void stream(RoutingContext ctx) {
     String ticket = ctx.pathParam("ticket");
     if (!events.reserve(ticket)) {

@@ -81,11 +81,14 @@ public final class GatewayVerticle extends VerticleBase {
    * and whether the process is warm (until then {@code /health/ready} answers 503).
    */
   public record Shared(Telemetry telemetry, ConnectionLimit connections, claimgate.claim.StreamSlots streamSlots,
-      claimgate.claim.StreamSlots consoleStreams, java.util.concurrent.atomic.AtomicBoolean warm) {
+      claimgate.claim.StreamSlots consoleStreams, java.util.concurrent.atomic.AtomicBoolean warm,
+      claimgate.catalog.Languages languages) {
+    /** Reads the page's language files: call it before the event loops run. */
     public static Shared of(Telemetry telemetry, GatewayConfig config) {
       return new Shared(telemetry, new ConnectionLimit(config.http().maxConnectionsPerAddress()),
           new claimgate.claim.StreamSlots(config.limits().maxStreamsPerTicket()),
-          new claimgate.claim.StreamSlots(CampaignStats.MAX_LIVE_STREAMS), new java.util.concurrent.atomic.AtomicBoolean(true));
+          new claimgate.claim.StreamSlots(CampaignStats.MAX_LIVE_STREAMS), new java.util.concurrent.atomic.AtomicBoolean(true),
+          claimgate.catalog.Languages.load());
     }
   }
 
@@ -142,7 +145,7 @@ public final class GatewayVerticle extends VerticleBase {
     access = new Access(config.credentials().operatorToken(), merchantKeys, attempts);
     GatewayConfig.Rate reads = config.limits().statusReads();
     RateBuckets statusReads = new RateBuckets(redis, "status", reads.perSecond(), reads.burst());
-    campaignReads = new CampaignReads(catalog);
+    campaignReads = new CampaignReads(catalog, shared.languages());
     ticketReads = new TicketReads(lookup, events, statusReads, config.http().requestTimeoutMs());
     health = new Health(redis, pool, shared.warm());
     answers = new AnswerTally(redis, catalog, shared.telemetry());
@@ -201,6 +204,7 @@ public final class GatewayVerticle extends VerticleBase {
         ctx -> claims.admit(ctx.request(), ctx.pathParam("campaignId"), ctx.body().buffer(), System.nanoTime()));
     route(builder, contract, "getClaim", anyone, ticketReads::status);
     route(builder, contract, "claimEvents", anyone, STREAMING, ticketReads::stream);
+    route(builder, contract, "voucherImage", anyone, ticketReads::voucherImage);
     route(builder, contract, "redeem", merchant, redemptions::redeem);
     route(builder, contract, "redeemBatch", merchant, BATCH_BODY_LIMIT_BYTES, redemptions::redeemBatch);
     route(builder, contract, "getVoucher", merchant, redemptions::getVoucher);
@@ -264,6 +268,11 @@ public final class GatewayVerticle extends VerticleBase {
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
         .setMaxHeaderSize(8 * 1024)
         .setMaxInitialLineLength(4 * 1024)
+        // the launch page and its campaign answer gzip'd, cheaply; the small API answers (a claim's
+        // 202, a status) are sent as they are
+        .setCompressionSupported(true)
+        .setCompressionLevel(1)
+        .setCompressionContentSizeThreshold(1024)
         .setTcpNoDelay(true);
   }
 

@@ -86,6 +86,8 @@ public final class CampaignStats {
       }
       HttpServerResponse response = ctx.response().setChunked(true)
           .putHeader("Content-Type", "text/event-stream")
+          // events are sent as they happen: never held back by a compressor
+          .putHeader("Content-Encoding", "identity")
           .putHeader("Cache-Control", "no-store")
           .putHeader("X-Accel-Buffering", "no");
       response.write("data: " + first.encode() + "\n\n");
