@@ -215,6 +215,10 @@ class BrowserTest {
             assertThat(browser.findElement(By.id("progress-text")).getText()).isEqualTo(words.getString("reason.sold_out"));
           }
           accessible(screen.name() + " " + language + " " + width.getWidth() + " px");
+          // reflow (WCAG 1.4.10): nothing scrolls sideways on a phone
+          assertThat((Boolean) ((JavascriptExecutor) browser).executeScript(
+              "return document.documentElement.scrollWidth <= window.innerWidth"))
+              .as("no horizontal scrolling: " + screen.name() + " " + language + " " + width.getWidth() + " px").isTrue();
           if (language.equals("en")) {
             screenshot("launch-page-" + screen.name() + (width.getWidth() < 600 ? "-phone" : ""));
           } else if (width.getWidth() > 600 && (screen.name().equals("open") || screen.name().equals("voucher"))) {
