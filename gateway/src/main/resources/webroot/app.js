@@ -33,11 +33,9 @@
   function store(key, value) { try { value == null ? localStorage.removeItem(key) : localStorage.setItem(key, value); } catch (e) { /* private mode */ } }
   function zone() { try { return Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { return ""; } }
 
-  function wanted() {
-    const asked = params.get("lang") || stored("claimgate.lang");
-    if (asked) { return asked; }
-    const browser = (navigator.languages || [navigator.language || "en"]).map((l) => l.slice(0, 2).toLowerCase());
-    return browser[0] || "en";
+  /** The language chosen on the page (or in its address); null: the server picks from Accept-Language. */
+  function chosen() {
+    return params.get("lang") || stored("claimgate.lang");
   }
 
   async function loadWords(code) {
@@ -73,11 +71,18 @@
       if (!list.length) { text("state", t("noCampaign")); return; }
       id = list[0].id;
     }
-    const query = "?lang=" + encodeURIComponent(language) + (zone() ? "&tz=" + encodeURIComponent(zone()) : "");
-    let response = await fetch("/api/v1/campaigns/" + encodeURIComponent(id) + query);
-    if (response.status === 400) { response = await fetch("/api/v1/campaigns/" + encodeURIComponent(id) + "?lang=" + language); }
+    const lang = chosen() || (campaign ? language : null);
+    const query = [lang ? "lang=" + encodeURIComponent(lang) : "", zone() ? "tz=" + encodeURIComponent(zone()) : ""]
+      .filter(Boolean).join("&");
+    let response = await fetch("/api/v1/campaigns/" + encodeURIComponent(id) + (query ? "?" + query : ""));
+    if (response.status === 400) { response = await fetch("/api/v1/campaigns/" + encodeURIComponent(id) + (lang ? "?lang=" + lang : "")); }
     if (!response.ok) { text("state", t("unknownCampaign")); return; }
     campaign = await response.json();
+    if (campaign.language !== language) {
+      // the server chose from Accept-Language: the page's texts in its language
+      await loadWords(campaign.language);
+      translateStatic();
+    }
     render();
   }
 
@@ -197,7 +202,7 @@
       }
       const answer = await response.json();
       if (response.status === 202) { keep(answer.ticket); follow(answer); return; }
-      if (response.status === 429 || response.status === 503 || response.status === 425) {
+      if ((response.status === 429 && answer.error !== "too_many_pending") || response.status === 503 || response.status === 425) {
         const wait = 1000 * Number(response.headers.get("Retry-After") || 1);
         progress(answer.error === "paused" ? t("pausedTitle")
             : answer.error === "unavailable" ? t("restoringTitle") : t("waitingRoomTitle"),
@@ -297,7 +302,7 @@
   }
 
   async function start() {
-    if (!(await loadWords(wanted()))) { await loadWords("en"); }
+    if (!(await loadWords(chosen() || "en"))) { await loadWords("en"); }
     translateStatic();
     await loadCampaign();
     if (campaign) { await resume(); }
@@ -309,13 +314,18 @@
     $("print").addEventListener("click", () => window.print());
     $("language").addEventListener("change", async (e) => {
       store("claimgate.lang", e.target.value);
+      params.set("lang", e.target.value);
+      const url = new URL(location.href);
+      url.searchParams.set("lang", e.target.value);
+      history.replaceState(null, "", url);
       await loadWords(e.target.value);
       translateStatic();
       await loadCampaign();
       if (lastStatus) { show(lastStatus); }
     });
     start();
-    setInterval(() => { if (campaign) { loadCampaign(); } }, 5000);
+    // the shops' numbers and the state, every 10-15 s; not while a ticket is followed (its events say all)
+    setInterval(() => { if (campaign && !following) { loadCampaign(); } }, 10000 + Math.floor(Math.random() * 5000));
     setInterval(() => { if (campaign) { countdown(); } }, 1000);
   });
 })();

@@ -339,7 +339,7 @@ final class DecisionLoop {
     decidedAtLastTick = decidedTotal;
     drainPerSecond = drainPerSecond == 0 ? delta : 0.5 * drainPerSecond + 0.5 * delta;
     // the rate lives a few seconds unless reported again: no leader reporting, no rate (the page then tells no wait)
-    Future.all(writer.send(Request.cmd(Command.HSET).arg(keys.stats()).arg("drainPerSecond")
+    Future.all(writer.send(Request.cmd(Command.HSET).arg(keys.stats()).arg(CampaignKeys.DRAIN_PER_SECOND)
             .arg(String.format(Locale.ROOT, "%.1f", drainPerSecond))),
         writer.send(Request.cmd(Command.PEXPIRE).arg(keys.stats()).arg(DRAIN_RATE_TTL_MS)))
         .onFailure(failure -> LOG.debug("drain rate not reported: {}", failure.getMessage()));

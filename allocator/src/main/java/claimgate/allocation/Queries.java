@@ -94,6 +94,6 @@ final class Queries {
       where c.campaign_id = $1 and c.seq > $2 order by c.seq limit $3""";
 
   /** The campaigns to lead: all but other processes' scratch campaigns (warm-ups), or only one. */
-  static final String CAMPAIGN_IDS = """
-      select id from campaign where (id not like 'warmup-%' and $1::text is null) or id = $1 order by id""";
+  static final String CAMPAIGN_IDS = "select id from campaign where (not starts_with(id, '"
+      + claimgate.campaign.Campaign.SCRATCH_PREFIX + "') and $1::text is null) or id = $1 order by id";
 }

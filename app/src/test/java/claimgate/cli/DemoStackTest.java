@@ -62,6 +62,9 @@ class DemoStackTest {
           HttpResponse.BodyHandlers.ofLines());
       assertThat(events.headers().firstValue("Content-Type")).contains("text/event-stream");
       List<String> data = events.body().filter(line -> line.startsWith("data: ")).toList();
+      // every event is a claim status as the contract describes one
+      claimgate.testkit.ContractCheck contract = claimgate.testkit.ContractCheck.of().orElseThrow();
+      data.forEach(line -> contract.check("GET", "/api/v1/claims/" + secondTicket, 200, "application/json", line.substring(6)));
       assertThat(new JsonObject(data.get(data.size() - 1).substring(6)).getString("status")).isEqualTo("confirmed");
     }
 

@@ -12,10 +12,6 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.util.Optional;
 import org.junit.jupiter.api.DisplayName;
@@ -48,15 +44,11 @@ class WarmupTest {
           .withOperatorToken("cgo_warm")
           .withWarmupSeconds(3);
       try (Stack stack = Stack.start(settings, Optional.empty(), false, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR)) {
-        HttpClient http = HttpClient.newHttpClient();
-        assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/health/ready")).build(),
-            HttpResponse.BodyHandlers.discarding()).statusCode()).isEqualTo(200);
-        String metrics = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics"))
-                .header("Authorization", "Bearer cgo_warm").build(),
-            HttpResponse.BodyHandlers.ofString()).body();
+        claimgate.testkit.ApiClient api = new claimgate.testkit.ApiClient("http://127.0.0.1:" + port, "cgo_warm");
+        assertThat(api.get("/health/ready").status()).isEqualTo(200);
+        String metrics = api.admin("GET", "/metrics", null).raw().body();
         assertThat(metrics).doesNotContain(ScratchCampaign.PREFIX);
-        String list = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/api/v1/campaigns")).build(),
-            HttpResponse.BodyHandlers.ofString()).body();
+        String list = api.get("/api/v1/campaigns").raw().body();
         assertThat(list).doesNotContain(ScratchCampaign.PREFIX);
       }
       for (String table : new String[] {"campaign where id", "claim where campaign_id", "voucher where campaign_id",

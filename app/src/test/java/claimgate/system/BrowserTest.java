@@ -37,7 +37,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The launch page and the operator console in a real browser (Debian's headless Chromium and
- * ChromeDriver; .ci/run installs them). Screenshots land in target/screenshots.
+ * ChromeDriver; .ci/run installs them). Screenshots land in docs/screenshots, where the guides show them.
  */
 class BrowserTest {
 
@@ -57,7 +57,9 @@ class BrowserTest {
         .setBinary(CHROMIUM.toFile())
         .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--window-size=1280,1000", "--user-data-dir=" + Files.createTempDirectory("chromium"));
+            "--window-size=1280,1000", "--user-data-dir=" + Files.createTempDirectory("chromium"))
+        // a citizen whose browser asks for French first, then Catalan
+        .setExperimentalOption("prefs", Map.of("intl.accept_languages", "fr-FR,fr,ca"));
     browser = new ChromeDriver(new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile())
         .usingAnyFreePort().build(), options);
   }
@@ -181,6 +183,27 @@ class BrowserTest {
     LiveStack.admin("POST", "/admin/v1/campaigns/" + small.id() + "/unfreeze", null);
     assertThat(LiveStack.awaitFinal(first).getString("status")).isEqualTo("confirmed");
     assertThat(LiveStack.awaitFinal(refused).getString("reason")).isEqualTo("sold_out");
+    // the QR code through the API: the status names it; a claim without a voucher has none
+    String image = confirmed.getJsonObject("voucher").getString("image");
+    assertThat(image).isEqualTo("/api/v1/claims/" + ticket + "/voucher.svg");
+    ApiClient.Reply svg = LiveStack.get(image);
+    assertThat(svg.status()).isEqualTo(200);
+    assertThat(svg.header("Content-Type")).isEqualTo("image/svg+xml");
+    assertThat(svg.raw().body()).startsWith("<svg").contains("<title>" + code + "</title>");
+    ApiClient.Reply none = LiveStack.get("/api/v1/claims/" + refused + "/voucher.svg");
+    assertThat(none.status()).isEqualTo(404);
+    assertThat(none.error()).isEqualTo("no_voucher");
+    // the language from Accept-Language when none is named; Content-Language says which
+    java.net.http.HttpResponse<String> negotiated = java.net.http.HttpClient.newHttpClient().send(
+        java.net.http.HttpRequest.newBuilder(java.net.URI.create(LiveStack.base() + "/api/v1/campaigns/" + town.id()))
+            .header("Accept-Language", "fr-FR, fr;q=0.9, de;q=0.8").build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    claimgate.testkit.ContractCheck.of().orElseThrow().check("GET", "/api/v1/campaigns/" + town.id(),
+        negotiated.statusCode(), negotiated.headers().firstValue("Content-Type").orElse(null), negotiated.body());
+    assertThat(new JsonObject(negotiated.body()).getString("language")).isEqualTo("de");
+    assertThat(negotiated.headers().firstValue("Content-Language")).contains("de");
+    assertThat(new JsonObject(negotiated.body()).getJsonArray("rules").getString(0)).startsWith("Jeder Gutschein ist");
+
     Campaign ended = LiveStack.create(townCampaign("ended", 9,
         List.of(new Campaign.Round(now.minusHours(3), now.minusHours(2), 1.0)), 20));
 
@@ -227,6 +250,39 @@ class BrowserTest {
         }
       }
     }
+    // no language chosen: the server picks from the browser's Accept-Language (French is not there, Catalan is)
+    ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
+    browser.get(LiveStack.base() + "/?campaign=" + town.id());
+    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "Obert ara"));
+    assertThat(browser.findElement(By.tagName("html")).getAttribute("lang")).isEqualTo("ca");
+    assertThat(browser.findElement(By.id("name")).getText()).isEqualTo("Bons de la ciutat");
+
+    // the waiting room while Redis or PostgreSQL cannot be reached: every claim answers 503
+    // unavailable (played by the page's fetch, since the suite shares its servers)
+    @SuppressWarnings("unchecked")
+    Map<String, Object> unreachable = ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand(
+        "Page.addScriptToEvaluateOnNewDocument", Map.of("source", "const realFetch = window.fetch;"
+            + "window.fetch = (url, init) => init && init.method === 'POST' && String(url).endsWith('/claims')"
+            + " ? Promise.resolve(new Response(JSON.stringify({error: 'unavailable', message: 'Redis is restoring'}),"
+            + " {status: 503, headers: {'Content-Type': 'application/json', 'Retry-After': '5'}}))"
+            + " : realFetch(url, init);"));
+    try {
+      for (Dimension width : WIDTHS) {
+        browser.manage().window().setSize(width);
+        browser.get(LiveStack.base() + "/?campaign=" + town.id() + "&lang=en");
+        waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "Open now"));
+        browser.findElement(By.id("citizen")).sendKeys("restoring-citizen");
+        browser.findElement(By.cssSelector("#results li button")).click();
+        browser.findElement(By.id("submit")).click();
+        waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), "The waiting room is being restored"));
+        accessible("unavailable " + width.getWidth() + " px");
+        screenshot("launch-page-unavailable" + (width.getWidth() < 600 ? "-phone" : ""));
+      }
+    } finally {
+      ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument",
+          Map.of("identifier", unreachable.get("identifier")));
+    }
+
     // translated content: the campaign's and a shop's names as the document gives them
     browser.manage().window().setSize(WIDTHS.get(0));
     browser.get(LiveStack.base() + "/?campaign=" + town.id() + "&lang=es");
@@ -238,7 +294,7 @@ class BrowserTest {
     waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "Jetzt geöffnet"));
     assertThat(browser.findElement(By.tagName("html")).getAttribute("lang")).isEqualTo("de");
 
-    // page weight: everything a first visit loads (nothing cached), as sent (compressed), within the budget
+    // page weight: everything a first visit loads (nothing cached), as sent (the campaign gzip'd), within the budget
     ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
     ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand("Network.clearBrowserCache", Map.of());
     browser.get(LiveStack.base() + "/?campaign=" + town.id() + "&lang=ca&fresh=1");

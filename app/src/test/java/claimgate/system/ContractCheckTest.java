@@ -36,5 +36,12 @@ class ContractCheckTest {
         .isInstanceOf(AssertionError.class).hasMessageContaining("metrics");
     assertThatThrownBy(() -> check.check("GET", "/health/live", 200, "application/json", "{\"status\":\"down\"}"))
         .isInstanceOf(AssertionError.class).hasMessageContaining("healthLive");
+    // a status the operation does not list by number fails, though `default` describes every error body
+    String error = "{\"error\":\"unknown_campaign\",\"message\":\"no campaign x\"}";
+    check.check("GET", "/api/v1/campaigns/x", 404, "application/json", error);
+    assertThatThrownBy(() -> check.check("GET", "/api/v1/campaigns", 404, "application/json", error))
+        .isInstanceOf(AssertionError.class).hasMessageContaining("status 404 is not listed");
+    assertThatThrownBy(() -> check.check("GET", "/api/v1/campaigns/x", 500, "application/json", error))
+        .isInstanceOf(AssertionError.class).hasMessageContaining("status 500 is not listed");
   }
 }

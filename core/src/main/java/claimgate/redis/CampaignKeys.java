@@ -49,6 +49,8 @@ public record CampaignKeys(String campaignId) {
    */
   public static final String REVOCATIONS_WANTED = "revokew";
   public static final String REVOCATIONS_APPLIED = "revokedv";
+  /** Field of the stats hash: the decisions per second the leading allocator measured (it expires with the hash). */
+  public static final String DRAIN_PER_SECOND = "drainPerSecond";
 
   private String key(String name) {
     return "{" + campaignId + "}:" + name;

@@ -43,10 +43,6 @@ public final class ScratchCampaign {
 
   private ScratchCampaign() {}
 
-  public static boolean isScratch(String campaignId) {
-    return campaignId.startsWith(PREFIX);
-  }
-
   /** A fresh scratch campaign: open for an hour, stock and rates that never run out or throttle. */
   public static Campaign create() {
     byte[] random = new byte[4];
@@ -101,12 +97,12 @@ public final class ScratchCampaign {
     });
   }
 
-  private static final String STALE = """
-      select id from campaign where id like 'warmup-%' and created_at < now() - interval '10 minutes'""";
+  private static final String STALE = "select id from campaign where starts_with(id, '" + Campaign.SCRATCH_PREFIX
+      + "') and created_at < now() - interval '10 minutes'";
 
   /** Removes every row and key of it. */
   public static Future<Void> remove(Pool pool, PipelinedRedis redis, String campaignId) {
-    if (!isScratch(campaignId)) {
+    if (!Campaign.isScratch(campaignId)) {
       return Future.failedFuture(new IllegalArgumentException(campaignId + " is not a scratch campaign"));
     }
     Request unlink = Request.cmd(Command.UNLINK);

@@ -13,8 +13,8 @@ import java.util.Optional;
 
 /**
  * Checks an answer against the HTTP contract the gateway ships ({@code openapi/claimgate.yaml}),
- * with Vert.x's OpenAPI response validator: its status must be one the operation lists (or its
- * {@code default}), and its body must match that answer's schema. Paths outside the contract
+ * with Vert.x's OpenAPI response validator: its status must be one the operation lists by number
+ * (not only through {@code default}), and its body must match that answer's schema. Paths outside the contract
  * (pages, health, metrics) and event streams are not checked.
  */
 public final class ContractCheck {
@@ -82,7 +82,14 @@ public final class ContractCheck {
    */
   public io.vertx.core.Future<Void> verdict(String method, String pathAndQuery, int status, String contentType,
       String body) {
-    String path = pathAndQuery.contains("?") ? pathAndQuery.substring(0, pathAndQuery.indexOf('?')) : pathAndQuery;
+    String raw = pathAndQuery.contains("?") ? pathAndQuery.substring(0, pathAndQuery.indexOf('?')) : pathAndQuery;
+    // the path the gateway routes: its dot segments resolved (/a/../b is /b)
+    String path;
+    try {
+      path = java.net.URI.create(raw).normalize().getRawPath();
+    } catch (IllegalArgumentException notAUri) {
+      path = raw;
+    }
     Operation operation;
     try {
       operation = contract.findOperation(path, HttpMethod.valueOf(method));
@@ -93,13 +100,17 @@ public final class ContractCheck {
       return io.vertx.core.Future.succeededFuture();
     }
     String operationId = operation.getOperationId();
+    if (operation.getResponse(status) == null) {
+      // every status an operation can send is listed; `default` only describes the error body
+      return io.vertx.core.Future.failedFuture(new AssertionError("the answer to " + method + " " + pathAndQuery
+          + " breaks the contract (" + operationId + "): status " + status + " is not listed; answer " + body));
+    }
     String mediaType = mediaType(contentType);
     boolean json = mediaType.equals("application/json") || mediaType.endsWith("+json");
     if (!json && body != null && !body.isEmpty()) {
       // text answers (metrics): the library validates only JSON bodies; the status and the media
       // type must still be the contract's
-      io.vertx.openapi.contract.Response listed = operation.getResponse(status) != null ? operation.getResponse(status)
-          : operation.getDefaultResponse();
+      io.vertx.openapi.contract.Response listed = operation.getResponse(status);
       // a media type the library cannot read is named in the answer's x-media-type
       if (listed == null || !(listed.getContent().containsKey(mediaType)
           || mediaType.equals(listed.getExtensions().get("x-media-type")))) {

@@ -105,7 +105,7 @@ public final class CampaignCatalog {
 
   /** The campaigns this installation serves (a scratch campaign of a warm-up is not one). */
   public List<Live> all() {
-    return live.values().stream().filter(l -> !claimgate.store.ScratchCampaign.isScratch(l.campaign().id()))
+    return live.values().stream().filter(l -> !claimgate.campaign.Campaign.isScratch(l.campaign().id()))
         .sorted(java.util.Comparator.comparing(l -> l.campaign().id())).toList();
   }
 
@@ -160,7 +160,7 @@ public final class CampaignCatalog {
     Future<Response> issued = redis.send(issuedFields);
     Future<Response> state = redis.send(Request.cmd(Command.HMGET).arg(keys.config())
         .arg(CampaignKeys.PAUSED).arg(CampaignKeys.DECIDED).arg(CampaignKeys.FROZEN));
-    Future<Response> drain = redis.send(Request.cmd(Command.HGET).arg(keys.stats()).arg("drainPerSecond"));
+    Future<Response> drain = redis.send(Request.cmd(Command.HGET).arg(keys.stats()).arg(CampaignKeys.DRAIN_PER_SECOND));
     return Future.all(issued, state, drain).map(all -> {
       Map<String, Integer> issuedByMerchant = new HashMap<>();
       for (int i = 0; i < campaign.merchants().size(); i++) {

@@ -56,7 +56,16 @@ public final class ClaimLookup {
     // find, not get: a campaign created a moment ago through another gateway is known to Redis first
     return catalog.find(read.get().campaignId()).compose(found -> found.isEmpty()
         ? Future.failedFuture(unknown())
-        : status(ticket, read.get(), found.get()));
+        : status(ticket, read.get(), found.get()).map(status -> withImage(ticket, status)));
+  }
+
+  /** A voucher names where its QR code is, for the till's scanner. */
+  private static JsonObject withImage(String ticket, JsonObject status) {
+    JsonObject voucher = status.getJsonObject("voucher");
+    if (voucher != null && "confirmed".equals(status.getString("status"))) {
+      voucher.put("image", "/api/v1/claims/" + ticket + "/voucher.svg");
+    }
+    return status;
   }
 
   private Future<JsonObject> status(String ticket, Tickets.Ticket read, CampaignCatalog.Live live) {

@@ -85,7 +85,9 @@ final class GatewayFixture {
   }
 
   private static WebClient checkedClient(Vertx vertx, WebClientOptions options) {
-    WebClient client = WebClient.create(vertx, options, new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
+    // as browsers do: it asks for gzip'd answers and reads them decompressed
+    WebClient client = WebClient.create(vertx, options.setDecompressionSupported(true),
+        new io.vertx.core.http.PoolOptions().setHttp1MaxSize(64));
     // every answer this client receives is checked against the contract
     ((io.vertx.ext.web.client.impl.WebClientInternal) client).addInterceptor(GatewayFixture::checkAgainstContract);
     return client;
