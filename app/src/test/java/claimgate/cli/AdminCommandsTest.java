@@ -101,19 +101,40 @@ class AdminCommandsTest {
       each.setErr(new PrintWriter(new StringWriter()));
       assertThat(each.execute(group)).as(group + " without its subcommand").isEqualTo(2);
     }
-    for (String command : List.of("pause", "stats", "revoke", "audit", "check", "demo")) {
+    // every subcommand, at every depth, answers --help
+    List<List<String>> commands = new java.util.ArrayList<>();
+    collect(Main.commandLine(), List.of(), commands);
+    assertThat(commands).hasSizeGreaterThan(12);
+    for (List<String> command : commands) {
       CommandLine each = Main.commandLine();
       StringWriter out = new StringWriter();
       each.setOut(new PrintWriter(out));
-      assertThat(each.execute(command, "--help")).as(command).isZero();
-      assertThat(out.toString()).as(command).contains("Usage:");
+      List<String> args = new java.util.ArrayList<>(command);
+      args.add("--help");
+      assertThat(each.execute(args.toArray(String[]::new))).as(String.join(" ", command)).isZero();
+      assertThat(out.toString()).as(String.join(" ", command)).contains("Usage:");
     }
-    CommandLine nested = Main.commandLine();
-    nested.setOut(new PrintWriter(new StringWriter()));
-    assertThat(nested.execute("campaign", "apply", "--help")).isZero();
-    // no campaignId: null, which the contract refuses; the gateway finds the merchant's one campaign, or asks which
-    Run revoke = run("revoke", "--merchant", "m0", "--reason", "fraud");
-    assertThat(revoke.err()).doesNotContain("campaignId:");
+    // no campaignId: null, which the contract refuses; the gateway finds the merchant's one campaign
+    Campaign solo = Campaigns.open(Campaigns.uniqueId("solo"), 9, 3, 5);
+    solo = LiveStack.create(new Campaign(solo.id(), solo.name(), solo.currency(), solo.voucherValue(), solo.validDays(),
+        solo.limits(), solo.eligibility(), solo.admission(), solo.rounds(),
+        List.of(new Campaign.Merchant("only-" + solo.id(), "The only shop", 5))));
+    LiveStack.awaitFinal(LiveStack.claim(solo.id(), "solo-citizen", "only-" + solo.id()).json().getString("ticket"));
+    Run revoke = run("revoke", "--merchant", "only-" + solo.id(), "--reason", "fraud");
+    assertThat(revoke.exitCode()).as(revoke.err()).isZero();
+    assertThat(revoke.out()).contains(solo.id());
+  }
+
+  private static void collect(CommandLine command, List<String> path, List<List<String>> into) {
+    command.getSubcommands().forEach((name, sub) -> {
+      if (sub.getCommandSpec().aliases().length > 0 && !name.equals(sub.getCommandName())) {
+        return;
+      }
+      List<String> here = new java.util.ArrayList<>(path);
+      here.add(name);
+      into.add(here);
+      collect(sub, here, into);
+    });
   }
 
   @Test

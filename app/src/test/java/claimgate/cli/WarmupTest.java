@@ -41,6 +41,7 @@ class WarmupTest {
       int port = EmbeddedServers.freePort();
       Settings settings = Settings.local(port, Files.createTempDirectory("claimgate-warm"))
           .withServers(TestServers.redisUrl(), TestServers.get().postgresUrl())
+            .withCodeKey(TestServers.CODE_KEY)
           .withOperatorToken("cgo_warm")
           .withWarmupSeconds(3);
       try (Stack stack = Stack.start(settings, Optional.empty(), false, Stack.Role.GATEWAY, Stack.Role.ALLOCATOR)) {

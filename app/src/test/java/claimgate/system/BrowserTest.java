@@ -283,8 +283,52 @@ class BrowserTest {
           Map.of("identifier", unreachable.get("identifier")));
     }
 
+    // in the queue with a wait told: a claim that stays queued for long enough to see it needs a
+    // decision rate slower than this machine's, so the page's claim and status reads are answered
+    // in the browser, as the API answers them (the answers checked against the contract)
+    String queuedAnswer = new JsonObject().put("ticket", queued).put("status", "queued").put("position", 4211)
+        .put("etaMs", 84_000).encode();
+    claimgate.testkit.ContractCheck.of().orElseThrow().check("GET", "/api/v1/claims/" + queued, 200, "application/json",
+        queuedAnswer);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> slow = ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand(
+        "Page.addScriptToEvaluateOnNewDocument", Map.of("source", "window.EventSource = undefined; const realFetch = window.fetch;"
+            + "const queued = " + queuedAnswer + ";"
+            + "window.fetch = (url, init) => String(url).endsWith('/claims') && init && init.method === 'POST'"
+            + " ? Promise.resolve(new Response(JSON.stringify(queued), {status: 202, headers: {'Content-Type': 'application/json'}}))"
+            + " : String(url).includes('/api/v1/claims/')"
+            + " ? Promise.resolve(new Response(JSON.stringify(queued), {status: 200, headers: {'Content-Type': 'application/json'}}))"
+            + " : realFetch(url, init);"));
+    try {
+      for (String language : LANGUAGES) {
+        JsonObject words = words(language);
+        for (Dimension width : WIDTHS) {
+          browser.manage().window().setSize(width);
+          browser.get(LiveStack.base() + "/favicon.ico");
+          ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
+          browser.get(LiveStack.base() + "/?campaign=" + town.id() + "&lang=" + language);
+          waiting(10).until(ExpectedConditions.textToBe(By.id("state"), words.getString("state.open")));
+          browser.findElement(By.id("citizen")).sendKeys("waiting-citizen");
+          browser.findElement(By.cssSelector("#results li button")).click();
+          browser.findElement(By.id("submit")).click();
+          waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), words.getString("queueTitle")));
+          assertThat(browser.findElement(By.id("progress-text")).getText())
+              .isEqualTo(words.getString("queuePosition").replace("{p}", "4211").replace("{s}", "84"));
+          assertThat(browser.findElement(By.id("progress-more")).getText()).isEqualTo(words.getString("queueMeanwhile"));
+          accessible("queued " + language + " " + width.getWidth() + " px");
+          if (language.equals("en")) {
+            screenshot("launch-page-queued" + (width.getWidth() < 600 ? "-phone" : ""));
+          }
+        }
+      }
+    } finally {
+      ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument",
+          Map.of("identifier", slow.get("identifier")));
+    }
+
     // translated content: the campaign's and a shop's names as the document gives them
     browser.manage().window().setSize(WIDTHS.get(0));
+    ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
     browser.get(LiveStack.base() + "/?campaign=" + town.id() + "&lang=es");
     waiting(10).until(ExpectedConditions.textToBe(By.id("name"), "Bonos de la ciudad"));
     browser.findElement(By.id("search")).sendKeys("luna");

@@ -57,6 +57,7 @@ class JwtIdentityTest {
     int port = EmbeddedServers.freePort();
     Settings settings = Settings.local(port, dir)
         .withServers(TestServers.redisUrl(), TestServers.get().postgresUrl())
+            .withCodeKey(TestServers.CODE_KEY)
         .withOperatorToken("cgo_jwt_test")
         .withStatusPerAddressPerSecond(100_000)
         .withJwt(pem("PUBLIC KEY", keys.getPublic().getEncoded()));

@@ -39,6 +39,7 @@ public final class LiveStack {
         Settings settings = Settings.local(port, dir)
             .withManagementPort(managementPort)
             .withServers(TestServers.redisUrl(), TestServers.get().postgresUrl())
+            .withCodeKey(TestServers.CODE_KEY)
             .withOperatorToken(OPERATOR_TOKEN)
             // every test polls from 127.0.0.1
             .withStatusPerAddressPerSecond(100_000);

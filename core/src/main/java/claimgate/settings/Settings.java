@@ -143,6 +143,12 @@ public record Settings(Http http, Stores stores, Credentials credentials, Limits
         Optional.of(publicKeyPem)), limits, startup);
   }
 
+  /** Voucher-code keys given (as {@code CLAIMGATE_CODE_KEY}): every process of one installation needs the same. */
+  public Settings withCodeKey(String keySpec) {
+    return new Settings(http, stores, new Credentials(credentials.operatorToken(), Optional.of(keySpec), credentials.identity(),
+        credentials.jwtPublicKey()), limits, startup);
+  }
+
   public Settings withManagementPort(int port) {
     return new Settings(new Http(http.port(), OptionalInt.of(port), http.trustedProxyHops(),
         http.maxConnectionsPerAddress()), stores, credentials, limits, startup);

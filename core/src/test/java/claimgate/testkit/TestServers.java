@@ -68,6 +68,14 @@ public final class TestServers {
     return url;
   }
 
+  /**
+   * The voucher-code keys of every installation a test JVM starts on these servers: an allocator
+   * signs the tickets of the claims it decides, so one whose keys differ from the gateway's would
+   * file them under other tickets (as two installations sharing servers with different
+   * {@code CLAIMGATE_CODE_KEY}s would).
+   */
+  public static final String CODE_KEY = claimgate.voucher.VoucherCodes.newKeySpec(1, new java.security.SecureRandom());
+
   public static String redisUrl() {
     return get().redisUrl();
   }
