@@ -34,7 +34,7 @@ class DeployFilesTest {
   @DisplayName("Dockerfile: small JRE base, non-root user, health check, the one jar")
   void dockerfile() throws IOException {
     String dockerfile = Files.readString(DEPLOY.resolve("Dockerfile"));
-    assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:17-jre-alpine$")
+    assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:25-jre-alpine$").contains("-XX:+UseZGC")
         .containsPattern("(?m)^USER claimgate$").contains("HEALTHCHECK").contains("/health/live")
         .contains("claimgate.jar");
   }
