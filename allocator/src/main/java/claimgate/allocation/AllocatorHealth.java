@@ -13,7 +13,7 @@ import java.util.concurrent.Executors;
 /**
  * The allocator role's health over HTTP, for an orchestrator's probes. {@code /health/live} is
  * 503 while a campaign this process leads has a decision loop that began no step for
- * {@code stallMs}: a stuck decision thread still holds the campaign's lock and its session but
+ * {@code stallMs}, or a takeover (recovery) that has run that long since it took the lock: a stuck decision thread still holds the campaign's lock and its session but
  * decides nothing, and restarting the process hands the campaign to the standby. A process that
  * stands by, or leads and decides, is live. {@code /health/ready} is 200 once the allocator runs.
  *

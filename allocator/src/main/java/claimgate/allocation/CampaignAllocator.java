@@ -44,6 +44,8 @@ final class CampaignAllocator {
   private final String campaignId;
   private final String name;
   private final Recovery recovery;
+  /** When the takeover under way took the lock (System.nanoTime); -1 when none is under way. */
+  private volatile long recoveringSince = -1;
   private Leadership leadership;
   private PipelinedRedis reader;
   private PipelinedRedis writer;
@@ -73,10 +75,17 @@ final class CampaignAllocator {
     return loop != null;
   }
 
-  /** How long the decision loop has not begun a step while this allocator leads; -1 when it does not lead. Any thread. */
+  /**
+   * How long the decision loop has not begun a step while this allocator leads, or how long its
+   * takeover (recovery) has run since it took the lock; -1 when it does not lead. Any thread.
+   */
   long stalledNanos(long nowNanos) {
     DecisionLoop leading = loop;
-    return leading == null ? -1 : nowNanos - leading.lastStepNanos();
+    if (leading != null) {
+      return nowNanos - leading.lastStepNanos();
+    }
+    long since = recoveringSince;
+    return since < 0 ? -1 : nowNanos - since;
   }
 
   long epoch() {
@@ -122,6 +131,8 @@ final class CampaignAllocator {
 
   private Future<Void> lead(int myTerm, Row election) {
     long lockedAt = System.nanoTime();
+    recoveringSince = lockedAt;
+    config.faults().at(FaultHook.Step.RECOVERING, campaignId);
     return recovery.load(leadership.connection(), election)
         .compose(state -> recovery.prepareRedis(leadership.connection(), writer, state, leadership.epoch()))
         .compose(state -> recovery.republishCommitted(leadership.connection(), writer, state).map(state))
@@ -129,6 +140,7 @@ final class CampaignAllocator {
         .map(state -> {
           loop = new DecisionLoop(context, config, campaignId, leadership.connection(), reader, writer,
               leadership.epoch(), state, this::reload, failure -> crash(myTerm, failure));
+          recoveringSince = -1;
           leadership.keepAlive(failure -> crash(myTerm, failure), versions -> reconcile(myTerm, versions));
           LOG.info("{} leads campaign {} at epoch {} from offset {} (seq {}), ready {} ms after the lock", name,
               campaignId, leadership.epoch(), state.offset(), state.decidedSeq(),
@@ -184,6 +196,7 @@ final class CampaignAllocator {
       LOG.warn("{}: allocator of {} stops and rejoins the election: {}", name, campaignId, failure.toString());
     }
     stopLoop();
+    recoveringSince = -1;
     closeConnections().onComplete(closed -> {
       if (running) {
         retryTimer = vertx.setTimer(config.election().retryMs(), id -> context.runOnContext(v -> {

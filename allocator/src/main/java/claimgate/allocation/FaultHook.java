@@ -9,6 +9,8 @@ package claimgate.allocation;
 public interface FaultHook {
 
   enum Step {
+    /** The lock is taken; the takeover (ledger, Redis's state, republishing) not begun. */
+    RECOVERING,
     /** A batch has been read from the stream, nothing decided yet. */
     AFTER_READ,
     /** Inside the batch transaction, every row written, COMMIT not yet sent. */

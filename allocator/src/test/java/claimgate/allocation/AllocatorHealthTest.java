@@ -46,6 +46,55 @@ class AllocatorHealthTest {
   }
 
   @Test
+  @DisplayName("a leader stuck in its takeover (the lock held, recovery not done) is 503 stalled, naming the campaign; "
+      + "once it leads and decides, 200")
+  void stuckTakeoverIsNotLive() throws Exception {
+    Campaign campaign = Campaigns.open(Campaigns.uniqueId("stuckrec"), 1, 1, 50);
+    fixture.apply(campaign);
+    CountDownLatch stuck = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    AtomicBoolean once = new AtomicBoolean();
+    FaultHook hold = (step, campaignId) -> {
+      if (step == FaultHook.Step.RECOVERING && campaignId.equals(campaign.id()) && once.compareAndSet(false, true)) {
+        stuck.countDown();
+        try {
+          release.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+    Vertx leaderProcess = Vertx.vertx();
+    AllocatorVerticle leader = new AllocatorVerticle(fixture.config().withFaults(hold), "recovering");
+    leaderProcess.deployVerticle(leader).await();
+    try (AllocatorHealth health = AllocatorHealth.serve(leader, 0, 500)) {
+      assertThat(stuck.await(20, TimeUnit.SECONDS)).isTrue();
+      HttpResponse<String> stalled = null;
+      for (int i = 0; i < 50; i++) {
+        stalled = live(health);
+        if (stalled.statusCode() == 503) {
+          break;
+        }
+        Thread.sleep(100);
+      }
+      assertThat(stalled.statusCode()).isEqualTo(503);
+      assertThat(stalled.body()).contains("\"error\":\"stalled\"").contains(campaign.id());
+      release.countDown();
+      List<String> tickets = fixture.feed(campaign.id(), List.of(new AllocatorFixture.Claim("c1", List.of("m0"))));
+      fixture.awaitDecided(campaign.id(), tickets.size(), 20_000);
+      HttpResponse<String> again = live(health);
+      for (int i = 0; i < 50 && again.statusCode() != 200; i++) {
+        Thread.sleep(100);
+        again = live(health);
+      }
+      assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+    } finally {
+      release.countDown();
+      leaderProcess.close().await();
+    }
+  }
+
+  @Test
   @DisplayName("a leader stuck inside a batch is 503 stalled, naming the campaign; deciding again, it is 200; a standby is 200")
   void stuckLeaderIsNotLive() throws Exception {
     Campaign campaign = Campaigns.open(Campaigns.uniqueId("stuck"), 1, 1, 50);
