@@ -81,8 +81,6 @@ public record Campaign(
   }
 
   public static final int FULL_RELEASE_BP = 10_000;
-  private static final Pattern ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,39}");
-  private static final Pattern MERCHANT_ID = Pattern.compile("[A-Za-z0-9_-]{1,40}");
 
   public record Limits(int perCitizen, int perCitizenPerMerchant) {}
 
@@ -179,91 +177,9 @@ public record Campaign(
         ? presentation.names().get(language) : name;
   }
 
-  private static boolean knownCurrency(String code) {
-    try {
-      java.util.Currency.getInstance(code);
-      return true;
-    } catch (IllegalArgumentException unknown) {
-      return false;
-    }
-  }
-
-  /** Validates every field; returns this for chaining. */
+  /** Validates every field ({@link CampaignValidation}); returns this for chaining. */
   public Campaign validate() {
-    require(id != null && ID.matcher(id).matches(),
-        "id must be 1-40 lower-case letters, digits or '-', got " + quote(id));
-    require(!id.startsWith(SCRATCH_PREFIX), "ids starting with " + SCRATCH_PREFIX + " are reserved for warm-ups");
-    String where = "campaign " + id + ": ";
-    require(name != null && !name.isBlank(), where + "name is required");
-    require(currency != null && currency.matches("[A-Z]{3}") && knownCurrency(currency),
-        where + "currency must be an ISO 4217 code like EUR");
-    require(voucherValue != null && voucherValue.signum() > 0, where + "voucherValue must be > 0");
-    require(voucherValue.compareTo(MAX_VOUCHER_VALUE) < 0, where + "voucherValue must be below " + MAX_VOUCHER_VALUE);
-    require(voucherValue.stripTrailingZeros().scale() <= Formats.decimals(currency),
-        where + "voucherValue has more decimals than " + currency + " has (" + Formats.decimals(currency) + ")");
-    require(validDays != null && validDays > 0, where + "validDays must be > 0");
-    require(limits != null, where + "limits are required");
-    require(limits.perCitizen() > 0, where + "limits.perCitizen must be > 0");
-    require(limits.perCitizenPerMerchant() > 0 && limits.perCitizenPerMerchant() <= limits.perCitizen(),
-        where + "limits.perCitizenPerMerchant must be between 1 and limits.perCitizen");
-    require(admission != null, where + "admission is required");
-    require(admission.ratePerSecond() > 0, where + "admission.ratePerSecond must be > 0");
-    require(admission.burst() > 0, where + "admission.burst must be > 0");
-    require(admission.maxPendingPerCitizen() > 0, where + "admission.maxPendingPerCitizen must be > 0");
-    require(admission.capFactor() == null || admission.capFactor() >= 1.0,
-        where + "admission.capFactor must be >= 1.0");
-    require(admission.perAddressRateOrDefault() > 0, where + "admission.perAddressRatePerSecond must be > 0");
-    require(admission.perAddressBurstOrDefault() > 0, where + "admission.perAddressBurst must be > 0");
-    require(rounds != null && !rounds.isEmpty(), where + "at least one round is required");
-    double total = 0;
-    for (int i = 0; i < rounds.size(); i++) {
-      Round r = rounds.get(i);
-      String rw = where + "rounds[" + i + "]";
-      require(r.opensAt() != null && r.closesAt() != null, rw + " needs opensAt and closesAt");
-      require(r.closesAt().isAfter(r.opensAt()), rw + " closesAt must be after opensAt");
-      require(r.release() > 0 && r.release() <= 1, rw + ".release must be in (0, 1]");
-      require(i == 0 || !r.opensAt().isBefore(rounds.get(i - 1).closesAt()),
-          rw + " must open after the previous round closes");
-      total += r.release();
-    }
-    require(Math.abs(total - 1.0) * FULL_RELEASE_BP <= 0.5, where + "round releases add up to "
-        + java.math.BigDecimal.valueOf(total).stripTrailingZeros().toPlainString()
-        + ", not 1: the rounds must release every voucher by the last one");
-    require(merchants != null && !merchants.isEmpty(), where + "at least one merchant is required");
-    Set<String> seen = new HashSet<>();
-    for (int i = 0; i < merchants.size(); i++) {
-      Merchant m = merchants.get(i);
-      String mw = where + "merchants[" + i + "]";
-      require(m.id() != null && MERCHANT_ID.matcher(m.id()).matches(),
-          mw + ".id must be 1-40 letters, digits, '_' or '-', got " + quote(m.id()));
-      require(seen.add(m.id()), mw + ".id " + m.id() + " appears twice");
-      require(m.name() != null && !m.name().isBlank(), mw + ".name is required");
-      require(m.contingent() >= 0, mw + ".contingent must be >= 0, got " + m.contingent());
-      require(m.area() == null || (!m.area().isBlank() && m.area().length() <= 80), mw + ".area must be 1-80 characters");
-      require(m.category() == null || (!m.category().isBlank() && m.category().length() <= 80),
-          mw + ".category must be 1-80 characters");
-      requireNames(m.names(), mw + ".names");
-    }
-    if (presentation != null) {
-      if (presentation.timeZone() != null) {
-        try {
-          java.time.ZoneId.of(presentation.timeZone());
-        } catch (java.time.DateTimeException e) {
-          throw new CampaignException(where + "presentation.timeZone must be an IANA time zone like Europe/Madrid, got "
-              + quote(presentation.timeZone()));
-        }
-      }
-      requireNames(presentation.names(), where + "presentation.names");
-    }
-    require(eligibility == null || eligibility.file() == null || eligibility.citizens() == null,
-        where + "eligibility has either a file or a citizens list, not both");
-    require(eligibility == null || eligibility.minTier() == null || eligibility.minTier() >= 0,
-        where + "eligibility.minTier must be >= 0");
-    try {
-      identityFormat();
-    } catch (CampaignException e) {
-      throw new CampaignException(where + e.getMessage());
-    }
+    CampaignValidation.check(this);
     return this;
   }
 
@@ -377,27 +293,4 @@ public record Campaign(
         rounds, merchants, identity, presentation);
   }
 
-  private static final Pattern LANGUAGE = Pattern.compile("[a-z]{2}");
-
-  /** Names by language: two-letter language codes, each name 1-200 characters. */
-  private static void requireNames(Map<String, String> names, String where) {
-    if (names == null) {
-      return;
-    }
-    names.forEach((language, text) -> {
-      require(language != null && LANGUAGE.matcher(language).matches(),
-          where + " keys must be two-letter language codes like ca, got " + quote(language));
-      require(text != null && !text.isBlank() && text.length() <= 200, where + "." + language + " must be 1-200 characters");
-    });
-  }
-
-  private static void require(boolean condition, String message) {
-    if (!condition) {
-      throw new CampaignException(message);
-    }
-  }
-
-  private static String quote(String s) {
-    return s == null ? "nothing" : "'" + s + "'";
-  }
 }
