@@ -19,7 +19,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -72,9 +71,7 @@ final class DecisionLoop {
   private boolean running = true;
   private volatile long lastStepNanos = System.nanoTime();
   private Future<Void> publishing = Future.succeededFuture();
-  private long decidedTotal;
-  private long decidedAtLastTick;
-  private double drainPerSecond;
+  private final DrainRate drainRate;
   private final long statsTimer;
 
   DecisionLoop(Context context, AllocatorConfig config, String campaignId, SqlConnection pg, PipelinedRedis reader,
@@ -93,7 +90,8 @@ final class DecisionLoop {
     this.reload = reload;
     this.tickets = new Tickets(config.codes());
     adopt(state);
-    statsTimer = vertx.setPeriodic(1_000, id -> context.runOnContext(tick -> reportDrainRate()));
+    drainRate = new DrainRate(writer, keys);
+    statsTimer = vertx.setPeriodic(1_000, id -> context.runOnContext(tick -> drainRate.report()));
   }
 
   /** Decides by a freshly loaded state from now on. */
@@ -268,7 +266,7 @@ final class DecisionLoop {
           }
           offset = last.streamId();
           decidedSeq = highestSeq;
-          decidedTotal += decisions.size();
+          drainRate.decided(decisions.size());
           repeatsToRelease.addAll(repeats);
           config.faults().at(FaultHook.Step.AFTER_COMMIT, campaignId);
           if (!decisions.isEmpty()) {
@@ -329,19 +327,5 @@ final class DecisionLoop {
     }
     repeatsToRelease.clear();
     return publication;
-  }
-
-  /** How long a reported decision rate counts: a leader reports every second. */
-  static final long DRAIN_RATE_TTL_MS = 5_000;
-
-  private void reportDrainRate() {
-    long delta = decidedTotal - decidedAtLastTick;
-    decidedAtLastTick = decidedTotal;
-    drainPerSecond = drainPerSecond == 0 ? delta : 0.5 * drainPerSecond + 0.5 * delta;
-    // the rate lives a few seconds unless reported again: no leader reporting, no rate (the page then tells no wait)
-    Future.all(writer.send(Request.cmd(Command.HSET).arg(keys.stats()).arg(CampaignKeys.DRAIN_PER_SECOND)
-            .arg(String.format(Locale.ROOT, "%.1f", drainPerSecond))),
-        writer.send(Request.cmd(Command.PEXPIRE).arg(keys.stats()).arg(DRAIN_RATE_TTL_MS)))
-        .onFailure(failure -> LOG.debug("drain rate not reported: {}", failure.getMessage()));
   }
 }
