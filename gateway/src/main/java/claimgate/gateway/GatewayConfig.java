@@ -30,6 +30,32 @@ public record GatewayConfig(Http http, Stores stores, Credentials credentials, L
   public record Http(int port, int bodyLimitBytes, long requestTimeoutMs, int idleTimeoutSeconds,
       int maxConnectionsPerAddress, int trustedProxyHops, OptionalInt managementPort) {
 
+    /** An offline backlog of 1,000 codes with their times. */
+    public static final int BATCH_BODY_LIMIT_BYTES = 256 * 1024;
+    /** A campaign document with its eligibility list, or a revocation list. */
+    public static final int DOCUMENT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
+    /** Longer headers are 431, a longer request line 414. */
+    public static final int MAX_HEADER_BYTES = 8 * 1024;
+    public static final int MAX_REQUEST_LINE_BYTES = 4 * 1024;
+    /** Answers shorter than this are sent as they are: compressing a claim's 202 costs more than it saves. */
+    public static final int COMPRESS_FROM_BYTES = 1024;
+
+    /** The server's options: HTTP/1.1, these limits and timeouts, cheap gzip for larger answers. */
+    public io.vertx.core.http.HttpServerOptions serverOptions() {
+      return new io.vertx.core.http.HttpServerOptions()
+          // HTTP/1.1 only: without h2c detection a connection exists (and is counted) from accept
+          .setHttp2ClearTextEnabled(false)
+          .setIdleTimeout(idleTimeoutSeconds)
+          .setIdleTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS)
+          .setMaxHeaderSize(MAX_HEADER_BYTES)
+          .setMaxInitialLineLength(MAX_REQUEST_LINE_BYTES)
+          // the launch page's campaign answer gzip'd, cheaply; the small API answers are not
+          .setCompressionSupported(true)
+          .setCompressionLevel(1)
+          .setCompressionContentSizeThreshold(COMPRESS_FROM_BYTES)
+          .setTcpNoDelay(true);
+    }
+
     public Http withTimeouts(long newRequestTimeoutMs, int newIdleTimeoutSeconds) {
       return new Http(port, bodyLimitBytes, newRequestTimeoutMs, newIdleTimeoutSeconds, maxConnectionsPerAddress,
           trustedProxyHops, managementPort);

@@ -69,12 +69,8 @@ public final class GatewayVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(GatewayVerticle.class);
   private static final int DOCUMENT_RELOAD_TICKS = 5;
-  /** An offline backlog of 1,000 codes with their times. */
-  static final int BATCH_BODY_LIMIT_BYTES = 256 * 1024;
   /** Marks an event-stream route: no body, no deadline. */
   static final int STREAMING = -1;
-  /** A campaign document with its eligibility list, or a revocation list. */
-  static final int DOCUMENT_BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 
   /**
    * What the verticles of one process share: their meters, the connection count per address,
@@ -166,7 +162,7 @@ public final class GatewayVerticle extends VerticleBase {
         })
         .compose(contract -> {
           Router router = router(contract);
-          return vertx.createHttpServer(serverOptions())
+          return vertx.createHttpServer(config.http().serverOptions())
               .connectionHandler(shared.connections()::admit)
               .invalidRequestHandler(Failures::invalidRequest)
               .requestHandler(request -> shared.connections().handle(request, admitted -> {
@@ -206,9 +202,9 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "claimEvents", anyone, STREAMING, ticketReads::stream);
     route(builder, contract, "voucherImage", anyone, ticketReads::voucherImage);
     route(builder, contract, "redeem", merchant, redemptions::redeem);
-    route(builder, contract, "redeemBatch", merchant, BATCH_BODY_LIMIT_BYTES, redemptions::redeemBatch);
+    route(builder, contract, "redeemBatch", merchant, GatewayConfig.Http.BATCH_BODY_LIMIT_BYTES, redemptions::redeemBatch);
     route(builder, contract, "getVoucher", merchant, redemptions::getVoucher);
-    route(builder, contract, "applyCampaign", operator, DOCUMENT_BODY_LIMIT_BYTES, campaignAdmin::applyCampaign);
+    route(builder, contract, "applyCampaign", operator, GatewayConfig.Http.DOCUMENT_BODY_LIMIT_BYTES, campaignAdmin::applyCampaign);
     route(builder, contract, "pauseCampaign", operator, killSwitch::pause);
     route(builder, contract, "resumeCampaign", operator, killSwitch::resume);
     route(builder, contract, "freezeCampaign", operator, killSwitch::freeze);
@@ -217,7 +213,7 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "campaignStats", operator, campaignStats::stats);
     route(builder, contract, "campaignLive", operator, STREAMING, campaignStats::live);
     route(builder, contract, "createMerchantKey", operator, merchantAdmin::createMerchantKey);
-    route(builder, contract, "revokeVouchers", operator, DOCUMENT_BODY_LIMIT_BYTES, merchantAdmin::revoke);
+    route(builder, contract, "revokeVouchers", operator, GatewayConfig.Http.DOCUMENT_BODY_LIMIT_BYTES, merchantAdmin::revoke);
     route(builder, contract, "listAudit", operator, AuditLog.route(pool));
     route(builder, contract, "healthLive", anyone, health::live);
     route(builder, contract, "healthReady", anyone, health::ready);
@@ -258,22 +254,6 @@ public final class GatewayVerticle extends VerticleBase {
         .addHandler(access)
         .addHandler(ContractValidation.of(contract, operationId))
         .addHandler(handler);
-  }
-
-  private HttpServerOptions serverOptions() {
-    return new HttpServerOptions()
-        // HTTP/1.1 only: without h2c detection a connection exists (and is counted) from accept
-        .setHttp2ClearTextEnabled(false)
-        .setIdleTimeout(config.http().idleTimeoutSeconds())
-        .setIdleTimeoutUnit(TimeUnit.SECONDS)
-        .setMaxHeaderSize(8 * 1024)
-        .setMaxInitialLineLength(4 * 1024)
-        // the launch page and its campaign answer gzip'd, cheaply; the small API answers (a claim's
-        // 202, a status) are sent as they are
-        .setCompressionSupported(true)
-        .setCompressionLevel(1)
-        .setCompressionContentSizeThreshold(1024)
-        .setTcpNoDelay(true);
   }
 
   private void refreshCatalog() {
