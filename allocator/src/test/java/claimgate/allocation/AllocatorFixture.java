@@ -3,7 +3,6 @@ package claimgate.allocation;
 import claimgate.store.InvariantCheck;
 
 import claimgate.campaign.Campaign;
-import claimgate.campaign.CampaignStore;
 import claimgate.ticket.Tickets;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.RedisRestore;
@@ -51,14 +50,13 @@ final class AllocatorFixture {
     return AllocatorConfig.of(TestServers.redisUrl(), TestServers.database(), CODES).withTiming(20, 200, 100);
   }
 
+  /** Stores a new campaign and opens its gate, as the admin API does ({@link RedisRestore#create}). */
   void apply(Campaign campaign) {
-    new CampaignStore(pool).apply(campaign, Optional.empty()).await();
-    RedisRestore.restoreNew(pool, redis, campaign, Optional.empty()).await();
+    RedisRestore.create(pool, redis, campaign, Optional.empty()).await();
   }
 
   void apply(Campaign campaign, Map<String, Integer> eligible) {
-    new CampaignStore(pool).apply(campaign, Optional.of(eligible)).await();
-    RedisRestore.restoreNew(pool, redis, campaign, Optional.of(eligible)).await();
+    RedisRestore.create(pool, redis, campaign, Optional.of(eligible)).await();
   }
 
   /** A claim to feed: who, which merchants, and optionally the admission time. */

@@ -120,8 +120,7 @@ final class GatewayFixture {
   }
 
   Campaign apply(Campaign campaign, Optional<Map<String, Integer>> eligible) {
-    store.apply(campaign, eligible).await();
-    RedisRestore.restoreNew(pool, redis, campaign, eligible).await();
+    RedisRestore.create(pool, redis, campaign, eligible).await();
     for (int i = 0; i < 100; i++) {
       if (get("/api/v1/campaigns/" + campaign.id()).statusCode() == 200) {
         return campaign;
