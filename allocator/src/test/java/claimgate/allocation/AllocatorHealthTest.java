@@ -45,17 +45,11 @@ class AllocatorHealthTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  @Test
-  @DisplayName("a leader stuck in its takeover (the lock held, recovery not done) is 503 stalled, naming the campaign; "
-      + "once it leads and decides, 200")
-  void stuckTakeoverIsNotLive() throws Exception {
-    Campaign campaign = Campaigns.open(Campaigns.uniqueId("stuckrec"), 1, 1, 50);
-    fixture.apply(campaign);
-    CountDownLatch stuck = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
+  /** A hook that, the first time the campaign reaches {@code at}, holds the allocator's thread itself (the fault under test) until released. */
+  static FaultHook holdOnce(FaultHook.Step at, String campaign, CountDownLatch stuck, CountDownLatch release) {
     AtomicBoolean once = new AtomicBoolean();
-    FaultHook hold = (step, campaignId) -> {
-      if (step == FaultHook.Step.RECOVERING && campaignId.equals(campaign.id()) && once.compareAndSet(false, true)) {
+    return (step, campaignId) -> {
+      if (step == at && campaignId.equals(campaign) && once.compareAndSet(false, true)) {
         stuck.countDown();
         try {
           release.await(20, TimeUnit.SECONDS);
@@ -64,6 +58,17 @@ class AllocatorHealthTest {
         }
       }
     };
+  }
+
+  @Test
+  @DisplayName("a leader stuck in its takeover (the lock held, recovery not done) is 503 stalled, naming the campaign; "
+      + "once it leads and decides, 200")
+  void stuckTakeoverIsNotLive() throws Exception {
+    Campaign campaign = Campaigns.open(Campaigns.uniqueId("stuckrec"), 1, 1, 50);
+    fixture.apply(campaign);
+    CountDownLatch stuck = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    FaultHook hold = holdOnce(FaultHook.Step.RECOVERING, campaign.id(), stuck, release);
     Vertx leaderProcess = Vertx.vertx();
     AllocatorVerticle leader = new AllocatorVerticle(fixture.config().withFaults(hold), "recovering");
     leaderProcess.deployVerticle(leader).await();
@@ -101,18 +106,7 @@ class AllocatorHealthTest {
     fixture.apply(campaign);
     CountDownLatch stuck = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    AtomicBoolean once = new AtomicBoolean();
-    FaultHook hold = (step, campaignId) -> {
-      if (step == FaultHook.Step.AFTER_READ && campaignId.equals(campaign.id()) && once.compareAndSet(false, true)) {
-        stuck.countDown();
-        try {
-          // the decision thread itself is held: the fault under test
-          release.await(20, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    };
+    FaultHook hold = holdOnce(FaultHook.Step.AFTER_READ, campaign.id(), stuck, release);
     Vertx leaderProcess = Vertx.vertx();
     Vertx standbyProcess = Vertx.vertx();
     AllocatorVerticle leader = new AllocatorVerticle(fixture.config().withFaults(hold), "leader");

@@ -259,29 +259,19 @@ class BrowserTest {
 
     // the waiting room while Redis or PostgreSQL cannot be reached: every claim answers 503
     // unavailable (played by the page's fetch, since the suite shares its servers)
-    @SuppressWarnings("unchecked")
-    Map<String, Object> unreachable = ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand(
-        "Page.addScriptToEvaluateOnNewDocument", Map.of("source", "const realFetch = window.fetch;"
-            + "window.fetch = (url, init) => init && init.method === 'POST' && String(url).endsWith('/claims')"
-            + " ? Promise.resolve(new Response(JSON.stringify({error: 'unavailable', message: 'Redis is restoring'}),"
-            + " {status: 503, headers: {'Content-Type': 'application/json', 'Retry-After': '5'}}))"
-            + " : realFetch(url, init);"));
-    try {
-      for (Dimension width : WIDTHS) {
-        browser.manage().window().setSize(width);
-        browser.get(LiveStack.base() + "/?campaign=" + town.id() + "&lang=en");
-        waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "Open now"));
-        browser.findElement(By.id("citizen")).sendKeys("restoring-citizen");
-        browser.findElement(By.cssSelector("#results li button")).click();
-        browser.findElement(By.id("submit")).click();
-        waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), "The waiting room is being restored"));
-        accessible("unavailable " + width.getWidth() + " px");
-        screenshot("launch-page-unavailable" + (width.getWidth() < 600 ? "-phone" : ""));
-      }
-    } finally {
-      ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument",
-          Map.of("identifier", unreachable.get("identifier")));
-    }
+    withPageScript("const realFetch = window.fetch;"
+        + "window.fetch = (url, init) => init && init.method === 'POST' && String(url).endsWith('/claims')"
+        + " ? Promise.resolve(new Response(JSON.stringify({error: 'unavailable', message: 'Redis is restoring'}),"
+        + " {status: 503, headers: {'Content-Type': 'application/json', 'Retry-After': '5'}}))"
+        + " : realFetch(url, init);", () -> {
+          for (Dimension width : WIDTHS) {
+            browser.manage().window().setSize(width);
+            claimOnPage(town, "en", "restoring-citizen");
+            waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), "The waiting room is being restored"));
+            accessible("unavailable " + width.getWidth() + " px");
+            screenshot("launch-page-unavailable" + (width.getWidth() < 600 ? "-phone" : ""));
+          }
+        });
 
     // in the queue with a wait told: a claim that stays queued for long enough to see it needs a
     // decision rate slower than this machine's, so the page's claim and status reads are answered
@@ -290,41 +280,29 @@ class BrowserTest {
         .put("etaMs", 84_000).encode();
     claimgate.testkit.ContractCheck.of().orElseThrow().check("GET", "/api/v1/claims/" + queued, 200, "application/json",
         queuedAnswer);
-    @SuppressWarnings("unchecked")
-    Map<String, Object> slow = ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand(
-        "Page.addScriptToEvaluateOnNewDocument", Map.of("source", "window.EventSource = undefined; const realFetch = window.fetch;"
-            + "const queued = " + queuedAnswer + ";"
-            + "window.fetch = (url, init) => String(url).endsWith('/claims') && init && init.method === 'POST'"
-            + " ? Promise.resolve(new Response(JSON.stringify(queued), {status: 202, headers: {'Content-Type': 'application/json'}}))"
-            + " : String(url).includes('/api/v1/claims/')"
-            + " ? Promise.resolve(new Response(JSON.stringify(queued), {status: 200, headers: {'Content-Type': 'application/json'}}))"
-            + " : realFetch(url, init);"));
-    try {
-      for (String language : LANGUAGES) {
-        JsonObject words = words(language);
-        for (Dimension width : WIDTHS) {
-          browser.manage().window().setSize(width);
-          browser.get(LiveStack.base() + "/favicon.ico");
-          ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
-          browser.get(LiveStack.base() + "/?campaign=" + town.id() + "&lang=" + language);
-          waiting(10).until(ExpectedConditions.textToBe(By.id("state"), words.getString("state.open")));
-          browser.findElement(By.id("citizen")).sendKeys("waiting-citizen");
-          browser.findElement(By.cssSelector("#results li button")).click();
-          browser.findElement(By.id("submit")).click();
-          waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), words.getString("queueTitle")));
-          assertThat(browser.findElement(By.id("progress-text")).getText())
-              .isEqualTo(words.getString("queuePosition").replace("{p}", "4211").replace("{s}", "84"));
-          assertThat(browser.findElement(By.id("progress-more")).getText()).isEqualTo(words.getString("queueMeanwhile"));
-          accessible("queued " + language + " " + width.getWidth() + " px");
-          if (language.equals("en")) {
-            screenshot("launch-page-queued" + (width.getWidth() < 600 ? "-phone" : ""));
+    withPageScript("window.EventSource = undefined; const realFetch = window.fetch;"
+        + "const queued = " + queuedAnswer + ";"
+        + "window.fetch = (url, init) => String(url).endsWith('/claims') && init && init.method === 'POST'"
+        + " ? Promise.resolve(new Response(JSON.stringify(queued), {status: 202, headers: {'Content-Type': 'application/json'}}))"
+        + " : String(url).includes('/api/v1/claims/')"
+        + " ? Promise.resolve(new Response(JSON.stringify(queued), {status: 200, headers: {'Content-Type': 'application/json'}}))"
+        + " : realFetch(url, init);", () -> {
+          for (String language : LANGUAGES) {
+            JsonObject words = words(language);
+            for (Dimension width : WIDTHS) {
+              browser.manage().window().setSize(width);
+              claimOnPage(town, language, "waiting-citizen");
+              waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), words.getString("queueTitle")));
+              assertThat(browser.findElement(By.id("progress-text")).getText())
+                  .isEqualTo(words.getString("queuePosition").replace("{p}", "4211").replace("{s}", "84"));
+              assertThat(browser.findElement(By.id("progress-more")).getText()).isEqualTo(words.getString("queueMeanwhile"));
+              accessible("queued " + language + " " + width.getWidth() + " px");
+              if (language.equals("en")) {
+                screenshot("launch-page-queued" + (width.getWidth() < 600 ? "-phone" : ""));
+              }
+            }
           }
-        }
-      }
-    } finally {
-      ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument",
-          Map.of("identifier", slow.get("identifier")));
-    }
+        });
 
     // translated content: the campaign's and a shop's names as the document gives them
     browser.manage().window().setSize(WIDTHS.get(0));
@@ -355,6 +333,34 @@ class BrowserTest {
         requests, sent, decoded, ((Number) weight.get(3)).longValue());
     assertThat(((Number) weight.get(3)).longValue()).as("third-party requests").isZero();
     assertThat(sent).as("bytes a first visit loads").isLessThan(100_000);
+  }
+
+  interface Steps {
+    void run() throws Exception;
+  }
+
+  /** The steps with a script that runs first in every page the browser opens meanwhile. */
+  static void withPageScript(String source, Steps steps) throws Exception {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> added = ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand(
+        "Page.addScriptToEvaluateOnNewDocument", Map.of("source", source));
+    try {
+      steps.run();
+    } finally {
+      ((org.openqa.selenium.chrome.ChromeDriver) browser).executeCdpCommand("Page.removeScriptToEvaluateOnNewDocument",
+          Map.of("identifier", added.get("identifier")));
+    }
+  }
+
+  /** A fresh page of the campaign (nothing kept on the device) and a claim sent from it for its first listed shop. */
+  static void claimOnPage(Campaign campaign, String language, String citizen) throws Exception {
+    browser.get(LiveStack.base() + "/favicon.ico");
+    ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
+    browser.get(LiveStack.base() + "/?campaign=" + campaign.id() + "&lang=" + language);
+    waiting(10).until(ExpectedConditions.textToBe(By.id("state"), words(language).getString("state.open")));
+    browser.findElement(By.id("citizen")).sendKeys(citizen);
+    browser.findElement(By.cssSelector("#results li button")).click();
+    browser.findElement(By.id("submit")).click();
   }
 
   /** axe-core's WCAG 2.1 A and AA rules against the page as it is: no violation. */
