@@ -1,7 +1,7 @@
 package claimgate.admission;
 
 /**
- * The admission script's answer for one claim. {@code ClaimRoute.refusal} maps every kind but
+ * The admission script's answer for one claim. {@code Refusals.of} maps every kind but
  * {@link Queued} to its HTTP answer; Java 17 has no exhaustive switch over these records, so
  * {@code RefusalsTest} checks that each has its own.
  */

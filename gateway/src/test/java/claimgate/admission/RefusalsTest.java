@@ -9,7 +9,7 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /**
- * Java 17 has no exhaustive switch over a sealed interface's records, so {@link ClaimRoute#refusal}
+ * Java 17 has no exhaustive switch over a sealed interface's records, so {@link Refusals#of}
  * is a chain of tests: this one makes it exhaustive by construction. Every kind of answer the
  * admission script can give but admission itself is mapped to a 4xx or a 503 with an error code,
  * never the fallback that would be a 500.
@@ -25,7 +25,7 @@ class RefusalsTest {
       if (kind == Admission.Queued.class) {
         continue;
       }
-      ApiError error = ClaimRoute.refusal(instance(kind));
+      ApiError error = Refusals.of(instance(kind));
       assertThat(error.status()).as(kind.getSimpleName()).isBetween(400, 503).isNotEqualTo(500);
       assertThat(error.body().getString("error")).as(kind.getSimpleName()).isNotBlank();
     }
