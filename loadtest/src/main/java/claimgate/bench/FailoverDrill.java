@@ -445,19 +445,17 @@ public final class FailoverDrill {
     return acknowledgedAt.stream().filter(a -> a.firstSentNanos() > fromNanos && a.atNanos() < toNanos).count();
   }
 
-  /** An operator action on the drill's campaign through the first live gateway: pause, resume. */
-  void admin(String action) throws IOException, InterruptedException {
+  /** An operator action on the drill's campaign through the first live gateway (the test kit's client): pause, resume. */
+  void admin(String action) {
     for (int port : gatewayPorts) {
       try {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
-                + "/admin/v1/campaigns/" + CAMPAIGN + "/" + action)).timeout(Duration.ofSeconds(10))
-            .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
-            .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() == 200) {
+        claimgate.testkit.ApiClient.Reply r = new claimgate.testkit.ApiClient("http://127.0.0.1:" + port, TOKEN)
+            .admin("POST", "/admin/v1/campaigns/" + CAMPAIGN + "/" + action, new JsonObject());
+        if (r.status() == 200) {
           return;
         }
-        throw new IllegalStateException("drill: " + action + " answered " + r.statusCode() + " " + r.body());
-      } catch (IOException gatewayDown) {
+        throw new IllegalStateException("drill: " + action + " answered " + r.status() + " " + r.raw().body());
+      } catch (java.io.UncheckedIOException gatewayDown) {
         // the killed gateway: ask the other
       }
     }
