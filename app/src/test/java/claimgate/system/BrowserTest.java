@@ -264,12 +264,17 @@ class BrowserTest {
         + " ? Promise.resolve(new Response(JSON.stringify({error: 'unavailable', message: 'Redis is restoring'}),"
         + " {status: 503, headers: {'Content-Type': 'application/json', 'Retry-After': '5'}}))"
         + " : realFetch(url, init);", () -> {
-          for (Dimension width : WIDTHS) {
-            browser.manage().window().setSize(width);
-            claimOnPage(town, "en", "restoring-citizen");
-            waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), "The waiting room is being restored"));
-            accessible("unavailable " + width.getWidth() + " px");
-            screenshot("launch-page-unavailable" + (width.getWidth() < 600 ? "-phone" : ""));
+          for (String language : LANGUAGES) {
+            JsonObject words = words(language);
+            for (Dimension width : WIDTHS) {
+              browser.manage().window().setSize(width);
+              claimOnPage(town, language, "restoring-citizen");
+              waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), words.getString("restoringTitle")));
+              accessible("unavailable " + language + " " + width.getWidth() + " px");
+              if (language.equals("en")) {
+                screenshot("launch-page-unavailable" + (width.getWidth() < 600 ? "-phone" : ""));
+              }
+            }
           }
         });
 
