@@ -174,7 +174,12 @@
   }
 
   function progress(title, detail, more) {
+    const appearing = $("progress").hidden;
     $("progress").hidden = false;
+    if (appearing) {
+      // where the answer is: on a phone the form above it may have scrolled it away
+      $("progress-title").focus();
+    }
     text("progress-title", title);
     text("progress-text", detail || "");
     $("progress-more").hidden = !more;

@@ -405,7 +405,15 @@ class BrowserTest {
     java.awt.image.BufferedImage shot = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(png));
     com.google.zxing.BinaryBitmap bitmap = new com.google.zxing.BinaryBitmap(new com.google.zxing.common.HybridBinarizer(
         new com.google.zxing.client.j2se.BufferedImageLuminanceSource(shot)));
-    return new com.google.zxing.qrcode.QRCodeReader().decode(bitmap).getText();
+    try {
+      return new com.google.zxing.qrcode.QRCodeReader().decode(bitmap,
+          Map.of(com.google.zxing.DecodeHintType.TRY_HARDER, true)).getText();
+    } catch (com.google.zxing.NotFoundException notFound) {
+      // the element's own picture is the code and nothing else: read it as such (at some scales
+      // of the modules the finder-pattern search misses what this reads)
+      return new com.google.zxing.qrcode.QRCodeReader().decode(bitmap,
+          Map.of(com.google.zxing.DecodeHintType.PURE_BARCODE, true)).getText();
+    }
   }
 
   @Test
