@@ -6,7 +6,6 @@ import claimgate.redis.CampaignKeys;
 import claimgate.redis.MerchantRecord;
 import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
@@ -30,7 +29,7 @@ public final class CampaignCatalog {
 
   /** A campaign and what was last read of its live state, with its answer pre-rendered. */
   public record Live(Campaign campaign, Map<String, Integer> issued, boolean paused, boolean frozen, long decidedSeq,
-      double drainPerSecond, Buffer detail, JsonObject summary, java.util.Set<String> merchantIds) {
+      double drainPerSecond, JsonObject detail, JsonObject summary, java.util.Set<String> merchantIds) {
 
     /** Whether the merchant takes part in the campaign (a set, not a scan of the list). */
     public boolean hasMerchant(String merchantId) {
@@ -227,7 +226,7 @@ public final class CampaignCatalog {
         .put("merchants", merchants);
     java.util.Set<String> ids = new java.util.HashSet<>();
     campaign.merchants().forEach(m -> ids.add(m.id()));
-    return new Live(campaign, Map.copyOf(issued), paused, frozen, decidedSeq, drainPerSecond, detail.toBuffer(), summary, ids);
+    return new Live(campaign, Map.copyOf(issued), paused, frozen, decidedSeq, drainPerSecond, detail, summary, ids);
   }
 
   private static JsonArray rounds(Campaign campaign) {

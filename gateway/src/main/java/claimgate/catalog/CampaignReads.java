@@ -69,8 +69,8 @@ public final class CampaignReads {
       return kept.body();
     }
     Campaign campaign = live.campaign();
-    // read with its amounts as written (10.00 stays 10.00)
-    JsonObject answer = claimgate.campaign.Formats.json(live.detail().toString());
+    // a deep copy: the amounts stay the BigDecimals they are (10.00), the catalog's own stays as it is
+    JsonObject answer = live.detail().copy();
     answer.put("name", campaign.name(language)).put("language", language).put("timeZone", zone.getId())
         .put("rules", new JsonArray(CampaignRules.render(campaign, languages, language, zone)))
         .put("languages", languages.list());

@@ -4,6 +4,7 @@ import claimgate.access.Access;
 import claimgate.access.RateBuckets;
 import claimgate.web.ApiError;
 import claimgate.web.Replies;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.TimeUnit;
@@ -28,10 +29,15 @@ public final class TicketReads {
     this.deadlineMs = deadlineMs;
   }
 
+  /** One status read: counted against the caller's address, answered within the deadline. */
+  private Future<JsonObject> read(RoutingContext ctx, String ticket) {
+    return statusReads.take(Access.address(ctx))
+        .compose(v -> lookup.status(ticket))
+        .timeout(deadlineMs, TimeUnit.MILLISECONDS);
+  }
+
   public void status(RoutingContext ctx) {
-    statusReads.take(Access.address(ctx))
-        .compose(v -> lookup.status(ctx.pathParam("ticket")))
-        .timeout(deadlineMs, TimeUnit.MILLISECONDS)
+    read(ctx, ctx.pathParam("ticket"))
         .onSuccess(status -> Replies.json(ctx, 200, status))
         .onFailure(ctx::fail);
   }
@@ -41,9 +47,7 @@ public final class TicketReads {
    * while the claim has none (queued, rejected, revoked).
    */
   public void voucherImage(RoutingContext ctx) {
-    statusReads.take(Access.address(ctx))
-        .compose(v -> lookup.status(ctx.pathParam("ticket")))
-        .timeout(deadlineMs, TimeUnit.MILLISECONDS)
+    read(ctx, ctx.pathParam("ticket"))
         .onSuccess(status -> {
           JsonObject voucher = "confirmed".equals(status.getString("status")) ? status.getJsonObject("voucher") : null;
           if (voucher == null) {
@@ -64,9 +68,7 @@ public final class TicketReads {
       throw new ApiError(429, "throttled", "too many open event streams for this ticket",
           new JsonObject().put("retryAfterMs", STREAM_RETRY_MS), STREAM_RETRY_MS);
     }
-    statusReads.take(Access.address(ctx))
-        .compose(v -> lookup.status(ticket))
-        .timeout(deadlineMs, TimeUnit.MILLISECONDS)
+    read(ctx, ticket)
         .onSuccess(status -> events.open(ticket, ctx.response(), status))
         .onFailure(failure -> {
           events.release(ticket);
