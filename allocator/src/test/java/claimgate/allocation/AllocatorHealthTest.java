@@ -45,6 +45,16 @@ class AllocatorHealthTest {
         HttpResponse.BodyHandlers.ofString());
   }
 
+  /** The liveness answer once it has {@code status}, or the last one after 5 s. */
+  static HttpResponse<String> liveOnceItIs(AllocatorHealth health, int status) throws Exception {
+    HttpResponse<String> answer = live(health);
+    for (int i = 0; i < 50 && answer.statusCode() != status; i++) {
+      Thread.sleep(100);
+      answer = live(health);
+    }
+    return answer;
+  }
+
   /** A hook that, the first time the campaign reaches {@code at}, holds the allocator's thread itself (the fault under test) until released. */
   static FaultHook holdOnce(FaultHook.Step at, String campaign, CountDownLatch stuck, CountDownLatch release) {
     AtomicBoolean once = new AtomicBoolean();
@@ -74,24 +84,13 @@ class AllocatorHealthTest {
     leaderProcess.deployVerticle(leader).await();
     try (AllocatorHealth health = AllocatorHealth.serve(leader, 0, 500)) {
       assertThat(stuck.await(20, TimeUnit.SECONDS)).isTrue();
-      HttpResponse<String> stalled = null;
-      for (int i = 0; i < 50; i++) {
-        stalled = live(health);
-        if (stalled.statusCode() == 503) {
-          break;
-        }
-        Thread.sleep(100);
-      }
+      HttpResponse<String> stalled = liveOnceItIs(health, 503);
       assertThat(stalled.statusCode()).isEqualTo(503);
       assertThat(stalled.body()).contains("\"error\":\"stalled\"").contains(campaign.id());
       release.countDown();
       List<String> tickets = fixture.feed(campaign.id(), List.of(new AllocatorFixture.Claim("c1", List.of("m0"))));
       fixture.awaitDecided(campaign.id(), tickets.size(), 20_000);
-      HttpResponse<String> again = live(health);
-      for (int i = 0; i < 50 && again.statusCode() != 200; i++) {
-        Thread.sleep(100);
-        again = live(health);
-      }
+      HttpResponse<String> again = liveOnceItIs(health, 200);
       assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
     } finally {
       release.countDown();
@@ -114,14 +113,7 @@ class AllocatorHealthTest {
     try (AllocatorHealth health = AllocatorHealth.serve(leader, 0, 500)) {
       List<String> tickets = fixture.feed(campaign.id(), List.of(new AllocatorFixture.Claim("c1", List.of("m0"))));
       assertThat(stuck.await(20, TimeUnit.SECONDS)).isTrue();
-      HttpResponse<String> stalled = null;
-      for (int i = 0; i < 50; i++) {
-        stalled = live(health);
-        if (stalled.statusCode() == 503) {
-          break;
-        }
-        Thread.sleep(100);
-      }
+      HttpResponse<String> stalled = liveOnceItIs(health, 503);
       assertThat(stalled.statusCode()).isEqualTo(503);
       assertThat(stalled.body()).contains("\"error\":\"stalled\"").contains(campaign.id());
 
@@ -137,11 +129,7 @@ class AllocatorHealthTest {
       release.countDown();
       fixture.awaitDecided(campaign.id(), tickets.size(), 20_000);
       // deciding again (or, if its lease ran out while it was held, standing by): live at its next step
-      HttpResponse<String> again = live(health);
-      for (int i = 0; i < 50 && again.statusCode() != 200; i++) {
-        Thread.sleep(100);
-        again = live(health);
-      }
+      HttpResponse<String> again = liveOnceItIs(health, 200);
       assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
     } finally {
       release.countDown();

@@ -222,10 +222,7 @@ class BrowserTest {
         JsonObject words = words(language);
         for (Dimension width : WIDTHS) {
           browser.manage().window().setSize(width);
-          // a fresh page: no ticket kept from another screen
-          browser.get(LiveStack.base() + "/favicon.ico");
-          ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
-          browser.get(LiveStack.base() + "/?" + screen.query() + "&lang=" + language);
+          freshPage(screen.query() + "&lang=" + language);
           String expected = screen.expected().apply(words);
           waiting(15).until(ExpectedConditions.textToBe(By.id(screen.marker()), expected));
           assertThat(browser.findElement(By.tagName("html")).getAttribute("lang")).isEqualTo(language);
@@ -357,11 +354,16 @@ class BrowserTest {
     }
   }
 
-  /** A fresh page of the campaign (nothing kept on the device) and a claim sent from it for its first listed shop. */
-  static void claimOnPage(Campaign campaign, String language, String citizen) throws Exception {
+  /** The launch page with {@code query}, nothing kept on the device from another screen (no ticket, no language). */
+  static void freshPage(String query) {
     browser.get(LiveStack.base() + "/favicon.ico");
     ((JavascriptExecutor) browser).executeScript("localStorage.clear()");
-    browser.get(LiveStack.base() + "/?campaign=" + campaign.id() + "&lang=" + language);
+    browser.get(LiveStack.base() + "/?" + query);
+  }
+
+  /** A fresh page of the campaign (nothing kept on the device) and a claim sent from it for its first listed shop. */
+  static void claimOnPage(Campaign campaign, String language, String citizen) throws Exception {
+    freshPage("campaign=" + campaign.id() + "&lang=" + language);
     waiting(10).until(ExpectedConditions.textToBe(By.id("state"), words(language).getString("state.open")));
     browser.findElement(By.id("citizen")).sendKeys(citizen);
     browser.findElement(By.cssSelector("#results li button")).click();
