@@ -57,6 +57,7 @@ class AuthorizationMatrixTest {
         new Call(Role.OPERATOR, "POST", campaign + "/unfreeze", null, 200),
         new Call(Role.OPERATOR, "PUT", campaign + "/admission", new JsonObject().put("ratePerSecond", 1000).put("burst", 1000), 200),
         new Call(Role.OPERATOR, "GET", campaign + "/stats", null, 200),
+        new Call(Role.OPERATOR, "GET", campaign + "/check", null, 200),
         new Call(Role.OPERATOR, "POST", campaign + "/merchants/m1/keys", null, 201),
         new Call(Role.OPERATOR, "POST", "/admin/v1/vouchers/revoke", new JsonObject().put("merchantId", "m1").put("campaignId", "{c}").put("reason", "fraud"), 200),
         new Call(Role.OPERATOR, "GET", "/admin/v1/audit", null, 200),
@@ -64,7 +65,9 @@ class AuthorizationMatrixTest {
         new Call(Role.MERCHANT, "GET", "/api/v1/vouchers/{code}", null, 200),
         new Call(Role.MERCHANT, "POST", "/api/v1/redemptions/batch",
             new JsonObject().put("items", new JsonArray().add(new JsonObject().put("code", "{code}").put("redeemedAt", "2026-01-01T00:00:00Z"))), 200),
-        new Call(Role.MERCHANT, "POST", "/api/v1/redemptions", new JsonObject().put("code", "{second}"), 200)));
+        new Call(Role.MERCHANT, "POST", "/api/v1/redemptions", new JsonObject().put("code", "{second}"), 200),
+        // last: the campaign stays paused after it
+        new Call(Role.OPERATOR, "POST", campaign + "/archive", null, 200)));
     return calls.stream().map(Arguments::of);
   }
 

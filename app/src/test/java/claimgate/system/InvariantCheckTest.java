@@ -36,6 +36,9 @@ class InvariantCheckTest {
     assertThat(LiveStack.claim(c.id(), "e", "m0").status()).isEqualTo(503);
     LiveStack.admin("POST", "/admin/v1/campaigns/" + c.id() + "/resume", null);
     assertThat(check(c.id(), true)).isEmpty();
+    JsonObject overHttp = LiveStack.admin("GET", "/admin/v1/campaigns/" + c.id() + "/check?requireFinal=true", null).json();
+    assertThat(overHttp.getBoolean("sound")).as(overHttp.encode()).isTrue();
+    assertThat(overHttp.getJsonArray("breaches")).isEmpty();
   }
 
   @Test
@@ -68,5 +71,13 @@ class InvariantCheckTest {
     assertThat(breaches).anyMatch(b -> b.startsWith("invariant 7: voucher " + code));
     assertThat(breaches).anyMatch(b -> b.startsWith("invariant 8: 1 admitted claims are not decided"));
     assertThat(check(c.id(), false)).noneMatch(b -> b.startsWith("invariant 8"));
+
+    // the admin API answers the same breaches, for a load tester without the stores' addresses
+    JsonObject overHttp = LiveStack.admin("GET", "/admin/v1/campaigns/" + c.id() + "/check?requireFinal=true", null).json();
+    assertThat(overHttp.getBoolean("sound")).isFalse();
+    assertThat(overHttp.getJsonArray("breaches").getList()).containsExactlyInAnyOrderElementsOf(breaches);
+    assertThat(LiveStack.admin("GET", "/admin/v1/campaigns/" + c.id() + "/check", null).json()
+        .getJsonArray("breaches").getList()).noneMatch(b -> b.toString().startsWith("invariant 8"));
+    assertThat(LiveStack.admin("GET", "/admin/v1/campaigns/no-such-" + c.id() + "/check", null).status()).isEqualTo(404);
   }
 }

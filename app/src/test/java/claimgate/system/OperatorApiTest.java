@@ -137,6 +137,37 @@ class OperatorApiTest {
   }
 
   @Test
+  @DisplayName("archive: paused for good, off the campaign list, resume refused with 409, queued claims still decided, audited")
+  void archive() {
+    Campaign c = campaign(9, 10);
+    assertThat(get("/api/v1/campaigns").array().stream()
+        .map(o -> ((JsonObject) o).getString("id"))).contains(c.id());
+    admin("POST", "/admin/v1/campaigns/" + c.id() + "/freeze", null);
+    String queued = claim(c.id(), "before-archive", "m0").json().getString("ticket");
+
+    ApiClient.Reply archived = admin("POST", "/admin/v1/campaigns/" + c.id() + "/archive",
+        new JsonObject().put("reason", "rehearsal over"));
+    assertThat(archived.status()).isEqualTo(200);
+    assertThat(archived.json().getBoolean("archived")).isTrue();
+    assertThat(get("/api/v1/campaigns").array().stream()
+        .map(o -> ((JsonObject) o).getString("id"))).doesNotContain(c.id());
+    ApiClient.Reply refused = claim(c.id(), "after-archive", "m0");
+    assertThat(refused.status()).isEqualTo(503);
+    assertThat(refused.error()).isEqualTo("paused");
+    ApiClient.Reply resume = admin("POST", "/admin/v1/campaigns/" + c.id() + "/resume", null);
+    assertThat(resume.status()).isEqualTo(409);
+    assertThat(resume.error()).isEqualTo("archived");
+    assertThat(claim(c.id(), "after-resume", "m0").status()).as("still paused after the refused resume").isEqualTo(503);
+    assertThat(admin("POST", "/admin/v1/campaigns/" + c.id() + "/archive", null).status()).as("twice").isEqualTo(200);
+
+    admin("POST", "/admin/v1/campaigns/" + c.id() + "/unfreeze", null);
+    assertThat(awaitFinal(queued).getString("status")).isEqualTo("confirmed");
+    assertThat(admin("GET", "/admin/v1/audit?campaignId=" + c.id(), null).array().stream()
+        .map(o -> ((JsonObject) o).getString("action"))).contains("campaign.archive");
+    assertThat(admin("POST", "/admin/v1/campaigns/no-such-" + c.id() + "/archive", null).status()).isEqualTo(404);
+  }
+
+  @Test
   @DisplayName("admission rate and burst change live: burst 1 throttles the second claim, a higher rate admits again")
   void admissionRateIsLive() {
     Campaign c = campaign(9, 100, 100);

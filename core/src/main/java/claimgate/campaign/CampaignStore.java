@@ -39,7 +39,7 @@ public final class CampaignStore {
       insert into eligible (campaign_id, citizen_id, tier)
       select $1, e.citizen, e.tier from unnest($2::text[], $3::int[]) as e(citizen, tier)""";
   // the document as jsonb prints it: decoded by the client, its numbers could lose their scale (10.00 to 10.0)
-  static final String SELECT_ALL = "select document::text, config_version from campaign order by id";
+  static final String SELECT_ALL = "select document::text, config_version, archived_at is not null from campaign order by id";
   static final String NEXT_GENERATION = """
       update campaign set redis_generation = redis_generation + 1, updated_at = now()
       where id = $1 and ($2::bigint is null or writer_epoch = $2) returning redis_generation""";
@@ -147,14 +147,17 @@ public final class CampaignStore {
     });
   }
 
-  /** A stored campaign and the version of its document. */
-  public record Stored(Campaign campaign, long configVersion) {}
+  /**
+   * A stored campaign and the version of its document; an archived one (a finished rehearsal) is
+   * still decided and checked, but no longer listed.
+   */
+  public record Stored(Campaign campaign, long configVersion, boolean archived) {}
 
   public Future<List<Stored>> loadAll() {
     return pool.query(SELECT_ALL).execute().map(rows -> {
       List<Stored> campaigns = new ArrayList<>();
       for (Row row : rows) {
-        campaigns.add(new Stored(document(row), row.getLong(1)));
+        campaigns.add(new Stored(document(row), row.getLong(1), row.getBoolean(2)));
       }
       return campaigns;
     });

@@ -57,6 +57,7 @@ public final class CampaignCatalog {
   private final PipelinedRedis redis;
   private Map<String, Campaign> documents = Map.of();
   private final Map<String, String> documentVersions = new HashMap<>();
+  private java.util.Set<String> archived = java.util.Set.of();
   private final Map<String, String> seenInRedis = new HashMap<>();
   private final Map<String, Long> missing = new HashMap<>();
   private Future<Void> reloading;
@@ -102,10 +103,17 @@ public final class CampaignCatalog {
             : Future.succeededFuture(Optional.<Live>empty()));
   }
 
-  /** The campaigns this installation serves (a scratch campaign of a warm-up is not one). */
+  /**
+   * The campaigns this installation lists to citizens and counts in its metrics: neither a scratch
+   * campaign of a warm-up nor an archived one (a finished rehearsal).
+   */
   public List<Live> all() {
-    return live.values().stream().filter(l -> !claimgate.campaign.Campaign.isScratch(l.campaign().id()))
+    return live.values().stream().filter(l -> isListed(l.campaign().id()))
         .sorted(java.util.Comparator.comparing(l -> l.campaign().id())).toList();
+  }
+
+  public boolean isListed(String campaignId) {
+    return !Campaign.isScratch(campaignId) && !archived.contains(campaignId);
   }
 
   /** Reloads the documents from PostgreSQL, then the live state; callers meanwhile share one reload. */
@@ -115,12 +123,17 @@ public final class CampaignCatalog {
     }
     Future<Void> reload = store.loadAll().compose(campaigns -> {
       Map<String, Campaign> byId = new HashMap<>();
+      java.util.Set<String> archivedIds = new java.util.HashSet<>();
       documentVersions.clear();
       campaigns.forEach(c -> {
         byId.put(c.campaign().id(), c.campaign());
         documentVersions.put(c.campaign().id(), Long.toString(c.configVersion()));
+        if (c.archived()) {
+          archivedIds.add(c.campaign().id());
+        }
       });
       documents = byId;
+      archived = archivedIds;
       live.keySet().retainAll(byId.keySet());
       return refreshLive();
     });

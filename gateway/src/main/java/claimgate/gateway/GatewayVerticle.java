@@ -28,6 +28,7 @@ import claimgate.operator.AnswerTally;
 import claimgate.operator.AuditLog;
 import claimgate.operator.CampaignAdmin;
 import claimgate.operator.CampaignStats;
+import claimgate.operator.CampaignCheck;
 import claimgate.operator.KillSwitch;
 import claimgate.operator.MerchantAdmin;
 import claimgate.access.MerchantKeys;
@@ -106,6 +107,7 @@ public final class GatewayVerticle extends VerticleBase {
   private Access access;
   private CampaignAdmin campaignAdmin;
   private KillSwitch killSwitch;
+  private CampaignCheck campaignCheck;
   private CampaignStats campaignStats;
   private MerchantAdmin merchantAdmin;
   private RedemptionApi redemptions;
@@ -146,7 +148,8 @@ public final class GatewayVerticle extends VerticleBase {
     health = new Health(redis, pool, shared.warm());
     answers = new AnswerTally(redis, catalog, shared.telemetry());
     campaignAdmin = new CampaignAdmin(pool, redis, catalog);
-    killSwitch = new KillSwitch(pool, redis, config.stores().durability());
+    killSwitch = new KillSwitch(pool, redis, config.stores().durability(), catalog);
+    campaignCheck = new CampaignCheck(pool, redis);
     campaignStats = new CampaignStats(vertx, pool, redis, catalog, shared.telemetry(), shared.consoleStreams());
     merchantAdmin = new MerchantAdmin(pool, redis, merchantKeys, new Revocations(config.credentials().codes()));
     redemptions = new RedemptionApi(pool, vouchers, attempts);
@@ -209,6 +212,8 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "resumeCampaign", operator, killSwitch::resume);
     route(builder, contract, "freezeCampaign", operator, killSwitch::freeze);
     route(builder, contract, "unfreezeCampaign", operator, killSwitch::unfreeze);
+    route(builder, contract, "archiveCampaign", operator, killSwitch::archive);
+    route(builder, contract, "checkCampaign", operator, campaignCheck::check);
     route(builder, contract, "setAdmission", operator, campaignAdmin::setAdmission);
     route(builder, contract, "campaignStats", operator, campaignStats::stats);
     route(builder, contract, "campaignLive", operator, STREAMING, campaignStats::live);

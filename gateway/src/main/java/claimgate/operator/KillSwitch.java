@@ -1,5 +1,6 @@
 package claimgate.operator;
 
+import claimgate.catalog.CampaignCatalog;
 import claimgate.redis.CampaignRedis;
 import claimgate.redis.PipelinedRedis;
 import claimgate.redis.RedisDurability;
@@ -18,6 +19,8 @@ import io.vertx.sqlclient.Tuple;
  * with replicas, after they have it). The admission script reads the flag in the same atomic step
  * that admits a claim, so no claim whose admission runs after the answer is admitted, on any
  * gateway (invariant 4). {@code freeze} stops the allocator from deciding while admission goes on.
+ * {@code archive} pauses a campaign for good (no resume) and takes it off the lists citizens and
+ * the console read; its claims and vouchers stay, and queued claims are still decided.
  *
  * <p>Not thread-safe: one per verticle, used on its event loop.
  */
@@ -25,7 +28,9 @@ public final class KillSwitch {
 
   /** A flag: its column in PostgreSQL and field in the campaign's Redis hash. */
   private enum Flag {
-    PAUSED("paused", OperatorQueries.SET_PAUSED), FROZEN("frozen", OperatorQueries.SET_FROZEN);
+    PAUSED("paused", OperatorQueries.SET_PAUSED), FROZEN("frozen", OperatorQueries.SET_FROZEN),
+    /** Paused for good and no longer listed: a finished rehearsal. */
+    ARCHIVED("paused", OperatorQueries.ARCHIVE);
 
     final String field;
     final String sql;
@@ -39,11 +44,13 @@ public final class KillSwitch {
   private final Pool pool;
   private final PipelinedRedis redis;
   private final RedisDurability durability;
+  private final CampaignCatalog catalog;
 
-  public KillSwitch(Pool pool, PipelinedRedis redis, RedisDurability durability) {
+  public KillSwitch(Pool pool, PipelinedRedis redis, RedisDurability durability, CampaignCatalog catalog) {
     this.pool = pool;
     this.redis = redis;
     this.durability = durability;
+    this.catalog = catalog;
   }
 
 
@@ -67,6 +74,11 @@ public final class KillSwitch {
   }
 
 
+  public void archive(RoutingContext ctx) {
+    setFlag(ctx, Flag.ARCHIVED, true, "archive");
+  }
+
+
   private void setFlag(RoutingContext ctx, Flag flag, boolean on, String action) {
     String id = ctx.pathParam("campaignId");
     JsonObject body = Replies.body(ctx);
@@ -74,6 +86,10 @@ public final class KillSwitch {
     pool.withTransaction(conn -> conn.preparedQuery(flag.sql).execute(Tuple.of(id, on))
             .compose(rows -> {
               Row now = OperatorRequests.single(rows, id);
+              if (flag == Flag.PAUSED && !on && now.getBoolean("archived")) {
+                // rolls the transaction back: an archived campaign stays paused
+                throw new ApiError(409, "archived", "campaign " + id + " is archived; it cannot be resumed");
+              }
               return AuditLog.write(conn, OperatorRequests.actor(ctx), "campaign." + action, id, new JsonObject()
                       .put("before", new JsonObject().put(flag.field, now.getBoolean("before")))
                       .put("after", new JsonObject().put(flag.field, on))
@@ -88,7 +104,11 @@ public final class KillSwitch {
         .compose(set -> durability.confirm(redis))
         .compose(durable -> durable ? Future.succeededFuture()
             : Future.failedFuture(ApiError.unavailable("the flag is set but not yet on the replicas; send it again")))
-        .onSuccess(v -> Replies.json(ctx, 200, new JsonObject().put("campaignId", id).put(flag.field, on)))
+        // this gateway lists it no more at once; the others at their next reload of the documents
+        .compose(v -> flag == Flag.ARCHIVED ? catalog.reloadDocuments() : Future.<Void>succeededFuture())
+        .onSuccess(v -> Replies.json(ctx, 200, flag == Flag.ARCHIVED
+            ? new JsonObject().put("campaignId", id).put("paused", true).put("archived", true)
+            : new JsonObject().put("campaignId", id).put(flag.field, on)))
         .onFailure(ctx::fail);
   }
 }

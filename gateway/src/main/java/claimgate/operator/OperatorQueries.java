@@ -14,6 +14,14 @@ final class OperatorQueries {
       with old as (select paused from campaign where id = $1 for update)
       update campaign c set paused = $2, flags_version = c.flags_version + 1, updated_at = now()
       from old where c.id = $1
+      returning old.paused as before, c.paused, c.frozen, c.flags_version, c.archived_at is not null as archived""";
+
+  /** Archiving: paused for good, and the time it left the lists (kept when archived twice). */
+  static final String ARCHIVE = """
+      with old as (select paused from campaign where id = $1 for update)
+      update campaign c set paused = $2, archived_at = coalesce(c.archived_at, now()),
+                            flags_version = c.flags_version + 1, updated_at = now()
+      from old where c.id = $1
       returning old.paused as before, c.paused, c.frozen, c.flags_version""";
 
   static final String SET_FROZEN = """
