@@ -45,7 +45,8 @@ class CampaignDocumentSchemaTest {
   }
 
   static final List<Path> SHIPPED = List.of(Path.of("../deploy/examples/palma-2027.yaml"),
-      Path.of("../loadtest/campaigns/launch-minute.yaml"));
+      Path.of("../loadtest/campaigns/city.yaml"), Path.of("../loadtest/campaigns/restaurants.yaml"),
+      Path.of("../loadtest/campaigns/airline.yaml"), Path.of("../loadtest/campaigns/retailer.yaml"));
 
   @Test
   @DisplayName("every campaign file the project ships is valid for the file reader and for the contract's schema")

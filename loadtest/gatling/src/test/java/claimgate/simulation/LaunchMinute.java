@@ -2,8 +2,9 @@ package claimgate.simulation;
 
 import static io.gatling.javaapi.core.CoreDsl.StringBody;
 import static io.gatling.javaapi.core.CoreDsl.asLongAs;
+import static io.gatling.javaapi.core.CoreDsl.doIf;
 import static io.gatling.javaapi.core.CoreDsl.exec;
-import static io.gatling.javaapi.core.CoreDsl.global;
+import static io.gatling.javaapi.core.CoreDsl.nothingFor;
 import static io.gatling.javaapi.core.CoreDsl.jsonPath;
 import static io.gatling.javaapi.core.CoreDsl.pause;
 import static io.gatling.javaapi.core.CoreDsl.rampUsers;
@@ -13,6 +14,7 @@ import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
 
 import io.gatling.javaapi.core.ChainBuilder;
+import io.gatling.javaapi.core.OpenInjectionStep;
 import io.gatling.javaapi.core.ScenarioBuilder;
 import io.gatling.javaapi.core.Session;
 import io.gatling.javaapi.core.Simulation;
@@ -24,32 +26,43 @@ import java.util.UUID;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * The launch minute: citizens arrive with a spike at opening ({@code spikeShare} of them in the
- * first 5 s, the rest over the remaining seconds), each picks 1-3 shops by a skewed popularity,
- * and behaves like the launch page: on 429, 503 or 425 it waits for Retry-After plus jitter and
- * sends the same claim again with the same Idempotency-Key; some send it twice anyway; after a
- * 202 it polls its ticket until the answer is final. A 5xx other than 503, or any other status
- * than the contract's, fails the run.
+ * The launch minute (profile {@code city}): citizens arrive with a spike at opening
+ * ({@code spikeShare} of them in the first {@code spikeSeconds}, the rest over the remaining
+ * seconds), open the campaign page, take {@code formMinMs}-{@code formMaxMs} to fill the form,
+ * pick 1-3 shops by a skewed popularity, and behave like the launch page: on 429, 503 or 425 they
+ * wait for Retry-After plus jitter and send the same claim again with the same Idempotency-Key
+ * (giving up after {@code maxRetrySeconds}); some send it twice anyway; after a 202 they poll
+ * their ticket until the answer is final. A 5xx other than 503, or any status the contract does
+ * not give, fails the run.
  *
  * <pre>
- *   loadtest/launch-minute [-Dusers=20000 -Dseconds=60]
+ *   loadtest/launch-minute --profile city [-Dusers=50000 -Dseconds=60]
  * </pre>
  */
 public class LaunchMinute extends Simulation {
 
-  static final String BASE_URL = System.getProperty("baseUrl", "http://127.0.0.1:8080");
-  static final String CAMPAIGN = System.getProperty("campaign", "launch-minute");
-  static final int USERS = Integer.getInteger("users", 20_000);
+  static final String BASE_URL = Injector.BASE_URL;
+  static final String CAMPAIGN = Injector.CAMPAIGN;
+  static final int USERS = Injector.share(Integer.getInteger("users", 20_000));
   static final int SECONDS = Integer.getInteger("seconds", 60);
-  static final double SPIKE_SHARE = Double.parseDouble(System.getProperty("spikeShare", "0.3"));
+  static final double SPIKE_SHARE = Double.parseDouble(System.getProperty("spikeShare", "0.33"));
+  static final int SPIKE_SECONDS = Integer.getInteger("spikeSeconds", 10);
   static final int MERCHANTS = Integer.getInteger("merchants", 300);
+  static final int FORM_MIN_MS = Integer.getInteger("formMinMs", 0);
+  static final int FORM_MAX_MS = Integer.getInteger("formMaxMs", 0);
+  static final long MAX_RETRY_MS = 1000L * Integer.getInteger("maxRetrySeconds", 120);
   static final double DOUBLE_SUBMIT_SHARE = 0.1;
   static final int MAX_POLLS = 120;
 
   static Session newCitizen(Session session) {
+    return newCitizen(session, Injector.citizenId("lm", UUID.randomUUID().toString()));
+  }
+
+  /** A citizen with this id who has chosen 1-3 shops, before sending the form. */
+  static Session newCitizen(Session session, String citizenId) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
     List<String> merchants = new ArrayList<>();
-    int wanted = 1 + random.nextInt(3);
+    int wanted = Math.min(MERCHANTS, 1 + random.nextInt(3));
     while (merchants.size() < wanted) {
       double u = random.nextDouble();
       String id = String.format("m%03d", 1 + (int) (u * u * MERCHANTS));
@@ -57,26 +70,32 @@ public class LaunchMinute extends Simulation {
         merchants.add(id);
       }
     }
-    String body = "{\"citizenId\":\"lm-" + UUID.randomUUID() + "\",\"merchantIds\":[\""
+    String body = "{\"citizenId\":\"" + citizenId + "\",\"merchantIds\":[\""
         + String.join("\",\"", merchants) + "\"]}";
+    long formMs = FORM_MAX_MS <= FORM_MIN_MS ? FORM_MIN_MS : FORM_MIN_MS + random.nextLong(FORM_MAX_MS - FORM_MIN_MS);
     return session.set("body", body).set("key", UUID.randomUUID().toString()).set("done", false).set("final", false)
-        .set("polls", 0).set("twice", random.nextDouble() < DOUBLE_SUBMIT_SHARE);
+        .set("polls", 0).set("twice", random.nextDouble() < DOUBLE_SUBMIT_SHARE).set("formMs", formMs)
+        .set("giveUpAt", 0L);
   }
 
   /**
    * Waits as the launch page does: Retry-After seconds plus up to half as much again; with no
-   * answer at all (a refused or closed connection), two seconds and jitter.
+   * answer at all (a refused or closed connection), two seconds and jitter. A citizen who has
+   * waited {@code maxRetrySeconds} since the first refusal gives up.
    */
   static Session afterClaim(Session session) {
     ThreadLocalRandom random = ThreadLocalRandom.current();
+    long now = System.currentTimeMillis();
+    long giveUpAt = session.getLong("giveUpAt") == 0 ? now + MAX_RETRY_MS : session.getLong("giveUpAt");
+    session = session.set("giveUpAt", giveUpAt);
     if (!session.contains("status")) {
-      return session.set("done", false).set("waitMs", 2_000L + random.nextLong(1_000));
+      return session.set("done", now > giveUpAt).set("waitMs", 2_000L + random.nextLong(1_000));
     }
     int code = session.getInt("status");
     boolean wait = code == 429 || code == 503 || code == 425;
     long retryAfterMs = 1000L * (session.contains("retryAfter") ? Long.parseLong(session.getString("retryAfter")) : 1);
     long jitterMs = random.nextLong(Math.max(500, retryAfterMs / 2));
-    return session.set("done", !wait).set("waitMs", wait ? retryAfterMs + jitterMs : 0L);
+    return session.set("done", !wait || now > giveUpAt).set("waitMs", wait ? retryAfterMs + jitterMs : 0L);
   }
 
   static ChainBuilder claim(String name) {
@@ -88,40 +107,53 @@ public class LaunchMinute extends Simulation {
         .check(jsonPath("$.ticket").optional().saveAs("ticket")));
   }
 
+  /** The page as it opens: the campaign's answer (the rules, the shops and what they have left). */
+  static ChainBuilder openPage() {
+    return exec(http("campaign page").get("/api/v1/campaigns/" + CAMPAIGN).check(status().is(200)));
+  }
+
   static HttpProtocolBuilder protocol() {
     return http.baseUrl(BASE_URL).acceptHeader("application/json").shareConnections();
   }
 
-  /** The arrivals: a spike at opening, then the rest of the minute. */
-  static io.gatling.javaapi.core.OpenInjectionStep[] arrivals() {
+  /** The arrivals of this injector: nothing until the opening, a spike, then the rest of the minute. */
+  static OpenInjectionStep[] arrivals() {
     int spike = (int) Math.round(USERS * SPIKE_SHARE);
-    return new io.gatling.javaapi.core.OpenInjectionStep[] {
-        rampUsers(spike).during(Duration.ofSeconds(Math.min(5, SECONDS))),
-        rampUsers(USERS - spike).during(Duration.ofSeconds(Math.max(1, SECONDS - 5)))};
+    int spikeSeconds = Math.max(1, Math.min(SPIKE_SECONDS, SECONDS - 1));
+    return new OpenInjectionStep[] {
+        nothingFor(Injector.untilStart().plusMillis(1)),
+        rampUsers(spike).during(Duration.ofSeconds(spikeSeconds)),
+        rampUsers(USERS - spike).during(Duration.ofSeconds(Math.max(1, SECONDS - spikeSeconds)))};
   }
 
-  static final ScenarioBuilder CITIZENS = scenario("launch minute")
-      .exec(LaunchMinute::newCitizen)
-      .asLongAs(session -> !session.getBoolean("done")).on(
+  /** Sends the claim until it has an answer that is not "wait": as the page does, retries on Retry-After. */
+  static final ChainBuilder CLAIM_UNTIL_ANSWERED = asLongAs(session -> !session.getBoolean("done")).on(
           claim("claim")
               .exec(LaunchMinute::afterClaim)
               .pause(session -> Duration.ofMillis(session.getLong("waitMs"))))
       .doIf(session -> session.getBoolean("twice") && session.contains("ticket")).then(
-          claim("claim again (same key)"))
-      .doIf(session -> session.contains("ticket")).then(
-          asLongAs(session -> !session.getBoolean("final") && session.getInt("polls") < MAX_POLLS).on(
-              pause(Duration.ofMillis(500), Duration.ofMillis(1500))
-                  .exec(http("ticket status").get("/api/v1/claims/#{ticket}")
-                      .check(status().is(200))
-                      .check(jsonPath("$.status").saveAs("claimStatus")))
-                  .exec(session -> session.set("final", !"queued".equals(session.getString("claimStatus")))
-                      .set("polls", session.getInt("polls") + 1))));
+          claim("claim again (same key)"));
+
+  /** Follows a ticket, if the claim got one, until its answer is final. */
+  static final ChainBuilder FOLLOW_TICKET = doIf(session -> session.contains("ticket")).then(
+      asLongAs(session -> !session.getBoolean("final") && session.getInt("polls") < MAX_POLLS).on(
+          pause(Duration.ofMillis(500), Duration.ofMillis(1500))
+              .exec(http("ticket status").get("/api/v1/claims/#{ticket}")
+                  .check(status().is(200))
+                  .check(jsonPath("$.status").saveAs("claimStatus")))
+              .exec(session -> session.set("final", !"queued".equals(session.getString("claimStatus")))
+                  .set("polls", session.getInt("polls") + 1))));
+
+  static final ScenarioBuilder CITIZENS = scenario("launch minute")
+      .exec(LaunchMinute::newCitizen)
+      .exec(openPage())
+      .pause(session -> Duration.ofMillis(session.getLong("formMs")))
+      .exec(CLAIM_UNTIL_ANSWERED)
+      .exec(FOLLOW_TICKET);
 
   {
     setUp(CITIZENS.injectOpen(arrivals()))
         .protocols(protocol())
-        .assertions(
-            global().failedRequests().count().is(0L),
-            global().successfulRequests().percent().is(100.0));
+        .assertions(Injector.assertions());
   }
 }

@@ -2,7 +2,6 @@ package claimgate.simulation;
 
 import static io.gatling.javaapi.core.CoreDsl.StringBody;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
-import static io.gatling.javaapi.core.CoreDsl.global;
 import static io.gatling.javaapi.core.CoreDsl.listFeeder;
 import static io.gatling.javaapi.core.CoreDsl.nothingFor;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
@@ -25,18 +24,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Merchants redeem the vouchers citizens got, while attackers send forged codes, codes already
+ * The retailer's day after the leak (profile {@code retailer}): merchants redeem the vouchers citizens got, while attackers send forged codes, codes already
  * redeemed and other merchants' codes. Every valid code is redeemed exactly once (200); every
  * attack is refused with its own answer (404, 409, 403) or throttled (429); nothing else passes.
  * Vouchers and merchant keys are made first through the public and admin APIs.
  *
  * <pre>
- *   SIMULATION=RedemptionStorm loadtest/launch-minute [-Dvouchers=1000 -Dseconds=20]
+ *   loadtest/launch-minute --profile retailer [-Dvouchers=1000 -Dseconds=20]
  * </pre>
  */
 public class RedemptionStorm extends Simulation {
 
-  static final int VOUCHERS = Integer.getInteger("vouchers", 1_000);
+  static final int VOUCHERS = Injector.share(Integer.getInteger("vouchers", 1_000));
   static final int SECONDS = Integer.getInteger("seconds", 20);
   static final int SHOPS = 10;
   static final String ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -71,6 +70,7 @@ public class RedemptionStorm extends Simulation {
 
   /** Issues vouchers through the claim API and makes a key per shop through the admin API; the feeders need them at set-up. */
   void issueVouchers() {
+    Injector.awaitStart();
     try {
       Map<String, String> keys = new HashMap<>();
       for (int i = 1; i <= SHOPS; i++) {
@@ -82,7 +82,7 @@ public class RedemptionStorm extends Simulation {
       for (int i = 0; i < VOUCHERS; i++) {
         String shop = String.format("m%03d", 1 + i % SHOPS);
         tickets.add(find(TICKET, send("POST", "/api/v1/campaigns/" + LaunchMinute.CAMPAIGN + "/claims", null,
-            "{\"citizenId\":\"storm-" + System.nanoTime() + "-" + i + "\",\"merchantIds\":[\"" + shop + "\"]}")));
+            "{\"citizenId\":\"" + Injector.citizenId("storm", System.nanoTime() + "-" + i) + "\",\"merchantIds\":[\"" + shop + "\"]}")));
       }
       for (String ticket : tickets) {
         String status = send("GET", "/api/v1/claims/" + ticket, null, null);
@@ -149,6 +149,6 @@ public class RedemptionStorm extends Simulation {
         redeem("reused codes", valid, 409, 429)
             .injectOpen(nothingFor(Duration.ofSeconds(SECONDS + 2)), constantUsersPerSec(rate).during(Duration.ofSeconds(5))))
         .protocols(LaunchMinute.protocol())
-        .assertions(global().failedRequests().count().is(0L));
+        .assertions(Injector.assertions());
   }
 }

@@ -1,0 +1,94 @@
+package claimgate.rehearsal;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+
+/**
+ * The deployment a rehearsal runs against, through its public and admin HTTP API only: a load
+ * tester outside the operator's network holds its address and the operator's token, not the
+ * addresses of its databases.
+ */
+final class Target {
+
+  private final String base;
+  private final String token;
+  private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+  Target(String base, String token) {
+    this.base = base.replaceAll("/+$", "");
+    this.token = token;
+  }
+
+  String base() {
+    return base;
+  }
+
+  record Answer(int status, String body) {
+    JsonObject json() {
+      return new JsonObject(body);
+    }
+  }
+
+  Answer send(String method, String path, String body, boolean operator) throws IOException, InterruptedException {
+    HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(30))
+        .header("Accept", "application/json")
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      request.header("Content-Type", "application/json");
+    }
+    if (operator) {
+      request.header("Authorization", "Bearer " + token);
+    }
+    HttpResponse<String> response = client.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    return new Answer(response.statusCode(), response.body());
+  }
+
+  /** Ready to serve: {@code /health/ready} answers 200 (the process is warm and reaches its stores). */
+  boolean ready() {
+    try {
+      return send("GET", "/health/ready", null, false).status() == 200;
+    } catch (IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Creates (or updates) the campaign from its document; the operator's token is checked here first. */
+  void apply(String campaignId, String document) throws IOException, InterruptedException {
+    Answer a = send("PUT", "/admin/v1/campaigns/" + campaignId, document, true);
+    if (a.status() != 200 && a.status() != 201) {
+      throw new IllegalStateException("the target refused the rehearsal campaign " + campaignId + ": " + a.status() + " " + a.body());
+    }
+  }
+
+  /** The public campaign answer, or null while the target does not know the campaign. */
+  JsonObject campaign(String campaignId) throws IOException, InterruptedException {
+    Answer a = send("GET", "/api/v1/campaigns/" + campaignId, null, false);
+    return a.status() == 200 ? a.json() : null;
+  }
+
+  /** The invariant check's breaches (empty when sound). */
+  JsonArray check(String campaignId, boolean requireFinal) throws IOException, InterruptedException {
+    Answer a = send("GET", "/admin/v1/campaigns/" + campaignId + "/check?requireFinal=" + requireFinal, null, true);
+    if (a.status() != 200) {
+      throw new IllegalStateException("the invariant check answered " + a.status() + " " + a.body());
+    }
+    return a.json().getJsonArray("breaches");
+  }
+
+  void archive(String campaignId) throws IOException, InterruptedException {
+    Answer a = send("POST", "/admin/v1/campaigns/" + campaignId + "/archive",
+        new JsonObject().put("reason", "load-test rehearsal finished").encode(), true);
+    if (a.status() != 200) {
+      throw new IllegalStateException("archiving " + campaignId + " answered " + a.status() + " " + a.body());
+    }
+  }
+}
