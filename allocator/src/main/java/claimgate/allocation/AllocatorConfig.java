@@ -55,9 +55,18 @@ public record AllocatorConfig(Stores stores, VoucherCodes codes, Decisions decis
     return new AllocatorConfig(stores, codes, new Decisions(size, decisions.blockMs()), election, faults);
   }
 
-  public AllocatorConfig withTiming(long newBlockMs, long newElectionRetryMs, long newDiscoveryMs) {
-    return new AllocatorConfig(stores, codes, new Decisions(decisions.batchSize(), newBlockMs),
-        new Election(newElectionRetryMs, newDiscoveryMs, election.heartbeatMs(), election.leaseMs()), faults);
+  public AllocatorConfig withBlockMs(long blockMs) {
+    return new AllocatorConfig(stores, codes, new Decisions(decisions.batchSize(), blockMs), election, faults);
+  }
+
+  public AllocatorConfig withElectionRetryMs(long retryMs) {
+    return new AllocatorConfig(stores, codes, decisions,
+        new Election(retryMs, election.discoveryMs(), election.heartbeatMs(), election.leaseMs()), faults);
+  }
+
+  public AllocatorConfig withDiscoveryMs(long discoveryMs) {
+    return new AllocatorConfig(stores, codes, decisions,
+        new Election(election.retryMs(), discoveryMs, election.heartbeatMs(), election.leaseMs()), faults);
   }
 
   public AllocatorConfig withLease(long newHeartbeatMs, long newLeaseMs) {

@@ -43,7 +43,7 @@ class AdmissionAgreementTest {
   static void start() {
     vertx = Vertx.vertx();
     fixture = new AllocatorFixture(vertx);
-    vertx.deployVerticle(new AllocatorVerticle(fixture.config().withTiming(5, 200, 50))).await();
+    vertx.deployVerticle(new AllocatorVerticle(fixture.config().withBlockMs(5).withElectionRetryMs(200).withDiscoveryMs(50))).await();
   }
 
   @AfterContainer

@@ -79,7 +79,7 @@ class AllocatorFaultTest {
     Vertx process = Vertx.vertx();
     try {
       process.deployVerticle(new AllocatorVerticle(fixture.config().withBatchSize(10).withFaults(hook)
-          .withTiming(20, 2_000, 100))).await();
+          .withBlockMs(20).withElectionRetryMs(2_000).withDiscoveryMs(100))).await();
       crashed.get(20, TimeUnit.SECONDS);
       // the allocator is down now (it rejoins after 2 s): look at what the crash left
       long committed = fixture.claimRows(campaign.id());
@@ -144,7 +144,7 @@ class AllocatorFaultTest {
         new io.vertx.pgclient.PgConnectOptions(direct).setPort(link.port()));
     long leaseMs = 1_500;
     AllocatorConfig leaderConfig = AllocatorConfig.of(TestServers.redisUrl(), throughLink, AllocatorFixture.CODES)
-        .withTiming(20, 200, 100).withLease(300, leaseMs);
+        .withBlockMs(20).withElectionRetryMs(200).withDiscoveryMs(100).withLease(300, leaseMs);
     Vertx first = Vertx.vertx();
     Vertx second = Vertx.vertx();
     try {

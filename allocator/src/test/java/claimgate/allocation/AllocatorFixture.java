@@ -47,7 +47,7 @@ final class AllocatorFixture {
   }
 
   AllocatorConfig config() {
-    return AllocatorConfig.of(TestServers.redisUrl(), TestServers.database(), CODES).withTiming(20, 200, 100);
+    return AllocatorConfig.of(TestServers.redisUrl(), TestServers.database(), CODES).withBlockMs(20).withElectionRetryMs(200).withDiscoveryMs(100);
   }
 
   /** Stores a new campaign and opens its gate, as the admin API does ({@link RedisRestore#create}). */

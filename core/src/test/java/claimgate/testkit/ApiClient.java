@@ -28,13 +28,26 @@ public final class ApiClient {
 
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
+  private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(20);
+
   private final String base;
   private final String operatorToken;
+  private final Duration timeout;
 
   /** @param operatorToken the admin API's token, for {@link #admin}; null when the caller has none */
   public ApiClient(String base, String operatorToken) {
+    this(base, operatorToken, DEFAULT_TIMEOUT);
+  }
+
+  private ApiClient(String base, String operatorToken, Duration timeout) {
     this.base = base;
     this.operatorToken = operatorToken;
+    this.timeout = timeout;
+  }
+
+  /** The same client, waiting at most {@code timeout} for each answer (a drill retries elsewhere sooner). */
+  public ApiClient withTimeout(Duration timeout) {
+    return new ApiClient(base, operatorToken, timeout);
   }
 
   /** An answer: status, headers and the body as JSON (object or array). */
@@ -72,7 +85,7 @@ public final class ApiClient {
   /** One request; {@code body} is sent as JSON (its {@code toString}), {@code idempotencyKey} when given. */
   public Reply send(String method, String path, String bearer, Object body, String idempotencyKey) {
     HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(base + path))
-        .timeout(Duration.ofSeconds(20))
+        .timeout(timeout)
         .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
             : HttpRequest.BodyPublishers.ofString(body.toString()));
     if (body != null) {

@@ -173,11 +173,11 @@ public record GatewayConfig(Http http, Stores stores, Credentials credentials, L
     return withHttp(http.withTrustedProxyHops(hops));
   }
 
-  public GatewayConfig withStatusRate(double perSecond, int burst) {
-    return withLimits(limits.withStatusReads(new Rate(perSecond, burst)));
+  public GatewayConfig withStatusRate(Rate rate) {
+    return withLimits(limits.withStatusReads(rate));
   }
 
-  public GatewayConfig withFailedAttempts(double perSecond, int burst) {
-    return withLimits(limits.withFailedAttempts(new Rate(perSecond, burst)));
+  public GatewayConfig withFailedAttempts(Rate rate) {
+    return withLimits(limits.withFailedAttempts(rate));
   }
 }

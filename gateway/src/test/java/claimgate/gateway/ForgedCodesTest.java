@@ -44,7 +44,7 @@ class ForgedCodesTest {
   @Test
   @DisplayName("1,000,000 random well-formed codes through the batch API: none accepted, the voucher table never read")
   void millionForgedCodes(Vertx vertx) {
-    GatewayFixture gw = GatewayFixture.start(vertx, config -> config.withFailedAttempts(1e9, 1_000_000_000));
+    GatewayFixture gw = GatewayFixture.start(vertx, config -> config.withFailedAttempts(new GatewayConfig.Rate(1e9, 1_000_000_000)));
     Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("forge"), 9, 3, 10));
     String key = gw.merchantKey(c.id(), "m0");
     keyHash = Bearer.hash(key);
@@ -90,7 +90,7 @@ class ForgedCodesTest {
   @Test
   @DisplayName("guessing is throttled: after the burst of failed attempts a merchant key, then its address, gets 429")
   void bruteForceIsThrottled(Vertx vertx) {
-    GatewayFixture gw = GatewayFixture.start(vertx, config -> config.withFailedAttempts(0.2, 20));
+    GatewayFixture gw = GatewayFixture.start(vertx, config -> config.withFailedAttempts(new GatewayConfig.Rate(0.2, 20)));
     Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("brute"), 9, 3, 10));
     String key = gw.merchantKey(c.id(), "m0");
     keyHash = Bearer.hash(key);

@@ -49,7 +49,8 @@ class HostileInputTest {
 
   @BeforeAll
   static void start(Vertx vertx) {
-    gw = GatewayFixture.start(vertx, config -> config.withFailedAttempts(1e9, 1_000_000_000).withStatusRate(1e9, 1_000_000_000));
+    gw = GatewayFixture.start(vertx, config -> config.withFailedAttempts(new GatewayConfig.Rate(1e9, 1_000_000_000))
+        .withStatusRate(new GatewayConfig.Rate(1e9, 1_000_000_000)));
     c = gw.apply(Campaigns.open(Campaigns.uniqueId("fuzz"), 9, 3, 10, 10));
     merchantKey = gw.merchantKey(c.id(), "m0");
   }

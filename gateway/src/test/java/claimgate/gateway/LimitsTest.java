@@ -339,7 +339,7 @@ class LimitsTest {
   @Test
   @DisplayName("status polling per address: past its bucket 429 with Retry-After, another address unaffected")
   void perAddressStatus(Vertx vertx) {
-    GatewayFixture gw = GatewayFixture.start(vertx, config -> config.withStatusRate(1, 3));
+    GatewayFixture gw = GatewayFixture.start(vertx, config -> config.withStatusRate(new GatewayConfig.Rate(1, 3)));
     Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("poll"), 9, 3, 10));
     String ticket = gw.claim(c.id(), claimBody("poller", "m0")).bodyAsJsonObject().getString("ticket");
     WebClient one = from(vertx, gw, "127.0.0.3");

@@ -145,7 +145,7 @@ public final class AllocatorBenchmark {
     redis.close().await();
 
     Pool pool = servers.database.pool(vertx, 1);
-    AllocatorConfig config = AllocatorConfig.of(servers.redisUrl, servers.database, codes).withTiming(100, 500, 200);
+    AllocatorConfig config = AllocatorConfig.of(servers.redisUrl, servers.database, codes).withBlockMs(100).withElectionRetryMs(500).withDiscoveryMs(200);
     long start = System.nanoTime();
     String deployment = vertx.deployVerticle(new AllocatorVerticle(config)).await();
     long decided = 0;

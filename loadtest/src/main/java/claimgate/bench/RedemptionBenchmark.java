@@ -83,7 +83,7 @@ public final class RedemptionBenchmark {
       vertx.deployVerticle(() -> new BareVerticle(barePort, "/api/v1/redemptions", 200,
           body -> new JsonObject().put("status", "redeemed").put("code", body.getString("code"))), two).await();
       GatewayConfig config = GatewayConfig.of(gatewayPort, servers.redisUrl, servers.database, OPERATOR, codes)
-          .withFailedAttempts(1e9, 1_000_000_000);
+          .withFailedAttempts(new GatewayConfig.Rate(1e9, 1_000_000_000));
       GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(Telemetry.standalone(), config);
       vertx.deployVerticle(() -> new GatewayVerticle(config, shared), two).await();
 

@@ -1,6 +1,7 @@
 package claimgate.bench;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -58,4 +59,24 @@ final class Wrk {
       case "s" -> v * 1000;
       default -> v;
     };
-  }}
+  }
+
+  /** A wrk script of claims: a fresh citizen per request, two of 300 shops. */
+  static Path claimScript() throws IOException {
+    Path script = Files.createTempFile("claim", ".lua");
+    Files.writeString(script, """
+        -- a fresh citizen per request, two of 300 shops, so idempotency folds nothing
+        local counter = 0
+        local salt = tostring(math.random(1, 1000000000)) .. tostring(os.time())
+        request = function()
+          counter = counter + 1
+          local a = counter % 300
+          local b = (counter * 7 + 13) % 300
+          if b == a then b = (a + 1) % 300 end
+          local body = string.format('{"citizenId":"w%s-%d","merchantIds":["m%03d","m%03d"]}', salt, counter, a, b)
+          return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+        end
+        """);
+    return script;
+  }
+}

@@ -1,0 +1,66 @@
+package claimgate.bench;
+
+import claimgate.redis.PipelinedRedis;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
+
+/**
+ * CPU per admitted claim, read around a run from the processes themselves: the gateway's from
+ * {@code /proc}, Redis's from its own {@code INFO cpu} and the admission script's alone from
+ * {@code INFO commandstats}; and what Redis's persistence did meanwhile.
+ */
+final class CpuMeter {
+
+  /** CPU of one process over a counted run, per admitted claim; and claims per admission call. */
+  record Cpu(double gatewayUs, double redisUs, double scriptUs, double wrkUs, double claimsPerCall) {}
+
+  record Measured(Wrk.Result result, Cpu cpu) {}
+
+  @FunctionalInterface
+  interface Run {
+    Wrk.Result run() throws Exception;
+  }
+
+  private record RedisCpu(double cpuSeconds, double scriptUs, double scriptCalls) {}
+
+  /** What Redis's persistence did: a rewrite forks the whole dataset; a delayed fsync makes writes wait. */
+  record RedisPersistence(double rewrites, double lastForkUs, double delayedFsyncs, double usedMemoryBytes) {}
+
+  private final PipelinedRedis redis;
+
+  CpuMeter(PipelinedRedis redis) {
+    this.redis = redis;
+  }
+
+  /** Runs {@code run} and reads the CPU the gateway and Redis spent on it. */
+  Measured measured(Process gateway, Run run) throws Exception {
+    double gatewayBefore = Processes.cpuSeconds(gateway.pid());
+    RedisCpu redisBefore = redisCpu();
+    Wrk.Result result = run.run();
+    double gatewayAfter = Processes.cpuSeconds(gateway.pid());
+    RedisCpu redisAfter = redisCpu();
+    double claims = Math.max(1, result.ok());
+    return new Measured(result, new Cpu((gatewayAfter - gatewayBefore) * 1e6 / claims,
+        (redisAfter.cpuSeconds - redisBefore.cpuSeconds) * 1e6 / claims,
+        (redisAfter.scriptUs - redisBefore.scriptUs) / claims, result.cpuSeconds() * 1e6 / Math.max(1, result.requests()),
+        claims / Math.max(1, redisAfter.scriptCalls - redisBefore.scriptCalls)));
+  }
+
+  RedisPersistence redisPersistence() {
+    String persistence = redis.send(Request.cmd(Command.INFO).arg("persistence")).await().toString();
+    String stats = redis.send(Request.cmd(Command.INFO).arg("stats")).await().toString();
+    String memory = redis.send(Request.cmd(Command.INFO).arg("memory")).await().toString();
+    return new RedisPersistence(Wrk.number(persistence, "aof_rewrites:(\\d+)"),
+        Wrk.number(stats, "latest_fork_usec:(\\d+)"), Wrk.number(persistence, "aof_delayed_fsync:(\\d+)"),
+        Wrk.number(memory, "used_memory:(\\d+)"));
+  }
+
+  private RedisCpu redisCpu() {
+    String cpu = redis.send(Request.cmd(Command.INFO).arg("cpu")).await().toString();
+    String stats = redis.send(Request.cmd(Command.INFO).arg("commandstats")).await().toString();
+    double seconds = Wrk.number(cpu, "used_cpu_user:([\\d.]+)") + Wrk.number(cpu, "used_cpu_sys:([\\d.]+)");
+    double script = Wrk.number(stats, "cmdstat_evalsha:calls=\\d+,usec=(\\d+)") + Wrk.number(stats, "cmdstat_eval:calls=\\d+,usec=(\\d+)");
+    double calls = Wrk.number(stats, "cmdstat_evalsha:calls=(\\d+)") + Wrk.number(stats, "cmdstat_eval:calls=(\\d+)");
+    return new RedisCpu(seconds, script, calls);
+  }
+}
