@@ -5,9 +5,9 @@
 tool_cp="$root/loadtest/target/bench.classpath"
 gatling_cp="$root/loadtest/gatling/target/gatling.classpath"
 if [ "${LOADTEST_SKIP_BUILD:-}" != 1 ] || [ ! -f "$tool_cp" ] || [ ! -f "$gatling_cp" ]; then
-  mvn -B -q -DskipTests install >&2
-  mvn -B -q -pl loadtest dependency:build-classpath -Dmdep.outputFile="$tool_cp" >&2
-  mvn -B -q -pl loadtest/gatling dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$gatling_cp" >&2
+  mvn -B -q -f "$root/pom.xml" -DskipTests install >&2
+  mvn -B -q -f "$root/pom.xml" -pl loadtest dependency:build-classpath -Dmdep.outputFile="$tool_cp" >&2
+  mvn -B -q -f "$root/pom.xml" -pl loadtest/gatling dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile="$gatling_cp" >&2
 fi
 tool_classpath="$root/loadtest/target/classes:$(cat "$tool_cp")"
 gatling_classpath="$root/loadtest/gatling/target/test-classes:$(cat "$gatling_cp")"

@@ -8,8 +8,12 @@
 --       citizens (citizenId, decided claims, vouchers held, ',merchantId=held,...'),
 --       merchants (merchantId, decided claims charged to its queue),
 --       issued (merchantId, vouchers issued: absolute), both kept in the merchants' records;
---       then outcomes as a count and (ticket, json) pairs.
+--       then outcomes as a count and (ticket, json) pairs;
+--       then the decisions channel and the campaign id.
 -- The records are admit.lua's (see its header).
+-- The outcomes are also PUBLISHed, in the same atomic step that stores them, on the decisions
+-- channel that every gateway process subscribes to once (its waiting pages hear their decision
+-- from it, not by asking Redis): "decided\ncampaignId\nlastSeq\nticket\njson\nticket\njson...".
 
 --@include lib/records.lua
 local decided = tonumber(redis.call('HGET', KEYS[1], 'decided') or '0')
@@ -67,6 +71,11 @@ if n > 0 then
   end
   redis.call('HSET', KEYS[4], unpack(write))
   redis.call('PEXPIREAT', KEYS[4], ARGV[3])
+  local message = {'decided', ARGV[i + 1], ARGV[1]}
+  for k = 1, #write do
+    message[#message + 1] = write[k]
+  end
+  redis.call('PUBLISH', ARGV[i], table.concat(message, '\n'))
 end
 redis.call('HSET', KEYS[1], 'decided', ARGV[1])
 redis.call('XTRIM', KEYS[5], 'MINID', ARGV[2])

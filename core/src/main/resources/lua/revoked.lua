@@ -10,7 +10,10 @@
 --       2 the revocations version to record as applied, or '' (a chunk before the last)
 --       then citizens as a count and (citizenId, vouchers held, ',merchantId=held,...') triples,
 --       merchants as a count and (merchantId, vouchers issued) pairs,
---       tickets as a count and that many tickets.
+--       tickets as a count and that many tickets;
+--       then the decisions channel and the campaign id: the revoked tickets are published there
+--       ("revoked\ncampaignId\n0\nticket\nticket..."), so that gateways forget the outcomes they
+--       heard for them.
 -- The records are admit.lua's (see its header); a citizen's pending claims and recent requests stay.
 
 --@include lib/records.lua
@@ -55,6 +58,7 @@ if n > 0 then
     tickets[k] = ARGV[i + k - 1]
   end
   redis.call('HDEL', KEYS[4], unpack(tickets))
+  redis.call('PUBLISH', ARGV[i + n], 'revoked\n' .. ARGV[i + n + 1] .. '\n0\n' .. table.concat(tickets, '\n'))
 end
 if ARGV[2] ~= '' then
   redis.call('HSET', KEYS[1], 'revokedv', ARGV[2])

@@ -3,6 +3,7 @@ package claimgate.allocation;
 import claimgate.campaign.Campaign;
 import claimgate.store.ScratchCampaign;
 import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignState;
 import claimgate.redis.PipelinedRedis;
 import claimgate.redis.StreamEntries;
 import io.vertx.core.Future;
@@ -59,7 +60,7 @@ public final class AllocatorWarmup {
           fed += CLAIMS_PER_ENTRY;
         }
         Future.all(appends).await();
-        redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SEQ).arg(fed)).await();
+        redis.send(claimgate.redis.CampaignRedis.admittedUpTo(keys, fed)).await();
         Thread.sleep(100);
         if (System.nanoTime() - windowStart >= 1_000_000_000L) {
           windows.add(decided - lastDecided);
@@ -86,8 +87,7 @@ public final class AllocatorWarmup {
   }
 
   private static long decided(PipelinedRedis redis, CampaignKeys keys) {
-    Response decided = redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.DECIDED)).await();
-    return decided == null ? 0 : Long.parseLong(decided.toString());
+    return CampaignState.read(redis, keys.campaignId()).await().decided();
   }
 
   private static List<StreamEntries.Line> lines(long from) {

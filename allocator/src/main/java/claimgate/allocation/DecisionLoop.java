@@ -3,6 +3,7 @@ package claimgate.allocation;
 import claimgate.campaign.CampaignStore;
 import claimgate.ticket.Tickets;
 import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignState;
 import claimgate.redis.CampaignRedis;
 import claimgate.redis.StreamEntries;
 import claimgate.redis.PipelinedRedis;
@@ -156,17 +157,11 @@ final class DecisionLoop {
    * with {@link DocumentChanged} when an operator changed the campaign since it was loaded.
    */
   private Future<Boolean> frozen() {
-    return reader.send(Request.cmd(Command.HMGET).arg(keys.config()).arg(CampaignKeys.FROZEN)
-            .arg(CampaignKeys.CONFIG_VERSION).arg(CampaignKeys.REVOCATIONS_WANTED))
-        .compose(fields -> {
-          Response frozen = fields.get(0);
-          Response version = fields.get(1);
-          Response revocations = fields.get(2);
-          return reloadWanted || (version != null && version.toLong() > state.versions().config())
-              || (revocations != null && revocations.toLong() > state.versions().revocations())
+    return CampaignState.read(reader, campaignId)
+        .compose(now -> reloadWanted || now.configVersion() > state.versions().config()
+              || now.revocationsWanted() > state.versions().revocations()
               ? Future.failedFuture(new DocumentChanged(campaignId))
-              : Future.succeededFuture(frozen != null && "1".equals(frozen.toString()));
-        });
+              : Future.succeededFuture(now.frozen()));
   }
 
   /** Asks for a reload before the next batch when PostgreSQL has a newer campaign, or newer revocations, than this leader decides by. */

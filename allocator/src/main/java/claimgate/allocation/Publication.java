@@ -17,7 +17,7 @@ import java.util.Map;
  * The Redis side of committed decisions, sent only after COMMIT as one {@code publish.lua} call:
  * outcomes for the status endpoint, queue counters released, what each citizen of the batch now
  * holds and what each merchant has issued (absolute, so a repeat is harmless), the decided seq,
- * and the stream trimmed below the offset.
+ * and the stream trimmed below the offset; the outcomes also go out on the decisions channel.
  */
 final class Publication {
 
@@ -92,6 +92,8 @@ final class Publication {
     }
     args.add(Integer.toString(outcomes.size() / 2));
     args.addAll(outcomes);
+    args.add(CampaignKeys.DECISIONS_CHANNEL);
+    args.add(keys.campaignId());
     return PUBLISH.call(redis::send, keys.publishKeys(), args).mapEmpty();
   }
 }

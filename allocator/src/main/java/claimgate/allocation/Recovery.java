@@ -4,6 +4,7 @@ import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignFiles;
 import claimgate.campaign.CampaignStore;
 import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignState;
 import claimgate.redis.CampaignRedis;
 import claimgate.redis.RedisRevocations;
 import claimgate.redis.RedisRestore;
@@ -194,8 +195,8 @@ final class Recovery {
 
   /** Publishes decisions committed after the seq Redis knows: the last leader may have died first. */
   Future<Void> republishCommitted(SqlConnection pg, PipelinedRedis redis, State state) {
-    return redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.DECIDED)).compose(published -> {
-      long publishedSeq = published == null ? 0 : Long.parseLong(published.toString());
+    return CampaignState.read(redis, campaignId).compose(now -> {
+      long publishedSeq = now.decided();
       return publishedSeq >= state.decidedSeq() ? Future.succeededFuture() : republishFrom(pg, redis, state, publishedSeq);
     });
   }

@@ -10,7 +10,9 @@ import java.util.List;
  * restore gate), the citizens hash (records with the citizens' recent requests), the merchants hash
  * (contingent, issued, queued per merchant). The record formats are written down once, in
  * {@code admit.lua}'s header; Java reads and writes them only through {@link StreamEntries},
- * {@link CitizenRecord}, {@link MerchantRecord} and {@link CampaignRedis}.
+ * {@link CitizenRecord} and {@link MerchantRecord}. The campaign hash is read through
+ * {@link CampaignState} and written by {@link CampaignRedis} (the settings, the flags),
+ * {@link RedisRestore} (the gate) and {@link RedisRevocations} (the revocation versions).
  */
 public record CampaignKeys(String campaignId) {
 
@@ -51,6 +53,13 @@ public record CampaignKeys(String campaignId) {
   public static final String REVOCATIONS_APPLIED = "revokedv";
   /** Field of the stats hash: the decisions per second the leading allocator measured (it expires with the hash). */
   public static final String DRAIN_PER_SECOND = "drainPerSecond";
+
+  /**
+   * The pub/sub channel of every campaign's decisions: {@code publish.lua} publishes each
+   * committed batch's outcomes on it ({@link DecisionMessage}), and each gateway process holds one
+   * subscription to it.
+   */
+  public static final String DECISIONS_CHANNEL = "claimgate:decisions";
 
   private String key(String name) {
     return "{" + campaignId + "}:" + name;

@@ -17,6 +17,15 @@ import java.util.Optional;
  */
 public final class CampaignRedis {
 
+  /**
+   * The admitted seq after claims were appended to the stream directly, not by the admission
+   * script (a warm-up's scratch campaign, a benchmark): what {@code admit.lua} would have set.
+   */
+  public static Request admittedUpTo(CampaignKeys keys, long seq) {
+    return Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SEQ).arg(seq);
+  }
+
+
   private static final LuaScript CONFIGURE = LuaScript.load("configure.lua");
   private static final LuaScript FLAGS = LuaScript.load("flags.lua");
 

@@ -1,8 +1,8 @@
 package claimgate.redis;
 
 /**
- * A merchant's record in the campaign's {@link CampaignKeys#merchants} hash, as the admission,
- * publication and {@code merchants.lua} scripts read and write it:
+ * A merchant's record in the campaign's {@link CampaignKeys#merchants} hash, as the scripts read and
+ * write it (admit.lua, publish.lua, revoked.lua, configure.lua):
  * {@code <contingent>|<issued>|<queued>}.
  *
  * @param issued vouchers issued (published by the allocator after commit)

@@ -24,17 +24,22 @@ public final class PipelinedRedis {
 
   private final Redis client;
   private final Consumer<Response> pushHandler;
+  private final Runnable onDropped;
   private Future<RedisConnection> connection;
   private String serverId;
 
   public PipelinedRedis(Vertx vertx, String url) {
-    this(vertx, url, null);
+    this(vertx, url, null, null);
   }
 
-  /** With a handler for pushed messages (pub/sub). */
-  public PipelinedRedis(Vertx vertx, String url, Consumer<Response> pushHandler) {
+  /**
+   * A subscriber's connection: {@code pushHandler} receives what Redis pushes (pub/sub messages),
+   * {@code onDropped} runs when the connection is lost, after which its subscriptions are gone.
+   */
+  public PipelinedRedis(Vertx vertx, String url, Consumer<Response> pushHandler, Runnable onDropped) {
     this.client = Redis.createClient(vertx, options(url));
     this.pushHandler = pushHandler;
+    this.onDropped = onDropped;
   }
 
   private static final String SENTINEL_SCHEME = "redis-sentinel://";
@@ -111,6 +116,9 @@ public final class PipelinedRedis {
   private void drop(Future<RedisConnection> dropped) {
     if (connection == dropped) {
       connection = null;
+      if (onDropped != null) {
+        onDropped.run();
+      }
     }
   }
 

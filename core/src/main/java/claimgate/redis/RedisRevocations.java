@@ -30,8 +30,7 @@ public final class RedisRevocations {
 
   /** The revocations version whose revocations Redis holds applied (-1: none). */
   public static Future<Long> revocationsApplied(PipelinedRedis redis, String campaignId) {
-    return redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaignId).config())
-        .arg(CampaignKeys.REVOCATIONS_APPLIED)).map(r -> r == null ? -1 : r.toLong());
+    return CampaignState.read(redis, campaignId).map(CampaignState::revocationsApplied);
   }
 
   /**
@@ -77,6 +76,8 @@ public final class RedisRevocations {
           Math.min(tickets.size(), (c + 1) * CHUNK));
       args.add(Integer.toString(ticketPart.size()));
       args.addAll(ticketPart);
+      args.add(CampaignKeys.DECISIONS_CHANNEL);
+      args.add(campaignId);
       calls = calls.compose(previous -> REVOKED.call(redis::send, scriptKeys, args));
     }
     return calls.mapEmpty();

@@ -2,7 +2,7 @@ package claimgate.store;
 
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
-import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignState;
 import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -55,7 +55,7 @@ public final class InvariantCheck {
         and ((revoked_at is not null and revoked_at < redeemed_at) or redeemed_at >= expires_at)""";
   static final String PAUSES = """
       select action, (extract(epoch from at) * 1000)::bigint from audit
-      where campaign_id = $1 and action in ('campaign.pause', 'campaign.resume') order by id""";
+      where campaign_id = $1 and action in ('campaign.pause', 'campaign.archive', 'campaign.resume') order by id""";
   static final String ADMITTED_BETWEEN = """
       select ticket from claim where campaign_id = $1
         and split_part(stream_id, '-', 1)::bigint > $2 and split_part(stream_id, '-', 1)::bigint < $3""";
@@ -109,7 +109,8 @@ public final class InvariantCheck {
       Long pausedAt = null;
       List<long[]> windows = new ArrayList<>();
       for (Row r : rows) {
-        if (r.getString(0).equals("campaign.pause") && pausedAt == null) {
+        // archiving pauses for good
+        if ((r.getString(0).equals("campaign.pause") || r.getString(0).equals("campaign.archive")) && pausedAt == null) {
           pausedAt = r.getLong(1);
         } else if (r.getString(0).equals("campaign.resume") && pausedAt != null) {
           windows.add(new long[] {pausedAt + PAUSE_GRACE_MS, r.getLong(1)});
@@ -129,11 +130,10 @@ public final class InvariantCheck {
 
   /** Invariant 8: admitted claims the allocator has not decided yet. */
   private Future<Void> undecided(String campaignId, boolean requireFinal, List<String> breaches) {
-    CampaignKeys keys = new CampaignKeys(campaignId);
-    Future<Response> admitted = redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.SEQ));
+    Future<CampaignState> admitted = CampaignState.read(redis, campaignId);
     Future<RowSet<Row>> decided = pool.preparedQuery(DECIDED_SEQ).execute(Tuple.of(campaignId));
     return Future.all(admitted, decided).map(both -> {
-      long admittedSeq = admitted.result() == null ? 0 : Long.parseLong(admitted.result().toString());
+      long admittedSeq = admitted.result().seq();
       long decidedSeq = decided.result().iterator().next().getLong(0);
       if (requireFinal && admittedSeq > decidedSeq) {
         breaches.add("invariant 8: " + (admittedSeq - decidedSeq) + " admitted claims are not decided");

@@ -3,6 +3,7 @@ package claimgate.catalog;
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
 import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignState;
 import claimgate.redis.MerchantRecord;
 import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
@@ -29,7 +30,8 @@ public final class CampaignCatalog {
 
   /** A campaign and what was last read of its live state, with its answer pre-rendered. */
   public record Live(Campaign campaign, Map<String, Integer> issued, boolean paused, boolean frozen, long decidedSeq,
-      double drainPerSecond, JsonObject detail, JsonObject summary, java.util.Set<String> merchantIds) {
+      long generation, long readAtMs, double drainPerSecond, JsonObject detail, JsonObject summary,
+      java.util.Set<String> merchantIds) {
 
     /** Whether the merchant takes part in the campaign (a set, not a scan of the list). */
     public boolean hasMerchant(String merchantId) {
@@ -88,8 +90,8 @@ public final class CampaignCatalog {
     if (missedAt != null && System.currentTimeMillis() - missedAt < MISSING_MEMO_MS) {
       return Future.succeededFuture(Optional.empty());
     }
-    return redis.send(Request.cmd(Command.EXISTS).arg(new CampaignKeys(campaignId).config()))
-        .compose(exists -> exists.toInteger() == 1
+    return CampaignState.read(redis, campaignId)
+        .compose(state -> state.exists()
             ? reloadDocuments().map(v -> {
               Optional<Live> found = get(campaignId);
               if (found.isEmpty()) {
@@ -104,7 +106,7 @@ public final class CampaignCatalog {
   }
 
   /**
-   * The campaigns this installation lists to citizens and counts in its metrics: neither a scratch
+   * The campaigns this installation lists (the page's and the console's list): neither a scratch
    * campaign of a warm-up nor an archived one (a finished rehearsal).
    */
   public List<Live> all() {
@@ -150,30 +152,28 @@ public final class CampaignCatalog {
     List<Future<Void>> reads = new ArrayList<>();
     boolean[] changed = {false};
     for (Campaign campaign : documents.values()) {
-      reads.add(readLive(campaign));
-      reads.add(redis.send(Request.cmd(Command.HGET).arg(new CampaignKeys(campaign.id()).config()).arg(CampaignKeys.CONFIG_VERSION))
-          .map(version -> {
-            // reload once per change seen: a mismatch that stays must not reload every second
-            String inRedis = version == null ? null : version.toString();
-            if (inRedis != null && !inRedis.equals(documentVersions.get(campaign.id()))
-                && !inRedis.equals(seenInRedis.put(campaign.id(), inRedis))) {
-              changed[0] = true;
-            }
-            return null;
-          }));
+      reads.add(readLive(campaign, changed));
     }
     return Future.join(reads).compose(all -> changed[0] && reloading == null ? reloadDocuments() : Future.succeededFuture());
   }
 
-  private Future<Void> readLive(Campaign campaign) {
+  /** One campaign's live state: its hash in one read, what its merchants issued, its drain rate. */
+  private Future<Void> readLive(Campaign campaign, boolean[] changed) {
     CampaignKeys keys = new CampaignKeys(campaign.id());
     Request issuedFields = Request.cmd(Command.HMGET).arg(keys.merchants());
     campaign.merchants().forEach(m -> issuedFields.arg(m.id()));
     Future<Response> issued = redis.send(issuedFields);
-    Future<Response> state = redis.send(Request.cmd(Command.HMGET).arg(keys.config())
-        .arg(CampaignKeys.PAUSED).arg(CampaignKeys.DECIDED).arg(CampaignKeys.FROZEN));
+    long readAtMs = System.currentTimeMillis();
+    Future<CampaignState> state = CampaignState.read(redis, campaign.id());
     Future<Response> drain = redis.send(Request.cmd(Command.HGET).arg(keys.stats()).arg(CampaignKeys.DRAIN_PER_SECOND));
     return Future.all(issued, state, drain).map(all -> {
+      // reload once per change seen: a mismatch that stays must not reload every second
+      CampaignState now = state.result();
+      String inRedis = now.configVersion() > 0 ? Long.toString(now.configVersion()) : null;
+      if (inRedis != null && !inRedis.equals(documentVersions.get(campaign.id()))
+          && !inRedis.equals(seenInRedis.put(campaign.id(), inRedis))) {
+        changed[0] = true;
+      }
       Map<String, Integer> issuedByMerchant = new HashMap<>();
       for (int i = 0; i < campaign.merchants().size(); i++) {
         Response record = issued.result().get(i);
@@ -181,21 +181,16 @@ public final class CampaignCatalog {
           issuedByMerchant.put(campaign.merchants().get(i).id(), MerchantRecord.decode(record.toString()).issued());
         }
       }
-      Response paused = state.result().get(0);
-      Response decided = state.result().get(1);
-      boolean isPaused = paused != null && "1".equals(paused.toString());
-      Response frozen = state.result().get(2);
-      boolean isFrozen = frozen != null && "1".equals(frozen.toString());
-      long decidedSeq = decided == null ? 0 : Long.parseLong(decided.toString());
       // no rate: no leader has reported one for a few seconds (none leads, or it is stuck)
       double drainRate = drain.result() == null ? -1 : Double.parseDouble(drain.result().toString());
-      live.put(campaign.id(), render(campaign, issuedByMerchant, isPaused, isFrozen, decidedSeq, drainRate));
+      live.put(campaign.id(), render(campaign, issuedByMerchant, now.paused(), now.frozen(), now.decided(),
+          now.generation(), readAtMs, drainRate));
       return null;
     });
   }
 
   static Live render(Campaign campaign, Map<String, Integer> issued, boolean paused, boolean frozen, long decidedSeq,
-      double drainPerSecond) {
+      long generation, long readAtMs, double drainPerSecond) {
     long now = Instant.now().toEpochMilli();
     int releasedBp = campaign.releasedBp(now);
     JsonArray merchants = new JsonArray();
@@ -239,7 +234,8 @@ public final class CampaignCatalog {
         .put("merchants", merchants);
     java.util.Set<String> ids = new java.util.HashSet<>();
     campaign.merchants().forEach(m -> ids.add(m.id()));
-    return new Live(campaign, Map.copyOf(issued), paused, frozen, decidedSeq, drainPerSecond, detail, summary, ids);
+    return new Live(campaign, Map.copyOf(issued), paused, frozen, decidedSeq, generation, readAtMs, drainPerSecond,
+        detail, summary, ids);
   }
 
   private static JsonArray rounds(Campaign campaign) {

@@ -1,5 +1,8 @@
 package claimgate.claim;
 
+import claimgate.redis.DecisionMessage;
+import claimgate.ticket.Tickets;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
@@ -7,43 +10,56 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Server-Sent Events for tickets: the status JSON is sent at once and again on every change,
- * and the stream closes after a final status or after {@code maxStreamMs}. One timer per
- * verticle re-reads the status of the watched tickets, so an open stream costs no timer of its
- * own, and the streams per ticket are bounded for the whole process ({@link StreamSlots}).
+ * and the stream closes after a final status or after {@code maxStreamMs}.
+ *
+ * <p>A waiting page costs Redis nothing: its decision comes from the process's one subscription
+ * ({@link DecisionFeed}), and its place in the queue is pushed every {@code pushMs} from the
+ * campaign state the catalog reads once a second for everyone. Redis is asked for a ticket only
+ * when memory cannot tell: once when the subscription comes back after a break (what was
+ * published meanwhile was not heard), and once for a ticket whose turn passed without a decision
+ * heard (one lost with Redis's state). The streams per ticket are bounded for the whole process
+ * ({@link StreamSlots}).
  *
  * <p>Not thread-safe: owned by one verticle and used on its event loop only.
  */
-public final class ClaimEvents {
+public final class ClaimEvents implements DecisionFeed.Listener {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClaimEvents.class);
+  /** How often a ticket whose turn passed with no decision heard is asked of Redis. */
+  private static final long ASK_AGAIN_MS = 5_000;
 
   private final ClaimLookup lookup;
   private final StreamSlots slots;
   private final long maxStreamMs;
   private final Map<String, List<Stream>> streams = new HashMap<>();
-  private boolean polling;
 
   private static final class Stream {
     final HttpServerResponse response;
     final long openedAtMs;
+    final Tickets.Ticket ticket;
     String last;
+    /** When Redis was last asked after the ticket's turn passed with no decision heard; 0: never. */
+    long askedAtMs;
 
-    Stream(HttpServerResponse response, long openedAtMs) {
+    Stream(HttpServerResponse response, long openedAtMs, Tickets.Ticket ticket) {
       this.response = response;
       this.openedAtMs = openedAtMs;
+      this.ticket = ticket;
     }
   }
 
-  public ClaimEvents(Vertx vertx, ClaimLookup lookup, long pollMs, StreamSlots slots, long maxStreamMs) {
+  public ClaimEvents(Vertx vertx, ClaimLookup lookup, DecisionFeed feed, long pushMs, StreamSlots slots, long maxStreamMs) {
     this.lookup = lookup;
     this.slots = slots;
     this.maxStreamMs = maxStreamMs;
-    vertx.setPeriodic(pollMs, id -> poll());
+    feed.listen(vertx.getOrCreateContext(), this);
+    vertx.setPeriodic(pushMs, id -> push());
   }
 
   /**
@@ -61,7 +77,8 @@ public final class ClaimEvents {
 
   /** Starts a stream whose first event is {@code first}, on a slot {@link #reserve} took. */
   public void open(String ticket, HttpServerResponse response, JsonObject first) {
-    if (response.closed()) {
+    Optional<Tickets.Ticket> read = lookup.ticket(ticket);
+    if (response.closed() || read.isEmpty()) {
       // the client went while its status was read: its close has passed, so no close handler
       // would ever free a slot registered now
       slots.release(ticket);
@@ -73,7 +90,7 @@ public final class ClaimEvents {
         .putHeader("Content-Encoding", "identity")
         .putHeader("Cache-Control", "no-store")
         .putHeader("X-Accel-Buffering", "no");
-    Stream stream = new Stream(response, System.currentTimeMillis());
+    Stream stream = new Stream(response, System.currentTimeMillis(), read.get());
     send(stream, first);
     if (isFinal(first)) {
       slots.release(ticket);
@@ -82,35 +99,76 @@ public final class ClaimEvents {
     }
     streams.computeIfAbsent(ticket, t -> new ArrayList<>()).add(stream);
     response.closeHandler(closed -> remove(ticket, stream));
+    // a decision heard while the first status was read (on another connection) is not lost
+    lookup.fromMemory(ticket, read.get()).filter(ClaimEvents::isFinal).ifPresent(status -> deliver(ticket, status));
   }
 
-  private void poll() {
-    if (polling || streams.isEmpty()) {
-      return;
+  @Override
+  public void decided(DecisionMessage message) {
+    for (DecisionMessage.Outcome outcome : message.outcomes()) {
+      if (streams.containsKey(outcome.ticket())) {
+        deliver(outcome.ticket(), ClaimLookup.published(outcome.ticket(), outcome.json()));
+      }
     }
-    polling = true;
-    List<io.vertx.core.Future<JsonObject>> reads = new ArrayList<>();
+  }
+
+  @Override
+  public void resubscribed() {
+    // what was published while the subscription was away was not heard: every stream's ticket once
+    List<String> watched = List.copyOf(streams.keySet());
+    if (!watched.isEmpty()) {
+      LOG.info("decisions subscribed again: reading the status of {} watched tickets once", watched.size());
+    }
+    watched.forEach(this::ask);
+  }
+
+  /** The place in the queue of every waiting stream, from memory; and streams past their time closed. */
+  private void push() {
     long now = System.currentTimeMillis();
     for (String ticket : List.copyOf(streams.keySet())) {
-      reads.add(lookup.status(ticket).onComplete(ar -> {
-        for (Stream stream : List.copyOf(streams.getOrDefault(ticket, List.of()))) {
-          if (stream.response.closed()) {
-            remove(ticket, stream);
-            continue;
-          }
-          if (ar.failed()) {
-            LOG.debug("status of {} not read this time: {}", ticket, ar.cause().getMessage());
-          } else {
-            send(stream, ar.result());
-          }
-          if ((ar.succeeded() && isFinal(ar.result())) || now - stream.openedAtMs > maxStreamMs) {
-            remove(ticket, stream);
-            stream.response.end();
-          }
+      List<Stream> watching = List.copyOf(streams.getOrDefault(ticket, List.of()));
+      if (watching.isEmpty()) {
+        continue;
+      }
+      Tickets.Ticket read = watching.get(0).ticket;
+      Optional<JsonObject> status = lookup.fromMemory(ticket, read);
+      if (status.isPresent()) {
+        deliver(ticket, status.get());
+      } else if (lookup.passed(read) && now - watching.get(0).askedAtMs > ASK_AGAIN_MS) {
+        // its turn passed and no decision was heard: Redis (or PostgreSQL) knows
+        watching.forEach(s -> s.askedAtMs = now);
+        ask(ticket);
+      }
+      for (Stream stream : watching) {
+        if (now - stream.openedAtMs > maxStreamMs) {
+          remove(ticket, stream);
+          stream.response.end();
         }
-      }));
+      }
     }
-    io.vertx.core.Future.join(reads).onComplete(done -> polling = false);
+  }
+
+  /** The ticket's status from Redis (or PostgreSQL), to its streams. */
+  private void ask(String ticket) {
+    Future<JsonObject> read = lookup.status(ticket);
+    read.onSuccess(status -> deliver(ticket, status))
+        .onFailure(failure -> LOG.debug("status of {} not read this time: {}", ticket, failure.getMessage()));
+  }
+
+  /** A status to every stream of the ticket; a final one ends them. */
+  private void deliver(String ticket, JsonObject status) {
+    boolean done = isFinal(status);
+    for (Stream stream : List.copyOf(streams.getOrDefault(ticket, List.of()))) {
+      if (stream.response.closed()) {
+        remove(ticket, stream);
+        continue;
+      }
+      send(stream, status);
+      if (done) {
+        remove(ticket, stream);
+        stream.response.end();
+      }
+    }
   }
 
   private static void send(Stream stream, JsonObject status) {

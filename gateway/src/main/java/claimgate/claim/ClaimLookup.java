@@ -5,6 +5,7 @@ import claimgate.ticket.Tickets;
 import claimgate.catalog.CampaignCatalog;
 import claimgate.web.ApiError;
 import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignState;
 import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -18,8 +19,11 @@ import java.time.OffsetDateTime;
 import java.util.Optional;
 
 /**
- * The status of a ticket: the published outcome in Redis, else the queue position (the ticket
- * carries its seq), else the decision in PostgreSQL. A ticket of ours that the allocator has
+ * The status of a ticket. From memory where the gateway's view is current: an outcome the
+ * {@link DecisionFeed} heard in the last minute, or the queue position (the ticket carries its
+ * seq) against the decided seq of a campaign state read while the feed's subscription held.
+ * Otherwise from Redis: the published outcome, else the queue position, else the decision in
+ * PostgreSQL. A ticket of ours that the allocator has
  * passed with no decision anywhere was acknowledged and then lost with Redis's state: it ends
  * rejected, reason {@code lost}, and the page tells the citizen to claim again. A revoked
  * voucher's outcome is removed from Redis by the allocator, so its status is read here.
@@ -39,12 +43,25 @@ public final class ClaimLookup {
   private final Pool pool;
   private final CampaignCatalog catalog;
   private final Tickets tickets;
+  private final DecisionFeed feed;
 
-  public ClaimLookup(PipelinedRedis redis, Pool pool, CampaignCatalog catalog, Tickets tickets) {
+  /**
+   * A campaign state read this soon after the subscription was taken may predate it on the
+   * server (the two travel on different connections): only later reads make the view current.
+   */
+  static final long SUBSCRIPTION_SETTLE_MS = 200;
+
+  public ClaimLookup(PipelinedRedis redis, Pool pool, CampaignCatalog catalog, Tickets tickets, DecisionFeed feed) {
     this.redis = redis;
     this.pool = pool;
     this.catalog = catalog;
     this.tickets = tickets;
+    this.feed = feed;
+  }
+
+  /** What a ticket says (campaign, generation, seq), if it is one of ours. */
+  public Optional<Tickets.Ticket> ticket(String ticket) {
+    return tickets.read(ticket);
   }
 
   /** The ticket's status JSON; fails with 404 {@code unknown_ticket} for a ticket never issued. */
@@ -53,10 +70,60 @@ public final class ClaimLookup {
     if (read.isEmpty()) {
       return Future.failedFuture(unknown());
     }
+    Optional<JsonObject> known = fromMemory(ticket, read.get());
+    if (known.isPresent()) {
+      return Future.succeededFuture(known.get());
+    }
     // find, not get: a campaign created a moment ago through another gateway is known to Redis first
     return catalog.find(read.get().campaignId()).compose(found -> found.isEmpty()
         ? Future.failedFuture(unknown())
         : status(ticket, read.get(), found.get()).map(status -> withImage(ticket, status)));
+  }
+
+  /**
+   * The status from what this process already knows, without asking Redis: the outcome the feed
+   * heard, or the queue position while the view is current (see the class comment); empty when
+   * only Redis or PostgreSQL can tell.
+   */
+  public Optional<JsonObject> fromMemory(String ticket, Tickets.Ticket read) {
+    Optional<String> heard = feed.outcome(ticket);
+    if (heard.isPresent()) {
+      return Optional.of(published(ticket, heard.get()));
+    }
+    Optional<CampaignCatalog.Live> live = catalog.get(read.campaignId());
+    Optional<Long> since = feed.subscribedSinceMs();
+    if (live.isEmpty() || since.isEmpty() || live.get().readAtMs() < since.get() + SUBSCRIPTION_SETTLE_MS
+        || read.generation() != live.get().generation()) {
+      return Optional.empty();
+    }
+    long decided = Math.max(live.get().decidedSeq(), feed.decidedSeq(read.campaignId()));
+    return read.seq() > decided ? Optional.of(queued(ticket, read.seq() - decided, live.get())) : Optional.empty();
+  }
+
+  /** Whether the ticket's turn has passed by what this process knows (its decision is due or was missed). */
+  public boolean passed(Tickets.Ticket read) {
+    return catalog.get(read.campaignId())
+        .map(live -> read.seq() <= Math.max(live.decidedSeq(), feed.decidedSeq(read.campaignId())))
+        .orElse(false);
+  }
+
+  private static JsonObject queued(String ticket, long position, CampaignCatalog.Live live) {
+    JsonObject queued = new JsonObject().put("ticket", ticket).put("status", "queued").put("position", position);
+    long eta = live.etaMs(position);
+    // no etaMs while none can be told (the allocator is frozen): the page says so
+    return eta < 0 ? queued : queued.put("etaMs", eta);
+  }
+
+  /** An outcome as the allocator published it, as the status endpoint answers it. */
+  static JsonObject published(String ticket, String json) {
+    JsonObject published = new JsonObject(json);
+    JsonObject voucher = published.getJsonObject("voucher");
+    if (voucher != null && voucher.getValue("value") != null) {
+      // JSON numbers decode as doubles (10.00 becomes 10.0): the amount again in its currency's decimals
+      voucher.put("value", claimgate.campaign.Formats.money(new java.math.BigDecimal(voucher.getValue("value").toString()),
+          voucher.getString("currency")));
+    }
+    return withImage(ticket, new JsonObject().put("ticket", ticket).mergeIn(published));
   }
 
   /** A voucher names where its QR code is, for the till's scanner. */
@@ -71,23 +138,13 @@ public final class ClaimLookup {
   private Future<JsonObject> status(String ticket, Tickets.Ticket read, CampaignCatalog.Live live) {
     CampaignKeys keys = new CampaignKeys(read.campaignId());
     Future<Response> outcome = redis.send(Request.cmd(Command.HGET).arg(keys.outcomes()).arg(ticket));
-    Future<Response> counters = redis.send(Request.cmd(Command.HMGET).arg(keys.config()).arg(CampaignKeys.DECIDED)
-        .arg(CampaignKeys.GENERATION));
+    Future<CampaignState> counters = CampaignState.read(redis, read.campaignId());
     return Future.all(outcome, counters).compose(all -> {
       if (outcome.result() != null) {
-        JsonObject published = new JsonObject(outcome.result().toBuffer());
-        JsonObject voucher = published.getJsonObject("voucher");
-        if (voucher != null && voucher.getValue("value") != null) {
-          // JSON numbers decode as doubles (10.00 becomes 10.0): the amount again in its currency's decimals
-          voucher.put("value", claimgate.campaign.Formats.money(new java.math.BigDecimal(voucher.getValue("value").toString()),
-              voucher.getString("currency")));
-        }
-        return Future.succeededFuture(new JsonObject().put("ticket", ticket).mergeIn(published));
+        return Future.succeededFuture(published(ticket, outcome.result().toString()));
       }
-      Response decided = counters.result().get(0);
-      Response generation = counters.result().get(1);
-      long decidedSeq = decided == null ? 0 : decided.toLong();
-      long current = generation == null ? read.generation() : generation.toLong();
+      long decidedSeq = counters.result().decided();
+      long current = counters.result().generation() == 0 ? read.generation() : counters.result().generation();
       Future<Boolean> survived = read.generation() >= current || read.seq() <= decidedSeq
           ? Future.succeededFuture(true)
           // a ticket of an earlier generation: queued still only if its seq survived the restore
@@ -95,11 +152,7 @@ public final class ClaimLookup {
               .map(rows -> rows.size() == 0 || read.seq() <= rows.iterator().next().getLong(0));
       return survived.compose(kept -> {
         if (kept && read.seq() > decidedSeq) {
-          long position = read.seq() - decidedSeq;
-          JsonObject queued = new JsonObject().put("ticket", ticket).put("status", "queued").put("position", position);
-          long eta = live.etaMs(position);
-          // no etaMs while none can be told (the allocator is frozen): the page says so
-          return Future.succeededFuture(eta < 0 ? queued : queued.put("etaMs", eta));
+          return Future.succeededFuture(queued(ticket, read.seq() - decidedSeq, live));
         }
         return fromDatabase(ticket);
       });

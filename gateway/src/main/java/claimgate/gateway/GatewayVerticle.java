@@ -79,17 +79,19 @@ public final class GatewayVerticle extends VerticleBase {
    */
   public record Shared(Telemetry telemetry, ConnectionLimit connections, claimgate.claim.StreamSlots streamSlots,
       claimgate.claim.StreamSlots consoleStreams, java.util.concurrent.atomic.AtomicBoolean warm,
-      claimgate.catalog.Languages languages) {
+      claimgate.catalog.Languages languages, claimgate.claim.DecisionFeed decisions) {
     /** Reads the page's language files: call it before the event loops run. */
     public static Shared of(Telemetry telemetry, GatewayConfig config) {
       return new Shared(telemetry, new ConnectionLimit(config.http().maxConnectionsPerAddress()),
           new claimgate.claim.StreamSlots(config.limits().maxStreamsPerTicket()),
           new claimgate.claim.StreamSlots(CampaignStats.MAX_LIVE_STREAMS), new java.util.concurrent.atomic.AtomicBoolean(true),
-          claimgate.catalog.Languages.load());
+          claimgate.catalog.Languages.load(), new claimgate.claim.DecisionFeed());
     }
   }
 
   private static final String CONTRACT = "openapi/claimgate.yaml";
+  /** How often waiting pages are told their place in the queue (from memory, not from Redis). */
+  static final long STREAM_PUSH_MS = 1_000;
 
   private final GatewayConfig config;
   private final Shared shared;
@@ -127,8 +129,11 @@ public final class GatewayVerticle extends VerticleBase {
     pool = config.stores().database().pool(vertx, 4);
     catalog = new CampaignCatalog(new CampaignStore(pool), redis);
     Tickets tickets = new Tickets(config.credentials().codes());
-    ClaimLookup lookup = new ClaimLookup(redis, pool, catalog, tickets);
-    ClaimEvents events = new ClaimEvents(vertx, lookup, 250, shared.streamSlots(), TimeUnit.MINUTES.toMillis(10));
+    // one subscription to the allocator's decisions for the whole process, taken by the first verticle
+    shared.decisions().start(vertx, config.stores().redisUrl());
+    ClaimLookup lookup = new ClaimLookup(redis, pool, catalog, tickets, shared.decisions());
+    ClaimEvents events = new ClaimEvents(vertx, lookup, shared.decisions(), STREAM_PUSH_MS, shared.streamSlots(),
+        TimeUnit.MINUTES.toMillis(10));
     identity = config.credentials().identity(vertx);
     addresses = new ClientAddress(config.http().trustedProxyHops());
     AdmissionBatcher batcher = new AdmissionBatcher(context, new AdmissionScript(redis, config.stores().durability()),

@@ -4,6 +4,7 @@ import claimgate.campaign.Campaign;
 import claimgate.catalog.CampaignCatalog;
 import claimgate.metrics.Telemetry;
 import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignState;
 import claimgate.redis.PipelinedRedis;
 import claimgate.web.ApiError;
 import claimgate.web.Replies;
@@ -122,10 +123,9 @@ public final class CampaignStats {
     String id = live.campaign().id();
     CampaignKeys keys = new CampaignKeys(id);
     // the rate as the admission script reads it (an operator's change is there at once, in every gateway)
-    Future<Response> counters = redis.send(Request.cmd(Command.HMGET).arg(keys.config())
-        .arg(CampaignKeys.SEQ).arg(CampaignKeys.DECIDED).arg(CampaignKeys.RATE).arg(CampaignKeys.BURST));
-    Future<Response> admitted = counters.map(r -> r.get(0));
-    Future<Response> decided = counters.map(r -> r.get(1));
+    Future<CampaignState> counters = CampaignState.read(redis, id);
+    Future<Long> admitted = counters.map(CampaignState::seq);
+    Future<Long> decided = counters.map(CampaignState::decided);
     Future<RowSet<Row>> outcomes = pool.preparedQuery(OperatorQueries.OUTCOMES).execute(Tuple.of(id));
     Future<RowSet<Row>> merchants = pool.preparedQuery(OperatorQueries.MERCHANT_COUNTS).execute(Tuple.of(id));
     Future<Response> answers = redis.send(Request.cmd(Command.HGETALL).arg(keys.answers()));
@@ -138,7 +138,7 @@ public final class CampaignStats {
           answered.put(outcome, byOutcome.get(outcome).toLong());
         }
       }
-      long admittedN = longOf(admitted.result());
+      long admittedN = admitted.result();
       long confirmed = 0;
       JsonObject rejected = new JsonObject();
       for (Row r : outcomes.result()) {
@@ -163,23 +163,19 @@ public final class CampaignStats {
           .put("frozen", live.frozen())
           .put("at", claimgate.campaign.Formats.epochMs(now))
           .put("admitted", admittedN)
-          .put("queued", Math.max(0, admittedN - longOf(decided.result())))
+          .put("queued", Math.max(0, admittedN - decided.result()))
           .put("confirmed", confirmed)
           .put("rejected", rejected)
           .put("answers", answered)
           .put("admission", new JsonObject()
-              .put("ratePerSecond", counters.result().get(2) == null ? live.campaign().admission().ratePerSecond()
-                  : counters.result().get(2).toInteger())
-              .put("burst", counters.result().get(3) == null ? live.campaign().admission().burst()
-                  : counters.result().get(3).toInteger()))
+              .put("ratePerSecond", counters.result().rate() == 0 ? live.campaign().admission().ratePerSecond()
+                  : counters.result().rate())
+              .put("burst", counters.result().burst() == 0 ? live.campaign().admission().burst()
+                  : counters.result().burst()))
           .put("remaining", remaining)
           .put("remainingTotal", remainingTotal)
           .put("latencyMs", new JsonObject().put("p50", latency.p50()).put("p99", latency.p99())
               .put("p999", latency.p999()));
     });
-  }
-
-  private static long longOf(Response r) {
-    return r == null ? 0 : Long.parseLong(r.toString());
   }
 }

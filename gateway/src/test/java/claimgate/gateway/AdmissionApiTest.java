@@ -342,7 +342,13 @@ class AdmissionApiTest {
             + " values ($1, $2, 2, '1-0', 'durable', 'm0', 'm0', 'rejected', 'sold_out', 1)")
         .execute(io.vertx.sqlclient.Tuple.of(durable, c.id())).await();
 
+    // no decision was published for them (the gateway heard none): its view of the campaign
+    // catches up with the decided seq within its once-a-second read, then Redis and PostgreSQL tell
     JsonObject gone = json(gw.get("/api/v1/claims/" + lost));
+    for (int i = 0; i < 30 && "queued".equals(gone.getString("status")); i++) {
+      gw.vertx.timer(100).await();
+      gone = json(gw.get("/api/v1/claims/" + lost));
+    }
     assertThat(gone.getString("status")).isEqualTo("rejected");
     assertThat(gone.getString("reason")).isEqualTo("lost");
     JsonObject fromDatabase = json(gw.get("/api/v1/claims/" + durable));

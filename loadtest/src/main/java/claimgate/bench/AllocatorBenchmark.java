@@ -141,7 +141,7 @@ public final class AllocatorBenchmark {
       }
       Future.all(wave).await();
     }
-    redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SEQ).arg(claims)).await();
+    redis.send(claimgate.redis.CampaignRedis.admittedUpTo(keys, claims)).await();
     redis.close().await();
 
     Pool pool = servers.database.pool(vertx, 1);

@@ -51,7 +51,13 @@ final class BenchRoles {
   }
 
   Process startGateway(int port, String name) throws IOException {
+    return startGateway(port, name, List.of());
+  }
+
+  /** A gateway with JVM options of its own after the launcher's (a later -Xmx wins). */
+  Process startGateway(int port, String name, List<String> extraJvm) throws IOException {
     List<String> options = new ArrayList<>(roleOptions());
+    options.addAll(extraJvm);
     // e.g. -DgatewayJvm=-agentpath:/path/libasyncProfiler.so=start,event=itimer,file=/tmp/gateway.txt,flat=40
     if (System.getProperty("gatewayJvm") != null && name.equals("gateway-1")) {
       options.addAll(List.of(System.getProperty("gatewayJvm").split(" ")));
@@ -83,6 +89,8 @@ final class BenchRoles {
     env.put("CLAIMGATE_CODE_KEY", codeKey);
     env.put("CLAIMGATE_DATA_DIR", dir.toString());
     env.put("CLAIMGATE_MAX_CONNECTIONS_PER_ADDRESS", "100000");
+    // every simulated page of a benchmark comes from this machine's one address
+    env.put("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", "1000000");
     env.put("CLAIMGATE_REDIS_DURABILITY", servers.gatewayDurability());
     if (httpPort > 0) {
       env.put("CLAIMGATE_HTTP_PORT", Integer.toString(httpPort));

@@ -27,6 +27,9 @@ public final class MergeReports implements Callable<Integer> {
   @Option(names = "--out", description = "where the merged report goes (default: loadtest/results/rehearsals/merged-TIME)")
   Path out;
 
+  @Option(names = "--loadtest", defaultValue = "loadtest", hidden = true)
+  Path loadtest;
+
   @Option(names = "--gatling-classpath", required = true, hidden = true)
   String gatlingClasspath;
 
@@ -38,6 +41,8 @@ public final class MergeReports implements Callable<Integer> {
   public Integer call() throws Exception {
     List<Path> logs = new ArrayList<>();
     List<String> breaches = new ArrayList<>();
+    List<String> failedInjectors = new ArrayList<>();
+    JsonObject stats = null;
     boolean checked = true;
     JsonObject context = new JsonObject();
     for (Path dir : dirs) {
@@ -47,6 +52,14 @@ public final class MergeReports implements Callable<Integer> {
       Path summary = dir.resolve("summary.json");
       if (Files.isRegularFile(summary)) {
         JsonObject s = new JsonObject(Files.readString(summary));
+        if (!s.getBoolean("passed", false)) {
+          failedInjectors.add(dir.toString());
+        }
+        // the campaign's numbers as the last injector to finish read them
+        JsonObject campaign = s.getJsonObject("campaign");
+        if (campaign != null && (stats == null || campaign.getLong("admitted", 0L) >= stats.getLong("admitted", 0L))) {
+          stats = campaign;
+        }
         Outcome.Invariants inv = Outcome.Invariants.fromJson(s.getJsonObject("invariants", new JsonObject()));
         checked &= inv.checked();
         inv.breaches().stream().filter(b -> !breaches.contains(b)).forEach(breaches::add);
@@ -56,17 +69,23 @@ public final class MergeReports implements Callable<Integer> {
         }
       } else {
         checked = false;
+        failedInjectors.add(dir + " (no summary.json)");
       }
     }
     context.put("injectors", dirs.size()).put("merged", new io.vertx.core.json.JsonArray(dirs.stream().map(Path::toString).toList()));
-    Path target = out != null ? out : Path.of("loadtest/results/rehearsals/merged-" + System.currentTimeMillis());
+    Path target = out != null ? out : loadtest.resolve("results/rehearsals/merged-" + System.currentTimeMillis());
     Path gatlingResults = target.resolve("gatling");
     Path merged = gatlingResults.resolve("merged").resolve("simulation.log");
     SimulationLog.merge(logs, merged);
     System.out.println("report: merged " + logs.size() + " simulation logs into " + merged);
     GatlingProcess.Result gatling = new GatlingProcess(gatlingClasspath, "2g", null).reportsOnly(gatlingResults, "merged");
+    List<Outcome.Assertion> assertions = new ArrayList<>(Outcome.Assertion.fromOutput(gatling.output()));
+    assertions.add(Outcome.admitted(stats));
+    assertions.add(new Outcome.Assertion("every injector passed", failedInjectors.isEmpty(),
+        failedInjectors.isEmpty() ? "all " + dirs.size() : "failed: " + String.join(", ", failedInjectors)));
+    context.put("campaign", stats);
     Outcome outcome = new Outcome("rehearsal " + context.getString("profile", "") + " (" + dirs.size() + " injectors)", context,
-        RunFigures.of(SimulationLog.requests(merged)), Outcome.Assertion.fromOutput(gatling.output()),
+        RunFigures.of(SimulationLog.requests(merged)), assertions,
         new Outcome.Invariants(checked, breaches), gatling.exit(), merged.resolveSibling("index.html").toAbsolutePath());
     outcome.write(target);
     Rehearsal.print("report", outcome, target);

@@ -19,6 +19,16 @@ import java.util.regex.Pattern;
 record Outcome(String name, JsonObject context, RunFigures figures, List<Assertion> assertions, Invariants invariants,
     int gatlingExit, Path report) {
 
+  /**
+   * The assertions a rehearsal adds to Gatling's: that its campaign admitted claims at all (a run
+   * in which every citizen was turned away must not pass), and, for a merge, that every injector
+   * passed.
+   */
+  static Assertion admitted(JsonObject stats) {
+    long admitted = stats == null ? -1 : stats.getLong("admitted", -1L);
+    return new Assertion("the rehearsal campaign admitted claims", admitted > 0, admitted < 0 ? "unknown" : Long.toString(admitted));
+  }
+
   /** One of Gatling's assertions as its run printed it: "Global: count of failed events is 0 : true (actual : 0)". */
   record Assertion(String description, boolean passed, String actual) {
 

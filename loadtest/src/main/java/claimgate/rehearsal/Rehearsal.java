@@ -104,6 +104,24 @@ public final class Rehearsal implements Callable<Integer> {
       return 2;
     }
 
+    JsonObject context = new JsonObject().put("profile", shape.name()).put("target", deployment.base())
+        .put("campaignId", campaignId).put("runId", run).put("injectors", injectors).put("injectorIndex", injectorIndex);
+    try {
+      return rehearse(shape, deployment, campaignFile, run, campaignId, out, context);
+    } catch (Exception e) {
+      // a rehearsal that could not run is a failed test for the pipeline, with the reason
+      Outcome failed = new Outcome("rehearsal " + shape.name(), context.put("error", String.valueOf(e.getMessage())),
+          RunFigures.of(List.of()), List.of(new Outcome.Assertion("the rehearsal ran", false, String.valueOf(e.getMessage()))),
+          new Outcome.Invariants(false, List.of()), -1, null);
+      failed.write(out);
+      System.err.println("launch-minute: " + e.getMessage());
+      print("launch-minute", failed, out);
+      return 1;
+    }
+  }
+
+  private int rehearse(Profile shape, Target deployment, Path campaignFile, String run, String campaignId, Path out,
+      JsonObject context) throws Exception {
     Instant opensAt = injectorIndex == 0 ? create(deployment, campaignFile, run, campaignId) : awaitCampaign(deployment, campaignId);
     System.out.printf("launch-minute: profile %s, campaign %s opens at %s; injector %d of %d%n",
         shape.name(), campaignId, opensAt, injectorIndex + 1, injectors);
@@ -123,11 +141,11 @@ public final class Rehearsal implements Callable<Integer> {
     Outcome.Invariants invariants = awaitFinal(deployment, campaignId);
     Path runFolder = GatlingProcess.newestRun(gatlingResults).orElse(null);
     RunFigures figures = RunFigures.of(runFolder == null ? List.of() : SimulationLog.requests(runFolder.resolve("simulation.log")));
-    Map<String, String> shown = properties;
-    JsonObject context = new JsonObject().put("profile", shape.name()).put("target", deployment.base())
-        .put("campaignId", campaignId).put("runId", run).put("injectors", injectors).put("injectorIndex", injectorIndex)
-        .put("parameters", new JsonObject(new LinkedHashMap<>(shown)));
-    Outcome outcome = new Outcome("rehearsal " + shape.name(), context, figures, Outcome.Assertion.fromOutput(gatling.output()),
+    JsonObject stats = deployment.stats(campaignId);
+    context.put("parameters", new JsonObject(new LinkedHashMap<>(properties))).put("campaign", stats);
+    List<Outcome.Assertion> assertions = new java.util.ArrayList<>(Outcome.Assertion.fromOutput(gatling.output()));
+    assertions.add(Outcome.admitted(stats));
+    Outcome outcome = new Outcome("rehearsal " + shape.name(), context, figures, assertions,
         invariants, gatling.exit(), runFolder == null ? null : runFolder.resolve("index.html").toAbsolutePath());
     outcome.write(out);
     if (cleanup) {
@@ -140,7 +158,7 @@ public final class Rehearsal implements Callable<Integer> {
 
   private Instant create(Target deployment, Path campaignFile, String run, String campaignId) throws Exception {
     Instant opensAt = Instant.now().plusSeconds(leadSeconds).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-    deployment.apply(campaignId, RehearsalCampaign.document(campaignFile, run, opensAt));
+    deployment.create(campaignId, RehearsalCampaign.document(campaignFile, run, opensAt));
     return opensAt;
   }
 
@@ -150,7 +168,13 @@ public final class Rehearsal implements Callable<Integer> {
     while (System.currentTimeMillis() < deadline) {
       JsonObject found = deployment.campaign(campaignId);
       if (found != null) {
-        return OffsetDateTime.parse(found.getJsonArray("rounds").getJsonObject(0).getString("opensAt")).toInstant();
+        Instant opensAt = OffsetDateTime.parse(found.getJsonArray("rounds").getJsonObject(0).getString("opensAt")).toInstant();
+        // a campaign that opened long ago is an earlier run's: its run id was used before
+        if (opensAt.isBefore(Instant.now().minusSeconds(60)) || "paused".equals(found.getString("state"))) {
+          throw new IllegalStateException("campaign " + campaignId + " opened at " + opensAt + " (" + found.getString("state")
+              + "): an earlier run's; give every injector a new --run-id");
+        }
+        return opensAt;
       }
       Thread.sleep(500);
     }

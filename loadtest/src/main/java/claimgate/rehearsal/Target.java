@@ -61,12 +61,24 @@ final class Target {
     }
   }
 
-  /** Creates (or updates) the campaign from its document; the operator's token is checked here first. */
-  void apply(String campaignId, String document) throws IOException, InterruptedException {
+  /**
+   * Creates the rehearsal campaign from its document. A campaign of that id already there is a
+   * run id used before: it is refused rather than rehearsed on again.
+   */
+  void create(String campaignId, String document) throws IOException, InterruptedException {
+    if (campaign(campaignId) != null) {
+      throw new IllegalStateException("campaign " + campaignId + " exists already: this --run-id was used before; give a new one");
+    }
     Answer a = send("PUT", "/admin/v1/campaigns/" + campaignId, document, true);
-    if (a.status() != 200 && a.status() != 201) {
+    if (a.status() != 201) {
       throw new IllegalStateException("the target refused the rehearsal campaign " + campaignId + ": " + a.status() + " " + a.body());
     }
+  }
+
+  /** The campaign's numbers (admitted, confirmed, rejected, answers), or null when they cannot be read. */
+  JsonObject stats(String campaignId) throws IOException, InterruptedException {
+    Answer a = send("GET", "/admin/v1/campaigns/" + campaignId + "/stats", null, true);
+    return a.status() == 200 ? a.json() : null;
   }
 
   /** The public campaign answer, or null while the target does not know the campaign. */

@@ -93,5 +93,9 @@ class RehearsalTest {
         .as("no assertion printed: Gatling did not finish").isFalse();
     assertThat(new Outcome("x", new JsonObject(), figures, List.of(asserted.get(0)), new Outcome.Invariants(false, List.of()), 0, null)
         .passed()).as("invariants not checked").isFalse();
+    // a campaign that admitted nothing (every citizen turned away), or whose numbers were not read, fails
+    assertThat(Outcome.admitted(new JsonObject().put("admitted", 0)).passed()).isFalse();
+    assertThat(Outcome.admitted(null).passed()).isFalse();
+    assertThat(Outcome.admitted(new JsonObject().put("admitted", 1_834)).actual()).isEqualTo("1834");
   }
 }

@@ -9,8 +9,10 @@ import static io.gatling.javaapi.core.CoreDsl.jsonPath;
 import static io.gatling.javaapi.core.CoreDsl.pause;
 import static io.gatling.javaapi.core.CoreDsl.rampUsers;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
+import static io.gatling.javaapi.core.CoreDsl.substring;
 import static io.gatling.javaapi.http.HttpDsl.header;
 import static io.gatling.javaapi.http.HttpDsl.http;
+import static io.gatling.javaapi.http.HttpDsl.sse;
 import static io.gatling.javaapi.http.HttpDsl.status;
 
 import io.gatling.javaapi.core.ChainBuilder;
@@ -31,8 +33,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * seconds), open the campaign page, take {@code formMinMs}-{@code formMaxMs} to fill the form,
  * pick 1-3 shops by a skewed popularity, and behave like the launch page: on 429, 503 or 425 they
  * wait for Retry-After plus jitter and send the same claim again with the same Idempotency-Key
- * (giving up after {@code maxRetrySeconds}); some send it twice anyway; after a 202 they poll
- * their ticket until the answer is final. A 5xx other than 503, or any status the contract does
+ * (giving up after {@code maxRetrySeconds}); some send it twice anyway; after a 202 they follow
+ * their ticket's event stream until the answer is final (polling when the stream fails), each
+ * citizen on connections of its own, as a browser. A 5xx other than 503, or any status the contract does
  * not give, fails the run.
  *
  * <pre>
@@ -53,6 +56,8 @@ public class LaunchMinute extends Simulation {
   static final long MAX_RETRY_MS = 1000L * Integer.getInteger("maxRetrySeconds", 120);
   static final double DOUBLE_SUBMIT_SHARE = 0.1;
   static final int MAX_POLLS = 120;
+  /** How long a page waits on its ticket's event stream for the final status. */
+  static final int MAX_WAIT_SECONDS = Integer.getInteger("maxWaitSeconds", 120);
 
   static Session newCitizen(Session session) {
     return newCitizen(session, Injector.citizenId("lm", UUID.randomUUID().toString()));
@@ -112,8 +117,12 @@ public class LaunchMinute extends Simulation {
     return exec(http("campaign page").get("/api/v1/campaigns/" + CAMPAIGN).check(status().is(200)));
   }
 
+  /**
+   * As browsers connect: each citizen its own connections (at most 6 to the host, one of them
+   * held by the event stream), closed when the citizen is done.
+   */
   static HttpProtocolBuilder protocol() {
-    return http.baseUrl(BASE_URL).acceptHeader("application/json").shareConnections();
+    return http.baseUrl(BASE_URL).acceptHeader("application/json").maxConnectionsPerHost(6);
   }
 
   /** The arrivals of this injector: nothing until the opening, a spike, then the rest of the minute. */
@@ -134,15 +143,25 @@ public class LaunchMinute extends Simulation {
       .doIf(session -> session.getBoolean("twice") && session.contains("ticket")).then(
           claim("claim again (same key)"));
 
-  /** Follows a ticket, if the claim got one, until its answer is final. */
+  /**
+   * Follows a ticket, if the claim got one, as the page does: its event stream until a final
+   * status (at most {@code maxWaitSeconds}), then the stream closed; if the stream gave no final
+   * status, polling every 0.5-1.5 s.
+   */
   static final ChainBuilder FOLLOW_TICKET = doIf(session -> session.contains("ticket")).then(
-      asLongAs(session -> !session.getBoolean("final") && session.getInt("polls") < MAX_POLLS).on(
-          pause(Duration.ofMillis(500), Duration.ofMillis(1500))
-              .exec(http("ticket status").get("/api/v1/claims/#{ticket}")
-                  .check(status().is(200))
-                  .check(jsonPath("$.status").saveAs("claimStatus")))
-              .exec(session -> session.set("final", !"queued".equals(session.getString("claimStatus")))
-                  .set("polls", session.getInt("polls") + 1))));
+      exec(sse("ticket events").sseName("events").get("/api/v1/claims/#{ticket}/events")
+              .await(Duration.ofSeconds(MAX_WAIT_SECONDS)).on(
+                  sse.checkMessage("final status").matching(substring("queued").notExists())
+                      .check(jsonPath("$.data").saveAs("finalEvent"))))
+          .exec(sse("close events").sseName("events").close())
+          .exec(session -> session.set("final", session.contains("finalEvent")))
+          .asLongAs(session -> !session.getBoolean("final") && session.getInt("polls") < MAX_POLLS).on(
+              pause(Duration.ofMillis(500), Duration.ofMillis(1500))
+                  .exec(http("ticket status").get("/api/v1/claims/#{ticket}")
+                      .check(status().is(200))
+                      .check(jsonPath("$.status").saveAs("claimStatus")))
+                  .exec(session -> session.set("final", !"queued".equals(session.getString("claimStatus")))
+                      .set("polls", session.getInt("polls") + 1))));
 
   static final ScenarioBuilder CITIZENS = scenario("launch minute")
       .exec(LaunchMinute::newCitizen)

@@ -4,6 +4,7 @@ import static io.gatling.javaapi.core.CoreDsl.StringBody;
 import static io.gatling.javaapi.core.CoreDsl.constantUsersPerSec;
 import static io.gatling.javaapi.core.CoreDsl.listFeeder;
 import static io.gatling.javaapi.core.CoreDsl.nothingFor;
+import static io.gatling.javaapi.core.CoreDsl.rampUsers;
 import static io.gatling.javaapi.core.CoreDsl.scenario;
 import static io.gatling.javaapi.http.HttpDsl.http;
 import static io.gatling.javaapi.http.HttpDsl.status;
@@ -37,7 +38,7 @@ public class RedemptionStorm extends Simulation {
 
   static final int VOUCHERS = Injector.share(Integer.getInteger("vouchers", 1_000));
   static final int SECONDS = Integer.getInteger("seconds", 20);
-  static final int SHOPS = 10;
+  static final int SHOPS = Integer.getInteger("shops", 10);
   static final String ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
   static final Pattern CODE = Pattern.compile("\"code\":\"([A-Z0-9-]+)\"");
   static final Pattern KEY = Pattern.compile("\"key\":\"([^\"]+)\"");
@@ -140,7 +141,8 @@ public class RedemptionStorm extends Simulation {
                 .header("Authorization", "Bearer #{key}")
                 .body(StringBody("{\"code\":\"#{code}\"}")).asJson()
                 .check(status().is(200)))
-            .injectOpen(constantUsersPerSec(rate).during(Duration.ofSeconds(SECONDS))),
+            // one merchant per valid code: the queue of codes never runs dry
+            .injectOpen(rampUsers(valid.size()).during(Duration.ofSeconds(SECONDS))),
         redeem("forged codes", forged, 404, 429)
             .injectOpen(constantUsersPerSec(rate).during(Duration.ofSeconds(SECONDS))),
         redeem("other shop's codes", otherMerchant, 403, 409, 429)
