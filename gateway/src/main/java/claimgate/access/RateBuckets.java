@@ -16,7 +16,7 @@ import java.util.List;
  * costs the attacker time and not the database; and plain request rates (status polling), where
  * each request takes a token. An empty bucket is 429 {@code throttled} with {@code Retry-After}.
  */
-public final class RateBuckets {
+public final class RateBuckets implements AddressRate {
 
   static final LuaScript BUCKET = LuaScript.load("bucket.lua");
   private static final String IDLE_TTL_SECONDS = "3600";
@@ -35,6 +35,7 @@ public final class RateBuckets {
   }
 
   /** Takes a token from the address's bucket; fails with 429 when it has none. */
+  @Override
   public Future<Void> take(String address) {
     return call(address, null, 1).compose(waitMs -> waitMs == 0
         ? Future.succeededFuture()
@@ -66,7 +67,7 @@ public final class RateBuckets {
         .map(r -> r.get(0).toInteger() == 1 ? 0L : Math.max(1L, r.get(1).toLong()));
   }
 
-  private static ApiError throttled(long retryAfterMs) {
+  static ApiError throttled(long retryAfterMs) {
     return new ApiError(429, "throttled", "too many requests from here; wait and retry",
         new JsonObject().put("retryAfterMs", retryAfterMs), retryAfterMs);
   }

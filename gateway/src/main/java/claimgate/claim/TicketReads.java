@@ -1,7 +1,7 @@
 package claimgate.claim;
 
 import claimgate.access.Access;
-import claimgate.access.RateBuckets;
+import claimgate.access.AddressRate;
 import claimgate.web.ApiError;
 import claimgate.web.Replies;
 import io.vertx.core.Future;
@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A citizen following a ticket: one status read, or an event stream of its changes. Both are
- * rate-limited per client address; streams also per ticket.
+ * rate-limited per client address (in the process's memory: a waiting page's poll costs Redis
+ * nothing when the answer is known); streams also per ticket.
  */
 public final class TicketReads {
 
@@ -19,10 +20,10 @@ public final class TicketReads {
 
   private final ClaimLookup lookup;
   private final ClaimEvents events;
-  private final RateBuckets statusReads;
+  private final AddressRate statusReads;
   private final long deadlineMs;
 
-  public TicketReads(ClaimLookup lookup, ClaimEvents events, RateBuckets statusReads, long deadlineMs) {
+  public TicketReads(ClaimLookup lookup, ClaimEvents events, AddressRate statusReads, long deadlineMs) {
     this.lookup = lookup;
     this.events = events;
     this.statusReads = statusReads;

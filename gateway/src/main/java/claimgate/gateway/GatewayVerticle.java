@@ -79,13 +79,15 @@ public final class GatewayVerticle extends VerticleBase {
    */
   public record Shared(Telemetry telemetry, ConnectionLimit connections, claimgate.claim.StreamSlots streamSlots,
       claimgate.claim.StreamSlots consoleStreams, java.util.concurrent.atomic.AtomicBoolean warm,
-      claimgate.catalog.Languages languages, claimgate.claim.DecisionFeed decisions) {
+      claimgate.catalog.Languages languages, claimgate.claim.DecisionFeed decisions,
+      claimgate.access.LocalRateBuckets statusReads) {
     /** Reads the page's language files: call it before the event loops run. */
     public static Shared of(Telemetry telemetry, GatewayConfig config) {
       return new Shared(telemetry, new ConnectionLimit(config.http().maxConnectionsPerAddress()),
           new claimgate.claim.StreamSlots(config.limits().maxStreamsPerTicket()),
           new claimgate.claim.StreamSlots(CampaignStats.MAX_LIVE_STREAMS), new java.util.concurrent.atomic.AtomicBoolean(true),
-          claimgate.catalog.Languages.load(), new claimgate.claim.DecisionFeed());
+          claimgate.catalog.Languages.load(), new claimgate.claim.DecisionFeed(),
+          new claimgate.access.LocalRateBuckets(config.limits().statusReads().perSecond(), config.limits().statusReads().burst()));
     }
   }
 
@@ -146,10 +148,8 @@ public final class GatewayVerticle extends VerticleBase {
     RateBuckets attempts = new RateBuckets(redis, "attempts", failed.perSecond(), failed.burst());
     Vouchers vouchers = new Vouchers(config.credentials().codes());
     access = new Access(config.credentials().operatorToken(), merchantKeys, attempts);
-    GatewayConfig.Rate reads = config.limits().statusReads();
-    RateBuckets statusReads = new RateBuckets(redis, "status", reads.perSecond(), reads.burst());
     campaignReads = new CampaignReads(catalog, shared.languages());
-    ticketReads = new TicketReads(lookup, events, statusReads, config.http().requestTimeoutMs());
+    ticketReads = new TicketReads(lookup, events, shared.statusReads(), config.http().requestTimeoutMs());
     health = new Health(redis, pool, shared.warm());
     answers = new AnswerTally(redis, catalog, shared.telemetry());
     campaignAdmin = new CampaignAdmin(pool, redis, catalog);

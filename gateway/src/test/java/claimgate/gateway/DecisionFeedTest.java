@@ -177,6 +177,13 @@ class DecisionFeedTest {
     // before the subscription, each page cost a status read (two commands) four times a second: 2,400/s here
     assertThat(pagesPerSecond - idlePerSecond).as("commands/s with 300 pages (%.0f) over none (%.0f)",
         pagesPerSecond, idlePerSecond).isLessThan(30);
+
+    // the pages that poll instead are answered from memory too: 300 polls, not 900 commands
+    long beforePolls = commandsProcessed(gw);
+    for (String ticket : tickets) {
+      assertThat(gw.get("/api/v1/claims/" + ticket).bodyAsJsonObject().getString("status")).isEqualTo("queued");
+    }
+    assertThat(commandsProcessed(gw) - beforePolls).as("Redis commands for 300 polls").isLessThan(60);
     http.close().await();
   }
 
