@@ -26,6 +26,12 @@ public final class LaunchChart {
       select extract(epoch from decided_at)::bigint as s, count(*) from claim
       where campaign_id = $1 and status = 'confirmed' group by 1""";
 
+  /** From a claim's admission (Redis time, its stream id) to its decision (commit time), in ms. */
+  static final String DECISION_LAG = """
+      select percentile_cont(array[0.5, 0.99]) within group (order by lag), max(lag), count(*) from (
+        select extract(epoch from decided_at) * 1000 - split_part(stream_id, '-', 1)::bigint as lag
+        from claim where campaign_id = $1) l""";
+
   public static void main(String[] args) throws Exception {
     String campaign = args[0];
     Path out = Path.of(args[1]);
@@ -38,6 +44,12 @@ public final class LaunchChart {
     }
     for (Row r : pool.preparedQuery(CONFIRMED).execute(Tuple.of(campaign)).await()) {
       confirmed.put(r.getLong(0), r.getLong(1));
+    }
+    Row lag = pool.preparedQuery(DECISION_LAG).execute(Tuple.of(campaign)).await().iterator().next();
+    Object[] percentiles = lag.getArrayOfDoubles(0) == null ? new Object[0] : lag.getArrayOfDoubles(0);
+    if (percentiles.length == 2) {
+      System.out.printf(Locale.ROOT, "launch chart: from admission to decision, %,d claims: p50 %.0f ms, p99 %.0f ms, max %.0f ms%n",
+          lag.getLong(2), (Double) percentiles[0], (Double) percentiles[1], lag.getDouble(1));
     }
     pool.close().await();
     vertx.close().await();
