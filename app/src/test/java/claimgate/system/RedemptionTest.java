@@ -50,7 +50,7 @@ class RedemptionTest {
     c = create(new Campaign(open.id(), open.name(), open.currency(), new java.math.BigDecimal("10.0"), open.validDays(),
         open.limits(), open.eligibility(), open.admission(), open.rounds(), open.merchants()));
     List<String> tickets = new ArrayList<>();
-    for (int i = 0; i < 17; i++) {
+    for (int i = 0; i < 27; i++) {
       tickets.add(claim(c.id(), "holder-" + i, "m0").json().getString("ticket"));
     }
     tickets.add(claim(c.id(), "holder-m1", "m1").json().getString("ticket"));
@@ -102,6 +102,40 @@ class RedemptionTest {
     ApiClient.Reply other = redeem(keyM1, codesM0.get(1), null);
     assertThat(other.status()).isEqualTo(403);
     assertThat(other.error()).isEqualTo("wrong_merchant");
+  }
+
+  @Test
+  @DisplayName("for each of 10 codes a request, its repeat and another request at once: one request wins, its repeat agrees, the other is already_redeemed")
+  void racingRequests() throws Exception {
+    List<String> codes = codesM0.subList(17, 27);
+    ExecutorService pool = Executors.newFixedThreadPool(30);
+    List<Callable<ApiClient.Reply>> sends = new ArrayList<>();
+    for (String code : codes) {
+      sends.add(() -> redeem(keyM0, code, "batch-a-" + code));
+      sends.add(() -> redeem(keyM0, code, "batch-a-" + code));
+      sends.add(() -> redeem(keyM0, code, "batch-b-" + code));
+    }
+    List<ApiClient.Reply> replies = new ArrayList<>();
+    for (Future<ApiClient.Reply> f : pool.invokeAll(sends)) {
+      replies.add(f.get());
+    }
+    pool.shutdown();
+    for (int i = 0; i < codes.size(); i++) {
+      ApiClient.Reply a = replies.get(3 * i);
+      ApiClient.Reply again = replies.get(3 * i + 1);
+      ApiClient.Reply b = replies.get(3 * i + 2);
+      assertThat(again.status()).as("the repeat of %s answers as the request", codes.get(i)).isEqualTo(a.status());
+      if (a.status() == 200) {
+        assertThat(again.json()).isEqualTo(a.json());
+        assertThat(b.status()).isEqualTo(409);
+        assertThat(b.error()).isEqualTo("already_redeemed");
+      } else {
+        assertThat(a.error()).isEqualTo("already_redeemed");
+        assertThat(b.status()).isEqualTo(200);
+      }
+    }
+    assertThat(replies.stream().filter(r -> r.status() == 200).map(r -> r.json().getString("code")).distinct())
+        .hasSize(codes.size());
   }
 
   @Test
