@@ -9,7 +9,7 @@
 --       merchants (merchantId, decided claims charged to its queue),
 --       issued (merchantId, vouchers issued: absolute), both kept in the merchants' records;
 --       then outcomes as a count and (ticket, json) pairs;
---       then the decisions channel and the campaign id.
+--       then the decisions channel ('' for none: a warm-up's scratch campaign) and the campaign id.
 -- The records are admit.lua's (see its header).
 -- The outcomes are also PUBLISHed, in the same atomic step that stores them, on the decisions
 -- channel that every gateway process subscribes to once (its waiting pages hear their decision
@@ -71,11 +71,13 @@ if n > 0 then
   end
   redis.call('HSET', KEYS[4], unpack(write))
   redis.call('PEXPIREAT', KEYS[4], ARGV[3])
-  local message = {'decided', ARGV[i + 1], ARGV[1]}
-  for k = 1, #write do
-    message[#message + 1] = write[k]
+  if ARGV[i] ~= '' then
+    local message = {'decided', ARGV[i + 1], ARGV[1]}
+    for k = 1, #write do
+      message[#message + 1] = write[k]
+    end
+    redis.call('PUBLISH', ARGV[i], table.concat(message, '\n'))
   end
-  redis.call('PUBLISH', ARGV[i], table.concat(message, '\n'))
 end
 redis.call('HSET', KEYS[1], 'decided', ARGV[1])
 redis.call('XTRIM', KEYS[5], 'MINID', ARGV[2])

@@ -92,7 +92,8 @@ final class Publication {
     }
     args.add(Integer.toString(outcomes.size() / 2));
     args.addAll(outcomes);
-    args.add(CampaignKeys.DECISIONS_CHANNEL);
+    // a warm-up's scratch campaign is nobody's: its decisions are not published to the gateways
+    args.add(claimgate.campaign.Campaign.isScratch(keys.campaignId()) ? "" : CampaignKeys.DECISIONS_CHANNEL);
     args.add(keys.campaignId());
     return PUBLISH.call(redis::send, keys.publishKeys(), args).mapEmpty();
   }

@@ -61,6 +61,8 @@ public final class Stack implements AutoCloseable {
    * decisions lagged admission by up to 7 s at 50,000 citizens); alone, the process's.
    */
   private Vertx allocatorVertx;
+  /** The gateway's readiness, set when every role of the process is warm. */
+  private java.util.concurrent.atomic.AtomicBoolean gatewayWarm;
 
   private Stack(EmbeddedServers embedded, Vertx vertx, String redisUrl, Database database, int httpPort,
       Telemetry telemetry, String operatorToken) {
@@ -106,6 +108,11 @@ public final class Stack implements AutoCloseable {
       }
       for (Role role : roles) {
         stack.deploy(role, settings, roleList.contains(Role.GATEWAY));
+      }
+      // ready once every role is warm: a demo whose gateway is ready while its allocator still
+      // warms up would admit claims nobody decides for 20 s
+      if (stack.gatewayWarm != null) {
+        stack.gatewayWarm.set(true);
       }
       return stack;
     } catch (RuntimeException e) {
@@ -157,7 +164,8 @@ public final class Stack implements AutoCloseable {
         GatewayConfig config = GatewayConfig.from(settings, redisUrl, database, operatorToken, DataDir.codes(settings),
             DataDir.jwtPublicKey(settings));
         GatewayVerticle.Shared shared = GatewayVerticle.Shared.of(telemetry, config);
-        shared.warm().set(settings.startup().warmupSeconds() == 0);
+        shared.warm().set(false);
+        gatewayWarm = shared.warm();
         try {
           vertx.deployVerticle(() -> new GatewayVerticle(config, shared),
               new DeploymentOptions().setInstances(settings.startup().eventLoops())).await();
@@ -170,7 +178,6 @@ public final class Stack implements AutoCloseable {
         }
         if (settings.startup().warmupSeconds() > 0) {
           GatewayWarmup.run(vertx, config, telemetry, Duration.ofSeconds(settings.startup().warmupSeconds()));
-          shared.warm().set(true);
         }
       }
       case ALLOCATOR -> {
