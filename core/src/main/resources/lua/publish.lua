@@ -72,11 +72,7 @@ if n > 0 then
   redis.call('HSET', KEYS[4], unpack(write))
   redis.call('PEXPIREAT', KEYS[4], ARGV[3])
   if ARGV[i] ~= '' then
-    local message = {'decided', ARGV[i + 1], ARGV[1]}
-    for k = 1, #write do
-      message[#message + 1] = write[k]
-    end
-    redis.call('PUBLISH', ARGV[i], table.concat(message, '\n'))
+    redis.call('PUBLISH', ARGV[i], 'decided\n' .. ARGV[i + 1] .. '\n' .. ARGV[1] .. '\n' .. table.concat(write, '\n'))
   end
 end
 redis.call('HSET', KEYS[1], 'decided', ARGV[1])

@@ -77,7 +77,7 @@ public final class ClaimLookup {
     // find, not get: a campaign created a moment ago through another gateway is known to Redis first
     return catalog.find(read.get().campaignId()).compose(found -> found.isEmpty()
         ? Future.failedFuture(unknown())
-        : status(ticket, read.get(), found.get()).map(status -> withImage(ticket, status)));
+        : status(ticket, read.get(), found.get()));
   }
 
   /**
@@ -96,15 +96,20 @@ public final class ClaimLookup {
         || read.generation() != live.get().generation()) {
       return Optional.empty();
     }
-    long decided = Math.max(live.get().decidedSeq(), feed.decidedSeq(read.campaignId()));
+    long decided = decidedSeq(live.get(), read.campaignId());
     return read.seq() > decided ? Optional.of(queued(ticket, read.seq() - decided, live.get())) : Optional.empty();
   }
 
   /** Whether the ticket's turn has passed by what this process knows (its decision is due or was missed). */
   public boolean passed(Tickets.Ticket read) {
     return catalog.get(read.campaignId())
-        .map(live -> read.seq() <= Math.max(live.decidedSeq(), feed.decidedSeq(read.campaignId())))
+        .map(live -> read.seq() <= decidedSeq(live, read.campaignId()))
         .orElse(false);
+  }
+
+  /** The decided seq as this process knows it: the campaign state's read, or a later decision heard. */
+  private long decidedSeq(CampaignCatalog.Live live, String campaignId) {
+    return Math.max(live.decidedSeq(), feed.decidedSeq(campaignId));
   }
 
   private static JsonObject queued(String ticket, long position, CampaignCatalog.Live live) {
@@ -154,7 +159,8 @@ public final class ClaimLookup {
         if (kept && read.seq() > decidedSeq) {
           return Future.succeededFuture(queued(ticket, read.seq() - decidedSeq, live));
         }
-        return fromDatabase(ticket);
+        // a voucher confirmed in PostgreSQL names its QR code as a published one does
+        return fromDatabase(ticket).map(status -> withImage(ticket, status));
       });
     });
   }

@@ -162,13 +162,13 @@ public final class DecisionFeed {
     listeners.forEach(r -> r.context().runOnContext(v -> r.listener().decided(message)));
   }
 
+  /** On the subscriber's event loop, the only one that adds to the order: the head it peeks is the one it polls. */
   private void forgetOld(long now) {
     for (Kept head = order.peek(); head != null && (head.atMs() < now - KEEP_MS || kept.get() > MAX_KEPT);
         head = order.peek()) {
-      if (order.remove(head)) {
-        kept.decrementAndGet();
-        outcomes.remove(head.ticket());
-      }
+      order.poll();
+      kept.decrementAndGet();
+      outcomes.remove(head.ticket());
     }
   }
 }
