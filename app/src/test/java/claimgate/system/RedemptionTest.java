@@ -1,6 +1,9 @@
 package claimgate.system;
 
+import claimgate.access.MerchantKeys;
+import claimgate.redemption.Vouchers;
 import claimgate.testkit.ApiClient;
+import claimgate.voucher.VoucherCodes;
 
 import claimgate.web.Bearer;
 
@@ -50,7 +53,7 @@ class RedemptionTest {
     c = create(new Campaign(open.id(), open.name(), open.currency(), new java.math.BigDecimal("10.0"), open.validDays(),
         open.limits(), open.eligibility(), open.admission(), open.rounds(), open.merchants()));
     List<String> tickets = new ArrayList<>();
-    for (int i = 0; i < 27; i++) {
+    for (int i = 0; i < 45; i++) {
       tickets.add(claim(c.id(), "holder-" + i, "m0").json().getString("ticket"));
     }
     tickets.add(claim(c.id(), "holder-m1", "m1").json().getString("ticket"));
@@ -344,6 +347,75 @@ class RedemptionTest {
     assertThat(operator.status()).isEqualTo(403);
     assertThat(operator.raw().body()).doesNotContain(LiveStack.OPERATOR_TOKEN);
     assertThat(send("GET", "/api/v1/vouchers/" + code, keyM0, null).json().getString("status")).isEqualTo("issued");
+  }
+
+  @Test
+  @DisplayName("redemptions sent together share ONE statement and each is answered as it would be alone: "
+      + "fresh, pasted, the same request twice, two requests for one code, redeemed before, a repeat, "
+      + "revoked, expired, another merchant's, forged, malformed, without a key")
+  void redemptionsTogether() {
+    Vouchers vouchers = new Vouchers(VoucherCodes.fromSpec(TestServers.CODE_KEY));
+    MerchantKeys.Holder m0 = new MerchantKeys.Holder(c.id(), "m0", Bearer.hash(keyM0));
+    MerchantKeys.Holder m1 = new MerchantKeys.Holder(c.id(), "m1", Bearer.hash(keyM1));
+    String forged = VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new java.security.SecureRandom()))
+        .issue(c.id(), "X", 7);
+    Vertx vertx = Vertx.vertx();
+    Pool pool = TestServers.database().pool(vertx, 2);
+    try {
+      List<List<String>> answers = new ArrayList<>();
+      for (int twin = 0; twin < 2; twin++) {
+        List<String> v = codesM0.subList(27 + 9 * twin, 36 + 9 * twin);
+        vouchers.redeem(pool, m0, v.get(4), null, "k:first").await();
+        vouchers.redeem(pool, m0, v.get(5), null, "k:same").await();
+        sql("update voucher set revoked_at = now(), revoke_reason = 'fraud' where code = $1", v.get(6));
+        expire(v.get(7));
+        List<Vouchers.Now> requests = List.of(
+            new Vouchers.Now(m0, v.get(0), "k:fresh"),
+            new Vouchers.Now(m0, " " + v.get(1).toLowerCase(java.util.Locale.ROOT).replace("-", " ") + "\n", "k:pasted"),
+            new Vouchers.Now(m0, v.get(2), "k:twice"),
+            new Vouchers.Now(m0, v.get(2), "k:twice"),
+            new Vouchers.Now(m0, v.get(3), "k:one"),
+            new Vouchers.Now(m0, v.get(3), "k:other"),
+            new Vouchers.Now(m0, v.get(4), "k:second"),
+            new Vouchers.Now(m0, v.get(5), "k:same"),
+            new Vouchers.Now(m0, v.get(6), "k:revoked"),
+            new Vouchers.Now(m0, v.get(7), "k:expired"),
+            new Vouchers.Now(m0, codeM1, "k:theirs"),
+            new Vouchers.Now(m1, v.get(8), "k:wrong-shop"),
+            new Vouchers.Now(m0, forged, "k:forged"),
+            new Vouchers.Now(m0, "NOT A CODE", "k:malformed"),
+            new Vouchers.Now(m0, v.get(8), null));
+        List<Vouchers.Outcome> outcomes = new ArrayList<>();
+        if (twin == 0) {
+          for (Vouchers.Now r : requests) {
+            outcomes.add(vouchers.redeem(pool, r.merchant(), r.typed(), null, r.requestKey()).await());
+          }
+        } else {
+          outcomes.addAll(vouchers.redeemNow(pool, requests).await());
+        }
+        List<String> shapes = new ArrayList<>(outcomes.stream().map(RedemptionTest::shape).toList());
+        // the same request twice: one voucher, one answer for both
+        assertThat(outcomes.get(2)).isEqualTo(outcomes.get(3));
+        // two requests for one code: one is redeemed, the other is told so, in either order
+        java.util.Collections.sort(shapes.subList(4, 6));
+        answers.add(shapes);
+      }
+      assertThat(answers.get(0)).containsExactly(
+          "redeemed m0 10.00", "redeemed m0 10.00", "redeemed m0 10.00", "redeemed m0 10.00",
+          "409 already_redeemed", "redeemed m0 10.00",
+          "409 already_redeemed", "redeemed m0 10.00", "410 revoked", "410 expired", "403 wrong_merchant",
+          "403 wrong_merchant", "404 unknown_code", "400 invalid_code", "redeemed m0 10.00");
+      assertThat(answers.get(1)).as("together as alone").isEqualTo(answers.get(0));
+    } finally {
+      pool.close().await();
+      vertx.close().await();
+    }
+  }
+
+  private static String shape(Vouchers.Outcome outcome) {
+    return outcome instanceof Vouchers.Outcome.Redeemed r
+        ? "redeemed " + r.merchantId() + " " + r.value().toPlainString()
+        : ((Vouchers.Outcome.Refused) outcome).error().status() + " " + ((Vouchers.Outcome.Refused) outcome).error().error();
   }
 
   /** Moves a voucher's expiry into the past, as time would. */

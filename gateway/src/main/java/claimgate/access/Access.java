@@ -48,6 +48,11 @@ public final class Access {
     };
   }
 
+  /**
+   * Lets a live merchant key through when neither the address nor the key has run out of
+   * failed attempts: for a key seen lately, both buckets in ONE Redis call; otherwise the
+   * address's first, so that guessing keys costs the guesser time and not the database.
+   */
   public Handler<RoutingContext> merchant() {
     return ctx -> {
       String address = address(ctx);
@@ -56,9 +61,15 @@ public final class Access {
         ctx.fail(forbidden("the operator token cannot redeem; use a merchant key"));
         return;
       }
-      attempts.check(address, null)
-          .compose(v -> token.isEmpty() ? Future.succeededFuture(Optional.<MerchantKeys.Holder>empty())
-              : merchantKeys.find(token.get()))
+      Optional<MerchantKeys.Holder> recent = token.flatMap(merchantKeys::recent);
+      Future<Optional<MerchantKeys.Holder>> checked = recent.isPresent()
+          ? attempts.check(address, recent.get().keyHash()).map(recent)
+          : attempts.check(address, null)
+              .compose(v -> token.isEmpty() ? Future.succeededFuture(Optional.<MerchantKeys.Holder>empty())
+                  : merchantKeys.find(token.get()))
+              .compose(found -> found.isEmpty() ? Future.succeededFuture(found)
+                  : attempts.check(null, found.get().keyHash()).map(found));
+      checked
           .compose(merchant -> {
             if (merchant.isPresent()) {
               ctx.put(MERCHANT, merchant.get());

@@ -49,17 +49,23 @@ public final class MerchantKeys {
     return sql.preparedQuery(INSERT).execute(Tuple.of(Bearer.hash(key), campaignId, merchantId)).map(key);
   }
 
+  /** The merchant holding a presented key, when this gateway found it live within {@code cacheMs}. */
+  public Optional<Holder> recent(String presentedKey) {
+    if (!presentedKey.startsWith(KEY_PREFIX)) {
+      return Optional.empty();
+    }
+    Cached cached = cache.get(Bearer.hash(presentedKey));
+    return cached != null && System.currentTimeMillis() - cached.atMs() < cacheMs ? cached.holder() : Optional.empty();
+  }
+
   /** The merchant holding a presented key, if it is a live key. */
   public Future<Optional<Holder>> find(String presentedKey) {
-    if (!presentedKey.startsWith(KEY_PREFIX)) {
-      return Future.succeededFuture(Optional.empty());
+    Optional<Holder> recent = recent(presentedKey);
+    if (recent.isPresent() || !presentedKey.startsWith(KEY_PREFIX)) {
+      return Future.succeededFuture(recent);
     }
     String hash = Bearer.hash(presentedKey);
     long now = System.currentTimeMillis();
-    Cached cached = cache.get(hash);
-    if (cached != null && now - cached.atMs() < cacheMs) {
-      return Future.succeededFuture(cached.holder());
-    }
     return pool.preparedQuery(FIND).execute(Tuple.of(hash)).map(rows -> {
       Optional<Holder> holder = Optional.empty();
       for (Row row : rows) {

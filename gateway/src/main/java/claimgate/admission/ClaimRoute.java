@@ -1,5 +1,7 @@
 package claimgate.admission;
 
+import claimgate.gateway.GroupCommit;
+
 import claimgate.catalog.CampaignCatalog;
 import claimgate.claim.ClaimLookup;
 import claimgate.ticket.Tickets;
@@ -24,7 +26,7 @@ import java.util.regex.Pattern;
  * {@code POST /api/v1/campaigns/{campaignId}/claims}, the launch minute's hot route, on Vert.x
  * core in front of the router: the body read with its limit, parsed strictly into a
  * {@link ClaimBody}, the citizen identified, the campaign and merchants checked in memory, and
- * the claim handed to the {@link AdmissionBatcher}; the answer is written without a JSON tree.
+ * the claim handed to the {@link GroupCommit} of admissions; the answer is written without a JSON tree.
  * Requests it does not recognise as a claim (another method, a path the contract refuses) go to
  * the router, which answers them as before. Every answer carries {@link SecurityHeaders}; a
  * client that does not finish its body within the deadline gets 408.
@@ -47,7 +49,7 @@ public final class ClaimRoute {
   private final Vertx vertx;
   private final CampaignCatalog catalog;
   private final CitizenIdentity identity;
-  private final AdmissionBatcher batcher;
+  private final GroupCommit<AdmissionScript.Claim, Admission> batcher;
   private final Tickets tickets;
   private final ClaimLookup lookup;
   private final Telemetry telemetry;
@@ -67,7 +69,7 @@ public final class ClaimRoute {
     }
   }
 
-  public ClaimRoute(Vertx vertx, CampaignCatalog catalog, CitizenIdentity identity, AdmissionBatcher batcher,
+  public ClaimRoute(Vertx vertx, CampaignCatalog catalog, CitizenIdentity identity, GroupCommit<AdmissionScript.Claim, Admission> batcher,
       Tickets tickets, ClaimLookup lookup, Telemetry telemetry, ClientAddress addresses, Limits limits) {
     this.vertx = vertx;
     this.catalog = catalog;
@@ -179,7 +181,7 @@ public final class ClaimRoute {
           AdmissionScript.Claim admitted = new AdmissionScript.Claim(citizenId, merchants,
               CitizenRecord.requestId(idempotencyKey, merchants), CitizenRecord.fingerprint(merchants),
               citizen.tier().map(String::valueOf).orElse(""), addresses.of(request));
-          return batcher.admit(campaignId, admitted).compose(outcome -> outcome instanceof Admission.Queued queued
+          return batcher.submit(campaignId, admitted).compose(outcome -> outcome instanceof Admission.Queued queued
               ? queued(live, queued)
               : Future.failedFuture(Refusals.of(outcome)));
         }))

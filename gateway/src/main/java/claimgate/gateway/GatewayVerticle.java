@@ -8,7 +8,7 @@ import claimgate.web.NoFormOnBodylessRoute;
 import claimgate.access.Access;
 import claimgate.access.RateBuckets;
 
-import claimgate.admission.AdmissionBatcher;
+import claimgate.admission.Admission;
 import claimgate.admission.AdmissionScript;
 import claimgate.admission.ClaimRoute;
 import claimgate.ticket.Tickets;
@@ -32,6 +32,7 @@ import claimgate.operator.CampaignCheck;
 import claimgate.operator.KillSwitch;
 import claimgate.operator.MerchantAdmin;
 import claimgate.access.MerchantKeys;
+import claimgate.redemption.RedeemBody;
 import claimgate.redemption.RedemptionApi;
 import claimgate.redemption.Vouchers;
 import claimgate.revocation.Revocations;
@@ -138,8 +139,8 @@ public final class GatewayVerticle extends VerticleBase {
         TimeUnit.MINUTES.toMillis(10));
     identity = config.credentials().identity(vertx);
     addresses = new ClientAddress(config.http().trustedProxyHops());
-    AdmissionBatcher batcher = new AdmissionBatcher(context, new AdmissionScript(redis, config.stores().durability()),
-        config.limits().batchClaims(),
+    GroupCommit<AdmissionScript.Claim, Admission> batcher = new GroupCommit<>(context,
+        new AdmissionScript(redis, config.stores().durability())::admit, config.limits().batchClaims(),
         config.limits().batchWindowMs(), config.http().requestTimeoutMs());
     claims = new ClaimRoute(vertx, catalog, identity, batcher, tickets, lookup, shared.telemetry(), addresses,
         new ClaimRoute.Limits(config.http().bodyLimitBytes(), 2 * config.http().requestTimeoutMs()));
@@ -157,7 +158,9 @@ public final class GatewayVerticle extends VerticleBase {
     campaignCheck = new CampaignCheck(pool, redis);
     campaignStats = new CampaignStats(vertx, pool, redis, catalog, shared.telemetry(), shared.consoleStreams());
     merchantAdmin = new MerchantAdmin(pool, redis, merchantKeys, new Revocations(config.credentials().codes()));
-    redemptions = new RedemptionApi(pool, vouchers, attempts);
+    redemptions = new RedemptionApi(pool, vouchers, new GroupCommit<>(context,
+        (lane, batch) -> vouchers.redeemNow(pool, batch), config.limits().batchClaims(),
+        config.limits().batchWindowMs(), config.http().requestTimeoutMs()), attempts);
     return catalog.reloadDocuments()
         .recover(failure -> {
           LOG.warn("campaigns not loaded yet ({}); retrying every second", failure.getMessage());
@@ -209,7 +212,8 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "getClaim", anyone, ticketReads::status);
     route(builder, contract, "claimEvents", anyone, STREAMING, ticketReads::stream);
     route(builder, contract, "voucherImage", anyone, ticketReads::voucherImage);
-    route(builder, contract, "redeem", merchant, redemptions::redeem);
+    route(builder, contract, "redeem", merchant, config.http().bodyLimitBytes(),
+        ContractValidation.of(contract, "redeem", RedeemBody::parse), redemptions::redeem);
     route(builder, contract, "redeemBatch", merchant, GatewayConfig.Http.BATCH_BODY_LIMIT_BYTES, redemptions::redeemBatch);
     route(builder, contract, "getVoucher", merchant, redemptions::getVoucher);
     route(builder, contract, "applyCampaign", operator, GatewayConfig.Http.DOCUMENT_BODY_LIMIT_BYTES, campaignAdmin::applyCampaign);
@@ -253,6 +257,11 @@ public final class GatewayVerticle extends VerticleBase {
    */
   private void route(RouterBuilder builder, OpenAPIContract contract, String operationId,
       Handler<RoutingContext> access, int bodyLimitBytes, Handler<RoutingContext> handler) {
+    route(builder, contract, operationId, access, bodyLimitBytes, ContractValidation.of(contract, operationId), handler);
+  }
+
+  private void route(RouterBuilder builder, OpenAPIContract contract, String operationId,
+      Handler<RoutingContext> access, int bodyLimitBytes, ContractValidation validation, Handler<RoutingContext> handler) {
     var route = builder.getRoute(operationId).setDoValidation(false);
     if (bodyLimitBytes != STREAMING) {
       route.addHandler(TimeoutHandler.create(2 * config.http().requestTimeoutMs(), 408));
@@ -262,7 +271,7 @@ public final class GatewayVerticle extends VerticleBase {
     }
     route.addHandler(BodyHandler.create(false).setBodyLimit(bodyLimitBytes == STREAMING ? 0 : bodyLimitBytes))
         .addHandler(access)
-        .addHandler(ContractValidation.of(contract, operationId))
+        .addHandler(validation)
         .addHandler(handler);
   }
 

@@ -1,9 +1,11 @@
 package claimgate.redemption;
 
 import claimgate.access.MerchantKeys;
+import claimgate.gateway.GroupCommit;
 
 import claimgate.access.Access;
 import claimgate.web.ApiError;
+import claimgate.web.ContractValidation;
 import claimgate.access.RateBuckets;
 import claimgate.web.Replies;
 import io.vertx.core.Future;
@@ -18,8 +20,8 @@ import java.util.List;
 
 /**
  * Merchants' routes: redeem one voucher, redeem an offline backlog, look a voucher up. Every
- * route runs behind {@link Access#merchant}, which has checked the address's failed attempts; the
- * routes check the key's. Refusals that look like guessing count against both ({@link RateBuckets}).
+ * route runs behind {@link Access#merchant}, which has checked the failed attempts of the address
+ * and of the key. Refusals that look like guessing count against both ({@link RateBuckets}).
  */
 public final class RedemptionApi {
 
@@ -28,21 +30,24 @@ public final class RedemptionApi {
 
   private final Pool pool;
   private final Vouchers vouchers;
+  private final GroupCommit<Vouchers.Now, Vouchers.Outcome> redeemNow;
   private final RateBuckets attempts;
 
-  public RedemptionApi(Pool pool, Vouchers vouchers, RateBuckets attempts) {
+  /** @param redeemNow redemptions at the till, gathered into one statement ({@link Vouchers#redeemNow}) */
+  public RedemptionApi(Pool pool, Vouchers vouchers, GroupCommit<Vouchers.Now, Vouchers.Outcome> redeemNow,
+      RateBuckets attempts) {
     this.pool = pool;
     this.vouchers = vouchers;
+    this.redeemNow = redeemNow;
     this.attempts = attempts;
   }
 
   public void redeem(RoutingContext ctx) {
     MerchantKeys.Holder merchant = Access.merchant(ctx);
-    String code = Replies.body(ctx).getString("code");
+    String code = ContractValidation.leanBody(ctx, RedeemBody.class).code();
     String key = ctx.request().getHeader("Idempotency-Key");
     String address = Access.address(ctx);
-    attempts.check(null, merchant.keyHash())
-        .compose(v -> vouchers.redeem(pool, merchant, code, null, key == null ? null : caller(merchant) + "k:" + key))
+    redeemNow.submit("", new Vouchers.Now(merchant, code, key == null ? null : caller(merchant) + "k:" + key))
         .compose(outcome -> outcome instanceof Vouchers.Outcome.Refused no
             ? attempts.record(address, merchant.keyHash(), no.attempt() ? 1 : 0)
                 .transform(recorded -> Future.<JsonObject>failedFuture(no.error()))
@@ -58,28 +63,27 @@ public final class RedemptionApi {
     String device = Replies.body(ctx).getString("deviceId", "");
     String address = Access.address(ctx);
     OffsetDateTime latest = OffsetDateTime.now().plusSeconds(MAX_CLOCK_SKEW_SECONDS);
-    attempts.check(null, merchant.keyHash())
-        // one connection, statements pipelined in input order; a code given twice in one batch is
-        // one voucher taken once: the later item is refused
-        .compose(v -> pool.withConnection(conn -> {
-          List<Future<JsonObject>> results = new ArrayList<>(items.size());
-          java.util.Set<String> seen = new java.util.HashSet<>();
-          for (int i = 0; i < items.size(); i++) {
-            JsonObject item = items.getJsonObject(i);
-            String code = item.getString("code");
-            if (!seen.add(vouchers.sameness(code))) {
-              results.add(Future.succeededFuture(itemError(code, "already_redeemed", "this code appears earlier in this batch")));
-              continue;
-            }
-            results.add(redeemItem(code, item.getString("redeemedAt"), latest,
-                at -> vouchers.redeem(conn, merchant, code, at, caller(merchant) + "b:" + device + "@" + at.toInstant())));
-          }
-          return Future.all(results).map(all -> {
-            JsonArray out = new JsonArray();
-            results.forEach(r -> out.add(r.result()));
-            return out;
-          });
-        }))
+    // one connection, statements pipelined in input order; a code given twice in one batch is
+    // one voucher taken once: the later item is refused
+    pool.withConnection(conn -> {
+      List<Future<JsonObject>> results = new ArrayList<>(items.size());
+      java.util.Set<String> seen = new java.util.HashSet<>();
+      for (int i = 0; i < items.size(); i++) {
+        JsonObject item = items.getJsonObject(i);
+        String code = item.getString("code");
+        if (!seen.add(vouchers.sameness(code))) {
+          results.add(Future.succeededFuture(itemError(code, "already_redeemed", "this code appears earlier in this batch")));
+          continue;
+        }
+        results.add(redeemItem(code, item.getString("redeemedAt"), latest,
+            at -> vouchers.redeem(conn, merchant, code, at, caller(merchant) + "b:" + device + "@" + at.toInstant())));
+      }
+      return Future.all(results).map(all -> {
+        JsonArray out = new JsonArray();
+        results.forEach(r -> out.add(r.result()));
+        return out;
+      });
+    })
         .compose(results -> {
           int guesses = (int) results.stream().map(JsonObject.class::cast)
               .filter(r -> r.getBoolean("attempt", false)).count();
@@ -129,8 +133,7 @@ public final class RedemptionApi {
   public void getVoucher(RoutingContext ctx) {
     MerchantKeys.Holder merchant = Access.merchant(ctx);
     String address = Access.address(ctx);
-    attempts.check(null, merchant.keyHash())
-        .compose(v -> vouchers.lookup(pool, merchant, ctx.pathParam("code")))
+    vouchers.lookup(pool, merchant, ctx.pathParam("code"))
         .recover(failure -> failure instanceof ApiError api && api.status() != 429
             ? attempts.record(address, merchant.keyHash(), 1).transform(r -> Future.failedFuture(failure))
             : Future.failedFuture(failure))

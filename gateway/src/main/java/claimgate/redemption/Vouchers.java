@@ -11,12 +11,15 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 import java.math.BigDecimal;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Redemption and lookup of vouchers (invariant 7). A code is verified (check symbol,
  * then HMAC tag) before any database read; redemption is ONE conditional UPDATE that succeeds
  * only for an issued, unrevoked, unexpired voucher of this merchant not yet redeemed, so
- * concurrent attempts redeem it once. A refusal is explained by one read afterwards.
+ * concurrent attempts redeem it once. A refusal is explained by one read afterwards. Redemptions
+ * at the till that arrive together share one such UPDATE ({@link #redeemNow}).
  */
 public final class Vouchers {
 
@@ -31,6 +34,13 @@ public final class Vouchers {
         and redeemed_at is null and revoked_at is null and expires_at > coalesce($4, now())
         and ($4::timestamptz is null or ($4 >= issued_at and $4 >= now() - make_interval(hours => $6)))
       returning merchant_id, value, currency, redeemed_at""";
+  /** {@link #REDEEM} for many redemptions now: each row of the batch answers with its index. */
+  static final String REDEEM_NOW = """
+      update voucher v set redeemed_at = now(), redeemed_request = r.request
+      from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[]) as r(code, campaign_id, merchant_id, request, i)
+      where v.code = r.code and v.campaign_id = r.campaign_id and v.merchant_id = r.merchant_id
+        and v.redeemed_at is null and v.revoked_at is null and v.expires_at > now()
+      returning r.i, v.merchant_id, v.value, v.currency, v.redeemed_at""";
   static final String SELECT = """
       select merchant_id, value, currency, redeemed_at, redeemed_request, revoked_at, expires_at, expires_at <= now() as expired,
              issued_at
@@ -78,6 +88,63 @@ public final class Vouchers {
         .compose(rows -> rows.size() == 1
             ? Future.succeededFuture(redeemed(code, rows.iterator().next()))
             : explain(sql, merchant, code, at, requestKey));
+  }
+
+  /** A redemption at the till, now: the typed code and the request that redeems it. */
+  public record Now(MerchantKeys.Holder merchant, String typed, String requestKey) {}
+
+  /**
+   * Redeems each code as {@link #redeem} would (at null), the valid ones in ONE statement: a
+   * voucher named twice is taken once, by one of its requests; the others are refused or, for a
+   * repeat of that request, answered alike, by the read that explains every code not redeemed.
+   * Answers in the order of {@code requests}.
+   */
+  public Future<List<Outcome>> redeemNow(SqlClient sql, List<Now> requests) {
+    int n = requests.size();
+    Outcome[] outcomes = new Outcome[n];
+    String[] canonical = new String[n];
+    List<String> valid = new ArrayList<>(n);
+    List<String> campaigns = new ArrayList<>(n);
+    List<String> merchants = new ArrayList<>(n);
+    List<String> keys = new ArrayList<>(n);
+    List<Integer> indexes = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Now request = requests.get(i);
+      VoucherCodes.Parsed parsed = codes.parse(request.typed(), request.merchant().campaignId());
+      if (!(parsed instanceof VoucherCodes.Parsed.Valid)) {
+        outcomes[i] = refusal(parsed);
+        continue;
+      }
+      canonical[i] = VoucherCodes.canonical(request.typed());
+      valid.add(canonical[i]);
+      campaigns.add(request.merchant().campaignId());
+      merchants.add(request.merchant().merchantId());
+      keys.add(request.requestKey());
+      indexes.add(i);
+    }
+    if (indexes.isEmpty()) {
+      return Future.succeededFuture(List.of(outcomes));
+    }
+    return sql.preparedQuery(REDEEM_NOW)
+        .execute(Tuple.of(valid.toArray(String[]::new), campaigns.toArray(String[]::new),
+            merchants.toArray(String[]::new), keys.toArray(String[]::new), indexes.toArray(Integer[]::new)))
+        .compose(rows -> {
+          for (Row row : rows) {
+            int i = row.getInteger(0);
+            outcomes[i] = new Outcome.Redeemed(canonical[i], row.getString(1),
+                claimgate.campaign.Formats.money(row.getBigDecimal(2), row.getString(3)), row.getOffsetDateTime(4));
+          }
+          List<Future<Outcome>> explained = new ArrayList<>();
+          for (int i : indexes) {
+            if (outcomes[i] == null) {
+              int at = i;
+              Now request = requests.get(i);
+              explained.add(explain(sql, request.merchant(), canonical[i], null, request.requestKey())
+                  .onSuccess(outcome -> outcomes[at] = outcome));
+            }
+          }
+          return Future.all(explained).map(all -> List.of(outcomes));
+        });
   }
 
   private Future<Outcome> explain(SqlClient sql, MerchantKeys.Holder merchant, String code, OffsetDateTime at,

@@ -42,11 +42,23 @@ public final class ContractValidation implements Handler<RoutingContext> {
 
   private record ParameterCheck(String name, Location in, boolean required, Validator validator) {}
 
+  /**
+   * Reads a route's small body straight into its record, exactly as the contract's schema would
+   * judge it (a test of each such reader holds it to the schema's verdict), instead of a
+   * JSON-Schema run per request.
+   */
+  @FunctionalInterface
+  public interface LeanBody {
+    /** @throws IllegalArgumentException when the body breaks the contract; the message says where */
+    Object read(byte[] body);
+  }
+
   private final List<ParameterCheck> parameters = new ArrayList<>();
   private final Validator body;
+  private final LeanBody lean;
   private final boolean bodyRequired;
 
-  private ContractValidation(OpenAPIContract contract, Operation operation) {
+  private ContractValidation(OpenAPIContract contract, Operation operation, LeanBody lean) {
     SchemaRepository schemas = contract.getSchemaRepository();
     for (Parameter p : operation.getParameters()) {
       parameters.add(new ParameterCheck(p.getName(), p.getIn(), p.isRequired(), schemas.validator(p.getSchema())));
@@ -54,11 +66,17 @@ public final class ContractValidation implements Handler<RoutingContext> {
     MediaType json = operation.getRequestBody() == null ? null
         : operation.getRequestBody().getContent().get("application/json");
     this.body = json == null ? null : schemas.validator(json.getSchema());
+    this.lean = lean;
     this.bodyRequired = operation.getRequestBody() != null && operation.getRequestBody().isRequired();
   }
 
   public static ContractValidation of(OpenAPIContract contract, String operationId) {
-    return new ContractValidation(contract, contract.operation(operationId));
+    return new ContractValidation(contract, contract.operation(operationId), null);
+  }
+
+  /** Checks the parameters against the contract and reads the body with {@code lean}. */
+  public static ContractValidation of(OpenAPIContract contract, String operationId, LeanBody lean) {
+    return new ContractValidation(contract, contract.operation(operationId), lean);
   }
 
   @Override
@@ -112,6 +130,18 @@ public final class ContractValidation implements Handler<RoutingContext> {
       ctx.fail(new ApiError(400, "invalid_request", "body is required"));
       return;
     }
+    if (lean != null) {
+      Object read;
+      try {
+        read = lean.read(ctx.body().buffer().getBytes());
+      } catch (IllegalArgumentException invalid) {
+        ctx.fail(new ApiError(400, "invalid_request", invalid.getMessage()));
+        return;
+      }
+      ctx.put(VALIDATED_BODY, read);
+      ctx.next();
+      return;
+    }
     Object json;
     try {
       json = wrap(STRICT_JSON.readValue(ctx.body().buffer().getBytes(), Object.class));
@@ -136,7 +166,7 @@ public final class ContractValidation implements Handler<RoutingContext> {
   }
 
   /** Where a NUL character is in a decoded JSON value (a key or a string), or null. */
-  static String nulAt(Object json, String path) {
+  public static String nulAt(Object json, String path) {
     if (json instanceof String text) {
       return text.indexOf('\0') >= 0 ? path : null;
     }
@@ -173,5 +203,10 @@ public final class ContractValidation implements Handler<RoutingContext> {
   /** The body as decoded and validated here, so a handler does not decode it again; null when none was sent. */
   public static JsonObject validatedBody(RoutingContext ctx) {
     return ctx.get(VALIDATED_BODY);
+  }
+
+  /** The body as a {@link LeanBody} read it. */
+  public static <T> T leanBody(RoutingContext ctx, Class<T> type) {
+    return type.cast(ctx.get(VALIDATED_BODY));
   }
 }

@@ -3,6 +3,8 @@ package claimgate.gateway;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.admission.ClaimBody;
+import claimgate.redemption.RedeemBody;
+import claimgate.web.ContractValidation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,16 +27,18 @@ import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 /**
- * The claim route parses its body with a strict streaming parser instead of the contract's
- * JSON-Schema validator. This proves the two agree: bodies generated from the schema's own
- * rules (each required field present or missing, each bound met or broken, each pattern kept or
- * broken by one character, extra fields, wrong types, duplicates) are judged by both, and the
- * verdict must be the same for every one.
+ * The claim and redemption routes parse their bodies with strict streaming parsers instead of
+ * the contract's JSON-Schema validator. This proves each agrees with the contract: bodies
+ * generated from the schema's own rules (each required field present or missing, each bound met
+ * or broken, each pattern kept or broken by one character, extra fields, wrong types,
+ * duplicates) are judged by both, and the verdict must be the same for every one. The contract's
+ * verdict is the one {@link ContractValidation} gives: strict JSON, no NUL in any text, the schema.
  */
-class ClaimBodyContractTest {
+class LeanBodyContractTest {
 
   static Vertx vertx;
-  static Validator contract;
+  static Validator claimContract;
+  static Validator redeemContract;
   static final ObjectMapper STRICT_JSON = new ObjectMapper()
       .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -43,7 +47,12 @@ class ClaimBodyContractTest {
   static void start() {
     vertx = Vertx.vertx();
     OpenAPIContract openApi = OpenAPIContract.from(vertx, "openapi/claimgate.yaml").await();
-    contract = openApi.getSchemaRepository().validator(openApi.operation("admitClaim").getRequestBody()
+    claimContract = bodySchema(openApi, "admitClaim");
+    redeemContract = bodySchema(openApi, "redeem");
+  }
+
+  static Validator bodySchema(OpenAPIContract openApi, String operationId) {
+    return openApi.getSchemaRepository().validator(openApi.operation(operationId).getRequestBody()
         .getContent().get("application/json").getSchema());
   }
 
@@ -112,24 +121,77 @@ class ClaimBodyContractTest {
   }
 
   @Property(tries = 3_000)
-  void theParserAcceptsExactlyWhatTheContractAccepts(@ForAll("bodies") String body) {
+  void theClaimParserAcceptsExactlyWhatTheContractAccepts(@ForAll("bodies") String body) {
+    sameVerdict(body, claimContract, ClaimBody::parse);
+  }
+
+  static final String CODE_CHARS = "ABCDEFGHJKMNPQRSTVWXYZ0123456789-abc";
+
+  @Provide
+  Arbitrary<String> redemptions() {
+    Arbitrary<Object> code = Arbitraries.oneOf(
+        text(CODE_CHARS, 64),
+        // characters outside the BMP: the contract counts code points, not UTF-16 units
+        Arbitraries.integers().between(0, 66).map(n -> (Object) "\uD83D\uDE00".repeat(n)),
+        Arbitraries.integers().between(60, 66).map(n -> (Object) ("A".repeat(n - 1) + "\uD83D\uDE00")));
+    Arbitrary<Map<String, Object>> fields = Combinators.combine(Arbitraries.integers().between(0, 3), code,
+            Arbitraries.of("", "extra", "Code", "merchantId"))
+        .as((presence, value, extra) -> {
+          Map<String, Object> m = new java.util.LinkedHashMap<>();
+          if (presence > 0) {
+            m.put("code", value);
+          }
+          if (!extra.isEmpty()) {
+            m.put(extra, "x");
+          }
+          return m;
+        });
+    return Combinators.combine(fields, Arbitraries.integers().between(0, 9)).as((m, shape) -> {
+      String object = new JsonObject(m).encode();
+      return switch (shape) {
+        case 0 -> object.replaceFirst("\\{", "{\"code\":\"dup\",");
+        case 1 -> object + " {}";
+        case 2 -> "[" + object + "]";
+        case 3 -> "\"" + m.getOrDefault("code", "x") + "\"";
+        default -> object;
+      };
+    });
+  }
+
+  @Property(tries = 3_000)
+  void theRedemptionParserAcceptsExactlyWhatTheContractAccepts(@ForAll("redemptions") String body) {
+    sameVerdict(body, redeemContract, RedeemBody::parse);
+  }
+
+  /** A lean parser: returns what it read, throws when it refuses. */
+  @FunctionalInterface
+  interface Parser {
+    Object parse(byte[] body) throws Exception;
+  }
+
+  static void sameVerdict(String body, Validator contract, Parser parser) {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    boolean byContract;
-    try {
-      Object json = STRICT_JSON.readValue(bytes, Object.class);
-      byContract = contract.validate(json instanceof Map<?, ?> map ? new JsonObject(cast(map))
-          : json instanceof List<?> list ? new JsonArray(new ArrayList<>(list)) : json).getValid();
-    } catch (java.io.IOException malformed) {
-      byContract = false;
-    }
     boolean byParser;
     try {
-      ClaimBody.parse(bytes);
+      parser.parse(bytes);
       byParser = true;
-    } catch (ClaimBody.Invalid refused) {
+    } catch (Exception refused) {
       byParser = false;
     }
+    boolean byContract = byContract(contract, bytes);
     assertThat(byParser).as("the parser's verdict on %s (the contract says %s)", body, byContract).isEqualTo(byContract);
+  }
+
+  /** The verdict of {@link ContractValidation} with the library's validator. */
+  static boolean byContract(Validator contract, byte[] bytes) {
+    try {
+      Object json = STRICT_JSON.readValue(bytes, Object.class);
+      Object wrapped = json instanceof Map<?, ?> map ? new JsonObject(cast(map))
+          : json instanceof List<?> list ? new JsonArray(new ArrayList<>(list)) : json;
+      return ContractValidation.nulAt(wrapped, "body") == null && contract.validate(wrapped).getValid();
+    } catch (java.io.IOException malformed) {
+      return false;
+    }
   }
 
   @SuppressWarnings("unchecked")
