@@ -210,6 +210,13 @@ public final class WaitingRoomBenchmark {
   private static double heapAfterGc(Process process) throws Exception {
     String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
     new ProcessBuilder(jcmd, Long.toString(process.pid()), "GC.run").redirectErrorStream(true).start().waitFor();
+    if (Boolean.getBoolean("histogram")) {
+      // what the heap holds, by class: where a stream's bytes go
+      Process histogram = new ProcessBuilder(jcmd, Long.toString(process.pid()), "GC.class_histogram")
+          .redirectErrorStream(true).start();
+      new String(histogram.getInputStream().readAllBytes()).lines().limit(30).forEach(System.out::println);
+      histogram.waitFor();
+    }
     Process info = new ProcessBuilder(jcmd, Long.toString(process.pid()), "GC.heap_info").redirectErrorStream(true).start();
     String text = new String(info.getInputStream().readAllBytes());
     info.waitFor();
