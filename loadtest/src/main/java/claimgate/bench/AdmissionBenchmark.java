@@ -148,8 +148,11 @@ public final class AdmissionBenchmark {
       // latency at half the admitted rate, the generator in a process of its own
       int half = (int) (BenchServers.median(claimRates) / 2);
       CpuMeter.RedisPersistence persistenceBefore = meter.redisPersistence();
+      meter.watchRedisLatency();
       OpenModelLoad.Result open = OpenModelLoad.inOwnProcess(roles.dir(), gatewayPort, path, half, openSeconds, connections);
       CpuMeter.RedisPersistence persistenceAfter = meter.redisPersistence();
+      System.out.println("Redis's own latency events of 2 ms or more during the open model (LATENCY LATEST: event, "
+          + "unix time, latest ms, worst ms): " + meter.redisLatency());
 
       double bareRate = BenchServers.median(bareRates);
       double claimRate = BenchServers.median(claimRates);

@@ -55,6 +55,22 @@ final class CpuMeter {
         Wrk.number(memory, "used_memory:(\\d+)"));
   }
 
+  /** From now on Redis notes every event (command, fork, fsync, expiry cycle) that takes 2 ms or more. */
+  void watchRedisLatency() {
+    redis.send(Request.cmd(Command.CONFIG).arg("SET").arg("latency-monitor-threshold").arg("2")).await();
+    redis.send(Request.cmd(Command.LATENCY).arg("RESET")).await();
+  }
+
+  /** What Redis noted since {@link #watchRedisLatency}: per event, its latest and worst time. */
+  String redisLatency() {
+    io.vertx.redis.client.Response events = redis.send(Request.cmd(Command.LATENCY).arg("LATEST")).await();
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (io.vertx.redis.client.Response e : events) {
+      out.add(e.get(0) + " " + e.get(1) + " " + e.get(2) + " " + e.get(3));
+    }
+    return out.isEmpty() ? "none" : String.join("; ", out);
+  }
+
   private RedisCpu redisCpu() {
     String cpu = redis.send(Request.cmd(Command.INFO).arg("cpu")).await().toString();
     String stats = redis.send(Request.cmd(Command.INFO).arg("commandstats")).await().toString();

@@ -55,13 +55,16 @@ final class OpenModelLoad {
   static Result inOwnProcess(java.nio.file.Path dir, int port, String path, int ratePerSecond, int seconds,
       int connections) throws java.io.IOException, InterruptedException {
     java.nio.file.Path log = dir.resolve("open-model.log");
-    Process p = Processes.start(Processes.jvm(List.of("-Xmx1g"), "-cp", Processes.classpath(),
+    // its collector's pauses, on the wall clock, beside the run's worst seconds (OPEN-WORST)
+    Process p = Processes.start(Processes.jvm(List.of("-Xmx1g",
+            "-Xlog:gc:file=" + dir.resolve("open-model-gc.log") + ":time"), "-cp", Processes.classpath(),
         "claimgate.bench.OpenModelLoad", Integer.toString(port), path, Integer.toString(ratePerSecond),
         Integer.toString(seconds), Integer.toString(connections)), java.util.Map.of(), log);
     if (!p.waitFor(seconds + 120L, TimeUnit.SECONDS) || p.exitValue() != 0) {
       p.destroyForcibly();
       throw new IllegalStateException("the open-model generator failed; see " + log);
     }
+    java.nio.file.Files.readAllLines(log).stream().filter(l -> l.startsWith("OPEN-WORST ")).forEach(System.out::println);
     return java.nio.file.Files.readAllLines(log).stream().filter(l -> l.startsWith("OPEN ")).findFirst()
         .map(Result::parse).orElseThrow(() -> new IllegalStateException("no result in " + log));
   }
@@ -134,6 +137,9 @@ final class OpenModelLoad {
   static Result run(Vertx vertx, List<Lane> lanes, String path, int ratePerSecond, int seconds,
       LongFunction<Buffer> body) throws InterruptedException {
     Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
+    // the slowest answer to the requests due in each second of the run: where a stall was
+    java.util.concurrent.atomic.AtomicLongArray worstUs = new java.util.concurrent.atomic.AtomicLongArray(seconds + 2);
+    long startWallMs = System.currentTimeMillis() + 10;
     long total = (long) ratePerSecond * seconds;
     AtomicLong ok = new AtomicLong();
     AtomicLong failed = new AtomicLong();
@@ -159,7 +165,10 @@ final class OpenModelLoad {
                 .compose(req -> req.send(body.apply(i)))
                 .compose(resp -> resp.body().map(b -> resp.statusCode()))
                 .onComplete(ar -> {
-                  recorder.recordValue(Math.max(1, (System.nanoTime() - intendedNs) / 1000));
+                  long latencyUs = Math.max(1, (System.nanoTime() - intendedNs) / 1000);
+                  recorder.recordValue(latencyUs);
+                  worstUs.accumulateAndGet((int) Math.min(seconds + 1, (intendedNs - start) / 1_000_000_000L), latencyUs,
+                      Math::max);
                   if (ar.succeeded() && ar.result() < 500) {
                     ok.incrementAndGet();
                   } else {
@@ -179,6 +188,17 @@ final class OpenModelLoad {
     if (!finished) {
       failed.addAndGet(total - completed.get());
     }
+    System.out.println("OPEN-WORST " + worstSeconds(worstUs, startWallMs));
     return Result.of(total, ok.get(), failed.get(), completed.get() / elapsed, recorder.getIntervalHistogram());
+  }
+
+  /** The three seconds with the slowest answers: their wall-clock time and that answer. */
+  private static String worstSeconds(java.util.concurrent.atomic.AtomicLongArray worstUs, long startWallMs) {
+    return java.util.stream.IntStream.range(0, worstUs.length()).boxed()
+        .sorted((a, b) -> Long.compare(worstUs.get(b), worstUs.get(a))).limit(3)
+        .map(second -> String.format(java.util.Locale.ROOT, "%s %.1f ms",
+            java.time.LocalTime.ofInstant(java.time.Instant.ofEpochMilli(startWallMs + second * 1000L), java.time.ZoneOffset.UTC)
+                .truncatedTo(java.time.temporal.ChronoUnit.SECONDS), worstUs.get(second) / 1000.0))
+        .collect(java.util.stream.Collectors.joining(", ", "slowest seconds (UTC): ", ""));
   }
 }
