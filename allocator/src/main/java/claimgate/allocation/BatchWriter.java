@@ -1,6 +1,8 @@
 package claimgate.allocation;
 
 import claimgate.campaign.Campaign;
+import claimgate.log.DecisionLog;
+import claimgate.log.Pseudonyms;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
@@ -16,22 +18,29 @@ import java.util.Map;
 
 /**
  * Writes one decided batch in ONE PostgreSQL transaction: the fence (the stream offset moves
- * only while the writer's epoch is current), the round release, the claims, the vouchers and the
- * merchants' issued counts, every statement sent at once (pipelined on the connection), then
- * COMMIT. CHECK constraints and slot uniqueness refuse oversell and limit breaches whatever the
+ * only while the writer's epoch is current), the round release, the claims, the vouchers, the
+ * merchants' issued counts and the public log's records (each claim's admission and decision,
+ * a release), every statement sent at once (pipelined on the connection), then COMMIT. CHECK constraints and slot uniqueness refuse oversell and limit breaches whatever the
  * writer does. The allocator benchmark's ceiling writes its rows through this class too, so the
  * ceiling is never slower than the allocator's own way of writing.
  *
  * <pre>
- *   Future<Instant> issuedAt = new BatchWriter(campaign).commit(conn, epoch, decisions, releasedBp, true, () -> {});
+ *   Future<Instant> issuedAt = new BatchWriter(campaign, pseudonyms).commit(conn, epoch, decisions, releasedBp, true, () -> {});
  * </pre>
  */
 public final class BatchWriter {
 
   private final Campaign campaign;
+  private final Pseudonyms pseudonyms;
 
-  public BatchWriter(Campaign campaign) {
+  public BatchWriter(Campaign campaign, Pseudonyms pseudonyms) {
     this.campaign = campaign;
+    this.pseudonyms = pseudonyms;
+  }
+
+  /** A writer of everything but the public log: only to measure what the log costs. */
+  public static BatchWriter withoutLog(Campaign campaign) {
+    return new BatchWriter(campaign, null);
   }
 
   /**
@@ -130,6 +139,9 @@ public final class BatchWriter {
     statements.add(conn.preparedQuery(Queries.INSERT_CLAIMS).execute(Tuple.wrap(
         new Object[] {campaignId, epoch, tickets, seqs, streamIds, citizens, merchantLists, charged, statuses, reasons, codes,
             generations, requests})));
+    if (pseudonyms != null) {
+      statements.add(DecisionLog.append(conn, campaignId, logRecords(decisions, writeRelease ? releasedBp : -1)));
+    }
     if (!confirmed.isEmpty()) {
       statements.add(insertVouchers(conn, confirmed));
       statements.add(conn.preparedQuery(Queries.ADD_ISSUED).execute(Tuple.of(campaignId,
@@ -138,6 +150,23 @@ public final class BatchWriter {
     return Future.all(statements).compose(all -> advance.result().rowCount() == 1
         ? Future.succeededFuture(advance.result().iterator().next().getOffsetDateTime(0).toInstant())
         : Future.failedFuture(new CampaignAllocator.Fenced(campaignId, epoch)));
+  }
+
+  /** The round's release (when it moved), then each claim's admission and decision, in stream order. */
+  private List<DecisionLog.Record> logRecords(List<Decision> decisions, int releasedBp) {
+    List<DecisionLog.Record> records = new ArrayList<>(2 * decisions.size() + 1);
+    if (releasedBp >= 0) {
+      records.add(DecisionLog.record("release", Map.of("releasedBp", releasedBp)));
+    }
+    for (Decision d : decisions) {
+      ClaimEntry c = d.claim();
+      records.add(new DecisionLog.Record(DecisionLog.admission(c.ticket(), c.seq(),
+          pseudonyms.of(campaign.id(), c.citizenId()), c.merchantIds()), c.ticket()));
+      records.add(new DecisionLog.Record(d instanceof Decision.Confirmed ok
+          ? DecisionLog.decision(c.ticket(), "confirmed", ok.merchantId(), null)
+          : DecisionLog.decision(c.ticket(), "rejected", null, ((Decision.Rejected) d).reason()), c.ticket()));
+    }
+    return records;
   }
 
   private Future<Void> insertVouchers(SqlConnection conn, List<Decision.Confirmed> confirmed) {

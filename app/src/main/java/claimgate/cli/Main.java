@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         AdminCommands.Pause.class, AdminCommands.Resume.class, AdminCommands.Freeze.class,
         AdminCommands.Unfreeze.class, AdminCommands.Rate.class, AdminCommands.Stats.class,
         AdminCommands.Campaign.class, AdminCommands.MerchantKey.class, AdminCommands.Revoke.class,
-        AdminCommands.Audit.class, Main.Check.class})
+        AdminCommands.Audit.class, Main.Check.class, LogCommands.Log.class, LogCommands.Verify.class})
 public final class Main implements Callable<Integer> {
 
   /** Without a subcommand: the usage, and the exit code of a usage error. */

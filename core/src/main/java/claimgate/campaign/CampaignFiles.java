@@ -54,6 +54,25 @@ public final class CampaignFiles {
   }
 
   /**
+   * The document as the public decision log states it: read from its file, without its
+   * eligibility list (neither the list's file nor an inline list: who is eligible stays private),
+   * so anyone holding the published file can compare it with the log.
+   */
+  public static io.vertx.core.json.JsonObject published(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new CampaignException("cannot read campaign file " + file + ": " + e.getMessage());
+    }
+    Campaign c = parse(text, file.toString(), file.toString().endsWith(".json") ? JSON : YAML);
+    Campaign.Eligibility e = c.eligibility();
+    return toJsonObject(e == null ? c : new Campaign(c.id(), c.name(), c.currency(), c.voucherValue(), c.validDays(),
+        c.limits(), new Campaign.Eligibility(null, e.minTier(), null), c.admission(), c.rounds(), c.merchants(),
+        c.identity(), c.presentation()));
+  }
+
+  /**
    * Parses a JSON document such as the admin API receives; its eligibility list, if any, comes
    * inline as {@code eligibility.citizens}, since a server cannot read the sender's files.
    */

@@ -32,6 +32,7 @@ import claimgate.operator.CampaignCheck;
 import claimgate.operator.KillSwitch;
 import claimgate.operator.MerchantAdmin;
 import claimgate.access.MerchantKeys;
+import claimgate.catalog.DecisionLogReads;
 import claimgate.redemption.RedeemBody;
 import claimgate.redemption.RedemptionApi;
 import claimgate.redemption.Vouchers;
@@ -116,6 +117,7 @@ public final class GatewayVerticle extends VerticleBase {
   private CampaignStats campaignStats;
   private MerchantAdmin merchantAdmin;
   private RedemptionApi redemptions;
+  private DecisionLogReads logReads;
   private HttpServer server;
   private HttpServer management;
   private int ticks;
@@ -150,6 +152,7 @@ public final class GatewayVerticle extends VerticleBase {
     Vouchers vouchers = new Vouchers(config.credentials().codes());
     access = new Access(config.credentials().operatorToken(), merchantKeys, attempts);
     campaignReads = new CampaignReads(catalog, shared.languages());
+    logReads = new DecisionLogReads(pool, catalog, tickets);
     ticketReads = new TicketReads(lookup, events, shared.statusReads(), config.http().requestTimeoutMs());
     health = new Health(redis, pool, shared.warm());
     answers = new AnswerTally(redis, catalog, shared.telemetry());
@@ -210,6 +213,9 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "admitClaim", anyone,
         ctx -> claims.admit(ctx.request(), ctx.pathParam("campaignId"), ctx.body().buffer(), System.nanoTime()));
     route(builder, contract, "getClaim", anyone, ticketReads::status);
+    route(builder, contract, "claimReceipt", anyone, logReads::receipt);
+    route(builder, contract, "campaignLog", anyone, logReads::page);
+    route(builder, contract, "campaignLogHead", anyone, logReads::head);
     route(builder, contract, "claimEvents", anyone, STREAMING, ticketReads::stream);
     route(builder, contract, "voucherImage", anyone, ticketReads::voucherImage);
     route(builder, contract, "redeem", merchant, config.http().bodyLimitBytes(),

@@ -1,6 +1,7 @@
 package claimgate.operator;
 
 import claimgate.catalog.CampaignCatalog;
+import claimgate.log.DecisionLog;
 import claimgate.redis.CampaignRedis;
 import claimgate.redis.PipelinedRedis;
 import claimgate.redis.RedisDurability;
@@ -12,6 +13,8 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The kill switch and the allocator's brake. {@code pause} records the operator's word in
@@ -94,6 +97,8 @@ public final class KillSwitch {
                       .put("before", new JsonObject().put(flag.field, now.getBoolean("before")))
                       .put("after", new JsonObject().put(flag.field, on))
                       .put("reason", reason))
+                  // in the public log too, in the same transaction: a verifier sees when admission stopped
+                  .compose(audited -> DecisionLog.append(conn, id, List.of(DecisionLog.record(action, Map.of()))))
                   .map(now);
             }))
         // the answer waits for Redis: from then on the admission script sees the flag (unless a

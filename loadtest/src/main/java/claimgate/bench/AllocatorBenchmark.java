@@ -9,6 +9,7 @@ import claimgate.campaign.Campaign;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.PipelinedRedis;
 import claimgate.redis.StreamEntries;
+import claimgate.log.Pseudonyms;
 import claimgate.voucher.VoucherCodes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -47,6 +48,7 @@ public final class AllocatorBenchmark {
     try (BenchServers servers = BenchServers.start()) {
       Vertx vertx = Vertx.vertx();
       List<Double> ceiling = new ArrayList<>();
+      List<Double> withoutLog = new ArrayList<>();
       List<Double> allocator = new ArrayList<>();
       for (int run = 1; run <= runs; run++) {
         // the order alternates, so that neither side always runs on the warmer (or busier) server
@@ -55,14 +57,17 @@ public final class AllocatorBenchmark {
         if (!ceilingFirst) {
           allocated = allocateAndPurge(vertx, servers, run, claims, vouchers, merchants);
         }
-        ceiling.add(plainInsert(vertx, servers, "bench-plain-" + run, claims, vouchers, merchants));
+        ceiling.add(plainInsert(vertx, servers, "bench-plain-" + run, claims, vouchers, merchants, true));
         servers.purge(vertx, "bench-plain-" + run);
+        // what the public log costs: the same rows without its records
+        withoutLog.add(plainInsert(vertx, servers, "bench-nolog-" + run, claims, vouchers, merchants, false));
+        servers.purge(vertx, "bench-nolog-" + run);
         if (ceilingFirst) {
           allocated = allocateAndPurge(vertx, servers, run, claims, vouchers, merchants);
         }
         allocator.add(allocated);
-        System.out.printf(Locale.ROOT, "run %d: plain batched insert %,.0f rows/s, allocator %,.0f decisions/s%n",
-            run, ceiling.get(run - 1), allocator.get(run - 1));
+        System.out.printf(Locale.ROOT, "run %d: plain batched insert %,.0f rows/s (without the log %,.0f), allocator %,.0f decisions/s%n",
+            run, ceiling.get(run - 1), withoutLog.get(run - 1), allocator.get(run - 1));
       }
       double c = BenchServers.median(ceiling);
       double a = BenchServers.median(allocator);
@@ -77,6 +82,13 @@ public final class AllocatorBenchmark {
       System.out.printf(Locale.ROOT, "| ratio allocator / ceiling, each run against its own ceiling, median | %.2f (target >= 0.60) |%n",
           BenchServers.median(ratios));
       System.out.printf(Locale.ROOT, "| ratio of the medians | %.2f |%n", a / c);
+      List<Double> logRatios = new ArrayList<>();
+      for (int i = 0; i < runs; i++) {
+        logRatios.add(ceiling.get(i) / withoutLog.get(i));
+      }
+      System.out.printf(Locale.ROOT, "| the same rows without the public log | %,.0f claims/s |%n", BenchServers.median(withoutLog));
+      System.out.printf(Locale.ROOT, "| ratio with the log / without, each run, median | %.2f %s (target >= 0.90) |%n",
+          BenchServers.median(logRatios), rounded2(logRatios));
       System.out.printf(Locale.ROOT, "medians of %d runs (order alternating, ceiling first in odd runs); every run: ceiling %s, allocator %s%n",
           runs, rounded(ceiling), rounded(allocator));
       vertx.close().await();
@@ -89,6 +101,10 @@ public final class AllocatorBenchmark {
         VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom())));
     servers.purge(vertx, "bench-alloc-" + run);
     return perSecond;
+  }
+
+  private static List<String> rounded2(List<Double> ratios) {
+    return ratios.stream().map(v -> String.format(Locale.ROOT, "%.2f", v)).toList();
   }
 
   private static List<String> rounded(List<Double> perSecond) {
@@ -169,11 +185,14 @@ public final class AllocatorBenchmark {
    * The same rows, written in 1,000-claim transactions by the allocator's own {@link BatchWriter}
    * (every statement of a batch pipelined): no deciding, no Redis, no ledger.
    */
-  static double plainInsert(Vertx vertx, BenchServers servers, String id, int claims, int vouchers, int merchants) {
+  static double plainInsert(Vertx vertx, BenchServers servers, String id, int claims, int vouchers, int merchants,
+      boolean withLog) {
     Campaign campaign = BenchServers.campaign(id, merchants, vouchers, 1_000_000);
     servers.apply(vertx, campaign);
     List<String[]> list = claims(claims, merchants, 42);
-    BatchWriter writer = new BatchWriter(campaign);
+    BatchWriter writer = withLog
+        ? new BatchWriter(campaign, new Pseudonyms(VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom()))))
+        : BatchWriter.withoutLog(campaign);
     Pool pool = servers.database.pool(vertx, 1);
     SqlConnection conn = pool.getConnection().await();
     long start = System.nanoTime();

@@ -1,0 +1,279 @@
+package claimgate.cli;
+
+import static claimgate.system.LiveStack.admin;
+import static claimgate.system.LiveStack.awaitFinal;
+import static claimgate.system.LiveStack.claim;
+import static claimgate.system.LiveStack.create;
+import static claimgate.system.LiveStack.get;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignFiles;
+import claimgate.log.DecisionLog;
+import claimgate.log.LogVerifier;
+import claimgate.system.LiveStack;
+import claimgate.testkit.Campaigns;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The public decision log of a real campaign (stack, Redis, PostgreSQL): served in pages to
+ * anyone, chained by hashes, with a receipt per decided claim, and checked offline by the
+ * verifier, which finds every kind of tampering at the record where it happened.
+ */
+class DecisionLogTest {
+
+  static Campaign c;
+  static List<String> tickets = new ArrayList<>();
+  static List<String> lines;
+  static int confirmed;
+
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void launch() {
+    // m0 has 3 vouchers, m1 has 10; 2 per citizen, 1 per shop
+    c = create(Campaigns.open(Campaigns.uniqueId("log"), 2, 1, 3, 10));
+    for (int i = 0; i < 8; i++) {
+      admitted(claim(c.id(), "logger-" + i, "m0", "m1"));
+      if (i == 3) {
+        assertThat(admin("POST", "/admin/v1/campaigns/" + c.id() + "/pause", new JsonObject()).status()).isEqualTo(200);
+        assertThat(admin("POST", "/admin/v1/campaigns/" + c.id() + "/resume", new JsonObject()).status()).isEqualTo(200);
+      }
+    }
+    // a second claim of one citizen: the same pseudonym in the log
+    awaitFinal(tickets.get(0));
+    claimgate.testkit.ApiClient.Reply second = claim(c.id(), "logger-0", "m1");
+    assertThat(second.status()).isEqualTo(202);
+    admitted(second);
+    assertThat(tickets).hasSize(9);
+    for (String t : tickets) {
+      if (awaitFinal(t).getString("status").equals("confirmed")) {
+        confirmed++;
+      }
+    }
+    lines = export(3);
+  }
+
+  private static void admitted(claimgate.testkit.ApiClient.Reply reply) {
+    if (reply.status() == 202) {
+      tickets.add(reply.json().getString("ticket"));
+    }
+  }
+
+  /** The log through the public API, in pages of {@code limit}. */
+  static List<String> export(int limit) {
+    List<String> all = new ArrayList<>();
+    Long after = 0L;
+    while (after != null) {
+      JsonObject page = get("/api/v1/campaigns/" + c.id() + "/log?after=" + after + "&limit=" + limit).json();
+      page.getJsonArray("records").forEach(line -> all.add((String) line));
+      after = page.getLong("next");
+    }
+    return all;
+  }
+
+  static LogVerifier.Result verify(List<String> log, JsonObject document, JsonObject receipt) {
+    LogVerifier verifier = new LogVerifier(document, receipt);
+    log.forEach(verifier::accept);
+    return verifier.finish();
+  }
+
+  @Test
+  @DisplayName("the log holds the document, each claim's admission and decision, the release and the pause; it verifies ok and ends at the head")
+  void cleanLogVerifies() {
+    List<String> types = lines.stream().map(l -> new JsonObject(l).getString("type")).toList();
+    assertThat(types.get(0)).isEqualTo("campaign");
+    assertThat(types).contains("pause", "resume", "release");
+    assertThat(types.stream().filter("admission"::equals).count()).isEqualTo(tickets.size());
+    assertThat(types.stream().filter("decision"::equals).count()).isEqualTo(tickets.size());
+    LogVerifier.Result result = verify(lines, CampaignFiles.toJsonObject(c), null);
+    assertThat(result.ok()).as(result.message()).isTrue();
+    assertThat(result.figures()).containsEntry("admissions", (long) tickets.size()).containsEntry("confirmed", (long) confirmed);
+    JsonObject head = get("/api/v1/campaigns/" + c.id() + "/log/head").json();
+    assertThat(head.getLong("index")).isEqualTo(lines.size());
+    assertThat(head.getString("hash")).isEqualTo(result.figures().get("head"));
+    // pages of another size hold the same lines
+    assertThat(export(1000)).isEqualTo(lines);
+  }
+
+  @Test
+  @DisplayName("no citizen ID is in the log: a pseudonym, the same for both claims of one citizen, another for the next")
+  void pseudonyms() {
+    assertThat(String.join("\n", lines)).doesNotContain("logger-");
+    JsonObject first = receipt(tickets.get(0));
+    JsonObject again = receipt(tickets.get(tickets.size() - 1));
+    assertThat(again.getString("pseudonym")).isEqualTo(first.getString("pseudonym"));
+    assertThat(receipt(tickets.get(1)).getString("pseudonym")).isNotEqualTo(first.getString("pseudonym"));
+    // a ticket whose tag does not hold: unknown
+    String t = tickets.get(0);
+    int at = t.length() - 5;
+    String forged = t.substring(0, at) + (t.charAt(at) == 'x' ? 'y' : 'x') + t.substring(at + 1);
+    assertThat(get("/api/v1/claims/" + forged + "/receipt").json().getString("error")).isEqualTo("unknown_ticket");
+  }
+
+  static JsonObject receipt(String ticket) {
+    return get("/api/v1/claims/" + ticket + "/receipt").json();
+  }
+
+  @Test
+  @DisplayName("a claim still queued has no receipt yet: 404 not_decided")
+  void noReceiptWhileQueued() {
+    Campaign held = create(Campaigns.open(Campaigns.uniqueId("log-held"), 2, 1, 3));
+    assertThat(admin("POST", "/admin/v1/campaigns/" + held.id() + "/freeze", new JsonObject()).status()).isEqualTo(200);
+    String ticket = claim(held.id(), "waiting-citizen", "m0").json().getString("ticket");
+    assertThat(get("/api/v1/claims/" + ticket + "/receipt").json().getString("error")).isEqualTo("not_decided");
+    assertThat(admin("POST", "/admin/v1/campaigns/" + held.id() + "/unfreeze", new JsonObject()).status()).isEqualTo(200);
+    awaitFinal(ticket);
+    assertThat(get("/api/v1/claims/" + ticket + "/receipt").status()).isEqualTo(200);
+  }
+
+  @Test
+  @DisplayName("a receipt names its admission and decision by index and hash; the verifier finds them, and refuses a receipt that does not match")
+  void receipts() {
+    JsonObject receipt = receipt(tickets.get(2));
+    JsonObject admission = new JsonObject(lines.get((int) (long) receipt.getJsonObject("admission").getLong("index") - 1));
+    assertThat(admission.getString("ticket")).isEqualTo(tickets.get(2));
+    assertThat(admission.getString("citizen")).isEqualTo(receipt.getString("pseudonym"));
+    assertThat(DecisionLog.hash(lines.get((int) (long) receipt.getJsonObject("decision").getLong("index") - 1)))
+        .isEqualTo(receipt.getJsonObject("decision").getString("hash"));
+    assertThat(verify(lines, null, receipt).ok()).isTrue();
+    JsonObject wrong = receipt.copy();
+    wrong.getJsonObject("decision").put("hash", "f".repeat(64));
+    LogVerifier.Result refused = verify(lines, null, wrong);
+    assertThat(refused.ok()).isFalse();
+    assertThat(refused.index()).isEqualTo(receipt.getJsonObject("decision").getLong("index"));
+  }
+
+  @Test
+  @DisplayName("tampering is found at its record: a changed byte, a dropped record, two decisions swapped")
+  void tampering() {
+    int k = indexOf("decision", 3);
+    List<String> changed = new ArrayList<>(lines);
+    changed.set(k - 1, changed.get(k - 1).replace("\"ticket\":\"", "\"ticket\":\"x"));
+    assertFailsAt(changed, k);
+
+    List<String> dropped = new ArrayList<>(lines);
+    dropped.remove(k - 1);
+    assertFailsAt(dropped, k);
+
+    int a = indexOf("decision", 1);
+    int b = indexOf("decision", 2);
+    List<String> swapped = new ArrayList<>(lines);
+    swapped.set(a - 1, lines.get(b - 1));
+    swapped.set(b - 1, lines.get(a - 1));
+    assertFailsAt(swapped, a);
+  }
+
+  @Test
+  @DisplayName("a forged log with a sound chain is found by the rules: a voucher over a shop's contingent, "
+      + "a decision before its admission, a shop the claim did not choose, another campaign document")
+  void forgeries() {
+    // one voucher more at m0, whose 3 are taken: admitted and confirmed at the end of the log
+    List<String> extra = new ArrayList<>(lines);
+    extra.add(DecisionLog.line(0, "", DecisionLog.admission("forged.1.99.x", 1_000_000, "f".repeat(32), List.of("m0"))));
+    extra.add(DecisionLog.line(0, "", DecisionLog.decision("forged.1.99.x", "confirmed", "m0", null)));
+    LogVerifier.Result forged = verify(rechain(extra, (i, r) -> r), null, null);
+    assertThat(forged.ok()).isFalse();
+    assertThat(forged.message()).contains("m0 confirms its voucher");
+    assertThat(forged.index()).isEqualTo(lines.size() + 2);
+
+    // a decision of a ticket never admitted
+    List<String> unadmitted = new ArrayList<>(lines);
+    unadmitted.add(DecisionLog.line(0, "", DecisionLog.decision("forged.1.98.x", "rejected", null, "sold_out")));
+    assertThat(verify(rechain(unadmitted, (i, r) -> r), null, null).index()).isEqualTo(lines.size() + 1);
+
+    int firstAdmission = indexOf("admission", 1);
+    List<String> early = new ArrayList<>(lines);
+    early.remove(firstAdmission - 1);
+    assertThat(verify(rechain(early, (i, r) -> r), null, null).index()).isEqualTo(firstAdmission);
+
+    int firstConfirmed = lines.stream().map(JsonObject::new).filter(r -> "confirmed".equals(r.getString("outcome")))
+        .findFirst().orElseThrow().getInteger("index");
+    LogVerifier.Result elsewhere = verify(rechain(lines, (i, r) -> i == firstConfirmed ? r.put("merchant", "m9") : r), null, null);
+    assertThat(elsewhere.index()).isEqualTo(firstConfirmed);
+
+    JsonObject otherDocument = CampaignFiles.toJsonObject(c);
+    otherDocument.getJsonArray("merchants").getJsonObject(0).put("contingent", 30);
+    assertThat(verify(lines, otherDocument, null).ok()).isFalse();
+  }
+
+  @Test
+  @DisplayName("claimgate log export and claimgate verify: ok with the figures; a tampered file names its record and exits 1")
+  void commandLine() throws Exception {
+    Path log = dir.resolve("log.jsonl");
+    StringWriter exported = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(exported));
+    assertThat(cli.execute("log", "export", c.id(), "--url", LiveStack.base())).isEqualTo(0);
+    Files.writeString(log, exported.toString());
+    assertThat(Files.readAllLines(log)).isEqualTo(lines);
+    Path document = dir.resolve("campaign.json");
+    Files.writeString(document, CampaignFiles.toJson(c));
+    Path receipt = dir.resolve("receipt.json");
+    Files.writeString(receipt, receipt(tickets.get(4)).encode());
+
+    StringWriter out = new StringWriter();
+    CommandLine verify = Main.commandLine();
+    verify.setOut(new PrintWriter(out));
+    assertThat(verify.execute("verify", "--campaign", document.toString(), "--log", log.toString(),
+        "--receipt", receipt.toString())).isEqualTo(0);
+    assertThat(out.toString()).startsWith("ok ").contains("\"confirmed\":" + confirmed);
+
+    List<String> tampered = new ArrayList<>(lines);
+    tampered.set(4, tampered.get(4).replace("\"type\":\"", "\"type\": \""));
+    Files.write(log, tampered);
+    StringWriter bad = new StringWriter();
+    CommandLine again = Main.commandLine();
+    again.setOut(new PrintWriter(bad));
+    assertThat(again.execute("verify", "--log", log.toString())).isEqualTo(1);
+    assertThat(bad.toString()).startsWith("violation at record 5:");
+  }
+
+  private static void assertFailsAt(List<String> log, long index) {
+    LogVerifier.Result result = verify(log, null, null);
+    assertThat(result.ok()).isFalse();
+    assertThat(result.index()).as(result.message()).isEqualTo(index);
+  }
+
+  /** The index of the n-th record of a type (1-based). */
+  private static int indexOf(String type, int n) {
+    int seen = 0;
+    for (int i = 0; i < lines.size(); i++) {
+      if (type.equals(new JsonObject(lines.get(i)).getString("type")) && ++seen == n) {
+        return i + 1;
+      }
+    }
+    throw new AssertionError("no " + type + " #" + n);
+  }
+
+  /** The records with {@code change} applied and every index and prev made sound again: a forger's log. */
+  private static List<String> rechain(List<String> log, java.util.function.BiFunction<Integer, JsonObject, JsonObject> change) {
+    List<String> out = new ArrayList<>();
+    String prev = DecisionLog.GENESIS;
+    int index = 0;
+    for (String line : log) {
+      JsonObject record = new JsonObject(line);
+      int original = record.getInteger("index");
+      record.remove("index");
+      record.remove("prev");
+      JsonObject fields = change.apply(original, record);
+      fields.remove("index");
+      fields.remove("prev");
+      String rechained = DecisionLog.line(++index, prev, fields);
+      out.add(rechained);
+      prev = DecisionLog.hash(rechained);
+    }
+    return out;
+  }
+}
