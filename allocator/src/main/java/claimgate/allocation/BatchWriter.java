@@ -129,19 +129,25 @@ public final class BatchWriter {
         reasons[i] = ((Decision.Rejected) d).reason();
       }
     }
+    // the campaign's row, then the log's head: every writer locks them in this order
     Future<RowSet<Row>> advance = conn.preparedQuery(Queries.ADVANCE)
         .execute(Tuple.of(campaignId, streamId, decidedSeq, epoch, releasedBp));
     List<Future<?>> statements = new ArrayList<>();
     statements.add(advance);
+    if (pseudonyms != null) {
+      // encoded while PostgreSQL locks the head; chained once the head is read
+      Future<DecisionLog.Entry> head = DecisionLog.lockHead(conn, campaignId);
+      List<DecisionLog.Record> records = logRecords(decisions, writeRelease ? releasedBp : -1);
+      statements.add(head.compose(logHead -> DecisionLog.write(conn, campaignId, DecisionLog.Chain.after(logHead, records))));
+    }
     if (writeRelease) {
       statements.add(conn.preparedQuery(Queries.RELEASE).execute(Tuple.of(campaignId, releasedBp)));
     }
+    // with the log, each claim's admission is at head + this + 2 per claim before it (the release first)
+    Long logOffset = pseudonyms == null ? null : writeRelease ? 2L : 1L;
     statements.add(conn.preparedQuery(Queries.INSERT_CLAIMS).execute(Tuple.wrap(
         new Object[] {campaignId, epoch, tickets, seqs, streamIds, citizens, merchantLists, charged, statuses, reasons, codes,
-            generations, requests})));
-    if (pseudonyms != null) {
-      statements.add(DecisionLog.append(conn, campaignId, logRecords(decisions, writeRelease ? releasedBp : -1)));
-    }
+            generations, requests, logOffset})));
     if (!confirmed.isEmpty()) {
       statements.add(insertVouchers(conn, confirmed));
       statements.add(conn.preparedQuery(Queries.ADD_ISSUED).execute(Tuple.of(campaignId,
@@ -161,10 +167,10 @@ public final class BatchWriter {
     for (Decision d : decisions) {
       ClaimEntry c = d.claim();
       records.add(new DecisionLog.Record(DecisionLog.admission(c.ticket(), c.seq(),
-          pseudonyms.of(campaign.id(), c.citizenId()), c.merchantIds()), c.ticket()));
+          pseudonyms.of(campaign.id(), c.citizenId()), c.merchantIds())));
       records.add(new DecisionLog.Record(d instanceof Decision.Confirmed ok
           ? DecisionLog.decision(c.ticket(), "confirmed", ok.merchantId(), null)
-          : DecisionLog.decision(c.ticket(), "rejected", null, ((Decision.Rejected) d).reason()), c.ticket()));
+          : DecisionLog.decision(c.ticket(), "rejected", null, ((Decision.Rejected) d).reason())));
     }
     return records;
   }

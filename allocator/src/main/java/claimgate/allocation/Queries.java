@@ -57,12 +57,15 @@ final class Queries {
 
   static final String INSERT_CLAIMS = """
       insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids, charged_merchant,
-                         status, reason, voucher_code, writer_epoch, generation, request_id)
+                         status, reason, voucher_code, writer_epoch, generation, request_id, log_index)
       select c.ticket, $1, c.seq, c.stream_id, c.citizen, c.merchants, c.charged, c.status, c.reason, c.code, $2,
-             c.generation, c.request_id
+             c.generation, c.request_id,
+             -- the claim's admission in the public log: its decision follows it; the batch's records
+             -- start $14 after the head this transaction holds locked (null: no log written)
+             (select h.idx from decision_log_head h where h.campaign_id = $1) + $14::bigint + 2 * (c.ord - 1)
       from unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                  $10::text[], $11::text[], $12::bigint[], $13::text[])
-        as c(ticket, seq, stream_id, citizen, merchants, charged, status, reason, code, generation, request_id)""";
+                  $10::text[], $11::text[], $12::bigint[], $13::text[]) with ordinality
+        as c(ticket, seq, stream_id, citizen, merchants, charged, status, reason, code, generation, request_id, ord)""";
 
   /** Each citizen's last requests, for a restore to give them back (idempotency across a loss). */
   static final String RECENT_REQUESTS = """

@@ -36,8 +36,15 @@ public final class DecisionLog {
     }
   }
 
-  /** One record to append: its fields, and the ticket it concerns (null for campaign events). */
-  public record Record(JsonObject fields, String ticket) {}
+  /**
+   * One record to append: its fields as a JSON object's text, encoded before the head is known
+   * (index and prev are put in front when it is chained).
+   */
+  public record Record(String fields) {
+    public Record(JsonObject fields) {
+      this(fields.encode());
+    }
+  }
 
   /** The hash before the first record. */
   public static final String GENESIS = "0".repeat(64);
@@ -51,14 +58,17 @@ public final class DecisionLog {
       on conflict (campaign_id) do update set idx = decision_log_head.idx
       returning idx, hash""";
   static final String INSERT = """
-      insert into decision_log (campaign_id, idx, record, hash, ticket)
-      select $1, * from unnest($2::bigint[], $3::text[], $4::text[], $5::text[])""";
+      insert into decision_log_block (campaign_id, first_idx, last_idx, lines) values ($1, $2, $3, $4)""";
   static final String MOVE_HEAD = "update decision_log_head set idx = $2, hash = $3 where campaign_id = $1";
+  /** The blocks holding records after $2: at most $3 of them, since a block holds one record or more. */
   static final String PAGE = """
-      select record from decision_log where campaign_id = $1 and idx > $2 order by idx limit $3""";
+      select first_idx, lines from decision_log_block where campaign_id = $1 and last_idx > $2
+      order by first_idx limit $3""";
   static final String HEAD = "select idx, hash from decision_log_head where campaign_id = $1";
-  static final String TICKET = """
-      select idx, hash, record from decision_log where campaign_id = $1 and ticket = $2 order by idx""";
+  static final String CLAIM_INDEX = "select log_index from claim where ticket = $1 and campaign_id = $2";
+  static final String BLOCK_OF = """
+      select first_idx, lines from decision_log_block where campaign_id = $1 and first_idx <= $2
+      order by first_idx desc limit 1""";
 
   private DecisionLog() {}
 
@@ -66,7 +76,7 @@ public final class DecisionLog {
   public static Record record(String type, Map<String, Object> fields) {
     JsonObject json = new JsonObject().put("type", type);
     fields.forEach(json::put);
-    return new Record(json, null);
+    return new Record(json);
   }
 
   /**
@@ -77,37 +87,63 @@ public final class DecisionLog {
     if (records.isEmpty()) {
       return Future.succeededFuture(List.of());
     }
-    return tx.preparedQuery(LOCK_HEAD).execute(Tuple.of(campaignId, GENESIS)).compose(rows -> {
-      Row head = rows.iterator().next();
-      long index = head.getLong(0);
-      String prev = head.getString(1);
-      int n = records.size();
-      Long[] indexes = new Long[n];
-      String[] lines = new String[n];
-      String[] hashes = new String[n];
-      String[] tickets = new String[n];
-      List<Entry> entries = new ArrayList<>(n);
-      for (int i = 0; i < n; i++) {
-        index++;
-        lines[i] = line(index, prev, records.get(i).fields());
-        prev = hash(lines[i]);
-        indexes[i] = index;
-        hashes[i] = prev;
-        tickets[i] = records.get(i).ticket();
+    return lockHead(tx, campaignId).compose(head -> {
+      Chain chain = Chain.after(head, records);
+      return write(tx, campaignId, chain).map(chain.entries());
+    });
+  }
+
+  /**
+   * Locks the campaign's head in the caller's transaction (creating it before the first record)
+   * and reads it: the entry the next record follows (index 0 and {@link #GENESIS} at first).
+   */
+  public static Future<Entry> lockHead(SqlClient tx, String campaignId) {
+    return tx.preparedQuery(LOCK_HEAD).execute(Tuple.of(campaignId, GENESIS))
+        .map(rows -> new Entry(rows.iterator().next().getLong(0), rows.iterator().next().getString(1)));
+  }
+
+  /** Records chained after a head: their lines and entries, not yet written. */
+  public record Chain(Entry head, List<String> lines, List<Entry> entries) {
+    public static Chain after(Entry head, List<Record> records) {
+      List<String> lines = new ArrayList<>(records.size());
+      List<Entry> entries = new ArrayList<>(records.size());
+      long index = head.index();
+      String prev = head.hash();
+      for (Record record : records) {
+        String line = line(++index, prev, record.fields());
+        prev = hash(line);
+        lines.add(line);
         entries.add(new Entry(index, prev));
       }
-      return Future.all(
-              tx.preparedQuery(INSERT).execute(Tuple.of(campaignId, indexes, lines, hashes, tickets)),
-              tx.preparedQuery(MOVE_HEAD).execute(Tuple.of(campaignId, index, prev)))
-          .map(entries);
-    });
+      return new Chain(head, lines, entries);
+    }
+
+    Entry last() {
+      return entries.get(entries.size() - 1);
+    }
+  }
+
+  /** Writes the chained records as one block and moves the head past them (the head must be locked). */
+  public static Future<Void> write(SqlClient tx, String campaignId, Chain chain) {
+    Entry last = chain.last();
+    return Future.all(
+            tx.preparedQuery(INSERT).execute(Tuple.of(campaignId, chain.head().index() + 1, last.index(),
+                String.join("\n", chain.lines()))),
+            tx.preparedQuery(MOVE_HEAD).execute(Tuple.of(campaignId, last.index(), last.hash())))
+        .mapEmpty();
   }
 
   /** The record's line: its index and prev first, then its fields. */
   public static String line(long index, String prev, JsonObject fields) {
-    JsonObject line = new JsonObject().put("index", index).put("prev", prev);
-    fields.forEach(field -> line.put(field.getKey(), field.getValue()));
-    return line.encode();
+    return line(index, prev, fields.encode());
+  }
+
+  private static String line(long index, String prev, String fields) {
+    if (!fields.startsWith("{\"")) {
+      throw new IllegalArgumentException("a record's fields are a JSON object with at least a type: " + fields);
+    }
+    return new StringBuilder(fields.length() + 100).append("{\"index\":").append(index).append(",\"prev\":\"")
+        .append(prev).append("\",").append(fields, 1, fields.length()).toString();
   }
 
   /** The lowercase hex SHA-256 of the line's UTF-8 bytes. */
@@ -122,8 +158,16 @@ public final class DecisionLog {
   /** Up to {@code limit} records after index {@code after}, as their lines. */
   public static Future<List<String>> page(SqlClient sql, String campaignId, long after, int limit) {
     return sql.preparedQuery(PAGE).execute(Tuple.of(campaignId, after, limit)).map(rows -> {
-      List<String> lines = new ArrayList<>(rows.size());
-      rows.forEach(row -> lines.add(row.getString(0)));
+      List<String> lines = new ArrayList<>(limit);
+      for (Row block : rows) {
+        long index = block.getLong(0);
+        for (String line : block.getString(1).split("\n")) {
+          if (index > after && lines.size() < limit) {
+            lines.add(line);
+          }
+          index++;
+        }
+      }
       return lines;
     });
   }
@@ -136,20 +180,25 @@ public final class DecisionLog {
   }
 
   /**
-   * A ticket's receipt: where its admission and its decision are in the log and the citizen's
-   * pseudonym; empty until the ticket is decided.
+   * A decided claim's receipt: where its admission and its decision (the record after) are in the
+   * log, with their hashes, and the citizen's pseudonym; empty while the claim is not decided.
    */
   public static Future<Optional<JsonObject>> receipt(SqlClient sql, String campaignId, String ticket) {
-    return sql.preparedQuery(TICKET).execute(Tuple.of(campaignId, ticket)).map(rows -> {
-      JsonObject receipt = new JsonObject();
-      for (Row row : rows) {
-        JsonObject record = new JsonObject(row.getString(2));
-        receipt.put(record.getString("type"), new Entry(row.getLong(0), row.getString(1)).json());
-        if (record.containsKey("citizen")) {
-          receipt.put("pseudonym", record.getString("citizen"));
-        }
+    return sql.preparedQuery(CLAIM_INDEX).execute(Tuple.of(ticket, campaignId)).compose(rows -> {
+      Long admission = rows.size() == 0 ? null : rows.iterator().next().getLong(0);
+      if (admission == null) {
+        return Future.succeededFuture(Optional.<JsonObject>empty());
       }
-      return receipt.containsKey("admission") && receipt.containsKey("decision") ? Optional.of(receipt) : Optional.empty();
+      return sql.preparedQuery(BLOCK_OF).execute(Tuple.of(campaignId, admission)).map(blocks -> {
+        Row block = blocks.iterator().next();
+        String[] lines = block.getString(1).split("\n");
+        int at = (int) (admission - block.getLong(0));
+        String pseudonym = new JsonObject(lines[at]).getString("citizen");
+        return Optional.of(new JsonObject()
+            .put("admission", new Entry(admission, hash(lines[at])).json())
+            .put("decision", new Entry(admission + 1, hash(lines[at + 1])).json())
+            .put("pseudonym", pseudonym));
+      });
     });
   }
 

@@ -39,7 +39,7 @@ public final class ScratchCampaign {
       "delete from merchant where campaign_id = $1",
       "delete from redis_generation where campaign_id = $1",
       "delete from audit where campaign_id = $1",
-      "delete from decision_log where campaign_id = $1",
+      "delete from decision_log_block where campaign_id = $1",
       "delete from decision_log_head where campaign_id = $1",
       "delete from campaign where id = $1");
 

@@ -82,7 +82,7 @@ final class BenchServers implements AutoCloseable {
             .compose(r -> conn.preparedQuery("delete from claim where campaign_id = $1").execute(id))
             .compose(r -> conn.preparedQuery("delete from merchant where campaign_id = $1").execute(id))
             .compose(r -> conn.preparedQuery("delete from redis_generation where campaign_id = $1").execute(id))
-            .compose(r -> conn.preparedQuery("delete from decision_log where campaign_id = $1").execute(id))
+            .compose(r -> conn.preparedQuery("delete from decision_log_block where campaign_id = $1").execute(id))
             .compose(r -> conn.preparedQuery("delete from decision_log_head where campaign_id = $1").execute(id))
             .compose(r -> conn.preparedQuery("delete from campaign where id = $1").execute(id));
       }).await();
