@@ -61,6 +61,8 @@
     text("submit", t("submit"));
     text("print", t("print"));
     text("download", t("download"));
+    text("receipt", t("receipt"));
+    text("receipt-why", t("receiptWhy"));
     renderChoices();
   }
 
@@ -194,7 +196,19 @@
     $("submit").disabled = true;
     const body = JSON.stringify({ citizenId: $("citizen").value.trim(), merchantIds: choices });
     if (body !== claimBody) { claimBody = body; claimKey = newKey(); }
-    const idempotencyKey = claimKey;
+    await submit(body, claimKey);
+  }
+
+  // the claim in flight, kept in the browser: a reload, a closed tab or a lost answer sends it
+  // again with the same key, and the server answers with the same ticket
+  function pending(value) {
+    const key = "claimgate.pending." + campaign.id;
+    if (value === undefined) { try { return JSON.parse(stored(key)); } catch (e) { return null; } }
+    store(key, value && JSON.stringify(value));
+  }
+
+  async function submit(body, idempotencyKey) {
+    pending({ body, key: idempotencyKey });
     for (;;) {
       let response;
       try {
@@ -206,7 +220,7 @@
         continue;
       }
       const answer = await response.json();
-      if (response.status === 202) { keep(answer.ticket); follow(answer); return; }
+      if (response.status === 202) { pending(null); keep(answer.ticket); follow(answer); return; }
       if ((response.status === 429 && answer.error !== "too_many_pending") || response.status === 503 || response.status === 425) {
         const wait = 1000 * Number(response.headers.get("Retry-After") || 1);
         progress(answer.error === "paused" ? t("pausedTitle")
@@ -216,6 +230,7 @@
         continue;
       }
       progress(t("notPossible"), words["reason." + answer.error] ? t("reason." + answer.error) : answer.message);
+      pending(null);
       claimBody = null;
       $("submit").disabled = false;
       return;
@@ -263,6 +278,9 @@
     lastStatus = s;
     const voucherCard = $("voucher-card");
     voucherCard.hidden = true;
+    // a decided claim's place in the public log of decisions, which anyone can check
+    $("receipt-box").hidden = s.status === "queued";
+    $("receipt").href = "/api/v1/claims/" + encodeURIComponent(s.ticket) + "/receipt";
     if (s.status === "queued") {
       progress(t("queueTitle"), s.etaMs == null ? t("queueUnknown", { p: s.position })
         : t("queuePosition", { p: s.position, s: Math.ceil(s.etaMs / 1000) }), t("queueMeanwhile"));
@@ -299,6 +317,14 @@
 
   async function resume() {
     const ticket = params.get("ticket") || stored("claimgate.ticket." + campaign.id);
+    const unanswered = pending();
+    if (!ticket && unanswered && unanswered.body && unanswered.key) {
+      claimBody = unanswered.body;
+      claimKey = unanswered.key;
+      $("submit").disabled = true;
+      await submit(unanswered.body, unanswered.key);
+      return;
+    }
     if (!ticket) { return; }
     try {
       const response = await fetch("/api/v1/claims/" + encodeURIComponent(ticket));

@@ -1,9 +1,11 @@
 package claimgate.allocation;
 
 import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignStore;
 import claimgate.log.DecisionLog;
 import claimgate.log.Pseudonyms;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
@@ -25,22 +27,27 @@ import java.util.Map;
  * ceiling is never slower than the allocator's own way of writing.
  *
  * <pre>
- *   Future<Instant> issuedAt = new BatchWriter(campaign, pseudonyms).commit(conn, epoch, decisions, releasedBp, true, () -> {});
+ *   Future<Instant> issuedAt = new BatchWriter(campaign, versions, pseudonyms).commit(conn, epoch, decisions, releasedBp, true, () -> {});
  * </pre>
  */
 public final class BatchWriter {
 
   private final Campaign campaign;
   private final Pseudonyms pseudonyms;
+  private final CampaignStore.Versions versions;
+  /** Whether a batch of this writer has committed the rules it decides by to the log. */
+  private boolean rulesLogged;
 
-  public BatchWriter(Campaign campaign, Pseudonyms pseudonyms) {
+  /** @param versions the campaign's config and revocations versions the writer's decisions follow */
+  public BatchWriter(Campaign campaign, CampaignStore.Versions versions, Pseudonyms pseudonyms) {
     this.campaign = campaign;
+    this.versions = versions;
     this.pseudonyms = pseudonyms;
   }
 
   /** A writer of everything but the public log: only to measure what the log costs. */
   public static BatchWriter withoutLog(Campaign campaign) {
-    return new BatchWriter(campaign, null);
+    return new BatchWriter(campaign, null, null);
   }
 
   /**
@@ -68,6 +75,7 @@ public final class BatchWriter {
           beforeCommit.run();
           return tx.commit().map(at);
         })
+        .onSuccess(at -> rulesLogged = pseudonyms != null)
         .recover(failure -> rollback(tx, failure)));
   }
 
@@ -134,17 +142,15 @@ public final class BatchWriter {
         .execute(Tuple.of(campaignId, streamId, decidedSeq, epoch, releasedBp));
     List<Future<?>> statements = new ArrayList<>();
     statements.add(advance);
-    if (pseudonyms != null) {
-      // encoded while PostgreSQL locks the head; chained once the head is read
-      Future<DecisionLog.Entry> head = DecisionLog.lockHead(conn, campaignId);
-      List<DecisionLog.Record> records = logRecords(decisions, writeRelease ? releasedBp : -1);
-      statements.add(head.compose(logHead -> DecisionLog.write(conn, campaignId, DecisionLog.Chain.after(logHead, records))));
-    }
+    Future<DecisionLog.Entry> head = pseudonyms == null ? null : DecisionLog.lockHead(conn, campaignId);
+    boolean withRules = pseudonyms != null && !rulesLogged;
     if (writeRelease) {
       statements.add(conn.preparedQuery(Queries.RELEASE).execute(Tuple.of(campaignId, releasedBp)));
     }
-    // with the log, each claim's admission is at head + this + 2 per claim before it (the release first)
-    Long logOffset = pseudonyms == null ? null : writeRelease ? 2L : 1L;
+    // with the log, each claim's admission is at head + this + 2 per claim before it (the rules
+    // and the release first); the claims are queued before the log's block and head move, which
+    // are sent only once the head is read, so this insert reads the head before it moves
+    Long logOffset = pseudonyms == null ? null : 1L + (withRules ? 1 : 0) + (writeRelease ? 1 : 0);
     statements.add(conn.preparedQuery(Queries.INSERT_CLAIMS).execute(Tuple.wrap(
         new Object[] {campaignId, epoch, tickets, seqs, streamIds, citizens, merchantLists, charged, statuses, reasons, codes,
             generations, requests, logOffset})));
@@ -153,20 +159,33 @@ public final class BatchWriter {
       statements.add(conn.preparedQuery(Queries.ADD_ISSUED).execute(Tuple.of(campaignId,
           issuedDelta.keySet().toArray(String[]::new), issuedDelta.values().toArray(Integer[]::new))));
     }
+    if (head != null) {
+      // encoded while PostgreSQL runs the statements above; chained once the head is read
+      List<DecisionLog.Record> records = logRecords(decisions, withRules, writeRelease ? releasedBp : -1);
+      statements.add(head.compose(logHead -> DecisionLog.write(conn, campaignId, DecisionLog.Chain.after(logHead, records))));
+    }
     return Future.all(statements).compose(all -> advance.result().rowCount() == 1
         ? Future.succeededFuture(advance.result().iterator().next().getOffsetDateTime(0).toInstant())
         : Future.failedFuture(new CampaignAllocator.Fenced(campaignId, epoch)));
   }
 
-  /** The round's release (when it moved), then each claim's admission and decision, in stream order. */
-  private List<DecisionLog.Record> logRecords(List<Decision> decisions, int releasedBp) {
-    List<DecisionLog.Record> records = new ArrayList<>(2 * decisions.size() + 1);
+  /**
+   * The rules this writer decides by (in its first batch: the campaign's config and revocations
+   * versions it loaded), the round's release (when it moved), then each claim's admission and
+   * decision, in stream order.
+   */
+  private List<DecisionLog.Record> logRecords(List<Decision> decisions, boolean withRules, int releasedBp) {
+    List<DecisionLog.Record> records = new ArrayList<>(2 * decisions.size() + 2);
+    if (withRules) {
+      records.add(DecisionLog.record("rules", new JsonObject().put("configVersion", versions.config())
+          .put("revocationsVersion", versions.revocations())));
+    }
     if (releasedBp >= 0) {
-      records.add(DecisionLog.record("release", Map.of("releasedBp", releasedBp)));
+      records.add(DecisionLog.record("release", new JsonObject().put("releasedBp", releasedBp)));
     }
     for (Decision d : decisions) {
       ClaimEntry c = d.claim();
-      records.add(new DecisionLog.Record(DecisionLog.admission(c.ticket(), c.seq(),
+      records.add(new DecisionLog.Record(DecisionLog.admission(c.ticket(), c.seq(), c.admittedAtMs(),
           pseudonyms.of(campaign.id(), c.citizenId()), c.merchantIds())));
       records.add(new DecisionLog.Record(d instanceof Decision.Confirmed ok
           ? DecisionLog.decision(c.ticket(), "confirmed", ok.merchantId(), null)

@@ -98,7 +98,7 @@ final class DecisionLoop {
   /** Decides by a freshly loaded state from now on. */
   private void adopt(Recovery.State reloaded) {
     this.state = reloaded;
-    this.batches = new BatchWriter(reloaded.campaign(), new claimgate.log.Pseudonyms(config.codes()));
+    this.batches = new BatchWriter(reloaded.campaign(), reloaded.versions(), new claimgate.log.Pseudonyms(config.codes()));
     this.offset = reloaded.offset();
     this.readOffset = reloaded.offset();
     this.decidedSeq = reloaded.decidedSeq();

@@ -2,7 +2,7 @@ package claimgate.cli;
 
 import claimgate.campaign.CampaignFiles;
 import claimgate.config.ConfigException;
-import claimgate.log.LogVerifier;
+import claimgate.verify.LogVerifier;
 import claimgate.settings.Settings;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -74,7 +74,8 @@ final class LogCommands {
           return 1;
         }
         JsonArray records = body.getJsonArray("records");
-        records.forEach(line -> out.println(line));
+        // one record per line, \n whatever the platform: the lines are hashed as they are
+        records.forEach(line -> out.print(line + "\n"));
         after = body.getLong("next");
       }
       out.flush();

@@ -48,6 +48,8 @@ public final class Main implements Callable<Integer> {
 
   static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
+    // UTF-8 whatever the locale: an exported log must keep its bytes (shop names with accents)
+    cli.setOut(new java.io.PrintWriter(new java.io.OutputStreamWriter(System.out, java.nio.charset.StandardCharsets.UTF_8), true));
     cli.setExecutionExceptionHandler(ONE_LINE_ERRORS);
     helpEverywhere(cli);
     return cli;

@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignFiles;
 import claimgate.log.DecisionLog;
-import claimgate.log.LogVerifier;
+import claimgate.verify.LogVerifier;
 import claimgate.system.LiveStack;
 import claimgate.testkit.Campaigns;
 import io.vertx.core.json.JsonObject;
@@ -37,6 +37,7 @@ class DecisionLogTest {
   static List<String> tickets = new ArrayList<>();
   static List<String> lines;
   static int confirmed;
+  static String secondOfLogger0;
 
   @TempDir Path dir;
 
@@ -56,9 +57,27 @@ class DecisionLogTest {
     claimgate.testkit.ApiClient.Reply second = claim(c.id(), "logger-0", "m1");
     assertThat(second.status()).isEqualTo(202);
     admitted(second);
+    secondOfLogger0 = second.json().getString("ticket");
     assertThat(tickets).hasSize(9);
+    tickets.forEach(t -> awaitFinal(t));
+    tickets.forEach(t -> awaitFinal(t));
+    // a withdrawal frees logger-1's slot and puts the voucher back in m0's stock: the allocator
+    // takes it in at its next rules, and a newcomer gets it
+    String code = awaitFinal(tickets.get(1)).getJsonObject("voucher").getString("code");
+    assertThat(admin("POST", "/admin/v1/vouchers/revoke", new JsonObject()
+        .put("codes", new io.vertx.core.json.JsonArray().add(code)).put("reason", "withdrawal")).status()).isEqualTo(200);
+    // admission sees the voucher back once the allocator has taken the revocation in
+    claimgate.testkit.ApiClient.Reply late = claim(c.id(), "logger-8", "m0");
+    for (int tries = 0; late.status() == 410 && tries < 100; tries++) {
+      LiveStack.pause(100);
+      late = claim(c.id(), "logger-8", "m0");
+    }
+    assertThat(late.status()).isEqualTo(202);
+    admitted(late);
+    assertThat(awaitFinal(late.json().getString("ticket")).getJsonObject("voucher").getString("merchantId")).isEqualTo("m0");
     for (String t : tickets) {
-      if (awaitFinal(t).getString("status").equals("confirmed")) {
+      // every voucher ever confirmed: the revoked one too
+      if (!awaitFinal(t).getString("status").equals("rejected")) {
         confirmed++;
       }
     }
@@ -94,7 +113,7 @@ class DecisionLogTest {
   void cleanLogVerifies() {
     List<String> types = lines.stream().map(l -> new JsonObject(l).getString("type")).toList();
     assertThat(types.get(0)).isEqualTo("campaign");
-    assertThat(types).contains("pause", "resume", "release");
+    assertThat(types).contains("pause", "resume", "release", "rules", "revocation");
     assertThat(types.stream().filter("admission"::equals).count()).isEqualTo(tickets.size());
     assertThat(types.stream().filter("decision"::equals).count()).isEqualTo(tickets.size());
     LogVerifier.Result result = verify(lines, CampaignFiles.toJsonObject(c), null);
@@ -112,7 +131,7 @@ class DecisionLogTest {
   void pseudonyms() {
     assertThat(String.join("\n", lines)).doesNotContain("logger-");
     JsonObject first = receipt(tickets.get(0));
-    JsonObject again = receipt(tickets.get(tickets.size() - 1));
+    JsonObject again = receipt(secondOfLogger0);
     assertThat(again.getString("pseudonym")).isEqualTo(first.getString("pseudonym"));
     assertThat(receipt(tickets.get(1)).getString("pseudonym")).isNotEqualTo(first.getString("pseudonym"));
     // a ticket whose tag does not hold: unknown
@@ -177,15 +196,17 @@ class DecisionLogTest {
 
   @Test
   @DisplayName("a forged log with a sound chain is found by the rules: a voucher over a shop's contingent, "
-      + "a decision before its admission, a shop the claim did not choose, another campaign document")
+      + "a decision before its admission, a claimant passed over for a shop with stock, another campaign document")
   void forgeries() {
-    // one voucher more at m0, whose 3 are taken: admitted and confirmed at the end of the log
+    // one voucher more at m0, whose 3 are taken: admitted and confirmed at the end of the log,
+    // the chain recomputed as a forger would
     List<String> extra = new ArrayList<>(lines);
-    extra.add(DecisionLog.line(0, "", DecisionLog.admission("forged.1.99.x", 1_000_000, "f".repeat(32), List.of("m0"))));
+    extra.add(DecisionLog.line(0, "", DecisionLog.admission("forged.1.99.x", 1_000_000,
+        System.currentTimeMillis(), "f".repeat(32), List.of("m0"))));
     extra.add(DecisionLog.line(0, "", DecisionLog.decision("forged.1.99.x", "confirmed", "m0", null)));
     LogVerifier.Result forged = verify(rechain(extra, (i, r) -> r), null, null);
     assertThat(forged.ok()).isFalse();
-    assertThat(forged.message()).contains("m0 confirms its voucher");
+    assertThat(forged.message()).contains("confirmed at m0, but by the campaign's rules at that point it is rejected (sold_out)");
     assertThat(forged.index()).isEqualTo(lines.size() + 2);
 
     // a decision of a ticket never admitted
@@ -200,8 +221,10 @@ class DecisionLogTest {
 
     int firstConfirmed = lines.stream().map(JsonObject::new).filter(r -> "confirmed".equals(r.getString("outcome")))
         .findFirst().orElseThrow().getInteger("index");
-    LogVerifier.Result elsewhere = verify(rechain(lines, (i, r) -> i == firstConfirmed ? r.put("merchant", "m9") : r), null, null);
-    assertThat(elsewhere.index()).isEqualTo(firstConfirmed);
+    // the first claimant passed over: given its second choice while its first still had stock
+    LogVerifier.Result passedOver = verify(rechain(lines, (i, r) -> i == firstConfirmed ? r.put("merchant", "m1") : r), null, null);
+    assertThat(passedOver.index()).isEqualTo(firstConfirmed);
+    assertThat(passedOver.message()).contains("is confirmed at m1, but by the campaign's rules at that point it is confirmed at m0");
 
     JsonObject otherDocument = CampaignFiles.toJsonObject(c);
     otherDocument.getJsonArray("merchants").getJsonObject(0).put("contingent", 30);

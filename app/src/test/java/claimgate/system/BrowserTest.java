@@ -166,6 +166,13 @@ class BrowserTest {
         "const i = document.getElementById('qr'); return i.complete && i.naturalWidth > 0;"));
     assertThat(scan(browser.findElement(By.id("qr")))).isEqualTo(code);
     assertThat(voucher.getText()).contains("Valid until");
+    // the receipt: its one line of why, and the link to the claim's place in the public log
+    assertThat(browser.findElement(By.id("receipt-box")).isDisplayed()).isTrue();
+    assertThat(browser.findElement(By.id("receipt-why")).getText()).contains("public log of decisions");
+    String receiptLink = browser.findElement(By.id("receipt")).getAttribute("href");
+    assertThat(receiptLink).endsWith("/api/v1/claims/" + ticket + "/receipt");
+    JsonObject receipt = LiveStack.get("/api/v1/claims/" + ticket + "/receipt").json();
+    assertThat(receipt.getJsonObject("decision").getLong("index")).isEqualTo(receipt.getJsonObject("admission").getLong("index") + 1);
 
     // the other states, each at a link of its own
     Campaign later = LiveStack.create(townCampaign("soon", 9,
@@ -317,6 +324,28 @@ class BrowserTest {
     new Select(browser.findElement(By.id("language"))).selectByValue("de");
     waiting(10).until(ExpectedConditions.textToBe(By.id("state"), "Jetzt geöffnet"));
     assertThat(browser.findElement(By.tagName("html")).getAttribute("lang")).isEqualTo("de");
+
+    // a claim whose answer was lost (the tab closed, the network dropped): the page kept its body
+    // and key, and the next visit sends them again; the server answers with the same ticket
+    Campaign lost = LiveStack.create(townCampaign("lost", 9, openNow, 20));
+    String lostBody = "{\"citizenId\":\"lost-answer\",\"merchantIds\":[\"m0\"]}";
+    String lostKey = "lost-" + java.util.UUID.randomUUID();
+    String lostTicket = LiveStack.send("POST", "/api/v1/campaigns/" + lost.id() + "/claims", null,
+        new JsonObject(lostBody), lostKey).json().getString("ticket");
+    freshPage("campaign=" + lost.id() + "&lang=en");
+    ((JavascriptExecutor) browser).executeScript("localStorage.setItem(arguments[0], arguments[1])",
+        "claimgate.pending." + lost.id(), new JsonObject().put("body", lostBody).put("key", lostKey).encode());
+    browser.get(LiveStack.base() + "/?campaign=" + lost.id() + "&lang=en");
+    waiting(20).until(d -> d.getCurrentUrl().contains("ticket=" + lostTicket));
+    assertThat(((JavascriptExecutor) browser).executeScript("return localStorage.getItem(arguments[0])",
+        "claimgate.pending." + lost.id())).isNull();
+    // a second tab of the same browser shows the same ticket, and its receipt once decided
+    String firstTab = browser.getWindowHandle();
+    browser.switchTo().newWindow(org.openqa.selenium.WindowType.TAB);
+    browser.get(LiveStack.base() + "/?campaign=" + lost.id() + "&lang=en");
+    waiting(20).until(d -> String.valueOf(d.findElement(By.id("receipt")).getAttribute("href")).contains(lostTicket));
+    browser.close();
+    browser.switchTo().window(firstTab);
 
     // page weight: everything a first visit loads (nothing cached), as sent (the campaign gzip'd), within the budget
     ((JavascriptExecutor) browser).executeScript("localStorage.clear()");

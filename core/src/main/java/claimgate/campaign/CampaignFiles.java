@@ -65,7 +65,11 @@ public final class CampaignFiles {
     } catch (IOException e) {
       throw new CampaignException("cannot read campaign file " + file + ": " + e.getMessage());
     }
-    Campaign c = parse(text, file.toString(), file.toString().endsWith(".json") ? JSON : YAML);
+    return published(parse(text, file.toString(), file.toString().endsWith(".json") ? JSON : YAML));
+  }
+
+  /** The campaign's document as the public decision log states it: without the eligibility list or its file. */
+  public static io.vertx.core.json.JsonObject published(Campaign c) {
     Campaign.Eligibility e = c.eligibility();
     return toJsonObject(e == null ? c : new Campaign(c.id(), c.name(), c.currency(), c.voucherValue(), c.validDays(),
         c.limits(), new Campaign.Eligibility(null, e.minTier(), null), c.admission(), c.rounds(), c.merchants(),

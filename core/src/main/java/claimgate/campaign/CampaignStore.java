@@ -1,5 +1,7 @@
 package claimgate.campaign;
 
+import claimgate.log.DecisionLog;
+
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
@@ -63,9 +65,16 @@ public final class CampaignStore {
     return pool.withTransaction(conn -> apply(conn, campaign, eligible));
   }
 
-  /** The same on the caller's connection, inside the caller's transaction. */
+  /**
+   * The same on the caller's connection, inside the caller's transaction. The public decision log
+   * states the new document (without its eligibility list) and its version in the same
+   * transaction, after the campaign's row is written (the order every writer of the log keeps).
+   */
   public static Future<Long> apply(SqlConnection conn, Campaign campaign, Optional<Map<String, Integer>> eligible) {
-    return write(conn, campaign, eligible).recover(failure -> Future.failedFuture(explain(campaign, failure)));
+    return write(conn, campaign, eligible).recover(failure -> Future.failedFuture(explain(campaign, failure)))
+        .compose(version -> DecisionLog.append(conn, campaign.id(), List.of(DecisionLog.record("campaign",
+            new io.vertx.core.json.JsonObject().put("version", version)
+                .put("document", CampaignFiles.published(campaign))))).map(version));
   }
 
   /**

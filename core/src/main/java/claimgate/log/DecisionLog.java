@@ -12,7 +12,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -24,7 +23,7 @@ import java.util.Optional;
  * ({@link LogVerifier}); changing, dropping, inserting or reordering a record breaks it there.
  *
  * <pre>
- *   DecisionLog.append(tx, campaignId, List.of(DecisionLog.record("pause"))).onSuccess(entries -> ...);
+ *   DecisionLog.append(tx, campaignId, List.of(DecisionLog.record("pause", new JsonObject()))).onSuccess(entries -> ...);
  * </pre>
  */
 public final class DecisionLog {
@@ -62,10 +61,24 @@ public final class DecisionLog {
   static final String MOVE_HEAD = "update decision_log_head set idx = $2, hash = $3 where campaign_id = $1";
   /** The blocks holding records after $2: at most $3 of them, since a block holds one record or more. */
   static final String PAGE = """
-      select first_idx, lines from decision_log_block where campaign_id = $1 and last_idx > $2
+      select first_idx, lines from decision_log_block
+      where campaign_id = $1 and first_idx >= coalesce((select max(first_idx) from decision_log_block
+                                                         where campaign_id = $1 and first_idx <= $2 + 1), 1)
       order by first_idx limit $3""";
   static final String HEAD = "select idx, hash from decision_log_head where campaign_id = $1";
   static final String CLAIM_INDEX = "select log_index from claim where ticket = $1 and campaign_id = $2";
+
+  /** What the log holds of a claim. */
+  public sealed interface Receipt {
+    /** Not decided yet (or never queued). */
+    record Undecided() implements Receipt {}
+
+    /** Decided before this installation kept a public log: it has no record. */
+    record NotLogged() implements Receipt {}
+
+    /** Its admission and decision records, and the citizen's pseudonym. */
+    record Found(JsonObject receipt) implements Receipt {}
+  }
   static final String BLOCK_OF = """
       select first_idx, lines from decision_log_block where campaign_id = $1 and first_idx <= $2
       order by first_idx desc limit 1""";
@@ -73,9 +86,9 @@ public final class DecisionLog {
   private DecisionLog() {}
 
   /** A campaign event's record: {@code {"type": type}} and the fields given, in their order. */
-  public static Record record(String type, Map<String, Object> fields) {
+  public static Record record(String type, JsonObject fields) {
     JsonObject json = new JsonObject().put("type", type);
-    fields.forEach(json::put);
+    fields.forEach(field -> json.put(field.getKey(), field.getValue()));
     return new Record(json);
   }
 
@@ -181,31 +194,43 @@ public final class DecisionLog {
 
   /**
    * A decided claim's receipt: where its admission and its decision (the record after) are in the
-   * log, with their hashes, and the citizen's pseudonym; empty while the claim is not decided.
+   * log, with their hashes, and the citizen's pseudonym.
    */
-  public static Future<Optional<JsonObject>> receipt(SqlClient sql, String campaignId, String ticket) {
+  public static Future<Receipt> receipt(SqlClient sql, String campaignId, String ticket) {
     return sql.preparedQuery(CLAIM_INDEX).execute(Tuple.of(ticket, campaignId)).compose(rows -> {
-      Long admission = rows.size() == 0 ? null : rows.iterator().next().getLong(0);
-      if (admission == null) {
-        return Future.succeededFuture(Optional.<JsonObject>empty());
+      if (rows.size() == 0) {
+        return Future.succeededFuture(new Receipt.Undecided());
       }
-      return sql.preparedQuery(BLOCK_OF).execute(Tuple.of(campaignId, admission)).map(blocks -> {
+      Long admission = rows.iterator().next().getLong(0);
+      if (admission == null) {
+        return Future.succeededFuture(new Receipt.NotLogged());
+      }
+      return sql.preparedQuery(BLOCK_OF).execute(Tuple.of(campaignId, admission)).compose(blocks -> {
+        if (blocks.size() == 0) {
+          return Future.failedFuture(new IllegalStateException("claim " + ticket + " names log record " + admission
+              + ", which no block of campaign " + campaignId + " holds"));
+        }
         Row block = blocks.iterator().next();
         String[] lines = block.getString(1).split("\n");
         int at = (int) (admission - block.getLong(0));
-        String pseudonym = new JsonObject(lines[at]).getString("citizen");
-        return Optional.of(new JsonObject()
+        JsonObject admitted = at + 1 < lines.length ? new JsonObject(lines[at]) : null;
+        if (admitted == null || !ticket.equals(admitted.getString("ticket"))
+            || !ticket.equals(new JsonObject(lines[at + 1]).getString("ticket"))) {
+          return Future.failedFuture(new IllegalStateException("log records " + admission + " and " + (admission + 1)
+              + " of campaign " + campaignId + " are not claim " + ticket + "'s admission and decision"));
+        }
+        return Future.succeededFuture(new Receipt.Found(new JsonObject()
             .put("admission", new Entry(admission, hash(lines[at])).json())
             .put("decision", new Entry(admission + 1, hash(lines[at + 1])).json())
-            .put("pseudonym", pseudonym));
+            .put("pseudonym", admitted.getString("citizen"))));
       });
     });
   }
 
   /** The fields of a claim's admission record. */
-  public static JsonObject admission(String ticket, long seq, String pseudonym, List<String> merchants) {
-    return new JsonObject().put("type", "admission").put("ticket", ticket).put("seq", seq).put("citizen", pseudonym)
-        .put("merchants", new JsonArray(new ArrayList<>(merchants)));
+  public static JsonObject admission(String ticket, long seq, long admittedAtMs, String pseudonym, List<String> merchants) {
+    return new JsonObject().put("type", "admission").put("ticket", ticket).put("seq", seq).put("at", admittedAtMs)
+        .put("citizen", pseudonym).put("merchants", new JsonArray(new ArrayList<>(merchants)));
   }
 
   /** The fields of a claim's decision record: the outcome and its shop or reason, never the code. */

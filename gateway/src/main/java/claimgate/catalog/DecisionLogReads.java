@@ -59,13 +59,16 @@ public final class DecisionLogReads {
     Tickets.Ticket read = tickets.read(ticket).orElseThrow(() -> unknownTicket());
     DecisionLog.receipt(pool, read.campaignId(), ticket)
         .onSuccess(receipt -> {
-          if (receipt.isEmpty()) {
+          if (receipt instanceof DecisionLog.Receipt.Found found) {
+            ctx.response().putHeader("Cache-Control", "public, max-age=31536000, immutable");
+            Replies.json(ctx, 200, new JsonObject().put("ticket", ticket).put("campaignId", read.campaignId())
+                .mergeIn(found.receipt()));
+          } else if (receipt instanceof DecisionLog.Receipt.NotLogged) {
+            ctx.fail(new ApiError(404, "not_logged",
+                "this claim was decided before the campaign kept a public log: it has no receipt"));
+          } else {
             ctx.fail(new ApiError(404, "not_decided", "this claim is not decided yet: its receipt comes with its decision"));
-            return;
           }
-          ctx.response().putHeader("Cache-Control", "public, max-age=31536000, immutable");
-          Replies.json(ctx, 200, new JsonObject().put("ticket", ticket).put("campaignId", read.campaignId())
-              .mergeIn(receipt.get()));
         })
         .onFailure(ctx::fail);
   }

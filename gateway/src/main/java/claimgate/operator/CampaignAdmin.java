@@ -5,7 +5,6 @@ import claimgate.campaign.CampaignException;
 import claimgate.campaign.CampaignFiles;
 import claimgate.campaign.CampaignStore;
 import claimgate.catalog.CampaignCatalog;
-import claimgate.log.DecisionLog;
 import claimgate.redis.CampaignRedis;
 import claimgate.redis.RedisRestore;
 import claimgate.redis.PipelinedRedis;
@@ -17,7 +16,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -64,10 +62,6 @@ public final class CampaignAdmin {
                         .put("before", before.map(b -> CampaignFiles.toJsonObject(b)).orElse(null))
                         .put("after", CampaignFiles.toJsonObject(campaign))
                         .put("eligible", eligible.map(Map::size).orElse(null))).map(version))
-                // the public log states the rules each decision after it follows: the document
-                // (its eligibility list stays private), and its version
-                .compose(version -> DecisionLog.append(conn, id, List.of(DecisionLog.record("campaign", Map.of(
-                    "version", version, "document", CampaignFiles.toJsonObject(campaign))))).map(version))
                 // a new campaign has nothing Redis could have lost: its gate opens before the row
                 // commits, so no allocator sees the campaign before Redis holds it (one that did
                 // would find the gate shut and restore it too, racing this one)

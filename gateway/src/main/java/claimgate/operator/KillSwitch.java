@@ -14,7 +14,6 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The kill switch and the allocator's brake. {@code pause} records the operator's word in
@@ -98,7 +97,7 @@ public final class KillSwitch {
                       .put("after", new JsonObject().put(flag.field, on))
                       .put("reason", reason))
                   // in the public log too, in the same transaction: a verifier sees when admission stopped
-                  .compose(audited -> DecisionLog.append(conn, id, List.of(DecisionLog.record(action, Map.of()))))
+                  .compose(audited -> DecisionLog.append(conn, id, List.of(DecisionLog.record(action, new JsonObject()))))
                   .map(now);
             }))
         // the answer waits for Redis: from then on the admission script sees the flag (unless a

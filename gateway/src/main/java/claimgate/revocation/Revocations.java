@@ -1,8 +1,12 @@
 package claimgate.revocation;
 
+import claimgate.campaign.CampaignFiles;
+import claimgate.log.DecisionLog;
 import claimgate.voucher.VoucherCodes;
 import claimgate.web.ApiError;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlClient;
@@ -67,8 +71,8 @@ public final class Revocations {
   /** The campaigns of the codes, locked in id order before their vouchers and merchants (the allocator's order). */
   static final String LOCK_CAMPAIGNS_OF_CODES = """
       select id from campaign where id in (select campaign_id from voucher where code = any($1::text[]))
-      order by id for update""";
-  static final String LOCK_CAMPAIGN = "select id from campaign where id = $1 for update";
+      order by id for no key update""";
+  static final String LOCK_CAMPAIGN = "select id from campaign where id = $1 for no key update";
   static final String BUMP_REVOCATIONS = """
       update campaign set revocations_version = revocations_version + 1, updated_at = now()
       where id = any($1::text[]) returning id, revocations_version""";
@@ -86,13 +90,13 @@ public final class Revocations {
             citizen_slot = case when $3 then null else citizen_slot end,
             merchant_slot = case when $3 then null else merchant_slot end
           where %s and revoked_at is null and redeemed_at is null
-          returning code, campaign_id, merchant_id),
+          returning code, campaign_id, merchant_id, ticket),
         freed as (
           update merchant m set issued = m.issued - f.n
           from (select campaign_id, merchant_id, count(*)::int as n from revoked where $3
                 group by campaign_id, merchant_id) f
           where m.campaign_id = f.campaign_id and m.id = f.merchant_id)
-        select code from revoked""".formatted(which);
+        select code, campaign_id, ticket from revoked""".formatted(which);
   }
 
   static final String REVOKE_CODES = revoking("code = any($1::text[])");
@@ -128,7 +132,8 @@ public final class Revocations {
     return sql.preparedQuery(LOCK_CAMPAIGNS_OF_CODES).execute(Tuple.of(codeArray))
         .compose(locked -> bump(sql, firstColumn(locked)))
         .compose(versions -> sql.preparedQuery(REVOKE_CODES).execute(Tuple.of(codeArray, reason.id(), reason.freesSlot()))
-            .map(rows -> new Revoked(firstColumn(rows), versions, Optional.empty())));
+            .compose(rows -> logged(sql, rows, versions, reason, Optional.empty())
+                .map(v -> new Revoked(firstColumn(rows), versions, Optional.empty()))));
   }
 
   /**
@@ -141,12 +146,37 @@ public final class Revocations {
         .compose(versions -> sql.preparedQuery(REVOKE_MERCHANT)
             .execute(Tuple.of(campaignId, reason.id(), reason.freesSlot(), merchantId))
             .compose(rows -> reason != RevocationReason.WITHDRAWAL
-                ? Future.succeededFuture(new Revoked(firstColumn(rows), versions, Optional.empty()))
-                : sql.preparedQuery(CLOSE_SHOP).execute(Tuple.of(campaignId, merchantId)).map(closed -> {
+                ? logged(sql, rows, versions, reason, Optional.empty())
+                    .map(v -> new Revoked(firstColumn(rows), versions, Optional.empty()))
+                : sql.preparedQuery(CLOSE_SHOP).execute(Tuple.of(campaignId, merchantId)).compose(closed -> {
                   Row doc = closed.iterator().next();
-                  return new Revoked(firstColumn(rows), versions, Optional.of(
-                      new ClosedShop(campaignId, doc.getString("document"), doc.getLong("config_version"))));
+                  Optional<ClosedShop> shop = Optional.of(
+                      new ClosedShop(campaignId, doc.getString("document"), doc.getLong("config_version")));
+                  return logged(sql, rows, versions, reason, shop).map(v -> new Revoked(firstColumn(rows), versions, shop));
                 })));
+  }
+
+  /**
+   * The public log of each campaign touched states, in this transaction, the tickets whose
+   * vouchers were revoked, why, whether their slots were freed and at which revocations version
+   * (the allocator decides by it from its next rules record); a closed shop's new document too.
+   */
+  private static Future<Void> logged(SqlClient sql, RowSet<Row> revoked, Map<String, Long> versions,
+      RevocationReason reason, Optional<ClosedShop> closedShop) {
+    Map<String, JsonArray> tickets = new java.util.TreeMap<>();
+    revoked.forEach(r -> tickets.computeIfAbsent(r.getString(1), id -> new JsonArray()).add(r.getString(2)));
+    List<Future<?>> appended = new ArrayList<>();
+    for (Map.Entry<String, Long> campaign : versions.entrySet()) {
+      List<DecisionLog.Record> records = new ArrayList<>();
+      records.add(DecisionLog.record("revocation", new JsonObject().put("version", campaign.getValue())
+          .put("reason", reason.id()).put("slotFreed", reason.freesSlot())
+          .put("tickets", tickets.getOrDefault(campaign.getKey(), new JsonArray()))));
+      closedShop.filter(shop -> shop.campaignId().equals(campaign.getKey())).ifPresent(shop -> records.add(
+          DecisionLog.record("campaign", new JsonObject().put("version", shop.configVersion())
+              .put("document", CampaignFiles.published(CampaignFiles.parseJsonUnvalidated(shop.document()))))));
+      appended.add(DecisionLog.append(sql, campaign.getKey(), records));
+    }
+    return Future.all(appended).mapEmpty();
   }
 
   private static Future<Map<String, Long>> bump(SqlClient sql, List<String> campaignIds) {

@@ -191,7 +191,8 @@ public final class AllocatorBenchmark {
     servers.apply(vertx, campaign);
     List<String[]> list = claims(claims, merchants, 42);
     BatchWriter writer = withLog
-        ? new BatchWriter(campaign, new Pseudonyms(VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom()))))
+        ? new BatchWriter(campaign, new claimgate.campaign.CampaignStore.Versions(0, 1, false, false, 0),
+            new Pseudonyms(VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom()))))
         : BatchWriter.withoutLog(campaign);
     Pool pool = servers.database.pool(vertx, 1);
     SqlConnection conn = pool.getConnection().await();

@@ -145,6 +145,7 @@ public final class Rehearsal implements Callable<Integer> {
     context.put("parameters", new JsonObject(new LinkedHashMap<>(properties))).put("campaign", stats);
     List<Outcome.Assertion> assertions = new java.util.ArrayList<>(Outcome.Assertion.fromOutput(gatling.output()));
     assertions.add(Outcome.admitted(stats));
+    assertions.add(verifiedLog(deployment, campaignId, out));
     Outcome outcome = new Outcome("rehearsal " + shape.name(), context, figures, assertions,
         invariants, gatling.exit(), runFolder == null ? null : runFolder.resolve("index.html").toAbsolutePath());
     outcome.write(out);
@@ -154,6 +155,21 @@ public final class Rehearsal implements Callable<Integer> {
     }
     print("launch-minute", outcome, out);
     return outcome.passed() ? 0 : 1;
+  }
+
+  /**
+   * The campaign's public decision log, exported beside the results ({@code log.jsonl}) and checked
+   * as anyone could check it: the chain, and every decision against the campaign's rules.
+   */
+  private static Outcome.Assertion verifiedLog(Target deployment, String campaignId, Path out) throws Exception {
+    List<String> lines = deployment.log(campaignId);
+    Files.write(out.resolve("log.jsonl"), lines, java.nio.charset.StandardCharsets.UTF_8);
+    claimgate.verify.LogVerifier verifier = new claimgate.verify.LogVerifier(null, null);
+    lines.forEach(verifier::accept);
+    claimgate.verify.LogVerifier.Result result = verifier.finish();
+    return new Outcome.Assertion("the public decision log verifies (claimgate verify)", result.ok(), result.ok()
+        ? result.figures().get("records") + " records, " + result.figures().get("confirmed") + " confirmed"
+        : "violation at record " + result.index() + ": " + result.message());
   }
 
   private Instant create(Target deployment, Path campaignFile, String run, String campaignId) throws Exception {

@@ -8,6 +8,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The deployment a rehearsal runs against, through its public and admin HTTP API only: a load
@@ -73,6 +74,21 @@ final class Target {
     if (a.status() != 201) {
       throw new IllegalStateException("the target refused the rehearsal campaign " + campaignId + ": " + a.status() + " " + a.body());
     }
+  }
+
+  /** The campaign's public decision log, every record as its exact line, read page by page without credentials. */
+  List<String> log(String campaignId) throws IOException, InterruptedException {
+    List<String> lines = new java.util.ArrayList<>();
+    Long after = 0L;
+    while (after != null) {
+      Answer a = send("GET", "/api/v1/campaigns/" + campaignId + "/log?after=" + after, null, false);
+      if (a.status() != 200) {
+        throw new IllegalStateException("the target's log of " + campaignId + " answered " + a.status() + " " + a.body());
+      }
+      a.json().getJsonArray("records").forEach(line -> lines.add((String) line));
+      after = a.json().getLong("next");
+    }
+    return lines;
   }
 
   /** The campaign's numbers (admitted, confirmed, rejected, answers), or null when they cannot be read. */

@@ -1,0 +1,318 @@
+package claimgate.verify;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignException;
+import claimgate.campaign.CampaignFiles;
+import claimgate.log.DecisionLog;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Checks a campaign's public decision log offline, with nothing but its lines and, if given, the
+ * campaign document and a receipt. It recomputes the hash chain, then replays the allocation:
+ * every claim, in the log's order, is decided again by the rules the allocator stated it decided
+ * by (its {@code rules} record names the document version and the revocations it had taken in),
+ * exactly as the allocator decides (the round open at admission, the citizen's limit, then the
+ * first chosen shop with released stock and room under the per-shop limit), and the log's outcome
+ * must be that one. So nobody was passed over for a shop that still had stock, no shop gave more
+ * than it had released, and no pseudonym holds more than the limits. Eligibility lists are
+ * private: a {@code not_eligible} is taken as stated when the campaign has one. The first
+ * violation stops it.
+ *
+ * <pre>
+ *   LogVerifier v = new LogVerifier(document, receipt);
+ *   lines.forEach(v::accept);
+ *   LogVerifier.Result r = v.finish();   // r.ok(), r.index(), r.message(), r.figures()
+ * </pre>
+ *
+ * <p>Not yet checked: the draw of a pre-queue, and that nothing was decided while frozen.
+ */
+public final class LogVerifier {
+
+  /** The verdict: ok with the figures, or the first violation and the index of its record. */
+  public record Result(boolean ok, long index, String message, Map<String, Object> figures) {}
+
+  /** A revocation stated in the log, taken in by the allocator at its next rules record. */
+  private record Revocation(long version, boolean slotFreed, List<String> tickets) {}
+
+  /** Where a confirmed claim's voucher is: whose and at which shop. */
+  private record Voucher(String citizen, String merchant) {}
+
+  private final JsonObject givenDocument;
+  private final JsonObject receipt;
+  private final Map<Long, String> receiptHashes = new HashMap<>();
+  private long index;
+  private String prev = DecisionLog.GENESIS;
+  private String violation;
+  private long violationAt;
+
+  private JsonObject lastDocument;
+  private final TreeMap<Long, Campaign> documents = new TreeMap<>();
+  private Campaign rules;
+  private final List<Revocation> revocations = new ArrayList<>();
+  private final Map<String, JsonObject> admitted = new HashMap<>();
+  private final Map<String, Boolean> decided = new HashMap<>();
+  private final Map<String, Voucher> vouchers = new HashMap<>();
+  private final Map<String, Integer> issued = new HashMap<>();
+  private final Map<String, Integer> held = new HashMap<>();
+  private final Map<String, Integer> heldAt = new HashMap<>();
+  private int releasedBp;
+  private long lastSeq;
+  private long confirmed;
+  private final Map<String, Long> rejected = new TreeMap<>();
+  private final Map<String, Long> events = new TreeMap<>();
+
+  /**
+   * @param givenDocument the campaign document as published (JSON, without its eligibility list), or null
+   * @param receipt a citizen's receipt ({@code ticket}, {@code pseudonym}, {@code admission} and
+   *     {@code decision}, each {index, hash}), or null
+   */
+  public LogVerifier(JsonObject givenDocument, JsonObject receipt) {
+    this.givenDocument = givenDocument;
+    this.receipt = receipt;
+    if (receipt != null) {
+      for (String part : new String[] {"admission", "decision"}) {
+        JsonObject entry = receipt.getJsonObject(part);
+        if (entry != null && entry.getLong("index") != null) {
+          receiptHashes.put(entry.getLong("index"), entry.getString("hash"));
+        }
+      }
+    }
+  }
+
+  /** Checks the next line of the log; after a violation, nothing more. */
+  public void accept(String line) {
+    if (violation != null) {
+      return;
+    }
+    index++;
+    JsonObject record;
+    try {
+      record = new JsonObject(line);
+    } catch (DecodeException e) {
+      fail("the record is not JSON");
+      return;
+    }
+    if (record.getValue("index") == null || !Long.valueOf(index).equals(record.getLong("index"))) {
+      fail("the record's index is " + record.getValue("index") + ", expected " + index + " (a record is missing or out of place)");
+      return;
+    }
+    if (!prev.equals(record.getString("prev"))) {
+      // the record before this one no longer hashes to what this one holds for it: that record
+      // was changed (or, less likely, this one's prev was)
+      violation = index == 1 ? "the first record's prev is not " + DecisionLog.GENESIS
+          : "record " + (index - 1) + " does not hash to the prev that record " + index + " holds for it: it was changed";
+      violationAt = Math.max(1, index - 1);
+      return;
+    }
+    prev = DecisionLog.hash(line);
+    String expected = receiptHashes.get(index);
+    if (expected != null && !expected.equals(prev)) {
+      fail("the receipt names this record with hash " + expected + " but its hash is " + prev);
+      return;
+    }
+    try {
+      check(record);
+    } catch (RuntimeException malformed) {
+      fail("the record is not one this log holds: " + malformed.getMessage());
+    }
+  }
+
+  private void check(JsonObject record) {
+    String type = record.getString("type", "");
+    events.merge(type, 1L, Long::sum);
+    switch (type) {
+      case "campaign" -> campaign(record);
+      case "rules" -> rules(record);
+      case "revocation" -> revocations.add(new Revocation(record.getLong("version"), record.getBoolean("slotFreed"),
+          record.getJsonArray("tickets").stream().map(String.class::cast).toList()));
+      case "admission" -> admission(record);
+      case "decision" -> decision(record);
+      case "release", "pause", "resume", "freeze", "unfreeze", "archive" -> {
+        // stated for everyone to see; a release is recomputed from the rounds and each admission's time
+      }
+      default -> fail("unknown record type " + type);
+    }
+  }
+
+  private void campaign(JsonObject record) {
+    lastDocument = record.getJsonObject("document");
+    try {
+      documents.put(record.getLong("version"), CampaignFiles.parseJsonUnvalidated(lastDocument.encode()));
+    } catch (CampaignException e) {
+      fail("the campaign document is unreadable: " + e.getMessage());
+    }
+  }
+
+  /** The allocator decides from here by the document of this version and the revocations up to this one. */
+  private void rules(JsonObject record) {
+    Map.Entry<Long, Campaign> document = documents.floorEntry(record.getLong("configVersion"));
+    if (document == null) {
+      fail("the allocator decides by version " + record.getLong("configVersion") + " of a document the log never stated");
+      return;
+    }
+    rules = document.getValue();
+    long upTo = record.getLong("revocationsVersion");
+    for (Iterator<Revocation> it = revocations.iterator(); it.hasNext(); ) {
+      Revocation r = it.next();
+      if (r.version() <= upTo) {
+        if (r.slotFreed()) {
+          r.tickets().forEach(this::free);
+        }
+        it.remove();
+      }
+    }
+  }
+
+  /** A revoked voucher whose slot was freed: its shop and its citizen have it no more. */
+  private void free(String ticket) {
+    Voucher v = vouchers.remove(ticket);
+    if (v != null) {
+      issued.merge(v.merchant(), -1, Integer::sum);
+      held.merge(v.citizen(), -1, Integer::sum);
+      heldAt.merge(v.citizen() + " " + v.merchant(), -1, Integer::sum);
+    }
+  }
+
+  private void admission(JsonObject record) {
+    String ticket = record.getString("ticket");
+    if (admitted.containsKey(ticket)) {
+      fail("ticket " + ticket + " is admitted twice");
+    } else if (record.getLong("seq") <= lastSeq) {
+      fail("admission seq " + record.getLong("seq") + " does not follow " + lastSeq + ": the queue's order is broken");
+    } else {
+      lastSeq = record.getLong("seq");
+      admitted.put(ticket, record);
+    }
+  }
+
+  private void decision(JsonObject record) {
+    String ticket = record.getString("ticket");
+    JsonObject admission = admitted.get(ticket);
+    if (admission == null) {
+      fail("ticket " + ticket + " is decided before it is admitted");
+      return;
+    }
+    if (decided.put(ticket, true) != null) {
+      fail("ticket " + ticket + " is decided twice");
+      return;
+    }
+    if (rules == null) {
+      fail("ticket " + ticket + " is decided before the allocator stated the rules it decides by");
+      return;
+    }
+    String stated = "confirmed".equals(record.getString("outcome")) ? "confirmed at " + record.getString("merchant")
+        : "rejected".equals(record.getString("outcome")) ? "rejected (" + record.getString("reason") + ")"
+        : "an unknown outcome " + record.getString("outcome");
+    if (stated.equals("rejected (not_eligible)") && rules.eligibility() != null) {
+      // the list is private: the log's word is taken
+      rejected.merge("not_eligible", 1L, Long::sum);
+      return;
+    }
+    String due = decide(admission);
+    if (!stated.equals(due)) {
+      fail("ticket " + ticket + " is " + stated + ", but by the campaign's rules at that point it is " + due);
+      return;
+    }
+    if (record.getString("outcome").equals("confirmed")) {
+      String citizen = admission.getString("citizen");
+      String merchant = record.getString("merchant");
+      issued.merge(merchant, 1, Integer::sum);
+      held.merge(citizen, 1, Integer::sum);
+      heldAt.merge(citizen + " " + merchant, 1, Integer::sum);
+      vouchers.put(ticket, new Voucher(citizen, merchant));
+      confirmed++;
+    } else {
+      rejected.merge(record.getString("reason"), 1L, Long::sum);
+    }
+  }
+
+  /** The outcome the allocator's rules give the claim now, in the words of {@code decision}. */
+  private String decide(JsonObject admission) {
+    long at = admission.getLong("at");
+    if (rules.openRound(at).isEmpty()) {
+      return "rejected (round_closed)";
+    }
+    String citizen = admission.getString("citizen");
+    if (held.getOrDefault(citizen, 0) >= rules.limits().perCitizen()) {
+      return "rejected (limit_reached)";
+    }
+    releasedBp = Math.max(releasedBp, rules.releasedBp(at));
+    Map<String, Integer> contingents = new LinkedHashMap<>();
+    rules.merchants().forEach(m -> contingents.put(m.id(), m.contingent()));
+    boolean blockedByShopLimit = false;
+    for (Object chosen : admission.getJsonArray("merchants", new JsonArray())) {
+      Integer contingent = contingents.get((String) chosen);
+      if (contingent == null || Campaign.remaining(contingent, releasedBp, issued.getOrDefault((String) chosen, 0)) == 0) {
+        continue;
+      }
+      if (heldAt.getOrDefault(citizen + " " + chosen, 0) >= rules.limits().perCitizenPerMerchant()) {
+        blockedByShopLimit = true;
+        continue;
+      }
+      return "confirmed at " + chosen;
+    }
+    return blockedByShopLimit ? "rejected (limit_reached)" : "rejected (sold_out)";
+  }
+
+  private void fail(String message) {
+    violation = message;
+    violationAt = index;
+  }
+
+  /** The verdict on everything accepted. */
+  public Result finish() {
+    Map<String, Object> figures = new LinkedHashMap<>();
+    figures.put("records", index);
+    figures.put("head", prev);
+    figures.put("admissions", (long) admitted.size());
+    figures.put("confirmed", confirmed);
+    figures.put("rejected", rejected);
+    figures.put("events", events);
+    if (violation != null) {
+      return new Result(false, violationAt, violation, figures);
+    }
+    if (givenDocument != null && (lastDocument == null || !lastDocument.equals(givenDocument))) {
+      return new Result(false, index, lastDocument == null ? "the log states no campaign document"
+          : "the campaign document given is not the one the log states last", figures);
+    }
+    if (receipt != null) {
+      String problem = receiptProblem();
+      if (problem != null) {
+        return new Result(false, index, problem, figures);
+      }
+    }
+    return new Result(true, index, "ok", figures);
+  }
+
+  /** Why the receipt is not this log's record of its claim, or null when it is. */
+  private String receiptProblem() {
+    JsonObject admission = receipt.getJsonObject("admission");
+    JsonObject decision = receipt.getJsonObject("decision");
+    if (admission == null || decision == null || admission.getLong("index") == null || decision.getLong("index") == null) {
+      return "the receipt names no admission and decision";
+    }
+    if (decision.getLong("index") != admission.getLong("index") + 1) {
+      return "the receipt's decision is not the record after its admission";
+    }
+    if (decision.getLong("index") > index) {
+      return "the receipt names record " + decision.getLong("index") + ", beyond the log's end";
+    }
+    JsonObject admitted = this.admitted.get(receipt.getString("ticket"));
+    if (admitted == null || admitted.getLong("index").longValue() != admission.getLong("index")) {
+      return "the receipt's admission is not the log's admission of ticket " + receipt.getString("ticket");
+    }
+    if (!admitted.getString("citizen").equals(receipt.getString("pseudonym"))) {
+      return "the receipt's pseudonym is not the one the log gives the claim";
+    }
+    return null;
+  }
+}
