@@ -55,6 +55,9 @@ final class Queries {
       update merchant set released = (contingent::bigint * $2 / 10000)::int
       where campaign_id = $1 and released < (contingent::bigint * $2 / 10000)::int""";
 
+  /** The versions a load compares with the row it began from. */
+  static final String VERSIONS_NOW = "select config_version, revocations_version from campaign where id = $1";
+
   static final String INSERT_CLAIMS = """
       insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids, charged_merchant,
                          status, reason, voucher_code, writer_epoch, generation, request_id, log_index)

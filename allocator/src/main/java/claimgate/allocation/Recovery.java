@@ -70,31 +70,45 @@ final class Recovery {
         : pg.preparedQuery(Queries.ELIGIBLE).execute(Tuple.of(campaignId));
     Future<RowSet<Row>> serial = pg.preparedQuery(Queries.NEXT_SERIAL).execute(Tuple.of(campaignId));
     Future<RowSet<Row>> slots = pg.preparedQuery(Queries.SLOTS_OF_FREED).execute(Tuple.of(campaignId));
-    return Future.all(List.of(merchants, holdings, eligible, serial, slots)).map(all -> {
-      Map<String, Integer> issued = new HashMap<>();
-      merchants.result().forEach(r -> issued.put(r.getString(0), r.getInteger(1)));
-      Map<String, Map<String, Integer>> held = new HashMap<>();
-      holdings.result().forEach(r -> held.computeIfAbsent(r.getString(0), c -> new HashMap<>()).put(r.getString(1), r.getInteger(2)));
-      Map<String, Integer> eligibleTiers = null;
-      if (eligible.result() != null) {
-        eligibleTiers = new HashMap<>();
-        for (Row r : eligible.result()) {
-          eligibleTiers.put(r.getString(0), r.getInteger(1));
-        }
+    // the reads above are statements of their own: a revocation or a document change committed
+    // among them would leave the ledger torn between two versions (and the log's rules naming the
+    // older one). Read last, the versions tell: unchanged, every read above saw the row's state.
+    Future<RowSet<Row>> after = pg.preparedQuery(Queries.VERSIONS_NOW).execute(Tuple.of(campaignId));
+    return Future.all(List.of(merchants, holdings, eligible, serial, slots, after)).compose(all -> {
+      Row now = after.result().iterator().next();
+      if (now.getLong(0).longValue() != row.getLong("config_version").longValue()
+          || now.getLong(1).longValue() != row.getLong("revocations_version").longValue()) {
+        return load(pg);
       }
-      Map<String, BitSet> citizenSlots = new HashMap<>();
-      Map<String, BitSet> merchantSlots = new HashMap<>();
-      for (Row r : slots.result()) {
-        citizenSlots.computeIfAbsent(r.getString(0), c -> new BitSet()).set(r.getInteger(2));
-        merchantSlots.computeIfAbsent(SingleWriterLedger.atMerchant(r.getString(0), r.getString(1)), c -> new BitSet())
-            .set(r.getInteger(3));
-      }
-      SingleWriterLedger ledger = new SingleWriterLedger(campaign, codes, issued, held, eligibleTiers,
-          serial.result().iterator().next().getLong(0), releasedBp, citizenSlots, merchantSlots);
-      return new State(campaign, new CampaignStore.Versions(row.getLong("flags_version"), row.getLong("config_version"),
-          row.getBoolean("paused"), row.getBoolean("frozen"), row.getLong("revocations_version")), row.getString("stream_offset"), row.getLong("decided_seq"),
-          ledger);
+      return Future.succeededFuture(ledger(campaign, row, releasedBp, merchants, holdings, eligible, serial, slots));
     });
+  }
+
+  private State ledger(Campaign campaign, Row row, int releasedBp, Future<RowSet<Row>> merchants,
+      Future<RowSet<Row>> holdings, Future<RowSet<Row>> eligible, Future<RowSet<Row>> serial, Future<RowSet<Row>> slots) {
+    Map<String, Integer> issued = new HashMap<>();
+    merchants.result().forEach(r -> issued.put(r.getString(0), r.getInteger(1)));
+    Map<String, Map<String, Integer>> held = new HashMap<>();
+    holdings.result().forEach(r -> held.computeIfAbsent(r.getString(0), c -> new HashMap<>()).put(r.getString(1), r.getInteger(2)));
+    Map<String, Integer> eligibleTiers = null;
+    if (eligible.result() != null) {
+      eligibleTiers = new HashMap<>();
+      for (Row r : eligible.result()) {
+        eligibleTiers.put(r.getString(0), r.getInteger(1));
+      }
+    }
+    Map<String, BitSet> citizenSlots = new HashMap<>();
+    Map<String, BitSet> merchantSlots = new HashMap<>();
+    for (Row r : slots.result()) {
+      citizenSlots.computeIfAbsent(r.getString(0), c -> new BitSet()).set(r.getInteger(2));
+      merchantSlots.computeIfAbsent(SingleWriterLedger.atMerchant(r.getString(0), r.getString(1)), c -> new BitSet())
+          .set(r.getInteger(3));
+    }
+    SingleWriterLedger ledger = new SingleWriterLedger(campaign, codes, issued, held, eligibleTiers,
+        serial.result().iterator().next().getLong(0), releasedBp, citizenSlots, merchantSlots);
+    return new State(campaign, new CampaignStore.Versions(row.getLong("flags_version"), row.getLong("config_version"),
+        row.getBoolean("paused"), row.getBoolean("frozen"), row.getLong("revocations_version")), row.getString("stream_offset"), row.getLong("decided_seq"),
+        ledger);
   }
 
   /**

@@ -332,11 +332,20 @@ class BrowserTest {
     String lostKey = "lost-" + java.util.UUID.randomUUID();
     String lostTicket = LiveStack.send("POST", "/api/v1/campaigns/" + lost.id() + "/claims", null,
         new JsonObject(lostBody), lostKey).json().getString("ticket");
-    freshPage("campaign=" + lost.id() + "&lang=en");
-    ((JavascriptExecutor) browser).executeScript("localStorage.setItem(arguments[0], arguments[1])",
+    // the browser's storage as the lost visit left it, set before the page's own script runs
+    browser.get(LiveStack.base() + "/favicon.ico");
+    ((JavascriptExecutor) browser).executeScript("localStorage.clear();"
+            + "localStorage.setItem(arguments[0], arguments[1])",
         "claimgate.pending." + lost.id(), new JsonObject().put("body", lostBody).put("key", lostKey).encode());
     browser.get(LiveStack.base() + "/?campaign=" + lost.id() + "&lang=en");
-    waiting(20).until(d -> d.getCurrentUrl().contains("ticket=" + lostTicket));
+    try {
+      waiting(20).until(d -> d.getCurrentUrl().contains("ticket=" + lostTicket));
+    } catch (org.openqa.selenium.TimeoutException e) {
+      throw new AssertionError("the page did not resume ticket " + lostTicket + ": url " + browser.getCurrentUrl()
+          + ", progress '" + ((JavascriptExecutor) browser).executeScript(
+              "return document.getElementById('progress-title').textContent + ' / ' + document.getElementById('progress-text').textContent"
+              + " + ' / pending ' + localStorage.getItem(arguments[0])", "claimgate.pending." + lost.id()) + "'", e);
+    }
     assertThat(((JavascriptExecutor) browser).executeScript("return localStorage.getItem(arguments[0])",
         "claimgate.pending." + lost.id())).isNull();
     // a second tab of the same browser shows the same ticket, and its receipt once decided

@@ -54,7 +54,7 @@ public final class LogVerifier {
   private String violation;
   private long violationAt;
 
-  private JsonObject lastDocument;
+  private final Map<Long, JsonObject> stated = new LinkedHashMap<>();
   private final TreeMap<Long, Campaign> documents = new TreeMap<>();
   private Campaign rules;
   private final List<Revocation> revocations = new ArrayList<>();
@@ -144,9 +144,10 @@ public final class LogVerifier {
   }
 
   private void campaign(JsonObject record) {
-    lastDocument = record.getJsonObject("document");
+    JsonObject document = record.getJsonObject("document");
+    stated.put(record.getLong("version"), document);
     try {
-      documents.put(record.getLong("version"), CampaignFiles.parseJsonUnvalidated(lastDocument.encode()));
+      documents.put(record.getLong("version"), CampaignFiles.parseJsonUnvalidated(document.encode()));
     } catch (CampaignException e) {
       fail("the campaign document is unreadable: " + e.getMessage());
     }
@@ -156,7 +157,9 @@ public final class LogVerifier {
   private void rules(JsonObject record) {
     Map.Entry<Long, Campaign> document = documents.floorEntry(record.getLong("configVersion"));
     if (document == null) {
-      fail("the allocator decides by version " + record.getLong("configVersion") + " of a document the log never stated");
+      fail(documents.isEmpty()
+          ? "the log begins after the campaign did (it was created before this installation kept a log): it cannot be verified"
+          : "the allocator decides by version " + record.getLong("configVersion") + " of a document the log never stated");
       return;
     }
     rules = document.getValue();
@@ -280,9 +283,14 @@ public final class LogVerifier {
     if (violation != null) {
       return new Result(false, violationAt, violation, figures);
     }
-    if (givenDocument != null && (lastDocument == null || !lastDocument.equals(givenDocument))) {
-      return new Result(false, index, lastDocument == null ? "the log states no campaign document"
-          : "the campaign document given is not the one the log states last", figures);
+    if (givenDocument != null) {
+      Long version = stated.entrySet().stream().filter(e -> e.getValue().equals(givenDocument)).map(Map.Entry::getKey)
+          .reduce((first, later) -> later).orElse(null);
+      if (version == null) {
+        return new Result(false, index, stated.isEmpty() ? "the log states no campaign document"
+            : "the campaign document given is none of those the log states", figures);
+      }
+      figures.put("documentVersion", version);
     }
     if (receipt != null) {
       String problem = receiptProblem();
