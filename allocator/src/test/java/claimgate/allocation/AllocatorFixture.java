@@ -147,8 +147,9 @@ final class AllocatorFixture {
   }
 
   /**
-   * The invariant check every suite and the drill use ({@link InvariantCheck}), and every fed
-   * ticket decided exactly once.
+   * The invariant check every suite and the drill use ({@link InvariantCheck}), every fed
+   * ticket decided exactly once, and the campaign's public log verified as anyone would verify
+   * it: its chain, and every decision replayed by the rules the allocator stated.
    */
   void checkInvariants(Campaign campaign, List<String> fedTickets) {
     List<String> breaches = new InvariantCheck(pool, redis).check(campaign.id(), false).await();
@@ -158,6 +159,14 @@ final class AllocatorFixture {
     Map<String, String> outcomes = outcomes(campaign.id());
     if (outcomes.size() != fedTickets.size() || !outcomes.keySet().containsAll(fedTickets)) {
       throw new AssertionError("decided " + outcomes.size() + " claims for " + fedTickets.size() + " fed");
+    }
+    claimgate.verify.LogVerifier.Result log = claimgate.verify.LogVerifier.ofCampaign(pool, campaign.id()).await();
+    if (!log.ok()) {
+      throw new AssertionError("the public log of " + campaign.id() + " does not verify: record " + log.index() + ": "
+          + log.message());
+    }
+    if (!Long.valueOf(outcomes.size()).equals(log.figures().get("admissions"))) {
+      throw new AssertionError("the log admits " + log.figures().get("admissions") + " claims; " + outcomes.size() + " were decided");
     }
   }
 }

@@ -46,8 +46,14 @@ class RevocationAlignmentTest {
     fixture.pool.withTransaction(conn -> conn.preparedQuery("select id from campaign where id = $1 for update")
         .execute(Tuple.of(campaignId))
         .compose(locked -> conn.preparedQuery(
-            "update campaign set revocations_version = revocations_version + 1 where id = $1").execute(Tuple.of(campaignId)))
-        .compose(bumped -> conn.preparedQuery("""
+            "update campaign set revocations_version = revocations_version + 1 where id = $1 returning revocations_version")
+            .execute(Tuple.of(campaignId)))
+        // as the gateway's revocation does: the public log states it in the same transaction
+        .compose(bumped -> claimgate.log.DecisionLog.append(conn, campaignId, List.of(claimgate.log.DecisionLog.record(
+            "revocation", new io.vertx.core.json.JsonObject().put("version", bumped.iterator().next().getLong(0))
+                .put("reason", "withdrawal").put("slotFreed", true)
+                .put("tickets", new io.vertx.core.json.JsonArray().add(ticket))))))
+        .compose(logged -> conn.preparedQuery("""
             with revoked as (
               update voucher v set revoked_at = now(), revoke_reason = 'withdrawal', citizen_slot = null, merchant_slot = null,
                 revoked_in = (select revocations_version from campaign c where c.id = v.campaign_id)

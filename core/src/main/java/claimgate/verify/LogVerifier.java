@@ -88,6 +88,20 @@ public final class LogVerifier {
     }
   }
 
+  /** Verifies a campaign's log as PostgreSQL holds it, page by page (an installation's own check). */
+  public static io.vertx.core.Future<Result> ofCampaign(io.vertx.sqlclient.SqlClient sql, String campaignId) {
+    LogVerifier verifier = new LogVerifier(null, null);
+    return readFrom(sql, campaignId, 0, verifier).map(done -> verifier.finish());
+  }
+
+  private static io.vertx.core.Future<Void> readFrom(io.vertx.sqlclient.SqlClient sql, String campaignId, long after,
+      LogVerifier verifier) {
+    return DecisionLog.page(sql, campaignId, after, DecisionLog.MAX_PAGE).compose(page -> {
+      page.forEach(verifier::accept);
+      return page.isEmpty() ? io.vertx.core.Future.succeededFuture() : readFrom(sql, campaignId, after + page.size(), verifier);
+    });
+  }
+
   /** Checks the next line of the log; after a violation, nothing more. */
   public void accept(String line) {
     if (violation != null) {

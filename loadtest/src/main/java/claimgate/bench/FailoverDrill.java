@@ -270,6 +270,13 @@ public final class FailoverDrill {
       breaches.add("acknowledged tickets not final: " + outcomes);
     }
     breaches.addAll(claimgate.store.InvariantCheck.run(installation.redisUrl(), Database.fromUrl(installation.pgUrl()), CAMPAIGN, true));
+    // the public log through every fault: one chain, every decision by the rules its leaders stated
+    claimgate.verify.LogVerifier.Result log = claimgate.verify.LogVerifier.ofCampaign(pool, CAMPAIGN).await();
+    System.out.println("public decision log: " + (log.ok() ? "verifies, " + log.figures().get("records") + " records, "
+        + log.figures().get("events") : "violation at record " + log.index() + ": " + log.message()));
+    if (!log.ok()) {
+      breaches.add("the public decision log does not verify: record " + log.index() + ": " + log.message());
+    }
     Row once = pool.preparedQuery("select count(*) from claim where campaign_id = $1").execute(Tuple.of(CAMPAIGN))
         .await().iterator().next();
     System.out.printf(Locale.ROOT, "claims decided in PostgreSQL: %,d%n", once.getLong(0));
