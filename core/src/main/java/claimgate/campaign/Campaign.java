@@ -284,8 +284,13 @@ public record Campaign(
     if (eligibility == null || eligibility.citizens() == null) {
       return this;
     }
-    return new Campaign(id, name, currency, voucherValue, validDays, limits,
-        new Eligibility(null, eligibility.minTier(), null), admission, rounds, merchants, identity, presentation);
+    return withEligibility(new Eligibility(null, eligibility.minTier(), null));
+  }
+
+  /** The document with its eligibility replaced (a list inlined or dropped, say). */
+  public Campaign withEligibility(Eligibility newEligibility) {
+    return new Campaign(id, name, currency, voucherValue, validDays, limits, newEligibility, admission,
+        rounds, merchants, identity, presentation);
   }
 
   public Campaign withAdmission(Admission newAdmission) {

@@ -71,9 +71,7 @@ public final class CampaignFiles {
   /** The campaign's document as the public decision log states it: without the eligibility list or its file. */
   public static io.vertx.core.json.JsonObject published(Campaign c) {
     Campaign.Eligibility e = c.eligibility();
-    return toJsonObject(e == null ? c : new Campaign(c.id(), c.name(), c.currency(), c.voucherValue(), c.validDays(),
-        c.limits(), new Campaign.Eligibility(null, e.minTier(), null), c.admission(), c.rounds(), c.merchants(),
-        c.identity(), c.presentation()));
+    return toJsonObject(e == null ? c : c.withEligibility(new Campaign.Eligibility(null, e.minTier(), null)));
   }
 
   /**
@@ -97,9 +95,7 @@ public final class CampaignFiles {
     }
     List<String> citizens = new java.util.ArrayList<>();
     loaded.eligible().forEach((citizen, tier) -> citizens.add(citizen + "," + tier));
-    return toJson(new Campaign(c.id(), c.name(), c.currency(), c.voucherValue(), c.validDays(), c.limits(),
-        new Campaign.Eligibility(null, c.eligibility().minTier(), citizens), c.admission(), c.rounds(),
-        c.merchants(), c.identity(), c.presentation()));
+    return toJson(c.withEligibility(new Campaign.Eligibility(null, c.eligibility().minTier(), citizens)));
   }
 
   private static Map<String, Integer> inlineList(Campaign campaign, String source) {

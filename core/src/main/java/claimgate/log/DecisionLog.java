@@ -20,7 +20,7 @@ import java.util.Optional;
  * that begins with its {@code index} (1, 2, ...) and {@code prev}, the hash of the record before
  * it (64 zeros before the first), followed by its fields; its hash is the lowercase hex SHA-256
  * of the line's UTF-8 bytes. Anyone holding the lines can recompute the chain
- * ({@link LogVerifier}); changing, dropping, inserting or reordering a record breaks it there.
+ * ({@code claimgate verify}); changing, dropping, inserting or reordering a record breaks it there.
  *
  * <pre>
  *   DecisionLog.append(tx, campaignId, List.of(DecisionLog.record("pause", new JsonObject()))).onSuccess(entries -> ...);
@@ -67,6 +67,9 @@ public final class DecisionLog {
       order by first_idx limit $3""";
   static final String HEAD = "select idx, hash from decision_log_head where campaign_id = $1";
   static final String CLAIM_INDEX = "select log_index from claim where ticket = $1 and campaign_id = $2";
+  static final String BLOCK_OF = """
+      select first_idx, lines from decision_log_block where campaign_id = $1 and first_idx <= $2
+      order by first_idx desc limit 1""";
 
   /** What the log holds of a claim. */
   public sealed interface Receipt {
@@ -79,9 +82,6 @@ public final class DecisionLog {
     /** Its admission and decision records, and the citizen's pseudonym. */
     record Found(JsonObject receipt) implements Receipt {}
   }
-  static final String BLOCK_OF = """
-      select first_idx, lines from decision_log_block where campaign_id = $1 and first_idx <= $2
-      order by first_idx desc limit 1""";
 
   private DecisionLog() {}
 
@@ -182,6 +182,18 @@ public final class DecisionLog {
         }
       }
       return lines;
+    });
+  }
+
+  /** Every record of the campaign's log, in order, page by page, to {@code each}. */
+  public static Future<Void> readAll(SqlClient sql, String campaignId, java.util.function.Consumer<String> each) {
+    return readFrom(sql, campaignId, 0, each);
+  }
+
+  private static Future<Void> readFrom(SqlClient sql, String campaignId, long after, java.util.function.Consumer<String> each) {
+    return page(sql, campaignId, after, MAX_PAGE).compose(lines -> {
+      lines.forEach(each);
+      return lines.isEmpty() ? Future.succeededFuture() : readFrom(sql, campaignId, after + lines.size(), each);
     });
   }
 

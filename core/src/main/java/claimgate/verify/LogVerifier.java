@@ -9,10 +9,12 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -59,7 +61,7 @@ public final class LogVerifier {
   private Campaign rules;
   private final List<Revocation> revocations = new ArrayList<>();
   private final Map<String, JsonObject> admitted = new HashMap<>();
-  private final Map<String, Boolean> decided = new HashMap<>();
+  private final Set<String> decided = new HashSet<>();
   private final Map<String, Voucher> vouchers = new HashMap<>();
   private final Map<String, Integer> issued = new HashMap<>();
   private final Map<String, Integer> held = new HashMap<>();
@@ -91,15 +93,7 @@ public final class LogVerifier {
   /** Verifies a campaign's log as PostgreSQL holds it, page by page (an installation's own check). */
   public static io.vertx.core.Future<Result> ofCampaign(io.vertx.sqlclient.SqlClient sql, String campaignId) {
     LogVerifier verifier = new LogVerifier(null, null);
-    return readFrom(sql, campaignId, 0, verifier).map(done -> verifier.finish());
-  }
-
-  private static io.vertx.core.Future<Void> readFrom(io.vertx.sqlclient.SqlClient sql, String campaignId, long after,
-      LogVerifier verifier) {
-    return DecisionLog.page(sql, campaignId, after, DecisionLog.MAX_PAGE).compose(page -> {
-      page.forEach(verifier::accept);
-      return page.isEmpty() ? io.vertx.core.Future.succeededFuture() : readFrom(sql, campaignId, after + page.size(), verifier);
-    });
+    return DecisionLog.readAll(sql, campaignId, verifier::accept).map(done -> verifier.finish());
   }
 
   /** Checks the next line of the log; after a violation, nothing more. */
@@ -218,7 +212,7 @@ public final class LogVerifier {
       fail("ticket " + ticket + " is decided before it is admitted");
       return;
     }
-    if (decided.put(ticket, true) != null) {
+    if (!decided.add(ticket)) {
       fail("ticket " + ticket + " is decided twice");
       return;
     }

@@ -131,8 +131,7 @@ public final class Vouchers {
         .compose(rows -> {
           for (Row row : rows) {
             int i = row.getInteger(0);
-            outcomes[i] = new Outcome.Redeemed(canonical[i], row.getString(1),
-                claimgate.campaign.Formats.money(row.getBigDecimal(2), row.getString(3)), row.getOffsetDateTime(4));
+            outcomes[i] = redeemed(canonical[i], row);
           }
           List<Future<Outcome>> explained = new ArrayList<>();
           for (int i : indexes) {

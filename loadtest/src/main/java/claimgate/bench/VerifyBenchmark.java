@@ -38,15 +38,13 @@ public final class VerifyBenchmark {
           VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom())));
       Pool pool = servers.database.pool(vertx, 1);
       Path log = Files.createTempFile("decision-log", ".jsonl");
-      long records = 0;
+      List<String> lines = new java.util.ArrayList<>();
+      DecisionLog.readAll(pool, id, lines::add).await();
+      long records = lines.size();
       try (BufferedWriter out = Files.newBufferedWriter(log, StandardCharsets.UTF_8)) {
-        for (List<String> page = DecisionLog.page(pool, id, 0, DecisionLog.MAX_PAGE).await(); !page.isEmpty();
-            page = DecisionLog.page(pool, id, records, DecisionLog.MAX_PAGE).await()) {
-          for (String line : page) {
-            out.write(line);
-            out.write('\n');
-          }
-          records += page.size();
+        for (String line : lines) {
+          out.write(line);
+          out.write('\n');
         }
       }
       pool.close().await();
