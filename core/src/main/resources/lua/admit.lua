@@ -18,12 +18,15 @@
 --   w  too many pending claims   l  limit reached (in total or at every chosen shop)
 --   t:<retryAfterMs> throttled (token bucket, the address's bucket, or a shop's queue is full)
 --   s  sold out at every chosen shop
+--   P:<seq>:<opensAtMs>:<first seq> prequeued: in the pre-queue of the round that opens then, whose
+--                      first claim has that seq
 -- or 'U' when Redis may have lost this campaign's state and it is not restored for this server
 -- yet, 'N' when the campaign has no admission settings here.
 --
 -- Records (CampaignKeys names every field; Java's CitizenRecord and StreamEntries read them):
 --   campaign hash      rate burst maxPending capFactor perCitizen perMerchant rounds minTier
---                      addrRate addrBurst forget | paused frozen | seq decided | server gen
+--                      addrRate addrBurst forget prequeue | paused frozen | seq decided | server gen
+--                      | pq '<opensAtMs>:<first seq>:<last seq>' (the pre-queue admitted last)
 --                      | flagsv cfgv (the PostgreSQL versions Redis holds) | revokew revokedv
 --                      (revocations wanted, applied); this script reads the first four groups
 --   citizens hash      <citizenId> -> '<pending>|<held>|,<merchantId>=<held there>...|;<request id>=<gen>:<seq>:<fp>...'
@@ -32,12 +35,18 @@
 --   buckets hash       '~' the campaign's, <address> each address's -> '<tokens>:<ms>'
 --   stream entry       g <gen>  f <first seq>  d <claims, one per line:
 --                      citizen TAB merchantIds TAB charged merchant TAB tier TAB request id>
+--                      [o <opensAtMs>: a pre-queue's entry, drawn at that opening]
+--
+-- The pre-queue (setting 'prequeue', ms before each opening): while no round is open and the next
+-- opens within that time, a claim passes every check that does not depend on stock (the address's
+-- bucket, eligibility, one waiting claim per citizen, the limits) and joins the pre-queue. The
+-- opening is judged by this call's server time, atomically: no entry joins after it.
 
 --@include lib/bucket.lua
 
 local n = tonumber(ARGV[2])
 local cfg = redis.call('HMGET', KEYS[1], 'rate', 'burst', 'maxPending', 'capFactor', 'perCitizen', 'perMerchant',
-  'rounds', 'minTier', 'addrRate', 'addrBurst', 'server', 'gen', 'forget', 'paused', 'seq', 'decided')
+  'rounds', 'minTier', 'addrRate', 'addrBurst', 'server', 'gen', 'forget', 'paused', 'seq', 'decided', 'prequeue', 'pq')
 if not cfg[1] then
   return 'N'
 end
@@ -116,7 +125,9 @@ for opens, closes, cumulative in string.gmatch(cfg[7], '(%d+):(%d+):(%d+)') do
 end
 
 local paused = cfg[14] == '1'
-if not anyNew or paused or not open then
+local prequeueMs = tonumber(cfg[17] or '')
+local prequeued = not open and nextOpen ~= nil and prequeueMs ~= nil and now >= nextOpen - prequeueMs
+if not anyNew or paused or not (open or prequeued) then
   local refusal = paused and 'p' or (nextOpen and ('o:' .. nextOpen)) or 'c'
   for i = 1, n do
     answers[i] = answers[i] or refusal
@@ -245,6 +256,14 @@ end
 
 local seq = tonumber(cfg[15] or '0')
 local firstSeq = seq + 1
+-- the pre-queue's first seq: of the one this opening already has, else this batch's first
+local pqFirst = firstSeq
+if prequeued then
+  local pqOpens, first = string.match(cfg[18] or '', '^(%d+):(%d+):')
+  if pqOpens == tostring(nextOpen) then
+    pqFirst = tonumber(first)
+  end
+end
 local lines = {}
 local touchedCitizens, touchedMerchants, touchedBuckets = {}, {}, {}
 local seenIdem = {}
@@ -268,10 +287,36 @@ for i = 1, n do
         local eligibleTier = tier ~= '' and tonumber(tier) or tierOf[k]
         if minTier and (not eligibleTier or eligibleTier < minTier) then
           answers[i] = 'e'
-        elseif pendingOf[k] >= maxPending then
+        elseif pendingOf[k] >= (prequeued and 1 or maxPending) then
           answers[i] = 'w'
         elseif heldOf[k] + pendingOf[k] >= perCitizen then
           answers[i] = pendingOf[k] > 0 and 'w' or 'l'
+        elseif prequeued then
+          -- stock is not judged before the draw: the claim counts in the queue of its first chosen
+          -- shop where the citizen may still hold one
+          local charged
+          for id in string.gmatch(merchants, '[^,]+') do
+            if not merchantIndex[id] then
+              readMerchants({id})
+            end
+            if heldHere(k, id) < perMerchant then
+              charged = merchantIndex[id]
+              break
+            end
+          end
+          if not charged then
+            answers[i] = 'l'
+          else
+            seq = seq + 1
+            queue[charged] = queue[charged] + 1
+            touchedMerchants[charged] = true
+            pendingOf[k] = pendingOf[k] + 1
+            touchedCitizens[k] = true
+            requestsOf[k] = remember(requestsOf[k], request, gen .. ':' .. seq .. ':' .. fp)
+            seenIdem[citizen .. ';' .. request] = {seq = seq, fp = fp}
+            lines[#lines + 1] = citizen .. '\t' .. merchants .. '\t' .. merchantIds[charged] .. '\t' .. tier .. '\t' .. request
+            answers[i] = 'P:' .. seq .. ':' .. nextOpen .. ':' .. pqFirst
+          end
         else
           -- the first chosen shop, in preference order, with stock left, where this citizen may
           -- still hold one, and whose queue is below what it can still serve times the factor;
@@ -324,8 +369,13 @@ for b in pairs(touchedBuckets) do
 end
 redis.call('HSET', KEYS[2], unpack(bucketWrite))
 if #lines > 0 then
-  redis.call('HSET', KEYS[1], 'seq', seq)
-  redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'd', table.concat(lines, '\n'))
+  if prequeued then
+    redis.call('HSET', KEYS[1], 'seq', seq, 'pq', nextOpen .. ':' .. pqFirst .. ':' .. seq)
+    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'o', nextOpen, 'd', table.concat(lines, '\n'))
+  else
+    redis.call('HSET', KEYS[1], 'seq', seq)
+    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'd', table.concat(lines, '\n'))
+  end
   local written = {}
   for k in pairs(touchedCitizens) do
     written[#written + 1] = citizens[k]

@@ -2,8 +2,13 @@
 -- Idempotent: a batch whose last seq is not above the published 'decided' seq is skipped,
 -- so a restarted allocator may publish its last committed batches again without harm.
 --
+-- A batch of a pre-queue's draw is decided out of seq order: it is published with ARGV[1]
+-- 'd<opensAtMs>:<places decided>' instead, is skipped when the campaign's 'drawn' field already
+-- holds that many places of that draw, and moves 'drawn', not the decided seq (claims of the draw
+-- still waiting must not look passed); the draw's last batch is published with a seq as usual.
+--
 -- KEYS: 1 campaign  2 citizens  3 merchants  4 outcomes  5 stream
--- ARGV: 1 lastSeq  2 streamOffset  3 when outcomes may be forgotten (unix ms)
+-- ARGV: 1 lastSeq (or the draw's progress, above)  2 streamOffset  3 when outcomes may be forgotten (unix ms)
 --       then three lists, each as a count followed by that many groups:
 --       citizens (citizenId, decided claims, vouchers held, ',merchantId=held,...'),
 --       merchants (merchantId, decided claims charged to its queue),
@@ -16,9 +21,17 @@
 -- from it, not by asking Redis): "decided\ncampaignId\nlastSeq\nticket\njson\nticket\njson...".
 
 --@include lib/records.lua
-local decided = tonumber(redis.call('HGET', KEYS[1], 'decided') or '0')
-if decided >= tonumber(ARGV[1]) then
-  return 0
+local drawOpens, drawPlaces = string.match(ARGV[1], '^d(%d+):(%d+)$')
+if drawOpens then
+  local opens, places = string.match(redis.call('HGET', KEYS[1], 'drawn') or '', '^(%d+):(%d+)$')
+  if opens == drawOpens and tonumber(places) >= tonumber(drawPlaces) then
+    return 0
+  end
+else
+  local decided = tonumber(redis.call('HGET', KEYS[1], 'decided') or '0')
+  if decided >= tonumber(ARGV[1]) then
+    return 0
+  end
 end
 local i = 4
 
@@ -72,9 +85,15 @@ if n > 0 then
   redis.call('HSET', KEYS[4], unpack(write))
   redis.call('PEXPIREAT', KEYS[4], ARGV[3])
   if ARGV[i] ~= '' then
-    redis.call('PUBLISH', ARGV[i], 'decided\n' .. ARGV[i + 1] .. '\n' .. ARGV[1] .. '\n' .. table.concat(write, '\n'))
+    -- a draw's batch announces the decided seq as it stands (it does not move it)
+    local announced = drawOpens and (redis.call('HGET', KEYS[1], 'decided') or '0') or ARGV[1]
+    redis.call('PUBLISH', ARGV[i], 'decided\n' .. ARGV[i + 1] .. '\n' .. announced .. '\n' .. table.concat(write, '\n'))
   end
 end
-redis.call('HSET', KEYS[1], 'decided', ARGV[1])
-redis.call('XTRIM', KEYS[5], 'MINID', ARGV[2])
+if drawOpens then
+  redis.call('HSET', KEYS[1], 'drawn', drawOpens .. ':' .. drawPlaces)
+else
+  redis.call('HSET', KEYS[1], 'decided', ARGV[1])
+  redis.call('XTRIM', KEYS[5], 'MINID', ARGV[2])
+end
 return n

@@ -70,7 +70,23 @@ public final class BatchWriter {
    */
   public Future<Instant> commit(SqlConnection conn, long epoch, List<Decision> decisions, String streamId,
       long decidedSeq, int releasedBp, boolean writeRelease, Runnable beforeCommit) {
-    return conn.begin().compose(tx -> write(conn, epoch, decisions, streamId, decidedSeq, releasedBp, writeRelease)
+    return commit(conn, epoch, decisions, streamId, decidedSeq, releasedBp, writeRelease, null, beforeCommit);
+  }
+
+  /**
+   * A batch of a pre-queue's draw, decided in place order: its first batch reveals the seed in the
+   * log, and every batch moves the draw's progress in the same transaction.
+   *
+   * @param reveal the seed (hex) and the beacon's value, for the draw's first batch; else null
+   */
+  public record DrawStep(long opensAtMs, int placesDecided, String seedHex, String beaconValue, boolean reveal) {}
+
+  /**
+   * @param draw the draw this batch belongs to, or null for claims in arrival order
+   */
+  public Future<Instant> commit(SqlConnection conn, long epoch, List<Decision> decisions, String streamId,
+      long decidedSeq, int releasedBp, boolean writeRelease, DrawStep draw, Runnable beforeCommit) {
+    return conn.begin().compose(tx -> write(conn, epoch, decisions, streamId, decidedSeq, releasedBp, writeRelease, draw)
         .compose(at -> {
           beforeCommit.run();
           return tx.commit().map(at);
@@ -99,8 +115,29 @@ public final class BatchWriter {
             : Future.failedFuture(new CampaignAllocator.Fenced(campaign.id(), epoch)));
   }
 
+  /**
+   * Freezes a pre-queue, fenced like a batch: keeps its list (see {@link claimgate.draw.Draws}) and
+   * states the list's hash in the log, before anyone (this writer included) sees the seed.
+   */
+  public Future<Void> freezeDraw(SqlConnection conn, long epoch, String streamId, long decidedSeq, int releasedBp,
+      long opensAtMs, String entries, int size, String listHash, String lastStreamId, long firstSeq, long lastSeq) {
+    String campaignId = campaign.id();
+    return conn.begin().compose(tx -> conn.preparedQuery(Queries.ADVANCE)
+        .execute(Tuple.of(campaignId, streamId, decidedSeq, epoch, releasedBp))
+        .compose(fenced -> fenced.rowCount() == 1 ? Future.succeededFuture()
+            : Future.failedFuture(new CampaignAllocator.Fenced(campaignId, epoch)))
+        .compose(v -> claimgate.draw.Draws.freeze(conn, campaignId, opensAtMs, entries, size, listHash, lastStreamId, firstSeq,
+            lastSeq))
+        .compose(frozen -> frozen ? DecisionLog.append(conn, campaignId, List.of(DecisionLog.record("draw_list",
+                new JsonObject().put("opensAt", opensAtMs).put("entries", size).put("listHash", listHash)))).mapEmpty()
+            : Future.failedFuture(new IllegalStateException("the pre-queue of " + campaignId + " opening at " + opensAtMs
+                + " was frozen already")))
+        .compose(v -> tx.commit())
+        .recover(failure -> rollback(tx, failure).mapEmpty()));
+  }
+
   private Future<Instant> write(SqlConnection conn, long epoch, List<Decision> decisions, String streamId,
-      long decidedSeq, int releasedBp, boolean writeRelease) {
+      long decidedSeq, int releasedBp, boolean writeRelease, DrawStep draw) {
     String campaignId = campaign.id();
     int n = decisions.size();
     String[] tickets = new String[n];
@@ -114,6 +151,7 @@ public final class BatchWriter {
     String[] codes = new String[n];
     Long[] generations = new Long[n];
     String[] requests = new String[n];
+    Integer[] places = new Integer[n];
     List<Decision.Confirmed> confirmed = new ArrayList<>();
     Map<String, Integer> issuedDelta = new LinkedHashMap<>();
     for (int i = 0; i < n; i++) {
@@ -127,6 +165,7 @@ public final class BatchWriter {
       charged[i] = c.chargedMerchant();
       generations[i] = c.generation();
       requests[i] = c.requestId();
+      places[i] = c.place();
       if (d instanceof Decision.Confirmed ok) {
         statuses[i] = "confirmed";
         codes[i] = ok.code();
@@ -150,10 +189,14 @@ public final class BatchWriter {
     // with the log, each claim's admission is at head + this + 2 per claim before it (the rules
     // and the release first); the claims are queued before the log's block and head move, which
     // are sent only once the head is read, so this insert reads the head before it moves
-    Long logOffset = pseudonyms == null ? null : 1L + (withRules ? 1 : 0) + (writeRelease ? 1 : 0);
+    boolean reveal = draw != null && draw.reveal();
+    Long logOffset = pseudonyms == null ? null : 1L + (withRules ? 1 : 0) + (writeRelease ? 1 : 0) + (reveal ? 1 : 0);
     statements.add(conn.preparedQuery(Queries.INSERT_CLAIMS).execute(Tuple.wrap(
         new Object[] {campaignId, epoch, tickets, seqs, streamIds, citizens, merchantLists, charged, statuses, reasons, codes,
-            generations, requests, logOffset})));
+            generations, requests, logOffset, places})));
+    if (draw != null) {
+      statements.add(claimgate.draw.Draws.progress(conn, campaignId, draw.opensAtMs(), draw.placesDecided()));
+    }
     if (!confirmed.isEmpty()) {
       statements.add(insertVouchers(conn, confirmed));
       statements.add(conn.preparedQuery(Queries.ADD_ISSUED).execute(Tuple.of(campaignId,
@@ -161,7 +204,8 @@ public final class BatchWriter {
     }
     if (head != null) {
       // encoded while PostgreSQL runs the statements above; chained once the head is read
-      List<DecisionLog.Record> records = logRecords(decisions, withRules, writeRelease ? releasedBp : -1);
+      List<DecisionLog.Record> records = logRecords(decisions, withRules, writeRelease ? releasedBp : -1,
+          reveal ? draw : null);
       statements.add(head.compose(logHead -> DecisionLog.write(conn, campaignId, DecisionLog.Chain.after(logHead, records))));
     }
     return Future.all(statements).compose(all -> advance.result().rowCount() == 1
@@ -174,7 +218,8 @@ public final class BatchWriter {
    * versions it loaded), the round's release (when it moved), then each claim's admission and
    * decision, in stream order.
    */
-  private List<DecisionLog.Record> logRecords(List<Decision> decisions, boolean withRules, int releasedBp) {
+  private List<DecisionLog.Record> logRecords(List<Decision> decisions, boolean withRules, int releasedBp,
+      DrawStep reveal) {
     List<DecisionLog.Record> records = new ArrayList<>(2 * decisions.size() + 2);
     if (withRules) {
       records.add(DecisionLog.record("rules", new JsonObject().put("configVersion", versions.config())
@@ -183,10 +228,18 @@ public final class BatchWriter {
     if (releasedBp >= 0) {
       records.add(DecisionLog.record("release", new JsonObject().put("releasedBp", releasedBp)));
     }
+    if (reveal != null) {
+      JsonObject fields = new JsonObject().put("opensAt", reveal.opensAtMs()).put("seed", reveal.seedHex());
+      records.add(DecisionLog.record("draw_reveal", reveal.beaconValue() == null ? fields
+          : fields.put("beacon", reveal.beaconValue())));
+    }
     for (Decision d : decisions) {
       ClaimEntry c = d.claim();
-      records.add(new DecisionLog.Record(DecisionLog.admission(c.ticket(), c.seq(), c.admittedAtMs(),
-          pseudonyms.of(campaign.id(), c.citizenId()), c.merchantIds())));
+      String pseudonym = pseudonyms.of(campaign.id(), c.citizenId());
+      records.add(new DecisionLog.Record(c.place() > 0
+          ? DecisionLog.drawnAdmission(c.ticket(), c.seq(), c.admittedAtMs(), pseudonym, c.merchantIds(), c.prequeuedFor(),
+              c.place())
+          : DecisionLog.admission(c.ticket(), c.seq(), c.admittedAtMs(), pseudonym, c.merchantIds())));
       records.add(new DecisionLog.Record(d instanceof Decision.Confirmed ok
           ? DecisionLog.decision(c.ticket(), "confirmed", ok.merchantId(), null)
           : DecisionLog.decision(c.ticket(), "rejected", null, ((Decision.Rejected) d).reason())));

@@ -12,12 +12,28 @@ import java.util.List;
  * @param chargedMerchant the merchant whose queue the admission script counted the claim in
  * @param tier the tier a verified identity token gave the citizen at admission, or null
  * @param requestId the request that made the claim (a digest of its idempotency key or body)
+ * @param prequeuedFor the opening (unix ms) whose pre-queue the claim joined, 0 when it did not
+ * @param place its place in that pre-queue's draw (from 1), 0 before the draw or without one
  */
 public record ClaimEntry(String streamId, long generation, long seq, String ticket, String citizenId,
-    List<String> merchantIds, String chargedMerchant, long admittedAtMs, Integer tier, String requestId) {
+    List<String> merchantIds, String chargedMerchant, long admittedAtMs, Integer tier, String requestId,
+    long prequeuedFor, int place) {
 
   public ClaimEntry(String streamId, long seq, String ticket, String citizenId, List<String> merchantIds,
       String chargedMerchant, long admittedAtMs) {
-    this(streamId, 1, seq, ticket, citizenId, merchantIds, chargedMerchant, admittedAtMs, null, null);
+    this(streamId, 1, seq, ticket, citizenId, merchantIds, chargedMerchant, admittedAtMs, null, null, 0, 0);
+  }
+
+  /**
+   * The instant the claim is judged at (its round, the share released): its admission, or for a
+   * pre-queue's claim the opening it waited for.
+   */
+  public long decidedAtMs() {
+    return prequeuedFor > 0 ? prequeuedFor : admittedAtMs;
+  }
+
+  public ClaimEntry atPlace(int newPlace) {
+    return new ClaimEntry(streamId, generation, seq, ticket, citizenId, merchantIds, chargedMerchant, admittedAtMs, tier,
+        requestId, prequeuedFor, newPlace);
   }
 }

@@ -69,6 +69,10 @@ final class DecisionLoop {
   private final List<ClaimEntry> repeatsToRelease = new ArrayList<>();
   private int committedReleasedBp = -1;
   private boolean reloadWanted;
+  /** The pre-queue's draw being served, or null. */
+  private PrequeueDraw draw;
+  /** Whether PostgreSQL was asked, since the state was adopted, for a draw a leader left unfinished. */
+  private boolean drawLookedUp;
   private boolean running = true;
   private volatile long lastStepNanos = System.nanoTime();
   private Future<Void> publishing = Future.succeededFuture();
@@ -103,6 +107,8 @@ final class DecisionLoop {
     this.readOffset = reloaded.offset();
     this.decidedSeq = reloaded.decidedSeq();
     this.unread.clear();
+    this.draw = null;
+    this.drawLookedUp = false;
     // released counts follow contingents an operator may have raised: the next commit re-releases
     this.committedReleasedBp = -1;
   }
@@ -130,12 +136,21 @@ final class DecisionLoop {
     // the read first: on this connection the flag and fingerprint are then read after the batch
     // arrived, so a claim admitted after an operator's change is never decided by the old state
     // (claims read ahead were read before the flags of an earlier step, which is as safe)
-    Future<List<ClaimEntry>> batch = readBatch();
-    Future<Boolean> frozen = frozen();
-    Future.all(frozen, batch)
-        // a frozen campaign decides nothing; the batch is read again later
-        .compose(both -> frozen.result() ? unreadAll().compose(v -> vertx.timer(config.decisions().blockMs()).mapEmpty())
-            : process(batch.result()))
+    Future<Void> work;
+    if (!drawLookedUp) {
+      work = lookUpDraw();
+    } else if (draw != null) {
+      // a frozen campaign decides nothing, in a draw as anywhere
+      work = frozen().compose(frozen -> frozen ? vertx.timer(config.decisions().blockMs()).mapEmpty() : drawStep());
+    } else {
+      Future<List<ClaimEntry>> batch = readBatch();
+      Future<Boolean> frozen = frozen();
+      work = Future.all(frozen, batch)
+          // a frozen campaign decides nothing; the batch is read again later
+          .compose(both -> frozen.result() ? unreadAll().compose(v -> vertx.timer(config.decisions().blockMs()).mapEmpty())
+              : process(batch.result()));
+    }
+    work
         // an operator's change: this leader stays and decides by the campaign as PostgreSQL has it now
         .recover(failure -> failure instanceof DocumentChanged ? reloadState() : Future.failedFuture(failure))
         .onComplete(done -> context.runOnContext(v -> {
@@ -198,7 +213,7 @@ final class DecisionLoop {
         for (StreamEntries.Claim c : entry) {
           claims.add(new ClaimEntry(c.streamId(), c.generation(), c.seq(),
               tickets.issue(campaignId, c.generation(), c.seq()), c.citizenId(), c.merchantIds(), c.chargedMerchant(),
-              c.admittedAtMs(), c.tier(), c.requestId()));
+              c.admittedAtMs(), c.tier(), c.requestId(), c.prequeuedFor(), 0));
         }
         unread.addLast(claims);
         readOffset = entry.get(0).streamId();
@@ -207,9 +222,11 @@ final class DecisionLoop {
     });
   }
 
+  /** Whole entries; never a pre-queue's entries with others (a pre-queue is served by its draw). */
   private List<ClaimEntry> takeBatch() {
     List<ClaimEntry> batch = new ArrayList<>();
-    while (!unread.isEmpty() && (batch.isEmpty() || batch.size() + unread.peekFirst().size() <= config.decisions().batchSize())) {
+    while (!unread.isEmpty() && (batch.isEmpty() || batch.size() + unread.peekFirst().size() <= config.decisions().batchSize()
+        && unread.peekFirst().get(0).prequeuedFor() == batch.get(0).prequeuedFor())) {
       batch.addAll(unread.pollFirst());
     }
     return batch;
@@ -226,6 +243,137 @@ final class DecisionLoop {
     if (batch.isEmpty()) {
       return Future.succeededFuture();
     }
+    if (batch.get(0).prequeuedFor() > 0) {
+      return openDraw(batch);
+    }
+    return decide(batch);
+  }
+
+  /** A draw a previous leader froze and did not finish is served first, from PostgreSQL's list. */
+  private Future<Void> lookUpDraw() {
+    return claimgate.draw.Draws.unfinished(pg, campaignId)
+        .compose(found -> found.isEmpty() ? Future.succeededFuture(java.util.Optional.<claimgate.draw.Draws.Stored>empty())
+            : claimgate.draw.Draws.load(pg, campaignId, found.get()))
+        .compose(stored -> onDecisionThread().map(stored))
+        .map(stored -> {
+          drawLookedUp = true;
+          stored.ifPresent(s -> {
+            draw = PrequeueDraw.of(s, campaignId, tickets);
+            LOG.info("campaign {}: the draw of the opening at {} continues at place {} of {}", campaignId, s.opensAtMs(),
+                s.placesDecided() + 1, s.size());
+          });
+          return null;
+        });
+  }
+
+  /**
+   * The stream reached a pre-queue: once Redis's clock has passed its opening (no entry can join
+   * it after that), its list is read whole, kept in PostgreSQL and its hash logged; then its draw
+   * is served ({@link #drawStep}).
+   */
+  private Future<Void> openDraw(List<ClaimEntry> batch) {
+    long opensAt = batch.get(0).prequeuedFor();
+    unreadAll();
+    return redisTimeMs().compose(now -> {
+      if (now < opensAt) {
+        return vertx.timer(Math.max(1, Math.min(opensAt - now, config.decisions().blockMs()))).mapEmpty();
+      }
+      return claimgate.draw.Draws.load(pg, campaignId, opensAt).compose(stored -> {
+        if (stored.isEmpty()) {
+          // a round's opening an operator moved after its pre-queue filled: no seed was committed for
+          // it, so no draw can be fair; they are served in arrival order
+          LOG.error("campaign {}: a pre-queue waits for an opening at {} that has no draw; it is served in arrival order",
+              campaignId, opensAt);
+          return readBatch().compose(this::decide);
+        }
+        if (stored.get().frozen()) {
+          return onDecisionThread().map(v -> {
+            draw = PrequeueDraw.of(stored.get(), campaignId, tickets);
+            return null;
+          });
+        }
+        return PrequeueDraw.readFrozen(reader, keys, offset, opensAt, tickets).compose(list -> {
+          ClaimEntry last = list.get(list.size() - 1);
+          long lastSeq = list.stream().mapToLong(ClaimEntry::seq).max().orElseThrow();
+          String listHash = PrequeueDraw.listHash(list);
+          return batches.freezeDraw(pg, epoch, offset, decidedSeq, Math.max(0, committedReleasedBp), opensAt,
+                  PrequeueDraw.encode(list), list.size(), listHash, last.streamId(), list.get(0).seq(), lastSeq)
+              .compose(v -> claimgate.draw.Draws.load(pg, campaignId, opensAt))
+              .compose(frozen -> onDecisionThread().map(frozen))
+              .map(frozen -> {
+                draw = new PrequeueDraw(frozen.orElseThrow(), list);
+                LOG.info("campaign {}: the pre-queue of the opening at {} is frozen with {} claims (list hash {})", campaignId,
+                    opensAt, list.size(), listHash);
+                return null;
+              });
+        });
+      });
+    });
+  }
+
+  /** Redis's clock, which admission judges openings by. */
+  private Future<Long> redisTimeMs() {
+    return reader.send(Request.cmd(Command.TIME)).map(time ->
+        time.get(0).toLong() * 1000 + time.get(1).toLong() / 1000);
+  }
+
+  /**
+   * The draw's next places, decided in draw order in one batch: its first batch reveals the seed
+   * in the log; its last moves the stream offset past the whole pre-queue.
+   */
+  private Future<Void> drawStep() {
+    PrequeueDraw serving = draw;
+    if (!serving.stored().ready()) {
+      // outside randomness was named in advance: the draw waits until an operator enters it
+      return claimgate.draw.Draws.load(pg, campaignId, serving.opensAtMs())
+          .compose(stored -> onDecisionThread().map(stored))
+          .compose(stored -> {
+            draw = serving.withStored(stored.orElseThrow());
+            return draw.stored().ready() ? Future.succeededFuture()
+                : vertx.timer(config.decisions().blockMs()).mapEmpty();
+          });
+    }
+    config.faults().at(FaultHook.Step.AFTER_READ, campaignId);
+    SingleWriterLedger ledger = state.ledger();
+    List<ClaimEntry> places = serving.next(config.decisions().batchSize());
+    List<Decision> decisions = new ArrayList<>(places.size());
+    for (ClaimEntry entry : places) {
+      decisions.add(ledger.decide(entry));
+    }
+    claimgate.draw.Draws.Stored stored = serving.stored();
+    boolean last = serving.placesDecided() + places.size() >= serving.size();
+    int releasedBp = ledger.releasedBp();
+    String streamId = last ? stored.lastStreamId() : offset;
+    long seqAfter = last ? Math.max(decidedSeq, stored.lastSeq()) : decidedSeq;
+    BatchWriter.DrawStep step = new BatchWriter.DrawStep(serving.opensAtMs(), serving.placesDecided() + places.size(),
+        claimgate.draw.Draw.hex(stored.seed()), stored.beaconValue(), serving.placesDecided() == 0);
+    return batches.commit(pg, epoch, decisions, streamId, seqAfter, releasedBp, releasedBp != committedReleasedBp, step,
+            () -> config.faults().at(FaultHook.Step.BEFORE_COMMIT, campaignId))
+        .compose(issuedAt -> onDecisionThread().map(issuedAt))
+        .map(issuedAt -> {
+          committedReleasedBp = releasedBp;
+          serving.decided(places.size());
+          drainRate.decided(decisions.size());
+          config.faults().at(FaultHook.Step.AFTER_COMMIT, campaignId);
+          Publication publication = publication(decisions, issuedAt);
+          if (last) {
+            publication.endingDraw(stored.lastSeq(), stored.lastStreamId());
+            offset = streamId;
+            readOffset = streamId;
+            decidedSeq = seqAfter;
+            unread.clear();
+            draw = null;
+            LOG.info("campaign {}: the draw of the opening at {} is served: {} places", campaignId, serving.opensAtMs(),
+                serving.size());
+          } else {
+            publication.inDraw(serving.opensAtMs(), serving.placesDecided());
+          }
+          publish(publication);
+          return null;
+        });
+  }
+
+  private Future<Void> decide(List<ClaimEntry> batch) {
     config.faults().at(FaultHook.Step.AFTER_READ, campaignId);
     SingleWriterLedger ledger = state.ledger();
     List<Decision> decisions = new ArrayList<>(batch.size());

@@ -30,6 +30,8 @@ final class Publication {
   private final List<String> outcomes = new ArrayList<>();
   private long lastSeq;
   private String offset = "0-0";
+  /** For a batch of a draw that is not its last: {@code d<opensAtMs>:<places decided>}; else null. */
+  private String drawProgress;
 
   void add(String ticket, long seq, String streamId, String citizenId, String chargedMerchant, JsonObject outcome) {
     decidedByCitizen.merge(citizenId, 1, Integer::sum);
@@ -59,6 +61,19 @@ final class Publication {
     return lastSeq;
   }
 
+  /** A batch of a draw, not its last: it moves the draw's progress in Redis, not the decided seq. */
+  Publication inDraw(long opensAtMs, int placesDecided) {
+    drawProgress = "d" + opensAtMs + ":" + placesDecided;
+    return this;
+  }
+
+  /** A draw's last batch: the decided seq and the stream move past the whole pre-queue. */
+  Publication endingDraw(long lastSeqOfDraw, String streamIdAfterDraw) {
+    lastSeq = Math.max(lastSeq, lastSeqOfDraw);
+    offset = streamIdAfterDraw;
+    return this;
+  }
+
   static JsonObject confirmed(String code, String merchantId, BigDecimal value, String currency, Instant expiresAt) {
     return new JsonObject().put("status", "confirmed").put("voucher", new JsonObject()
         .put("code", code).put("merchantId", merchantId).put("value", claimgate.campaign.Formats.money(value, currency))
@@ -72,7 +87,7 @@ final class Publication {
   /** @param forgetAtMs when Redis may forget the outcomes (status then comes from PostgreSQL) */
   Future<Void> send(PipelinedRedis redis, CampaignKeys keys, long forgetAtMs) {
     List<String> args = new ArrayList<>();
-    args.add(Long.toString(lastSeq));
+    args.add(drawProgress != null ? drawProgress : Long.toString(lastSeq));
     args.add(offset);
     args.add(Long.toString(forgetAtMs));
     args.add(Integer.toString(decidedByCitizen.size()));

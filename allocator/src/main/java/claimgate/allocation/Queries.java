@@ -60,15 +60,15 @@ final class Queries {
 
   static final String INSERT_CLAIMS = """
       insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids, charged_merchant,
-                         status, reason, voucher_code, writer_epoch, generation, request_id, log_index)
+                         status, reason, voucher_code, writer_epoch, generation, request_id, place, log_index)
       select c.ticket, $1, c.seq, c.stream_id, c.citizen, c.merchants, c.charged, c.status, c.reason, c.code, $2,
-             c.generation, c.request_id,
+             c.generation, c.request_id, nullif(c.place, 0),
              -- the claim's admission in the public log: its decision follows it; the batch's records
              -- start $14 after the head this transaction holds locked (null: no log written)
              (select h.idx from decision_log_head h where h.campaign_id = $1) + $14::bigint + 2 * (c.ord - 1)
       from unnest($3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                  $10::text[], $11::text[], $12::bigint[], $13::text[]) with ordinality
-        as c(ticket, seq, stream_id, citizen, merchants, charged, status, reason, code, generation, request_id, ord)""";
+                  $10::text[], $11::text[], $12::bigint[], $13::text[], $15::int[]) with ordinality
+        as c(ticket, seq, stream_id, citizen, merchants, charged, status, reason, code, generation, request_id, place, ord)""";
 
   /** Each citizen's last requests, for a restore to give them back (idempotency across a loss). */
   static final String RECENT_REQUESTS = """
@@ -92,12 +92,23 @@ final class Queries {
       from unnest($2::text[], $3::int[]) as d(id, n)
       where m.campaign_id = $1 and m.id = d.id""";
 
-  /** Decisions the previous leader committed but may not have published. */
+  /**
+   * Decisions the previous leader committed but may not have published; a draw's are published
+   * by place ({@link #DRAWN_SINCE}).
+   */
   static final String DECIDED_SINCE = """
       select c.ticket, c.seq, c.stream_id, c.citizen_id, c.charged_merchant, c.status, c.reason,
              v.code, v.merchant_id, v.value, v.currency, v.expires_at
       from claim c left join voucher v on v.ticket = c.ticket
-      where c.campaign_id = $1 and c.seq > $2 order by c.seq limit $3""";
+      where c.campaign_id = $1 and c.seq > $2 and c.place is null order by c.seq limit $3""";
+
+  /** A draw's decisions after a place, in place order: the previous leader may not have published them. */
+  static final String DRAWN_SINCE = """
+      select c.ticket, c.seq, c.stream_id, c.citizen_id, c.charged_merchant, c.status, c.reason, c.place,
+             v.code, v.merchant_id, v.value, v.currency, v.expires_at
+      from claim c left join voucher v on v.ticket = c.ticket
+      where c.campaign_id = $1 and c.seq between $2 and $3 and c.place > $4 and c.place <= $5
+      order by c.place limit $6""";
 
   /** The campaigns to lead: all but other processes' scratch campaigns (warm-ups), or only one. */
   static final String CAMPAIGN_IDS = "select id from campaign where (not starts_with(id, '"

@@ -207,12 +207,78 @@ final class Recovery {
     return Publication.PUBLISH.preload(redis::send);
   }
 
-  /** Publishes decisions committed after the seq Redis knows: the last leader may have died first. */
+  /**
+   * Publishes decisions committed after the seq Redis knows: the last leader may have died first.
+   * A draw's decisions first, by place after the places Redis has (see {@code publish.lua}).
+   */
   Future<Void> republishCommitted(SqlConnection pg, PipelinedRedis redis, State state) {
-    return CampaignState.read(redis, campaignId).compose(now -> {
+    return republishDraw(pg, redis, state).compose(v -> CampaignState.read(redis, campaignId)).compose(now -> {
       long publishedSeq = now.decided();
       return publishedSeq >= state.decidedSeq() ? Future.succeededFuture() : republishFrom(pg, redis, state, publishedSeq);
     });
+  }
+
+  private Future<Void> republishDraw(SqlConnection pg, PipelinedRedis redis, State state) {
+    return claimgate.draw.Draws.latestUnderWay(pg, campaignId).compose(found -> {
+      if (found.isEmpty()) {
+        return Future.succeededFuture();
+      }
+      claimgate.draw.Draws.Stored draw = found.get();
+      return redis.send(Request.cmd(Command.HMGET).arg(keys.config()).arg(claimgate.redis.CampaignKeys.DRAWN)
+              .arg(claimgate.redis.CampaignKeys.DECIDED))
+          .compose(fields -> {
+            String drawn = fields.get(0) == null ? "" : fields.get(0).toString();
+            long decided = fields.get(1) == null ? 0 : fields.get(1).toLong();
+            if (decided >= draw.lastSeq()) {
+              return Future.succeededFuture();
+            }
+            int published = drawn.startsWith(draw.opensAtMs() + ":") ? Integer.parseInt(drawn.substring(drawn.indexOf(':') + 1)) : 0;
+            return republishPlaces(pg, redis, state, draw, published);
+          });
+    });
+  }
+
+  private Future<Void> republishPlaces(SqlConnection pg, PipelinedRedis redis, State state, claimgate.draw.Draws.Stored draw,
+      int afterPlace) {
+    boolean finished = draw.placesDecided() >= draw.size();
+    if (afterPlace >= draw.placesDecided() && !finished) {
+      return Future.succeededFuture();
+    }
+    return pg.preparedQuery(Queries.DRAWN_SINCE).execute(Tuple.wrap(new Object[] {campaignId, draw.firstSeq(), draw.lastSeq(),
+            afterPlace, draw.placesDecided(), REPUBLISH_CHUNK}))
+        .compose(rows -> {
+          Publication publication = publicationOf(rows, state.ledger());
+          int upTo = afterPlace + rows.size();
+          if (finished && upTo >= draw.placesDecided()) {
+            publication.endingDraw(draw.lastSeq(), draw.lastStreamId());
+          } else {
+            publication.inDraw(draw.opensAtMs(), upTo);
+          }
+          LOG.info("{} republishes places {} to {} of the draw of {} at {}", name, afterPlace + 1, upTo, campaignId,
+              draw.opensAtMs());
+          return publication.send(redis, keys, CampaignRedis.forgetAtMs(state.campaign()))
+              .compose(v -> upTo >= draw.placesDecided() ? Future.succeededFuture()
+                  : republishPlaces(pg, redis, state, draw, upTo));
+        });
+  }
+
+  private static Publication publicationOf(RowSet<Row> rows, SingleWriterLedger ledger) {
+    Publication publication = new Publication();
+    for (Row r : rows) {
+      String code = r.getString("code");
+      JsonObject outcome = code == null
+          ? Publication.rejected(r.getString("reason"))
+          : Publication.confirmed(code, r.getString("merchant_id"), r.getBigDecimal("value"),
+              r.getString("currency"), r.getOffsetDateTime("expires_at").toInstant());
+      String citizen = r.getString("citizen_id");
+      publication.add(r.getString("ticket"), r.getLong("seq"), r.getString("stream_id"), citizen,
+          r.getString("charged_merchant"), outcome);
+      publication.held(citizen, ledger.held(citizen), ledger.heldAt(citizen));
+      if (code != null) {
+        publication.issued(r.getString("merchant_id"), ledger.issued(r.getString("merchant_id")));
+      }
+    }
+    return publication;
   }
 
   private Future<Void> republishFrom(SqlConnection pg, PipelinedRedis redis, State state, long afterSeq) {
@@ -222,21 +288,7 @@ final class Recovery {
           if (rows.size() == 0) {
             return Future.succeededFuture();
           }
-          Publication publication = new Publication();
-          for (Row r : rows) {
-            String code = r.getString("code");
-            JsonObject outcome = code == null
-                ? Publication.rejected(r.getString("reason"))
-                : Publication.confirmed(code, r.getString("merchant_id"), r.getBigDecimal("value"),
-                    r.getString("currency"), r.getOffsetDateTime("expires_at").toInstant());
-            String citizen = r.getString("citizen_id");
-            publication.add(r.getString("ticket"), r.getLong("seq"), r.getString("stream_id"), citizen,
-                r.getString("charged_merchant"), outcome);
-            publication.held(citizen, ledger.held(citizen), ledger.heldAt(citizen));
-            if (code != null) {
-              publication.issued(r.getString("merchant_id"), ledger.issued(r.getString("merchant_id")));
-            }
-          }
+          Publication publication = publicationOf(rows, ledger);
           LOG.info("{} republishes {} committed decisions of {} after seq {}", name, rows.size(), campaignId, afterSeq);
           long last = publication.lastSeq();
           return publication.send(redis, keys, CampaignRedis.forgetAtMs(state.campaign()))

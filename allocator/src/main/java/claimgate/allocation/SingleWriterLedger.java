@@ -89,7 +89,7 @@ public final class SingleWriterLedger {
   /** Decides one claim and applies it to the state. */
   public Decision decide(ClaimEntry claim) {
     assert Thread.currentThread() == writer : "ledger of " + campaign.id() + " used off its decision thread";
-    long at = claim.admittedAtMs();
+    long at = claim.decidedAtMs();
     if (campaign.openRound(at).isEmpty()) {
       return new Decision.Rejected(claim, ROUND_CLOSED);
     }

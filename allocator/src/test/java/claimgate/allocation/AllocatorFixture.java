@@ -71,6 +71,11 @@ final class AllocatorFixture {
    * state is in; returns their tickets.
    */
   List<String> feed(String campaignId, List<Claim> claims) {
+    return feed(campaignId, claims, 0);
+  }
+
+  /** The same into the pre-queue of the opening at {@code prequeuedFor} (0: none), as admission writes it. */
+  List<String> feed(String campaignId, List<Claim> claims, long prequeuedFor) {
     CampaignKeys keys = new CampaignKeys(campaignId);
     long generation = Long.parseLong(redis.send(Request.cmd(Command.HGET).arg(keys.config()).arg(CampaignKeys.GENERATION)).await().toString());
     List<String> tickets = new ArrayList<>();
@@ -80,7 +85,7 @@ final class AllocatorFixture {
       tickets.add(TICKETS.issue(campaignId, generation, seq));
       String id = claim.atMs() == null ? "*" : claim.atMs() + "-" + seq;
       writes.add(redis.send(StreamEntries.append(keys, id, generation, seq, List.of(new StreamEntries.Line(
-          claim.citizenId(), claim.merchantIds(), claim.merchantIds().get(0), null)))));
+          claim.citizenId(), claim.merchantIds(), claim.merchantIds().get(0), null)), prequeuedFor)));
     }
     Future.all(writes).await();
     return tickets;

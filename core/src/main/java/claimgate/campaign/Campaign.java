@@ -98,14 +98,25 @@ public record Campaign(
    * may share an address behind a carrier's NAT, so raise it rather than lower it).
    */
   public record Admission(int ratePerSecond, int burst, int maxPendingPerCitizen, Double capFactor,
-      Integer perAddressRatePerSecond, Integer perAddressBurst) {
+      Integer perAddressRatePerSecond, Integer perAddressBurst, Prequeue prequeue) {
 
     public static final int DEFAULT_PER_ADDRESS_RATE = 20;
     public static final int DEFAULT_PER_ADDRESS_BURST = 60;
 
     /** With the default per-address bucket. */
     public Admission(int ratePerSecond, int burst, int maxPendingPerCitizen, Double capFactor) {
-      this(ratePerSecond, burst, maxPendingPerCitizen, capFactor, null, null);
+      this(ratePerSecond, burst, maxPendingPerCitizen, capFactor, null, null, null);
+    }
+
+    /** Without a pre-queue. */
+    public Admission(int ratePerSecond, int burst, int maxPendingPerCitizen, Double capFactor,
+        Integer perAddressRatePerSecond, Integer perAddressBurst) {
+      this(ratePerSecond, burst, maxPendingPerCitizen, capFactor, perAddressRatePerSecond, perAddressBurst, null);
+    }
+
+    public Admission withPrequeue(Prequeue newPrequeue) {
+      return new Admission(ratePerSecond, burst, maxPendingPerCitizen, capFactor, perAddressRatePerSecond,
+          perAddressBurst, newPrequeue);
     }
 
     /** Released vouchers of a merchant may be queued up to this many times over, unless the campaign says. */
@@ -122,6 +133,27 @@ public record Campaign(
     public int perAddressBurstOrDefault() {
       return perAddressBurst == null ? DEFAULT_PER_ADDRESS_BURST : perAddressBurst;
     }
+  }
+
+  /**
+   * A pre-queue before each round: claims that arrive {@code opensBefore} the opening or later wait
+   * in it and, at the opening, are served in an order drawn from a seed committed in advance (see
+   * {@code claimgate.draw.Draw}), before every claim that arrives after the opening.
+   *
+   * @param beacon outside randomness named in advance (a lottery draw, a public beacon's round), which
+   *     an operator enters at the opening and the draw takes in besides the seed; null for none
+   */
+  public record Prequeue(java.time.Duration opensBefore, String beacon) {
+    @JsonIgnore
+    public long opensBeforeMs() {
+      return opensBefore.toMillis();
+    }
+  }
+
+  /** The pre-queue's settings, or null when claims before an opening are refused ({@code not_open}). */
+  @JsonIgnore
+  public Prequeue prequeue() {
+    return admission == null ? null : admission.prequeue();
   }
 
   public record Round(OffsetDateTime opensAt, OffsetDateTime closesAt, double release) {

@@ -68,13 +68,19 @@ public final class CampaignStore {
   /**
    * The same on the caller's connection, inside the caller's transaction. The public decision log
    * states the new document (without its eligibility list) and its version in the same
-   * transaction, after the campaign's row is written (the order every writer of the log keeps).
+   * transaction, after the campaign's row is written (the order every writer of the log keeps),
+   * followed by the seed commitments of its rounds' draws made now (a campaign with a pre-queue).
    */
   public static Future<Long> apply(SqlConnection conn, Campaign campaign, Optional<Map<String, Integer>> eligible) {
     return write(conn, campaign, eligible).recover(failure -> Future.failedFuture(explain(campaign, failure)))
-        .compose(version -> DecisionLog.append(conn, campaign.id(), List.of(DecisionLog.record("campaign",
-            new io.vertx.core.json.JsonObject().put("version", version)
-                .put("document", CampaignFiles.published(campaign))))).map(version));
+        .compose(version -> claimgate.draw.Draws.commit(conn, campaign).compose(commitments -> {
+          List<DecisionLog.Record> records = new ArrayList<>();
+          records.add(DecisionLog.record("campaign", new io.vertx.core.json.JsonObject().put("version", version)
+              .put("document", CampaignFiles.published(campaign))));
+          // a new round's draw: the SHA-256 of its seed, published before its pre-queue opens
+          records.addAll(commitments);
+          return DecisionLog.append(conn, campaign.id(), records).map(version);
+        }));
   }
 
   /**

@@ -41,6 +41,13 @@ final class CampaignValidation {
         where + "admission.capFactor must be >= 1.0");
     require(c.admission().perAddressRateOrDefault() > 0, where + "admission.perAddressRatePerSecond must be > 0");
     require(c.admission().perAddressBurstOrDefault() > 0, where + "admission.perAddressBurst must be > 0");
+    Campaign.Prequeue prequeue = c.admission().prequeue();
+    if (prequeue != null) {
+      require(prequeue.opensBefore() != null && !prequeue.opensBefore().isNegative() && !prequeue.opensBefore().isZero()
+          && prequeue.opensBefore().toDays() <= 30, where + "admission.prequeue.opensBefore must be a duration between PT1S and P30D");
+      require(prequeue.beacon() == null || !prequeue.beacon().isBlank() && prequeue.beacon().length() <= 200,
+          where + "admission.prequeue.beacon must name the outside randomness in 1 to 200 characters");
+    }
     require(c.rounds() != null && !c.rounds().isEmpty(), where + "at least one round is required");
     double total = 0;
     for (int i = 0; i < c.rounds().size(); i++) {

@@ -234,7 +234,8 @@ public final class DecisionLog {
         return Future.succeededFuture(new Receipt.Found(new JsonObject()
             .put("admission", new Entry(admission, hash(lines[at])).json())
             .put("decision", new Entry(admission + 1, hash(lines[at + 1])).json())
-            .put("pseudonym", admitted.getString("citizen"))));
+            .put("pseudonym", admitted.getString("citizen"))
+            .put("place", admitted.getInteger("place"))));
       });
     });
   }
@@ -243,6 +244,12 @@ public final class DecisionLog {
   public static JsonObject admission(String ticket, long seq, long admittedAtMs, String pseudonym, List<String> merchants) {
     return new JsonObject().put("type", "admission").put("ticket", ticket).put("seq", seq).put("at", admittedAtMs)
         .put("citizen", pseudonym).put("merchants", new JsonArray(new ArrayList<>(merchants)));
+  }
+
+  /** The same for a claim of a pre-queue: the opening it waited for and its place in the draw. */
+  public static JsonObject drawnAdmission(String ticket, long seq, long admittedAtMs, String pseudonym,
+      List<String> merchants, long drawnAtMs, int place) {
+    return admission(ticket, seq, admittedAtMs, pseudonym, merchants).put("drawAt", drawnAtMs).put("place", place);
   }
 
   /** The fields of a claim's decision record: the outcome and its shop or reason, never the code. */

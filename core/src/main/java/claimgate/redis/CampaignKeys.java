@@ -31,6 +31,16 @@ public record CampaignKeys(String campaignId) {
   public static final String ROUNDS = "rounds";
   public static final String FORGET_AT = "forget";
   public static final String MIN_TIER = "minTier";
+  /** Setting: how long before each opening the pre-queue opens, in ms (absent: no pre-queue). */
+  public static final String PREQUEUE = "prequeue";
+  /**
+   * Campaign hash field written by the admission script: the pre-queue admitted last, as
+   * {@code <opensAtMs>:<first seq>:<last seq>} (its seqs are consecutive: nothing else is admitted
+   * while no round is open). Read back by {@link CampaignState#prequeue}.
+   */
+  public static final String PREQUEUE_ADMITTED = "pq";
+  /** Campaign hash field written by {@code publish.lua}: the draw published so far, {@code <opensAtMs>:<places>}. */
+  public static final String DRAWN = "drawn";
   /** Campaign hash fields: the kill switch, the allocator's brake. */
   public static final String PAUSED = "paused";
   public static final String FROZEN = "frozen";

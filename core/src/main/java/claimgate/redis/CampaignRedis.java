@@ -61,6 +61,7 @@ public final class CampaignRedis {
     settings.put(CampaignKeys.PER_MERCHANT, Integer.toString(campaign.limits().perCitizenPerMerchant()));
     settings.put(CampaignKeys.ROUNDS, roundsSpec(campaign));
     settings.put(CampaignKeys.FORGET_AT, Long.toString(forgetAtMs(campaign)));
+    settings.put(CampaignKeys.PREQUEUE, campaign.prequeue() == null ? "" : Long.toString(campaign.prequeue().opensBeforeMs()));
     settings.put(CampaignKeys.MIN_TIER, campaign.eligibility() == null ? ""
         : Integer.toString(campaign.eligibility().minTier() == null ? 0 : campaign.eligibility().minTier()));
     List<String> args = new ArrayList<>();

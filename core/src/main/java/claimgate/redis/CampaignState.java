@@ -20,11 +20,31 @@ import io.vertx.redis.client.Response;
  *     {@code restoring}); null when the gate is shut
  */
 public record CampaignState(boolean exists, boolean paused, boolean frozen, long seq, long decided, long generation,
-    String server, long configVersion, long revocationsWanted, long revocationsApplied, long rate, long burst) {
+    String server, long configVersion, long revocationsWanted, long revocationsApplied, long rate, long burst,
+    Prequeue prequeue) {
+
+  /** The pre-queue admitted last: the round it waits for and its seqs, first to last. */
+  public record Prequeue(long opensAtMs, long firstSeq, long lastSeq) {
+    public long size() {
+      return lastSeq - firstSeq + 1;
+    }
+
+    public boolean holds(long seq) {
+      return firstSeq <= seq && seq <= lastSeq;
+    }
+
+    static Prequeue parse(Response field) {
+      if (field == null) {
+        return null;
+      }
+      String[] parts = field.toString().split(":");
+      return new Prequeue(Long.parseLong(parts[0]), Long.parseLong(parts[1]), Long.parseLong(parts[2]));
+    }
+  }
 
   private static final String[] FIELDS = {CampaignKeys.PAUSED, CampaignKeys.FROZEN, CampaignKeys.SEQ, CampaignKeys.DECIDED,
       CampaignKeys.GENERATION, CampaignKeys.SERVER, CampaignKeys.CONFIG_VERSION, CampaignKeys.REVOCATIONS_WANTED,
-      CampaignKeys.REVOCATIONS_APPLIED, CampaignKeys.RATE, CampaignKeys.BURST};
+      CampaignKeys.REVOCATIONS_APPLIED, CampaignKeys.RATE, CampaignKeys.BURST, CampaignKeys.PREQUEUE_ADMITTED};
 
   public static Future<CampaignState> read(PipelinedRedis redis, String campaignId) {
     Request hmget = Request.cmd(Command.HMGET).arg(new CampaignKeys(campaignId).config());
@@ -42,7 +62,7 @@ public record CampaignState(boolean exists, boolean paused, boolean frozen, long
     return new CampaignState(exists, flag(fields.get(0)), flag(fields.get(1)), number(fields.get(2), 0),
         number(fields.get(3), 0), number(fields.get(4), 0), fields.get(5) == null ? null : fields.get(5).toString(),
         number(fields.get(6), 0), number(fields.get(7), -1), number(fields.get(8), -1), number(fields.get(9), 0),
-        number(fields.get(10), 0));
+        number(fields.get(10), 0), Prequeue.parse(fields.get(11)));
   }
 
   private static boolean flag(Response field) {

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The claim stream's entries, as {@code admit.lua} writes them: ONE entry per admitted batch,
  * fields {@code g} (the generation of the campaign's Redis state), {@code f} (the seq of its
- * first claim) and {@code d} (one line per claim: citizen, merchants, charged merchant, tier,
+ * first claim), for a pre-queue's entry {@code o} (the opening it waits for) and {@code d} (one line per claim: citizen, merchants, charged merchant, tier,
  * request id, separated by tabs). The only Java reader and writer of that layout.
  */
 public final class StreamEntries {
@@ -22,9 +22,10 @@ public final class StreamEntries {
    * @param chargedMerchant the merchant whose queue admission counted the claim in
    * @param tier the tier a verified identity token gave the citizen, or null
    * @param requestId the request that made it ({@link CitizenRecord#requestId})
+   * @param prequeuedFor the opening (unix ms) whose pre-queue the claim joined, 0 when it did not
    */
   public record Claim(String streamId, long generation, long seq, String citizenId, List<String> merchantIds,
-      String chargedMerchant, Integer tier, String requestId) {
+      String chargedMerchant, Integer tier, String requestId, long prequeuedFor) {
 
     public long admittedAtMs() {
       return timeOf(streamId);
@@ -69,30 +70,38 @@ public final class StreamEntries {
     String generation = null;
     String first = null;
     String data = null;
+    long prequeuedFor = 0;
     for (int i = 0; i + 1 < fields.size(); i += 2) {
       switch (fields.get(i).toString()) {
         case "g" -> generation = fields.get(i + 1).toString();
         case "f" -> first = fields.get(i + 1).toString();
         case "d" -> data = fields.get(i + 1).toString();
+        case "o" -> prequeuedFor = Long.parseLong(fields.get(i + 1).toString());
         default -> { }
       }
     }
-    return decode(entry.get(0).toString(), Long.parseLong(generation), Long.parseLong(first), data);
+    return decode(entry.get(0).toString(), Long.parseLong(generation), Long.parseLong(first), data, prequeuedFor);
   }
 
-  static List<Claim> decode(String streamId, long generation, long firstSeq, String data) {
+  static List<Claim> decode(String streamId, long generation, long firstSeq, String data, long prequeuedFor) {
     String[] lines = data.split("\n", -1);
     List<Claim> claims = new ArrayList<>(lines.length);
     for (int i = 0; i < lines.length; i++) {
       String[] f = lines[i].split("\t", -1);
       claims.add(new Claim(streamId, generation, firstSeq + i, f[0], Arrays.asList(f[1].split(",")), f[2],
-          f[3].isEmpty() ? null : Integer.valueOf(f[3]), f[4]));
+          f[3].isEmpty() ? null : Integer.valueOf(f[3]), f[4], prequeuedFor));
     }
     return claims;
   }
 
   /** An XADD of one entry holding {@code lines}, the first with seq {@code firstSeq}. */
   public static Request append(CampaignKeys keys, String id, long generation, long firstSeq, List<Line> lines) {
+    return append(keys, id, generation, firstSeq, lines, 0);
+  }
+
+  /** The same for a pre-queue's entry: its claims wait for the opening at {@code prequeuedFor} (unix ms). */
+  public static Request append(CampaignKeys keys, String id, long generation, long firstSeq, List<Line> lines,
+      long prequeuedFor) {
     StringBuilder data = new StringBuilder();
     for (Line line : lines) {
       if (data.length() > 0) {
@@ -102,7 +111,10 @@ public final class StreamEntries {
           .append(line.chargedMerchant()).append('\t').append(line.tier() == null ? "" : line.tier()).append('\t')
           .append(line.requestId());
     }
-    return Request.cmd(Command.XADD).arg(keys.stream()).arg(id).arg("g").arg(generation).arg("f").arg(firstSeq)
-        .arg("d").arg(data.toString());
+    Request add = Request.cmd(Command.XADD).arg(keys.stream()).arg(id).arg("g").arg(generation).arg("f").arg(firstSeq);
+    if (prequeuedFor > 0) {
+      add.arg("o").arg(prequeuedFor);
+    }
+    return add.arg("d").arg(data.toString());
   }
 }

@@ -3,6 +3,7 @@ package claimgate.verify;
 import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignException;
 import claimgate.campaign.CampaignFiles;
+import claimgate.draw.Draw;
 import claimgate.log.DecisionLog;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -35,7 +36,11 @@ import java.util.TreeMap;
  *   LogVerifier.Result r = v.finish();   // r.ok(), r.index(), r.message(), r.figures()
  * </pre>
  *
- * <p>Not yet checked: the draw of a pre-queue, and that nothing was decided while frozen.
+ * <p>A pre-queue's draw: the seed revealed must hash to the commitment published before, the
+ * frozen list's claims (those admitted with that opening's {@code drawAt}) must hash to the list
+ * hash published before the seed, and they must be served first, in the order
+ * {@link Draw#order} gives, each with its place, before any claim that arrived after the opening.
+ * Nothing is decided between a {@code freeze} and its {@code unfreeze}.
  */
 public final class LogVerifier {
 
@@ -47,6 +52,29 @@ public final class LogVerifier {
 
   /** Where a confirmed claim's voucher is: whose and at which shop. */
   private record Voucher(String citizen, String merchant) {}
+
+  /** A round's draw as the log states it, step by step. */
+  private static final class DrawState {
+    final String seedHash;
+    final String beaconName;
+    Integer entries;
+    String listHash;
+    byte[] seed;
+    String beacon;
+    /** The drawn admissions in log order: ticket, seq, and the index of the record. */
+    final List<String> tickets = new ArrayList<>();
+    final List<Long> seqs = new ArrayList<>();
+    final List<Long> indexes = new ArrayList<>();
+
+    DrawState(String seedHash, String beaconName) {
+      this.seedHash = seedHash;
+      this.beaconName = beaconName;
+    }
+
+    boolean served() {
+      return entries != null && tickets.size() == entries;
+    }
+  }
 
   private final JsonObject givenDocument;
   private final JsonObject receipt;
@@ -68,6 +96,11 @@ public final class LogVerifier {
   private final Map<String, Integer> heldAt = new HashMap<>();
   private int releasedBp;
   private long lastSeq;
+  private final TreeMap<Long, DrawState> draws = new TreeMap<>();
+  /** The highest seq a draw served; arrivals after the opening follow it. */
+  private long drawnSeq;
+  private boolean frozen;
+  private long drawsServed;
   private long confirmed;
   private final Map<String, Long> rejected = new TreeMap<>();
   private final Map<String, Long> events = new TreeMap<>();
@@ -144,7 +177,13 @@ public final class LogVerifier {
           record.getJsonArray("tickets").stream().map(String.class::cast).toList()));
       case "admission" -> admission(record);
       case "decision" -> decision(record);
-      case "release", "pause", "resume", "freeze", "unfreeze", "archive" -> {
+      case "draw_commitment" -> draws.put(record.getLong("opensAt"),
+          new DrawState(record.getString("seedHash"), record.getString("beacon")));
+      case "draw_list" -> drawList(record);
+      case "draw_reveal" -> drawReveal(record);
+      case "freeze" -> frozen = true;
+      case "unfreeze" -> frozen = false;
+      case "release", "pause", "resume", "archive" -> {
         // stated for everyone to see; a release is recomputed from the rounds and each admission's time
       }
       default -> fail("unknown record type " + type);
@@ -193,10 +232,121 @@ public final class LogVerifier {
     }
   }
 
+  private void drawList(JsonObject record) {
+    DrawState draw = draws.get(record.getLong("opensAt"));
+    if (draw == null) {
+      fail("a pre-queue is frozen for an opening at " + record.getLong("opensAt") + " whose seed was never committed");
+    } else if (draw.entries != null) {
+      fail("the pre-queue of the opening at " + record.getLong("opensAt") + " is frozen twice");
+    } else {
+      draw.entries = record.getInteger("entries");
+      draw.listHash = record.getString("listHash");
+    }
+  }
+
+  private void drawReveal(JsonObject record) {
+    DrawState draw = draws.get(record.getLong("opensAt"));
+    if (draw == null || draw.entries == null) {
+      fail("a seed is revealed for the opening at " + record.getLong("opensAt") + " before its pre-queue's list was frozen"
+          + " and its hash published");
+      return;
+    }
+    if (draw.seed != null) {
+      fail("the seed of the opening at " + record.getLong("opensAt") + " is revealed twice");
+      return;
+    }
+    byte[] seed = Draw.unhex(record.getString("seed"));
+    if (!Draw.commitment(seed).equals(draw.seedHash)) {
+      fail("the seed revealed does not hash to the commitment " + draw.seedHash + " published before the pre-queue opened");
+      return;
+    }
+    String beacon = record.getString("beacon");
+    if ((draw.beaconName == null) != (beacon == null)) {
+      fail(draw.beaconName == null ? "the draw takes outside randomness that was never named in advance"
+          : "the draw leaves out the outside randomness named in advance (" + draw.beaconName + ")");
+      return;
+    }
+    draw.seed = seed;
+    draw.beacon = beacon;
+  }
+
+  /** Whether a pre-queue frozen at an opening at or before {@code atMs} still has places to serve. */
+  private boolean unservedDrawBefore(long atMs) {
+    for (Map.Entry<Long, DrawState> d : draws.headMap(atMs, true).entrySet()) {
+      if (d.getValue().entries != null && !d.getValue().served()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** A claim of a pre-queue: in its draw's order, at its place; the whole list checked with the last one. */
+  private void drawnAdmission(JsonObject record) {
+    long drawAt = record.getLong("drawAt");
+    DrawState draw = draws.get(drawAt);
+    if (draw == null || draw.seed == null) {
+      fail("ticket " + record.getString("ticket") + " is served from a pre-queue whose draw's seed was not revealed");
+      return;
+    }
+    if (draw.served()) {
+      fail("the draw of the opening at " + drawAt + " serves more claims than its frozen list holds (" + draw.entries + ")");
+      return;
+    }
+    if (record.getLong("at") >= drawAt) {
+      fail("ticket " + record.getString("ticket") + " is in the pre-queue but was admitted after the opening");
+      return;
+    }
+    int place = draw.tickets.size() + 1;
+    if (!Integer.valueOf(place).equals(record.getInteger("place"))) {
+      fail("ticket " + record.getString("ticket") + " states place " + record.getInteger("place") + " but is served "
+          + place + (place == 1 ? "st" : "th") + " in its draw");
+      return;
+    }
+    draw.tickets.add(record.getString("ticket"));
+    draw.seqs.add(record.getLong("seq"));
+    draw.indexes.add(index);
+    drawnSeq = Math.max(drawnSeq, record.getLong("seq"));
+    if (draw.served()) {
+      checkDraw(draw);
+    }
+  }
+
+  /** The list served is the one frozen, and in the order its seed gives. */
+  private void checkDraw(DrawState draw) {
+    List<Integer> bySeq = new ArrayList<>();
+    for (int i = 0; i < draw.tickets.size(); i++) {
+      bySeq.add(i);
+    }
+    bySeq.sort((a, b) -> Long.compare(draw.seqs.get(a), draw.seqs.get(b)));
+    List<String> admitted = bySeq.stream().map(draw.tickets::get).toList();
+    if (!Draw.listHash(admitted).equals(draw.listHash)) {
+      fail("the claims served in the draw are not the frozen list whose hash " + draw.listHash + " was published");
+      return;
+    }
+    List<String> order = Draw.order(draw.seed, draw.beacon, admitted);
+    for (int i = 0; i < order.size(); i++) {
+      if (!order.get(i).equals(draw.tickets.get(i))) {
+        violation = "place " + (i + 1) + " of the draw belongs to ticket " + order.get(i) + " by the seed, but ticket "
+            + draw.tickets.get(i) + " is served there";
+        violationAt = draw.indexes.get(i);
+        return;
+      }
+    }
+    drawsServed++;
+    lastSeq = Math.max(lastSeq, drawnSeq);
+  }
+
   private void admission(JsonObject record) {
     String ticket = record.getString("ticket");
     if (admitted.containsKey(ticket)) {
       fail("ticket " + ticket + " is admitted twice");
+    } else if (record.getValue("drawAt") != null) {
+      drawnAdmission(record);
+      if (violation == null) {
+        admitted.put(ticket, record);
+      }
+    } else if (unservedDrawBefore(record.getLong("at"))) {
+      fail("ticket " + ticket + " arrived after an opening but is served before that opening's pre-queue is through");
     } else if (record.getLong("seq") <= lastSeq) {
       fail("admission seq " + record.getLong("seq") + " does not follow " + lastSeq + ": the queue's order is broken");
     } else {
@@ -214,6 +364,10 @@ public final class LogVerifier {
     }
     if (!decided.add(ticket)) {
       fail("ticket " + ticket + " is decided twice");
+      return;
+    }
+    if (frozen) {
+      fail("ticket " + ticket + " is decided while the campaign is frozen");
       return;
     }
     if (rules == null) {
@@ -248,7 +402,8 @@ public final class LogVerifier {
 
   /** The outcome the allocator's rules give the claim now, in the words of {@code decision}. */
   private String decide(JsonObject admission) {
-    long at = admission.getLong("at");
+    // a pre-queue's claim is judged at the opening it waited for
+    long at = admission.getValue("drawAt") != null ? admission.getLong("drawAt") : admission.getLong("at");
     if (rules.openRound(at).isEmpty()) {
       return "rejected (round_closed)";
     }
@@ -288,8 +443,17 @@ public final class LogVerifier {
     figures.put("confirmed", confirmed);
     figures.put("rejected", rejected);
     figures.put("events", events);
+    if (!draws.isEmpty()) {
+      figures.put("draws", drawsServed);
+    }
     if (violation != null) {
       return new Result(false, violationAt, violation, figures);
+    }
+    for (Map.Entry<Long, DrawState> d : draws.entrySet()) {
+      if (d.getValue().entries != null && !d.getValue().served() && d.getValue().seed != null) {
+        // a log read while its draw is being served ends here: not a violation, but said
+        figures.put("drawUnderWay", d.getKey());
+      }
     }
     if (givenDocument != null) {
       Long version = stated.entrySet().stream().filter(e -> e.getValue().equals(givenDocument)).map(Map.Entry::getKey)

@@ -2,7 +2,7 @@ package claimgate.admission;
 
 /**
  * The admission script's answer for one claim. {@code Refusals.of} maps every kind but
- * {@link Queued} to its HTTP answer; Java 17 has no exhaustive switch over these records, so
+ * {@link Queued} and {@link Prequeued} to its HTTP answer; Java 17 has no exhaustive switch over these records, so
  * {@code RefusalsTest} checks that each has its own.
  */
 public sealed interface Admission {
@@ -16,6 +16,16 @@ public sealed interface Admission {
   record Queued(long generation, long seq, long decidedSeq, boolean repeat) implements Admission {
     public long position() {
       return Math.max(0, seq - decidedSeq);
+    }
+  }
+
+  /**
+   * Admitted now into the pre-queue of the round that opens at {@code opensAtMs}, whose first
+   * claim has seq {@code firstSeq}: drawn at the opening.
+   */
+  record Prequeued(long generation, long seq, long opensAtMs, long firstSeq) implements Admission {
+    public long size() {
+      return seq - firstSeq + 1;
     }
   }
 

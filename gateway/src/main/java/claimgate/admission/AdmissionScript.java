@@ -66,7 +66,7 @@ public final class AdmissionScript {
     }).compose(r -> durability.confirm(redis).map(durable -> {
       List<Admission> answers = read(r.toString(), claims.size());
       // not durable as promised: no ticket is acknowledged (a retry with the same key finds it)
-      return durable ? answers : answers.stream().map(a -> a instanceof Admission.Queued
+      return durable ? answers : answers.stream().map(a -> a instanceof Admission.Queued || a instanceof Admission.Prequeued
           ? (Admission) new Admission.Unavailable() : a).toList();
     }));
   }
@@ -99,6 +99,10 @@ public final class AdmissionScript {
         int colon = token.indexOf(':', 2);
         yield new Admission.Queued(Long.parseLong(token.substring(2, colon)), Long.parseLong(token.substring(colon + 1)),
             decided, true);
+      }
+      case 'P' -> {
+        String[] p = token.split(":");
+        yield new Admission.Prequeued(generation, Long.parseLong(p[1]), Long.parseLong(p[2]), Long.parseLong(p[3]));
       }
       case 'x' -> new Admission.Conflict();
       case 'p' -> new Admission.Paused();

@@ -183,6 +183,7 @@ public final class ClaimRoute {
               citizen.tier().map(String::valueOf).orElse(""), addresses.of(request));
           return batcher.submit(campaignId, admitted).compose(outcome -> outcome instanceof Admission.Queued queued
               ? queued(live, queued)
+              : outcome instanceof Admission.Prequeued prequeued ? Future.succeededFuture(prequeued(live, prequeued))
               : Future.failedFuture(Refusals.of(outcome)));
         }))
         .onComplete(done -> {
@@ -198,7 +199,8 @@ public final class ClaimRoute {
   private Future<Accepted> queued(CampaignCatalog.Live live, Admission.Queued queued) {
     String ticket = tickets.issue(live.campaign().id(), queued.generation(), queued.seq());
     long position = queued.position();
-    if (queued.repeat() && position == 0) {
+    // a repeat in a campaign with a pre-queue: whether the claim is in it, the status tells
+    if (queued.repeat() && (position == 0 || live.campaign().prequeue() != null)) {
       return lookup.status(ticket).map(status -> new Accepted(ticket, status.toBuffer()));
     }
     long eta = live.etaMs(position);
@@ -209,6 +211,11 @@ public final class ClaimRoute {
     }
     json.appendString("}");
     return Future.succeededFuture(new Accepted(ticket, json));
+  }
+
+  private Accepted prequeued(CampaignCatalog.Live live, Admission.Prequeued prequeued) {
+    String ticket = tickets.issue(live.campaign().id(), prequeued.generation(), prequeued.seq());
+    return new Accepted(ticket, ClaimLookup.prequeued(ticket, prequeued.size(), prequeued.opensAtMs()).toBuffer());
   }
 
   private record Accepted(String ticket, Buffer json) {}

@@ -97,7 +97,9 @@ public final class ClaimLookup {
       return Optional.empty();
     }
     long decided = decidedSeq(live.get(), read.campaignId());
-    return read.seq() > decided ? Optional.of(queued(ticket, read.seq() - decided, live.get())) : Optional.empty();
+    // a campaign with a pre-queue: whether the ticket is in it, only Redis's current state tells
+    return read.seq() > decided && live.get().campaign().prequeue() == null
+        ? Optional.of(queued(ticket, read.seq() - decided, live.get())) : Optional.empty();
   }
 
   /** Whether the ticket's turn has passed by what this process knows (its decision is due or was missed). */
@@ -117,6 +119,16 @@ public final class ClaimLookup {
     long eta = live.etaMs(position);
     // no etaMs while none can be told (the allocator is frozen): the page says so
     return eta < 0 ? queued : queued.put("etaMs", eta);
+  }
+
+  /** A claim in a pre-queue: how many are in it, and when it is drawn. */
+  public static JsonObject prequeued(String ticket, long size, long drawAtMs) {
+    return new JsonObject().put("ticket", ticket).put("status", "prequeued").put("prequeue", new JsonObject()
+        .put("size", size).put("drawAt", claimgate.campaign.Formats.instant(java.time.Instant.ofEpochMilli(drawAtMs))));
+  }
+
+  private static JsonObject prequeued(String ticket, CampaignState.Prequeue prequeue) {
+    return prequeued(ticket, prequeue.size(), prequeue.opensAtMs());
   }
 
   /** An outcome as the allocator published it, as the status endpoint answers it. */
@@ -156,6 +168,11 @@ public final class ClaimLookup {
           : pool.preparedQuery(SURVIVING_SEQ).execute(Tuple.of(read.campaignId(), read.generation() + 1))
               .map(rows -> rows.size() == 0 || read.seq() <= rows.iterator().next().getLong(0));
       return survived.compose(kept -> {
+        CampaignState.Prequeue prequeue = counters.result().prequeue();
+        if (kept && read.seq() > decidedSeq && prequeue != null && prequeue.holds(read.seq())
+            && read.generation() == current) {
+          return Future.succeededFuture(prequeued(ticket, prequeue));
+        }
         if (kept && read.seq() > decidedSeq) {
           return Future.succeededFuture(queued(ticket, read.seq() - decidedSeq, live));
         }
