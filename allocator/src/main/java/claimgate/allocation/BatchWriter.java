@@ -95,6 +95,17 @@ public final class BatchWriter {
         .recover(failure -> rollback(tx, failure)));
   }
 
+  /**
+   * The fence refused the batch: fenced off by a newer leader, or the campaign was frozen while the
+   * batch was decided, and the leader decides by PostgreSQL's state again (nothing after a freeze).
+   */
+  private Future<Instant> notAdvanced(SqlConnection conn, long epoch) {
+    return conn.preparedQuery(Queries.FROZEN_AT_EPOCH).execute(Tuple.of(campaign.id(), epoch)).compose(rows ->
+        Future.failedFuture(rows.size() == 1 && rows.iterator().next().getBoolean(0)
+            ? new DecisionLoop.DocumentChanged(campaign.id())
+            : new CampaignAllocator.Fenced(campaign.id(), epoch)));
+  }
+
   private static Future<Instant> rollback(Transaction tx, Throwable failure) {
     return tx.rollback().transform(ignored -> Future.failedFuture(failure));
   }
@@ -112,7 +123,7 @@ public final class BatchWriter {
     return conn.preparedQuery(Queries.ADVANCE).execute(Tuple.of(campaign.id(), streamId, decidedSeq, epoch, releasedBp))
         .compose(rows -> rows.rowCount() == 1
             ? Future.succeededFuture(rows.iterator().next().getOffsetDateTime(0).toInstant())
-            : Future.failedFuture(new CampaignAllocator.Fenced(campaign.id(), epoch)));
+            : notAdvanced(conn, epoch));
   }
 
   /**
@@ -124,8 +135,7 @@ public final class BatchWriter {
     String campaignId = campaign.id();
     return conn.begin().compose(tx -> conn.preparedQuery(Queries.ADVANCE)
         .execute(Tuple.of(campaignId, streamId, decidedSeq, epoch, releasedBp))
-        .compose(fenced -> fenced.rowCount() == 1 ? Future.succeededFuture()
-            : Future.failedFuture(new CampaignAllocator.Fenced(campaignId, epoch)))
+        .compose(fenced -> fenced.rowCount() == 1 ? Future.succeededFuture() : notAdvanced(conn, epoch).mapEmpty())
         .compose(v -> claimgate.draw.Draws.freeze(conn, campaignId, opensAtMs, entries, size, listHash, lastStreamId, firstSeq,
             lastSeq))
         .compose(frozen -> frozen ? DecisionLog.append(conn, campaignId, List.of(DecisionLog.record("draw_list",
@@ -210,7 +220,7 @@ public final class BatchWriter {
     }
     return Future.all(statements).compose(all -> advance.result().rowCount() == 1
         ? Future.succeededFuture(advance.result().iterator().next().getOffsetDateTime(0).toInstant())
-        : Future.failedFuture(new CampaignAllocator.Fenced(campaignId, epoch)));
+        : notAdvanced(conn, epoch));
   }
 
   /**

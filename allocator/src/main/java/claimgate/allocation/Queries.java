@@ -44,12 +44,19 @@ final class Queries {
 
   static final String NEXT_SERIAL = "select coalesce(max(serial), 0) + 1 from voucher where campaign_id = $1";
 
-  /** Fence: moves the offset only while this leader's epoch is current; answers the transaction's time. */
+  /**
+   * Fence: moves the offset only while this leader's epoch is current and the campaign is not
+   * frozen (a freeze committed while the batch was decided wins: nothing is decided after it);
+   * answers the transaction's time.
+   */
   static final String ADVANCE = """
       update campaign set stream_offset = $2, decided_seq = $3, released_bp = greatest(released_bp, $5),
         updated_at = now()
-      where id = $1 and writer_epoch = $4
+      where id = $1 and writer_epoch = $4 and not frozen
       returning now()""";
+
+  /** Why {@link #ADVANCE} moved nothing: another writer's epoch, or a freeze. */
+  static final String FROZEN_AT_EPOCH = "select frozen from campaign where id = $1 and writer_epoch = $2";
 
   static final String RELEASE = """
       update merchant set released = (contingent::bigint * $2 / 10000)::int

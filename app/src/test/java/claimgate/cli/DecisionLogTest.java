@@ -12,6 +12,7 @@ import claimgate.campaign.CampaignFiles;
 import claimgate.log.DecisionLog;
 import claimgate.verify.LogVerifier;
 import claimgate.system.LiveStack;
+import claimgate.system.PublicLog;
 import claimgate.testkit.Campaigns;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -90,22 +91,12 @@ class DecisionLogTest {
     }
   }
 
-  /** The log through the public API, in pages of {@code limit}. */
   static List<String> export(int limit) {
-    List<String> all = new ArrayList<>();
-    Long after = 0L;
-    while (after != null) {
-      JsonObject page = get("/api/v1/campaigns/" + c.id() + "/log?after=" + after + "&limit=" + limit).json();
-      page.getJsonArray("records").forEach(line -> all.add((String) line));
-      after = page.getLong("next");
-    }
-    return all;
+    return PublicLog.export(c.id(), limit);
   }
 
   static LogVerifier.Result verify(List<String> log, JsonObject document, JsonObject receipt) {
-    LogVerifier verifier = new LogVerifier(document, receipt);
-    log.forEach(verifier::accept);
-    return verifier.finish();
+    return PublicLog.verify(log, document, receipt);
   }
 
   @Test
@@ -269,34 +260,11 @@ class DecisionLogTest {
     assertThat(result.index()).as(result.message()).isEqualTo(index);
   }
 
-  /** The index of the n-th record of a type (1-based). */
   private static int indexOf(String type, int n) {
-    int seen = 0;
-    for (int i = 0; i < lines.size(); i++) {
-      if (type.equals(new JsonObject(lines.get(i)).getString("type")) && ++seen == n) {
-        return i + 1;
-      }
-    }
-    throw new AssertionError("no " + type + " #" + n);
+    return PublicLog.indexOf(lines, type, n);
   }
 
-  /** The records with {@code change} applied and every index and prev made sound again: a forger's log. */
   private static List<String> rechain(List<String> log, java.util.function.BiFunction<Integer, JsonObject, JsonObject> change) {
-    List<String> out = new ArrayList<>();
-    String prev = DecisionLog.GENESIS;
-    int index = 0;
-    for (String line : log) {
-      JsonObject record = new JsonObject(line);
-      int original = record.getInteger("index");
-      record.remove("index");
-      record.remove("prev");
-      JsonObject fields = change.apply(original, record);
-      fields.remove("index");
-      fields.remove("prev");
-      String rechained = DecisionLog.line(++index, prev, fields);
-      out.add(rechained);
-      prev = DecisionLog.hash(rechained);
-    }
-    return out;
+    return PublicLog.rechain(log, change);
   }
 }

@@ -73,6 +73,53 @@ public final class DecisionLogReads {
         .onFailure(ctx::fail);
   }
 
+  /**
+   * What anyone needs to check a campaign's draws: per round its seed's commitment and when the
+   * pre-queue opens and the draw happens; once drawn the frozen list's hash, the seed and the beacon.
+   * The top-level fields are those of the next draw not served yet (else the last).
+   */
+  public void fairness(RoutingContext ctx) {
+    String campaignId = ctx.pathParam("campaignId");
+    catalog.find(campaignId).compose(found -> found.isPresent() ? Future.succeededFuture(found.get().campaign())
+            : Future.failedFuture(new ApiError(404, "unknown_campaign", "no campaign " + campaignId)))
+        .compose(campaign -> claimgate.draw.Draws.published(pool, campaignId).map(draws -> {
+          JsonObject answer = new JsonObject().put("campaignId", campaignId).put("prequeue", campaign.prequeue() != null);
+          JsonObject current = null;
+          for (int i = 0; i < draws.size(); i++) {
+            JsonObject d = draws.getJsonObject(i);
+            long drawAt = java.time.Instant.parse(d.getString("opensAt")).toEpochMilli();
+            d.put("round", roundOf(campaign, drawAt)).put("drawAt", d.remove("opensAt"));
+            if (campaign.prequeue() != null) {
+              d.put("prequeueOpensAt", claimgate.campaign.Formats.instant(
+                  java.time.Instant.ofEpochMilli(drawAt - campaign.prequeue().opensBeforeMs())));
+            }
+            boolean served = d.getInteger("entries") != null && d.getInteger("entries").equals(d.getInteger("placesDecided"));
+            if (current == null && !served || i == draws.size() - 1 && current == null) {
+              current = d;
+            }
+          }
+          if (current != null) {
+            answer.mergeIn(current.copy());
+          }
+          return answer.put("draws", draws);
+        }))
+        .onSuccess(answer -> {
+          ctx.response().putHeader("Cache-Control", "public, max-age=1");
+          Replies.json(ctx, 200, answer);
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /** The round (from 1) that opens at {@code opensAtMs}; 0 when the document no longer has one then. */
+  private static int roundOf(claimgate.campaign.Campaign campaign, long opensAtMs) {
+    for (int i = 0; i < campaign.rounds().size(); i++) {
+      if (campaign.rounds().get(i).opensAtMs() == opensAtMs) {
+        return i + 1;
+      }
+    }
+    return 0;
+  }
+
   private Future<Void> known(String campaignId) {
     return catalog.find(campaignId).compose(found -> found.isPresent() ? Future.succeededFuture()
         : Future.failedFuture(new ApiError(404, "unknown_campaign", "no campaign " + campaignId)));

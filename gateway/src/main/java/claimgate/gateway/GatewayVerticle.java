@@ -216,6 +216,7 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "claimReceipt", anyone, logReads::receipt);
     route(builder, contract, "campaignLog", anyone, logReads::page);
     route(builder, contract, "campaignLogHead", anyone, logReads::head);
+    route(builder, contract, "campaignFairness", anyone, logReads::fairness);
     route(builder, contract, "claimEvents", anyone, STREAMING, ticketReads::stream);
     route(builder, contract, "voucherImage", anyone, ticketReads::voucherImage);
     route(builder, contract, "redeem", merchant, config.http().bodyLimitBytes(),
@@ -230,6 +231,7 @@ public final class GatewayVerticle extends VerticleBase {
     route(builder, contract, "archiveCampaign", operator, killSwitch::archive);
     route(builder, contract, "checkCampaign", operator, campaignCheck::check);
     route(builder, contract, "setAdmission", operator, campaignAdmin::setAdmission);
+    route(builder, contract, "enterBeacon", operator, campaignAdmin::enterBeacon);
     route(builder, contract, "campaignStats", operator, campaignStats::stats);
     route(builder, contract, "campaignLive", operator, STREAMING, campaignStats::live);
     route(builder, contract, "createMerchantKey", operator, merchantAdmin::createMerchantKey);

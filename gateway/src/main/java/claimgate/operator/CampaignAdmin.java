@@ -82,6 +82,35 @@ public final class CampaignAdmin {
   }
 
 
+  /**
+   * The outside randomness a round's draw named in advance (its {@code admission.prequeue.beacon}),
+   * entered once, after the round opened; the allocator's draw waits for it.
+   */
+  public void enterBeacon(RoutingContext ctx) {
+    String id = ctx.pathParam("campaignId");
+    int round = Integer.parseInt(ctx.pathParam("round"));
+    String value = Replies.body(ctx).getString("value");
+    catalog.find(id).compose(found -> {
+      Campaign campaign = found.orElseThrow(() -> new ApiError(404, "unknown_campaign", "no campaign " + id)).campaign();
+      if (round < 1 || round > campaign.rounds().size()) {
+        return Future.failedFuture(new ApiError(404, "unknown_round", "campaign " + id + " has " + campaign.rounds().size()
+            + " rounds"));
+      }
+      if (campaign.prequeue() == null || campaign.prequeue().beacon() == null) {
+        return Future.failedFuture(new ApiError(409, "no_beacon", "the draws of campaign " + id + " name no outside randomness"));
+      }
+      long opensAt = campaign.rounds().get(round - 1).opensAtMs();
+      return pool.withTransaction(conn -> claimgate.draw.Draws.enterBeacon(conn, id, opensAt, value).compose(entered -> entered
+          ? AuditLog.write(conn, OperatorRequests.actor(ctx), "draw.beacon", id, new JsonObject().put("round", round)
+              .put("beacon", campaign.prequeue().beacon()).put("value", value)).map(opensAt)
+          : Future.failedFuture(new ApiError(409, "beacon_refused", System.currentTimeMillis() < opensAt
+              ? "round " + round + " has not opened: its beacon is entered after the opening, once the pre-queue is frozen"
+              : "the beacon of round " + round + " was entered before"))));
+    }).onSuccess(opensAt -> Replies.json(ctx, 200, new JsonObject().put("campaignId", id).put("round", round)
+            .put("drawAt", claimgate.campaign.Formats.instant(java.time.Instant.ofEpochMilli(opensAt))).put("value", value)))
+        .onFailure(ctx::fail);
+  }
+
   public void setAdmission(RoutingContext ctx) {
     String id = ctx.pathParam("campaignId");
     JsonObject body = Replies.body(ctx);
