@@ -249,10 +249,10 @@
     following = status.ticket;
     $("claim").hidden = true;
     show(status);
-    if (status.status !== "queued") { return; }
+    if (!waiting(status)) { return; }
     if (window.EventSource) {
       const source = new EventSource("/api/v1/claims/" + encodeURIComponent(status.ticket) + "/events");
-      source.onmessage = (e) => { const s = JSON.parse(e.data); show(s); if (s.status !== "queued") { source.close(); } };
+      source.onmessage = (e) => { const s = JSON.parse(e.data); show(s); if (!waiting(s)) { source.close(); } };
       source.onerror = () => { source.close(); poll(status.ticket); };
     } else {
       poll(status.ticket);
@@ -265,7 +265,7 @@
       try {
         const s = await (await fetch("/api/v1/claims/" + encodeURIComponent(ticket))).json();
         show(s);
-        if (s.status !== "queued") { return; }
+        if (!waiting(s)) { return; }
       } catch (e) { /* the server is busy: keep polling */ }
     }
   }
@@ -274,13 +274,42 @@
     try { return new Intl.NumberFormat(language, { style: "currency", currency }).format(value); } catch (e) { return value + " " + currency; }
   }
 
+  // a claim not decided yet: in the queue, or in a pre-queue waiting for its draw
+  function waiting(s) { return s.status === "queued" || s.status === "prequeued"; }
+
+  // what the shops chosen will have at the opening, while the campaign tells it (a pre-queue)
+  function atOpening() {
+    const known = choices.map(merchant).filter((m) => m && m.atOpening != null);
+    return known.length ? known.reduce((sum, m) => sum + m.atOpening, 0) : null;
+  }
+
+  async function showPlace(ticket) {
+    $("place").hidden = true;
+    try {
+      const receipt = await (await fetch("/api/v1/claims/" + encodeURIComponent(ticket) + "/receipt")).json();
+      if (receipt.place != null) {
+        text("place", t("placeInDraw", { place: receipt.place }));
+        $("place").hidden = false;
+      }
+    } catch (e) { /* the receipt link still works */ }
+  }
+
   function show(s) {
     lastStatus = s;
     const voucherCard = $("voucher-card");
     voucherCard.hidden = true;
     // a decided claim's place in the public log of decisions, which anyone can check
-    $("receipt-box").hidden = s.status === "queued";
+    $("receipt-box").hidden = waiting(s);
     $("receipt").href = "/api/v1/claims/" + encodeURIComponent(s.ticket) + "/receipt";
+    if (!waiting(s)) { showPlace(s.ticket); }
+    if (s.status === "prequeued") {
+      const drawAt = new Date(s.prequeue.drawAt);
+      const shops = atOpening();
+      progress(t("prequeueTitle"), drawAt.getTime() <= Date.now() ? t("prequeueDrawing")
+        : t("prequeueText", { n: s.prequeue.size, time: new Intl.DateTimeFormat(language, { timeStyle: "short" }).format(drawAt) }),
+        [shops == null ? "" : t("prequeueShops", { n: shops }), t("prequeueMeanwhile")].filter(Boolean).join(" "));
+      return;
+    }
     if (s.status === "queued") {
       progress(t("queueTitle"), s.etaMs == null ? t("queueUnknown", { p: s.position })
         : t("queuePosition", { p: s.position, s: Math.ceil(s.etaMs / 1000) }), t("queueMeanwhile"));

@@ -375,6 +375,48 @@ class BrowserTest {
     assertThat(sent).as("bytes a first visit loads").isLessThan(100_000);
   }
 
+  @Test
+  @DisplayName("pre-queue: before the opening the page says so in plain words in four languages (how many are in it, when the draw is, "
+      + "what the chosen shop will have), axe-core clean at 1200 and 375 px; at the opening the draw decides and the page shows "
+      + "the voucher and the place in the draw")
+  void prequeueAndDraw() throws Exception {
+    java.time.OffsetDateTime opens = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(30)
+        .truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    Campaign base = townCampaign("prequeue", 3, List.of(new Campaign.Round(opens, opens.plusHours(1), 1.0)), 20);
+    Campaign town = LiveStack.create(base.withAdmission(base.admission().withPrequeue(
+        new Campaign.Prequeue(Duration.ofMinutes(30), null))));
+    int n = 0;
+    for (String language : LANGUAGES) {
+      JsonObject words = words(language);
+      Dimension width = WIDTHS.get(n % 2);
+      browser.manage().window().setSize(width);
+      freshPage("campaign=" + town.id() + "&lang=" + language);
+      waiting(10).until(ExpectedConditions.textToBe(By.id("state"), words.getString("state.scheduled")));
+      List<String> rules = browser.findElements(By.cssSelector("#rules li")).stream().map(WebElement::getText).toList();
+      assertThat(rules).anyMatch(rule -> rule.contains("30"));
+      browser.findElement(By.id("citizen")).sendKeys("early-bird-" + n);
+      browser.findElement(By.cssSelector("#results li button")).click();
+      browser.findElement(By.id("submit")).click();
+      waiting(10).until(ExpectedConditions.textToBe(By.id("progress-title"), words.getString("prequeueTitle")));
+      n++;
+      String text = browser.findElement(By.id("progress-text")).getText();
+      assertThat(text).startsWith(words.getString("prequeueText").substring(0, words.getString("prequeueText").indexOf('{')) + n);
+      assertThat(browser.findElement(By.id("progress-more")).getText())
+          .startsWith(words.getString("prequeueShops").replace("{n}", "20"));
+      accessible("prequeued " + language + " " + width.getWidth() + " px");
+      if (language.equals("en")) {
+        screenshot("launch-page-prequeued" + (width.getWidth() < 600 ? "-phone" : ""));
+      }
+    }
+    // the last page stays open: at the opening the draw decides, and the page shows the voucher and the place drawn
+    JsonObject words = words(LANGUAGES.get(LANGUAGES.size() - 1));
+    waiting(60).until(ExpectedConditions.textToBe(By.id("progress-title"), words.getString("voucherTitle")));
+    waiting(10).until(ExpectedConditions.visibilityOfElementLocated(By.id("place")));
+    assertThat(browser.findElement(By.id("place")).getText()).matches(
+        java.util.regex.Pattern.quote(words.getString("placeInDraw").replace("{place}.", "")) + "[1-4]\\.");
+    accessible("drawn " + LANGUAGES.get(LANGUAGES.size() - 1));
+  }
+
   interface Steps {
     void run() throws Exception;
   }

@@ -216,6 +216,16 @@ public final class CampaignCatalog {
     Campaign.Round round = campaign.openRound(now)
         .or(() -> campaign.nextRound(now))
         .orElse(campaign.rounds().get(campaign.rounds().size() - 1));
+    // with a pre-queue, before a round: when it opens and is drawn, and what each shop has then
+    java.util.Optional<Campaign.Round> drawn = campaign.prequeue() == null || campaign.openRound(now).isPresent()
+        ? java.util.Optional.empty() : campaign.nextRound(now);
+    drawn.ifPresent(next -> {
+      int atOpeningBp = campaign.releasedBp(next.opensAtMs());
+      for (int i = 0; i < campaign.merchants().size(); i++) {
+        Campaign.Merchant m = campaign.merchants().get(i);
+        merchants.getJsonObject(i).put("atOpening", Campaign.remaining(m.contingent(), atOpeningBp, issued.getOrDefault(m.id(), 0)));
+      }
+    });
     JsonObject summary = new JsonObject()
         .put("id", campaign.id())
         .put("name", campaign.name())
@@ -232,6 +242,9 @@ public final class CampaignCatalog {
         .put("timeZone", campaign.zone().getId())
         .put("rounds", rounds(campaign))
         .put("merchants", merchants);
+    drawn.ifPresent(next -> detail.put("prequeue", new JsonObject()
+        .put("opensAt", claimgate.campaign.Formats.instant(Instant.ofEpochMilli(next.opensAtMs() - campaign.prequeue().opensBeforeMs())))
+        .put("drawAt", claimgate.campaign.Formats.instant(next.opensAt()))));
     java.util.Set<String> ids = new java.util.HashSet<>();
     campaign.merchants().forEach(m -> ids.add(m.id()));
     return new Live(campaign, Map.copyOf(issued), paused, frozen, decidedSeq, generation, readAtMs, drainPerSecond,

@@ -45,6 +45,10 @@ public final class CampaignRules {
           "zone", zone.getId(),
           "percent", NumberFormat.getNumberInstance(locale).format(percent))));
     }
+    if (campaign.prequeue() != null) {
+      long minutes = campaign.prequeue().opensBefore().toMinutes();
+      rules.add(languages.rule(language, "prequeue", Map.of("minutes", NumberFormat.getNumberInstance(locale).format(minutes))));
+    }
     rules.add(languages.rule(language, "valid", Map.of("days", Integer.toString(campaign.validDays()))));
     rules.add(languages.rule(language, "after", Map.of()));
     return rules;

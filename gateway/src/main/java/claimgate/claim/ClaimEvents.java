@@ -191,6 +191,7 @@ public final class ClaimEvents implements DecisionFeed.Listener {
   }
 
   private static boolean isFinal(JsonObject status) {
-    return !"queued".equals(status.getString("status"));
+    String now = status.getString("status");
+    return !"queued".equals(now) && !"prequeued".equals(now);
   }
 }

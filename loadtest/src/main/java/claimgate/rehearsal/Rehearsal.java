@@ -122,12 +122,18 @@ public final class Rehearsal implements Callable<Integer> {
 
   private int rehearse(Profile shape, Target deployment, Path campaignFile, String run, String campaignId, Path out,
       JsonObject context) throws Exception {
-    Instant opensAt = injectorIndex == 0 ? create(deployment, campaignFile, run, campaignId) : awaitCampaign(deployment, campaignId);
+    Map<String, String> given = new LinkedHashMap<>(shape.parameters());
+    given.putAll(overrides);
+    // a pre-queue profile: its citizens arrive in the prequeueSeconds before the opening
+    int prequeueSeconds = Integer.parseInt(given.getOrDefault("prequeueSeconds", "0"));
+    java.time.Duration prequeue = prequeueSeconds > 0 ? java.time.Duration.ofSeconds(prequeueSeconds + 60L) : null;
+    int lead = Math.max(leadSeconds, prequeueSeconds + 10);
+    Instant opensAt = injectorIndex == 0 ? create(deployment, campaignFile, run, campaignId, lead, prequeue)
+        : awaitCampaign(deployment, campaignId);
     System.out.printf("launch-minute: profile %s, campaign %s opens at %s; injector %d of %d%n",
         shape.name(), campaignId, opensAt, injectorIndex + 1, injectors);
 
-    Map<String, String> properties = new LinkedHashMap<>(shape.parameters());
-    properties.putAll(overrides);
+    Map<String, String> properties = new LinkedHashMap<>(given);
     properties.put("baseUrl", deployment.base());
     properties.put("campaign", campaignId);
     properties.put("runId", run);
@@ -172,9 +178,10 @@ public final class Rehearsal implements Callable<Integer> {
         : "violation at record " + result.index() + ": " + result.message());
   }
 
-  private Instant create(Target deployment, Path campaignFile, String run, String campaignId) throws Exception {
-    Instant opensAt = Instant.now().plusSeconds(leadSeconds).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
-    deployment.create(campaignId, RehearsalCampaign.document(campaignFile, run, opensAt));
+  private Instant create(Target deployment, Path campaignFile, String run, String campaignId, int lead,
+      java.time.Duration prequeue) throws Exception {
+    Instant opensAt = Instant.now().plusSeconds(lead).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+    deployment.create(campaignId, RehearsalCampaign.document(campaignFile, run, opensAt, prequeue));
     return opensAt;
   }
 

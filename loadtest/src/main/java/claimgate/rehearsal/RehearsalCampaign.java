@@ -33,8 +33,16 @@ final class RehearsalCampaign {
 
   /** The document (its eligibility list inline, as the admin API takes it) opening at {@code opensAt}. */
   static String document(Path file, String runId, Instant opensAt) {
+    return document(file, runId, opensAt, null);
+  }
+
+  /** The same with a pre-queue opening {@code prequeue} before each round (null: as the file says). */
+  static String document(Path file, String runId, Instant opensAt, Duration prequeue) {
     CampaignFiles.Loaded loaded = CampaignFiles.load(file);
     Campaign c = loaded.campaign();
+    if (prequeue != null) {
+      c = c.withAdmission(c.admission().withPrequeue(new Campaign.Prequeue(prequeue, null)));
+    }
     Duration shift = Duration.between(c.rounds().get(0).opensAt().toInstant(), opensAt);
     List<Campaign.Round> rounds = c.rounds().stream()
         .map(r -> new Campaign.Round(moved(r.opensAt(), shift), moved(r.closesAt(), shift), r.release()))

@@ -58,6 +58,11 @@ public class LaunchMinute extends Simulation {
   static final int MAX_POLLS = 120;
   /** How long a page waits on its ticket's event stream for the final status. */
   static final int MAX_WAIT_SECONDS = Integer.getInteger("maxWaitSeconds", 120);
+  /**
+   * With a pre-queue (profile {@code prequeue}): every citizen arrives in the this many seconds
+   * before the opening, evenly, and waits in the pre-queue for the draw; 0: the launch minute.
+   */
+  static final int PREQUEUE_SECONDS = Integer.getInteger("prequeueSeconds", 0);
 
   static Session newCitizen(Session session) {
     return newCitizen(session, Injector.citizenId("lm", UUID.randomUUID().toString()));
@@ -127,6 +132,11 @@ public class LaunchMinute extends Simulation {
 
   /** The arrivals of this injector: nothing until the opening, a spike, then the rest of the minute. */
   static OpenInjectionStep[] arrivals() {
+    if (PREQUEUE_SECONDS > 0) {
+      return new OpenInjectionStep[] {
+          nothingFor(Duration.ofMillis(Math.max(1, Injector.untilStart().minusSeconds(PREQUEUE_SECONDS).toMillis()))),
+          rampUsers(USERS).during(Duration.ofSeconds(PREQUEUE_SECONDS))};
+    }
     int spike = (int) Math.round(USERS * SPIKE_SHARE);
     int spikeSeconds = Math.max(1, Math.min(SPIKE_SECONDS, SECONDS - 1));
     return new OpenInjectionStep[] {
@@ -160,7 +170,7 @@ public class LaunchMinute extends Simulation {
                   .exec(http("ticket status").get("/api/v1/claims/#{ticket}")
                       .check(status().is(200))
                       .check(jsonPath("$.status").saveAs("claimStatus")))
-                  .exec(session -> session.set("final", !"queued".equals(session.getString("claimStatus")))
+                  .exec(session -> session.set("final", !session.getString("claimStatus").endsWith("queued"))
                       .set("polls", session.getInt("polls") + 1))));
 
   static final ScenarioBuilder CITIZENS = scenario("launch minute")
