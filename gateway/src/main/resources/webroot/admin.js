@@ -197,6 +197,13 @@
         () => call("PUT", campaignPath("/admission"), { ratePerSecond: rate, burst: burst },
           () => "Rate set: " + rate + "/s, burst " + burst + "."));
     });
+    $("beacon-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const round = Number($("beacon-round").value), value = $("beacon-value").value.trim();
+      ask("Enter \"" + value + "\" as the outside randomness of round " + round + "'s draw? It is entered once, and published with the seed.",
+        () => call("PUT", campaignPath("/rounds/" + round + "/beacon"), { value: value },
+          () => "Beacon entered for round " + round + ": the draw takes it."));
+    });
     $("key-form").addEventListener("submit", (event) => {
       event.preventDefault();
       const merchant = $("key-merchant").value.trim();

@@ -84,6 +84,7 @@ final class BenchServers implements AutoCloseable {
             .compose(r -> conn.preparedQuery("delete from redis_generation where campaign_id = $1").execute(id))
             .compose(r -> conn.preparedQuery("delete from decision_log_block where campaign_id = $1").execute(id))
             .compose(r -> conn.preparedQuery("delete from decision_log_head where campaign_id = $1").execute(id))
+            .compose(r -> conn.preparedQuery("delete from draw where campaign_id = $1").execute(id))
             .compose(r -> conn.preparedQuery("delete from campaign where id = $1").execute(id));
       }).await();
       // every run starts from compact tables and a clean checkpoint, whichever ran before it
