@@ -294,8 +294,25 @@
     } catch (e) { /* the receipt link still works */ }
   }
 
+  // while waiting: each chosen shop's vouchers left, the people ahead who chose it first, a plain band
+  function showOutlook(s) {
+    const list = $("outlook");
+    const lines = waiting(s) && Array.isArray(s.outlook) ? s.outlook : [];
+    list.hidden = lines.length === 0;
+    list.replaceChildren(...lines.map((o) => {
+      const li = document.createElement("li");
+      const shop = merchant(o.merchantId);
+      const band = document.createElement("strong");
+      band.textContent = t("band." + o.band);
+      li.append(document.createTextNode(t(s.status === "prequeued" ? "outlookDraw" : "outlookQueue",
+        { shop: shop ? shop.name : o.merchantId, left: o.remaining, ahead: o.ahead }) + " "), band);
+      return li;
+    }));
+  }
+
   function show(s) {
     lastStatus = s;
+    showOutlook(s);
     const voucherCard = $("voucher-card");
     voucherCard.hidden = true;
     // a decided claim's place in the public log of decisions, which anyone can check

@@ -377,7 +377,7 @@ class BrowserTest {
 
   @Test
   @DisplayName("pre-queue: before the opening the page says so in plain words in four languages (how many are in it, when the draw is, "
-      + "what the chosen shop will have), axe-core clean at 1200 and 375 px; at the opening the draw decides and the page shows "
+      + "what the chosen shop will have, the chances there), axe-core clean at 1200 and 375 px; at the opening the draw decides and the page shows "
       + "the voucher and the place in the draw")
   void prequeueAndDraw() throws Exception {
     java.time.OffsetDateTime opens = java.time.OffsetDateTime.now(java.time.ZoneOffset.UTC).plusSeconds(30)
@@ -403,6 +403,11 @@ class BrowserTest {
       assertThat(text).startsWith(words.getString("prequeueText").substring(0, words.getString("prequeueText").indexOf('{')) + n);
       assertThat(browser.findElement(By.id("progress-more")).getText())
           .startsWith(words.getString("prequeueShops").replace("{n}", "20"));
+      // the chances at the chosen shop: 20 vouchers at the opening, a few people expected ahead: likely
+      waiting(10).until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#outlook li")));
+      assertThat(browser.findElements(By.cssSelector("#outlook li"))).hasSize(1);
+      assertThat(browser.findElement(By.cssSelector("#outlook li")).getText()).contains("20")
+          .endsWith(words.getString("band.likely"));
       accessible("prequeued " + language + " " + width.getWidth() + " px");
       if (language.equals("en")) {
         screenshot("launch-page-prequeued" + (width.getWidth() < 600 ? "-phone" : ""));

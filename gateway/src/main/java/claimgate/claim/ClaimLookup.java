@@ -44,6 +44,7 @@ public final class ClaimLookup {
   private final CampaignCatalog catalog;
   private final Tickets tickets;
   private final DecisionFeed feed;
+  private final QueueView queue;
 
   /**
    * A campaign state read this soon after the subscription was taken may predate it on the
@@ -51,7 +52,9 @@ public final class ClaimLookup {
    */
   static final long SUBSCRIPTION_SETTLE_MS = 200;
 
-  public ClaimLookup(PipelinedRedis redis, Pool pool, CampaignCatalog catalog, Tickets tickets, DecisionFeed feed) {
+  public ClaimLookup(PipelinedRedis redis, Pool pool, CampaignCatalog catalog, Tickets tickets, DecisionFeed feed,
+      QueueView queue) {
+    this.queue = queue;
     this.redis = redis;
     this.pool = pool;
     this.catalog = catalog;
@@ -98,8 +101,12 @@ public final class ClaimLookup {
     }
     long decided = decidedSeq(live.get(), read.campaignId());
     // a campaign with a pre-queue: whether the ticket is in it, only Redis's current state tells
-    return read.seq() > decided && live.get().campaign().prequeue() == null
-        ? Optional.of(queued(ticket, read.seq() - decided, live.get())) : Optional.empty();
+    if (read.seq() <= decided || live.get().campaign().prequeue() != null) {
+      return Optional.empty();
+    }
+    JsonObject queued = queued(ticket, read.seq() - decided, live.get());
+    queue.outlook(live.get(), read.seq(), decided, null).ifPresent(outlook -> queued.put("outlook", outlook));
+    return Optional.of(queued);
   }
 
   /** Whether the ticket's turn has passed by what this process knows (its decision is due or was missed). */
@@ -169,12 +176,13 @@ public final class ClaimLookup {
               .map(rows -> rows.size() == 0 || read.seq() <= rows.iterator().next().getLong(0));
       return survived.compose(kept -> {
         CampaignState.Prequeue prequeue = counters.result().prequeue();
-        if (kept && read.seq() > decidedSeq && prequeue != null && prequeue.holds(read.seq())
-            && read.generation() == current) {
-          return Future.succeededFuture(prequeued(ticket, prequeue));
-        }
         if (kept && read.seq() > decidedSeq) {
-          return Future.succeededFuture(queued(ticket, read.seq() - decidedSeq, live));
+          // waiting: in a pre-queue or in the queue, with the outlook at each chosen shop
+          boolean inPrequeue = prequeue != null && prequeue.holds(read.seq()) && read.generation() == current;
+          JsonObject waiting = inPrequeue ? prequeued(ticket, prequeue) : queued(ticket, read.seq() - decidedSeq, live);
+          return queue.outlookNow(live, read.seq(), decidedSeq, inPrequeue ? prequeue : null)
+              .map(outlook -> outlook.map(o -> waiting.put("outlook", o)).orElse(waiting))
+              .recover(unread -> Future.succeededFuture(waiting));
         }
         // a voucher confirmed in PostgreSQL names its QR code as a published one does
         return fromDatabase(ticket).map(status -> withImage(ticket, status));

@@ -136,7 +136,8 @@ public final class GatewayVerticle extends VerticleBase {
     Tickets tickets = new Tickets(config.credentials().codes());
     // one subscription to the allocator's decisions for the whole process, taken by the first verticle
     shared.decisions().start(vertx, config.stores().redisUrl());
-    ClaimLookup lookup = new ClaimLookup(redis, pool, catalog, tickets, shared.decisions());
+    ClaimLookup lookup = new ClaimLookup(redis, pool, catalog, tickets, shared.decisions(),
+        new claimgate.claim.QueueView(redis));
     ClaimEvents events = new ClaimEvents(vertx, lookup, shared.decisions(), STREAM_PUSH_MS, shared.streamSlots(),
         TimeUnit.MINUTES.toMillis(10));
     identity = config.credentials().identity(vertx);
