@@ -37,6 +37,10 @@ public final class BatchWriter {
   private final CampaignStore.Versions versions;
   /** Whether a batch of this writer has committed the rules it decides by to the log. */
   private boolean rulesLogged;
+  /** The receipts of the batch written last (committed or not): per decision, in order; empty without the log. */
+  private List<JsonObject> receipts = List.of();
+  /** The pseudonyms of the batch being written, per decision in order. */
+  private String[] batchPseudonyms = new String[0];
 
   /** @param versions the campaign's config and revocations versions the writer's decisions follow */
   public BatchWriter(Campaign campaign, CampaignStore.Versions versions, Pseudonyms pseudonyms) {
@@ -216,11 +220,37 @@ public final class BatchWriter {
       // encoded while PostgreSQL runs the statements above; chained once the head is read
       List<DecisionLog.Record> records = logRecords(decisions, withRules, writeRelease ? releasedBp : -1,
           reveal ? draw : null);
-      statements.add(head.compose(logHead -> DecisionLog.write(conn, campaignId, DecisionLog.Chain.after(logHead, records))));
+      int leading = records.size() - 2 * decisions.size();
+      statements.add(head.compose(logHead -> {
+        DecisionLog.Chain chain = DecisionLog.Chain.after(logHead, records);
+        receipts = receiptsOf(decisions, chain, leading);
+        return DecisionLog.write(conn, campaignId, chain);
+      }));
     }
     return Future.all(statements).compose(all -> advance.result().rowCount() == 1
         ? Future.succeededFuture(advance.result().iterator().next().getOffsetDateTime(0).toInstant())
         : notAdvanced(conn, epoch));
+  }
+
+  /**
+   * Each decision's receipt, as the claim's status gives it once published: where its admission
+   * and its decision are in the log, the citizen's pseudonym and, in a draw, its place.
+   */
+  private List<JsonObject> receiptsOf(List<Decision> decisions, DecisionLog.Chain chain, int leading) {
+    List<JsonObject> out = new ArrayList<>(decisions.size());
+    for (int i = 0; i < decisions.size(); i++) {
+      ClaimEntry c = decisions.get(i).claim();
+      out.add(new JsonObject().put("pseudonym", batchPseudonyms[i])
+          .put("admission", chain.entries().get(leading + 2 * i).json())
+          .put("decision", chain.entries().get(leading + 2 * i + 1).json())
+          .put("place", c.place() > 0 ? c.place() : null));
+    }
+    return out;
+  }
+
+  /** The receipts of the last batch written, per decision in order (empty when the writer keeps no log). */
+  List<JsonObject> receipts() {
+    return receipts;
   }
 
   /**
@@ -243,9 +273,12 @@ public final class BatchWriter {
       records.add(DecisionLog.record("draw_reveal", reveal.beaconValue() == null ? fields
           : fields.put("beacon", reveal.beaconValue())));
     }
-    for (Decision d : decisions) {
+    batchPseudonyms = new String[decisions.size()];
+    for (int i = 0; i < decisions.size(); i++) {
+      Decision d = decisions.get(i);
       ClaimEntry c = d.claim();
       String pseudonym = pseudonyms.of(campaign.id(), c.citizenId());
+      batchPseudonyms[i] = pseudonym;
       records.add(new DecisionLog.Record(c.place() > 0
           ? DecisionLog.drawnAdmission(c.ticket(), c.seq(), c.admittedAtMs(), pseudonym, c.merchantIds(), c.prequeuedFor(),
               c.place())

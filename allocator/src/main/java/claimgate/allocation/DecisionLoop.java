@@ -452,7 +452,9 @@ final class DecisionLoop {
     Publication publication = new Publication();
     Instant expires = batches.expiry(issuedAt);
     var campaign = state.campaign();
-    for (Decision d : decisions) {
+    List<JsonObject> receipts = batches.receipts();
+    for (int i = 0; i < decisions.size(); i++) {
+      Decision d = decisions.get(i);
       ClaimEntry c = d.claim();
       JsonObject outcome;
       if (d instanceof Decision.Confirmed ok) {
@@ -460,6 +462,9 @@ final class DecisionLoop {
         publication.issued(ok.merchantId(), ledger.issued(ok.merchantId()));
       } else {
         outcome = Publication.rejected(((Decision.Rejected) d).reason());
+      }
+      if (receipts.size() == decisions.size()) {
+        outcome.put("receipt", receipts.get(i));
       }
       publication.add(c.ticket(), c.seq(), c.streamId(), c.citizenId(), c.chargedMerchant(), outcome);
       publication.held(c.citizenId(), ledger.held(c.citizenId()), ledger.heldAt(c.citizenId()));

@@ -141,6 +141,13 @@ class FairLaunchTest {
     for (String t : prequeued) {
       JsonObject receipt = get("/api/v1/claims/" + t + "/receipt").json();
       places.put(t, receipt.getInteger("place"));
+      // the status names the same records once decided
+      JsonObject inStatus = get("/api/v1/claims/" + t).json().getJsonObject("receipt");
+      assertThat(inStatus).as("receipt in the status of " + t).isNotNull();
+      assertThat(inStatus.getJsonObject("admission")).isEqualTo(receipt.getJsonObject("admission"));
+      assertThat(inStatus.getJsonObject("decision")).isEqualTo(receipt.getJsonObject("decision"));
+      assertThat(inStatus.getString("pseudonym")).isEqualTo(receipt.getString("pseudonym"));
+      assertThat(inStatus.getInteger("place")).isEqualTo(receipt.getInteger("place"));
       assertThat(verify(lines, null, receipt.put("ticket", t)).ok()).isTrue();
     }
     for (String t : late) {

@@ -135,7 +135,10 @@ public class LaunchMinute extends Simulation {
    * held by the event stream), closed when the citizen is done.
    */
   static HttpProtocolBuilder protocol() {
-    return http.baseUrl(BASE_URL).acceptHeader("application/json").maxConnectionsPerHost(6);
+    HttpProtocolBuilder protocol = http.baseUrl(BASE_URL).acceptHeader("application/json").maxConnectionsPerHost(6);
+    // citizens who look again now and then hold no connection meanwhile: 50,000 of their own pass
+    // this machine's limit of open files for the injector, so they share a pool
+    return PREQUEUE_POLL_SECONDS > 0 ? protocol.shareConnections() : protocol;
   }
 
   /** The arrivals of this injector: nothing until the opening, a spike, then the rest of the minute. */
