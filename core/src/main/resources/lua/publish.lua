@@ -5,7 +5,10 @@
 -- A batch of a pre-queue's draw is decided out of seq order: it is published with ARGV[1]
 -- 'd<opensAtMs>:<places decided>' instead, is skipped when the campaign's 'drawn' field already
 -- holds that many places of that draw, and moves 'drawn', not the decided seq (claims of the draw
--- still waiting must not look passed); the draw's last batch is published with a seq as usual.
+-- still waiting must not look passed); the draw's last batch is published with
+-- 'e<opensAtMs>:<places>:<lastSeq>': skipped like a batch of that seq, it moves the decided seq,
+-- trims the stream and marks every place of the draw published (a stale batch of the draw, from a
+-- leader fenced off meanwhile, is then skipped).
 --
 -- KEYS: 1 campaign  2 citizens  3 merchants  4 outcomes  5 stream
 -- ARGV: 1 lastSeq (or the draw's progress, above)  2 streamOffset  3 when outcomes may be forgotten (unix ms)
@@ -22,6 +25,8 @@
 
 --@include lib/records.lua
 local drawOpens, drawPlaces = string.match(ARGV[1], '^d(%d+):(%d+)$')
+local endOpens, endPlaces, endSeq = string.match(ARGV[1], '^e(%d+):(%d+):(%d+)$')
+local lastSeq = endSeq or ARGV[1]
 if drawOpens then
   local opens, places = string.match(redis.call('HGET', KEYS[1], 'drawn') or '', '^(%d+):(%d+)$')
   if opens == drawOpens and tonumber(places) >= tonumber(drawPlaces) then
@@ -29,7 +34,7 @@ if drawOpens then
   end
 else
   local decided = tonumber(redis.call('HGET', KEYS[1], 'decided') or '0')
-  if decided >= tonumber(ARGV[1]) then
+  if decided >= tonumber(lastSeq) then
     return 0
   end
 end
@@ -86,14 +91,17 @@ if n > 0 then
   redis.call('PEXPIREAT', KEYS[4], ARGV[3])
   if ARGV[i] ~= '' then
     -- a draw's batch announces the decided seq as it stands (it does not move it)
-    local announced = drawOpens and (redis.call('HGET', KEYS[1], 'decided') or '0') or ARGV[1]
+    local announced = drawOpens and (redis.call('HGET', KEYS[1], 'decided') or '0') or lastSeq
     redis.call('PUBLISH', ARGV[i], 'decided\n' .. ARGV[i + 1] .. '\n' .. announced .. '\n' .. table.concat(write, '\n'))
   end
 end
 if drawOpens then
   redis.call('HSET', KEYS[1], 'drawn', drawOpens .. ':' .. drawPlaces)
 else
-  redis.call('HSET', KEYS[1], 'decided', ARGV[1])
+  redis.call('HSET', KEYS[1], 'decided', lastSeq)
+  if endOpens then
+    redis.call('HSET', KEYS[1], 'drawn', endOpens .. ':' .. endPlaces)
+  end
   redis.call('XTRIM', KEYS[5], 'MINID', ARGV[2])
 end
 return n

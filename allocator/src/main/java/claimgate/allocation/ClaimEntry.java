@@ -32,6 +32,12 @@ public record ClaimEntry(String streamId, long generation, long seq, String tick
     return prequeuedFor > 0 ? prequeuedFor : admittedAtMs;
   }
 
+  /** The claim as one that arrived at its admission time, outside any pre-queue. */
+  public ClaimEntry arrived() {
+    return new ClaimEntry(streamId, generation, seq, ticket, citizenId, merchantIds, chargedMerchant, admittedAtMs, tier,
+        requestId, 0, 0);
+  }
+
   public ClaimEntry atPlace(int newPlace) {
     return new ClaimEntry(streamId, generation, seq, ticket, citizenId, merchantIds, chargedMerchant, admittedAtMs, tier,
         requestId, prequeuedFor, newPlace);

@@ -279,12 +279,13 @@ final class DecisionLoop {
         return vertx.timer(Math.max(1, Math.min(opensAt - now, config.decisions().blockMs()))).mapEmpty();
       }
       return claimgate.draw.Draws.load(pg, campaignId, opensAt).compose(stored -> {
-        if (stored.isEmpty()) {
-          // a round's opening an operator moved after its pre-queue filled: no seed was committed for
-          // it, so no draw can be fair; they are served in arrival order
-          LOG.error("campaign {}: a pre-queue waits for an opening at {} that has no draw; it is served in arrival order",
-              campaignId, opensAt);
-          return readBatch().compose(this::decide);
+        if (stored.isEmpty() || stored.get().finished()) {
+          // an opening an operator moved after its pre-queue filled (no seed was committed for it),
+          // or an entry that joined a pre-queue after its draw (a Redis whose clock ran behind):
+          // no fair draw can take them in; they are decided in arrival order, as admitted then
+          LOG.error("campaign {}: claims wait for an opening at {} whose draw {}; they are decided in arrival order",
+              campaignId, opensAt, stored.isEmpty() ? "does not exist" : "was served already");
+          return readBatch().map(entries -> entries.stream().map(ClaimEntry::arrived).toList()).compose(this::decide);
         }
         if (stored.get().frozen()) {
           return onDecisionThread().map(v -> {
@@ -357,7 +358,7 @@ final class DecisionLoop {
           config.faults().at(FaultHook.Step.AFTER_COMMIT, campaignId);
           Publication publication = publication(decisions, issuedAt);
           if (last) {
-            publication.endingDraw(stored.lastSeq(), stored.lastStreamId());
+            publication.endingDraw(serving.opensAtMs(), serving.size(), stored.lastSeq(), stored.lastStreamId());
             offset = streamId;
             readOffset = streamId;
             decidedSeq = seqAfter;

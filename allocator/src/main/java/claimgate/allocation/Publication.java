@@ -67,10 +67,14 @@ final class Publication {
     return this;
   }
 
-  /** A draw's last batch: the decided seq and the stream move past the whole pre-queue. */
-  Publication endingDraw(long lastSeqOfDraw, String streamIdAfterDraw) {
+  /**
+   * A draw's last batch: the decided seq and the stream move past the whole pre-queue, and every
+   * one of its {@code places} counts as published.
+   */
+  Publication endingDraw(long opensAtMs, int places, long lastSeqOfDraw, String streamIdAfterDraw) {
     lastSeq = Math.max(lastSeq, lastSeqOfDraw);
     offset = streamIdAfterDraw;
+    drawProgress = "e" + opensAtMs + ":" + places + ":" + lastSeq;
     return this;
   }
 

@@ -107,7 +107,7 @@ final class Queries {
       select c.ticket, c.seq, c.stream_id, c.citizen_id, c.charged_merchant, c.status, c.reason,
              v.code, v.merchant_id, v.value, v.currency, v.expires_at
       from claim c left join voucher v on v.ticket = c.ticket
-      where c.campaign_id = $1 and c.seq > $2 and c.place is null order by c.seq limit $3""";
+      where c.campaign_id = $1 and c.seq > $2 and c.seq <= $4 and c.place is null order by c.seq limit $3""";
 
   /** A draw's decisions after a place, in place order: the previous leader may not have published them. */
   static final String DRAWN_SINCE = """

@@ -212,30 +212,37 @@ final class Recovery {
    * A draw's decisions first, by place after the places Redis has (see {@code publish.lua}).
    */
   Future<Void> republishCommitted(SqlConnection pg, PipelinedRedis redis, State state) {
-    return republishDraw(pg, redis, state).compose(v -> CampaignState.read(redis, campaignId)).compose(now -> {
-      long publishedSeq = now.decided();
-      return publishedSeq >= state.decidedSeq() ? Future.succeededFuture() : republishFrom(pg, redis, state, publishedSeq);
+    // in commit order: the claims before the latest draw, the draw, then the claims after it
+    return claimgate.draw.Draws.latestUnderWay(pg, campaignId).compose(draw -> {
+      long beforeDraw = draw.map(d -> d.firstSeq() - 1).orElse(Long.MAX_VALUE);
+      return republishRegular(pg, redis, state, beforeDraw)
+          .compose(v -> draw.isPresent() ? republishDraw(pg, redis, state, draw.get()) : Future.succeededFuture())
+          .compose(v -> draw.isPresent() ? republishRegular(pg, redis, state, Long.MAX_VALUE) : Future.succeededFuture());
     });
   }
 
-  private Future<Void> republishDraw(SqlConnection pg, PipelinedRedis redis, State state) {
-    return claimgate.draw.Draws.latestUnderWay(pg, campaignId).compose(found -> {
-      if (found.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      claimgate.draw.Draws.Stored draw = found.get();
-      return redis.send(Request.cmd(Command.HMGET).arg(keys.config()).arg(claimgate.redis.CampaignKeys.DRAWN)
-              .arg(claimgate.redis.CampaignKeys.DECIDED))
-          .compose(fields -> {
-            String drawn = fields.get(0) == null ? "" : fields.get(0).toString();
-            long decided = fields.get(1) == null ? 0 : fields.get(1).toLong();
-            if (decided >= draw.lastSeq()) {
-              return Future.succeededFuture();
-            }
-            int published = drawn.startsWith(draw.opensAtMs() + ":") ? Integer.parseInt(drawn.substring(drawn.indexOf(':') + 1)) : 0;
-            return republishPlaces(pg, redis, state, draw, published);
-          });
+  /** The decisions in arrival order after the seq Redis has published, up to {@code upToSeq}. */
+  private Future<Void> republishRegular(SqlConnection pg, PipelinedRedis redis, State state, long upToSeq) {
+    return CampaignState.read(redis, campaignId).compose(now -> {
+      long publishedSeq = now.decided();
+      return publishedSeq >= Math.min(state.decidedSeq(), upToSeq) ? Future.succeededFuture()
+          : republishFrom(pg, redis, state, publishedSeq, upToSeq);
     });
+  }
+
+  /** A draw's decided places after those Redis has, by place (see {@code publish.lua}'s draw mode). */
+  private Future<Void> republishDraw(SqlConnection pg, PipelinedRedis redis, State state, claimgate.draw.Draws.Stored draw) {
+    return redis.send(Request.cmd(Command.HMGET).arg(keys.config()).arg(claimgate.redis.CampaignKeys.DRAWN)
+            .arg(claimgate.redis.CampaignKeys.DECIDED))
+        .compose(fields -> {
+          String drawn = fields.get(0) == null ? "" : fields.get(0).toString();
+          long decided = fields.get(1) == null ? 0 : fields.get(1).toLong();
+          if (decided >= draw.lastSeq()) {
+            return Future.succeededFuture();
+          }
+          int published = drawn.startsWith(draw.opensAtMs() + ":") ? Integer.parseInt(drawn.substring(drawn.indexOf(':') + 1)) : 0;
+          return republishPlaces(pg, redis, state, draw, published);
+        });
   }
 
   private Future<Void> republishPlaces(SqlConnection pg, PipelinedRedis redis, State state, claimgate.draw.Draws.Stored draw,
@@ -250,7 +257,7 @@ final class Recovery {
           Publication publication = publicationOf(rows, state.ledger());
           int upTo = afterPlace + rows.size();
           if (finished && upTo >= draw.placesDecided()) {
-            publication.endingDraw(draw.lastSeq(), draw.lastStreamId());
+            publication.endingDraw(draw.opensAtMs(), draw.size(), draw.lastSeq(), draw.lastStreamId());
           } else {
             publication.inDraw(draw.opensAtMs(), upTo);
           }
@@ -281,9 +288,9 @@ final class Recovery {
     return publication;
   }
 
-  private Future<Void> republishFrom(SqlConnection pg, PipelinedRedis redis, State state, long afterSeq) {
+  private Future<Void> republishFrom(SqlConnection pg, PipelinedRedis redis, State state, long afterSeq, long upToSeq) {
     SingleWriterLedger ledger = state.ledger();
-    return pg.preparedQuery(Queries.DECIDED_SINCE).execute(Tuple.of(campaignId, afterSeq, REPUBLISH_CHUNK))
+    return pg.preparedQuery(Queries.DECIDED_SINCE).execute(Tuple.of(campaignId, afterSeq, REPUBLISH_CHUNK, upToSeq))
         .compose(rows -> {
           if (rows.size() == 0) {
             return Future.succeededFuture();
@@ -292,7 +299,7 @@ final class Recovery {
           LOG.info("{} republishes {} committed decisions of {} after seq {}", name, rows.size(), campaignId, afterSeq);
           long last = publication.lastSeq();
           return publication.send(redis, keys, CampaignRedis.forgetAtMs(state.campaign()))
-              .compose(v -> republishFrom(pg, redis, state, last));
+              .compose(v -> republishFrom(pg, redis, state, last, upToSeq));
         });
   }
 }

@@ -195,8 +195,13 @@ class PrequeueDrawTest {
     try {
       process.deployVerticle(new AllocatorVerticle(fixture.config().withBatchSize(10))).await();
       List<Claim> before = citizens("early", 20, 2);
+      assertThat(Draws.enterBeacon(fixture.pool, c.id(), c.rounds().get(0).opensAtMs(), "too early").await())
+          .as("refused before the pre-queue is frozen").isFalse();
       Fed fed = feed(c, before, List.of());
-      fixture.vertx.timer(500).await();
+      while (!Draws.load(fixture.pool, c.id(), c.rounds().get(0).opensAtMs()).await().orElseThrow().frozen()) {
+        fixture.vertx.timer(20).await();
+      }
+      fixture.vertx.timer(300).await();
       assertThat(fixture.claimRows(c.id())).as("nothing decided before the beacon is entered").isZero();
       assertThat(Draws.enterBeacon(fixture.pool, c.id(), c.rounds().get(0).opensAtMs(), "0f1e2d3c").await()).isTrue();
       assertThat(Draws.enterBeacon(fixture.pool, c.id(), c.rounds().get(0).opensAtMs(), "another").await())

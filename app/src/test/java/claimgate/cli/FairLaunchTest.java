@@ -172,7 +172,8 @@ class FairLaunchTest {
   }
 
   @Test
-  @DisplayName("bending the draw is found at its record: another seed revealed, two places swapped, a late arrival served early, a decision while frozen")
+  @DisplayName("bending the draw is found at its record: another seed revealed, two places swapped, a late arrival served early "
+      + "(during the draw or before the freeze), a second commitment, a decision while frozen")
   void bentDraws() {
     int reveal = indexOf(lines, "draw_reveal", 1);
     LogVerifier.Result otherSeed = verify(rechain(lines, (i, r) -> i == reveal ? r.put("seed", Draw.hex(Draw.newSeed())) : r),
@@ -201,6 +202,35 @@ class FairLaunchTest {
     LogVerifier.Result early = verify(rechain(jumped, (i, r) -> r), null, null);
     assertThat(early.index()).isEqualTo(reveal + 1);
     assertThat(early.message()).contains("served before that opening's pre-queue is through");
+
+    // a late arrival served before the pre-queue was even frozen
+    int list = indexOf(lines, "draw_list", 1);
+    List<String> beforeFreeze = new ArrayList<>(lines);
+    String lateAdmitted = beforeFreeze.remove(lateAdmission - 1);
+    String lateDecided = beforeFreeze.remove(lateAdmission - 1);
+    beforeFreeze.add(list - 1, lateDecided);
+    beforeFreeze.add(list - 1, lateAdmitted);
+    LogVerifier.Result unfrozen = verify(rechain(beforeFreeze, (i, r) -> r), null, null);
+    assertThat(unfrozen.ok()).isFalse();
+    // here it is caught at its decision: no allocator had stated its rules yet
+    assertThat(unfrozen.index()).as(unfrozen.message()).isEqualTo(list + 1);
+    // and with the rules stated before it, at the freeze
+    List<String> withRules = new ArrayList<>(beforeFreeze);
+    withRules.add(list - 1, lines.get(indexOf(lines, "rules", 1) - 1));
+    // (its outcome as the rules give it there: m0 had all its stock)
+    String lateTicket = new JsonObject(lateAdmitted).getString("ticket");
+    LogVerifier.Result ruled = verify(rechain(withRules, (i, r) -> lateTicket.equals(r.getString("ticket"))
+        && "decision".equals(r.getString("type")) ? r.put("merchant", "m0") : r), null, null);
+    assertThat(ruled.index()).as(ruled.message()).isEqualTo(list + 3);
+    assertThat(ruled.message()).contains("before that opening's pre-queue was frozen");
+
+    // a second commitment, made once the list is known: the first one stands
+    int commitment = indexOf(lines, "draw_commitment", 1);
+    List<String> recommitted = new ArrayList<>(lines);
+    recommitted.add(list - 1, new JsonObject(lines.get(commitment - 1)).put("seedHash", "0".repeat(64)).encode());
+    LogVerifier.Result twice = verify(rechain(recommitted, (i, r) -> r), null, null);
+    assertThat(twice.index()).isEqualTo(list);
+    assertThat(twice.message()).contains("a second seed is committed");
 
     int lastDecision = indexOf(lines, "decision", 16);
     List<String> whileFrozen = new ArrayList<>(lines);

@@ -30,10 +30,10 @@ public final class Draws {
         frozen_at = now()
       where campaign_id = $1 and opens_at_ms = $2 and list_hash is null""";
   static final String PROGRESS = "update draw set places_decided = $3 where campaign_id = $1 and opens_at_ms = $2";
-  /** Only once the round has opened by PostgreSQL's clock: the list is frozen before the beacon is known. */
+  /** Only once the pre-queue is frozen (its list's hash published): the list is fixed before the beacon is known. */
   static final String ENTER_BEACON = """
       update draw set beacon_value = $3 where campaign_id = $1 and opens_at_ms = $2 and beacon_name is not null
-        and beacon_value is null and opens_at_ms <= (extract(epoch from now()) * 1000)::bigint returning opens_at_ms""";
+        and beacon_value is null and list_hash is not null returning opens_at_ms""";
   static final String LATEST_UNDER_WAY = """
       select opens_at_ms from draw where campaign_id = $1 and list_hash is not null and places_decided > 0
       order by opens_at_ms desc limit 1""";
@@ -136,8 +136,8 @@ public final class Draws {
   }
 
   /**
-   * An operator enters the outside randomness of a round's draw, once, after the round opened.
-   * False when the round's draw names none, it was entered before, or the round has not opened.
+   * An operator enters the outside randomness of a round's draw, once, after its pre-queue was
+   * frozen. False when the round's draw names none, it was entered before, or the list is not frozen yet.
    */
   public static Future<Boolean> enterBeacon(SqlClient sql, String campaignId, long opensAtMs, String value) {
     return sql.preparedQuery(ENTER_BEACON).execute(Tuple.of(campaignId, opensAtMs, value)).map(rows -> rows.size() == 1);

@@ -100,6 +100,8 @@ public final class LogVerifier {
   /** The highest seq a draw served; arrivals after the opening follow it. */
   private long drawnSeq;
   private boolean frozen;
+  /** The latest admission time of a claim served in arrival order so far (not from a pre-queue). */
+  private long latestArrival = Long.MIN_VALUE;
   private long drawsServed;
   private long confirmed;
   private final Map<String, Long> rejected = new TreeMap<>();
@@ -177,8 +179,12 @@ public final class LogVerifier {
           record.getJsonArray("tickets").stream().map(String.class::cast).toList()));
       case "admission" -> admission(record);
       case "decision" -> decision(record);
-      case "draw_commitment" -> draws.put(record.getLong("opensAt"),
-          new DrawState(record.getString("seedHash"), record.getString("beacon")));
+      case "draw_commitment" -> {
+        if (draws.putIfAbsent(record.getLong("opensAt"), new DrawState(record.getString("seedHash"), record.getString("beacon")))
+            != null) {
+          fail("a second seed is committed for the opening at " + record.getLong("opensAt") + ": the first one stands");
+        }
+      }
       case "draw_list" -> drawList(record);
       case "draw_reveal" -> drawReveal(record);
       case "freeze" -> frozen = true;
@@ -238,6 +244,9 @@ public final class LogVerifier {
       fail("a pre-queue is frozen for an opening at " + record.getLong("opensAt") + " whose seed was never committed");
     } else if (draw.entries != null) {
       fail("the pre-queue of the opening at " + record.getLong("opensAt") + " is frozen twice");
+    } else if (latestArrival >= record.getLong("opensAt")) {
+      fail("a claim that arrived after the opening at " + record.getLong("opensAt")
+          + " was served before that opening's pre-queue was frozen");
     } else {
       draw.entries = record.getInteger("entries");
       draw.listHash = record.getString("listHash");
@@ -351,6 +360,7 @@ public final class LogVerifier {
       fail("admission seq " + record.getLong("seq") + " does not follow " + lastSeq + ": the queue's order is broken");
     } else {
       lastSeq = record.getLong("seq");
+      latestArrival = Math.max(latestArrival, record.getLong("at"));
       admitted.put(ticket, record);
     }
   }

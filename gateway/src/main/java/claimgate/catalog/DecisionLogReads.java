@@ -93,8 +93,10 @@ public final class DecisionLogReads {
               d.put("prequeueOpensAt", claimgate.campaign.Formats.instant(
                   java.time.Instant.ofEpochMilli(drawAt - campaign.prequeue().opensBeforeMs())));
             }
-            boolean served = d.getInteger("entries") != null && d.getInteger("entries").equals(d.getInteger("placesDecided"));
-            if (current == null && !served || i == draws.size() - 1 && current == null) {
+            // the draw to come or under way: not drawn yet and still ahead, or frozen and not served
+            boolean ahead = d.getInteger("entries") == null ? drawAt > System.currentTimeMillis()
+                : !d.getInteger("entries").equals(d.getInteger("placesDecided"));
+            if (current == null && (ahead || i == draws.size() - 1)) {
               current = d;
             }
           }

@@ -103,9 +103,9 @@ public final class CampaignAdmin {
       return pool.withTransaction(conn -> claimgate.draw.Draws.enterBeacon(conn, id, opensAt, value).compose(entered -> entered
           ? AuditLog.write(conn, OperatorRequests.actor(ctx), "draw.beacon", id, new JsonObject().put("round", round)
               .put("beacon", campaign.prequeue().beacon()).put("value", value)).map(opensAt)
-          : Future.failedFuture(new ApiError(409, "beacon_refused", System.currentTimeMillis() < opensAt
-              ? "round " + round + " has not opened: its beacon is entered after the opening, once the pre-queue is frozen"
-              : "the beacon of round " + round + " was entered before"))));
+          : Future.failedFuture(new ApiError(409, "beacon_refused", "round " + round + "'s beacon is entered once, after "
+              + "the opening, when the pre-queue is frozen (its list's hash in the log, a moment after the opening): "
+              + "the pre-queue is not frozen yet, or the beacon was entered before"))));
     }).onSuccess(opensAt -> Replies.json(ctx, 200, new JsonObject().put("campaignId", id).put("round", round)
             .put("drawAt", claimgate.campaign.Formats.instant(java.time.Instant.ofEpochMilli(opensAt))).put("value", value)))
         .onFailure(ctx::fail);
