@@ -109,6 +109,9 @@ final class Queries {
       from claim c left join voucher v on v.ticket = c.ticket
       where c.campaign_id = $1 and c.seq > $2 and c.seq <= $4 and c.place is null order by c.seq limit $3""";
 
+  /** The seqs decided in a range (a draw's list): which of its claims still wait. */
+  static final String DECIDED_SEQS = "select seq from claim where campaign_id = $1 and seq between $2 and $3";
+
   /** A draw's decisions after a place, in place order: the previous leader may not have published them. */
   static final String DRAWN_SINCE = """
       select c.ticket, c.seq, c.stream_id, c.citizen_id, c.charged_merchant, c.status, c.reason, c.place,

@@ -145,15 +145,39 @@ final class Recovery {
               && row.getLong("revocations_version") == election.versions().revocations();
           return unchanged ? Future.succeededFuture(election) : load(pg, row);
         })
-        .compose(state -> recentRequests(pg).compose(requests -> RedisRestore.rebuildClosed(redis, new RedisRestore.Snapshot(
-                state.campaign(), state.versions(), state.ledger().issuedByMerchant(), state.ledger().holdings(),
-                state.offset(), state.decidedSeq(), state.ledger().eligibleList(), requests),
+        .compose(state -> Future.all(recentRequests(pg), drawUnderWay(pg)).compose(read -> RedisRestore.rebuildClosed(redis,
+                new RedisRestore.Snapshot(state.campaign(), state.versions(), state.ledger().issuedByMerchant(),
+                    state.ledger().holdings(), state.offset(), state.decidedSeq(), state.ledger().eligibleList(),
+                    read.resultAt(0), read.resultAt(1)),
                 surviving -> openGeneration(pg, epoch, surviving)))
             .map(restored -> {
               LOG.info("{} restored Redis's state of {} from PostgreSQL: generation {}, claims up to seq {} survive",
                   name, campaignId, restored.generation(), restored.survivingSeq());
               return new Rebuilt(state, restored);
             }));
+  }
+
+  /** A draw frozen and not served whole, with the claims of its list still waiting; null when none is. */
+  private Future<RedisRestore.DrawUnderWay> drawUnderWay(SqlConnection pg) {
+    return claimgate.draw.Draws.unfinished(pg, campaignId).compose(found -> found.isEmpty()
+        ? Future.succeededFuture((RedisRestore.DrawUnderWay) null)
+        : claimgate.draw.Draws.load(pg, campaignId, found.get()).compose(stored -> {
+          claimgate.draw.Draws.Stored draw = stored.orElseThrow();
+          return pg.preparedQuery(Queries.DECIDED_SEQS).execute(Tuple.of(campaignId, draw.firstSeq(), draw.lastSeq()))
+              .map(rows -> {
+                java.util.Set<Long> decided = new java.util.HashSet<>();
+                rows.forEach(r -> decided.add(r.getLong(0)));
+                List<claimgate.redis.StreamEntries.Claim> waiting = new java.util.ArrayList<>();
+                for (ClaimEntry c : PrequeueDraw.decode(draw.entries(), campaignId, draw.opensAtMs(), new claimgate.ticket.Tickets(codes))) {
+                  if (!decided.contains(c.seq())) {
+                    waiting.add(new claimgate.redis.StreamEntries.Claim(c.streamId(), c.generation(), c.seq(), c.citizenId(),
+                        c.merchantIds(), c.chargedMerchant(), c.tier(), c.requestId(), c.prequeuedFor()));
+                  }
+                }
+                return new RedisRestore.DrawUnderWay(draw.opensAtMs(), draw.firstSeq(), draw.lastSeq(), draw.placesDecided(),
+                    waiting);
+              });
+        }));
   }
 
   private Future<Map<String, List<CitizenRecord.Request>>> recentRequests(SqlConnection pg) {

@@ -187,6 +187,73 @@ class PrequeueDrawTest {
   }
 
   @Test
+  @DisplayName("Redis loses the campaign's state during the draw: the rest of the draw is served from PostgreSQL's list, "
+      + "in the same order; no seq is given out twice; every citizen's and shop's waiting count ends at zero")
+  void redisLostDuringTheDraw() throws Exception {
+    Campaign c = opening("drawloss", 1_000, null, 12, 12);
+    fixture.apply(c);
+    List<Claim> before = citizens("early", 60, 2);
+    List<Claim> after = citizens("late", 10, 2);
+    AtomicInteger reached = new AtomicInteger();
+    CompletableFuture<Void> crashed = new CompletableFuture<>();
+    FaultHook hook = (at, campaignId) -> {
+      if (at == FaultHook.Step.AFTER_COMMIT && campaignId.equals(c.id()) && reached.incrementAndGet() == 2) {
+        crashed.complete(null);
+        throw new IllegalStateException("injected crash after the draw's second batch");
+      }
+    };
+    Vertx process = Vertx.vertx();
+    try {
+      process.deployVerticle(new AllocatorVerticle(fixture.config().withBatchSize(10).withFaults(hook)
+          .withElectionRetryMs(1_000))).await();
+      long opens = c.rounds().get(0).opensAtMs();
+      List<String> early = fixture.feed(c.id(), before, opens);
+      crashed.get(30, TimeUnit.SECONDS);
+      // the leader is down: Redis forgets the campaign (its stream, its records, its outcomes)
+      claimgate.redis.CampaignKeys keys = new claimgate.redis.CampaignKeys(c.id());
+      io.vertx.redis.client.Request unlink = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.UNLINK);
+      keys.all().forEach(unlink::arg);
+      fixture.redis.send(unlink).await();
+      // the next leader restores Redis from PostgreSQL; arrivals after the opening come once it is open again
+      long deadline = System.currentTimeMillis() + 20_000;
+      while (fixture.redis.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HGET).arg(keys.config())
+          .arg(claimgate.redis.CampaignKeys.SERVER)).await() == null || fixture.publishedSeq(c.id()) < 0) {
+        if (System.currentTimeMillis() > deadline) {
+          throw new AssertionError("Redis was not restored");
+        }
+        fixture.vertx.timer(50).await();
+      }
+      long floor = Long.parseLong(fixture.redis.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HGET)
+          .arg(keys.config()).arg(claimgate.redis.CampaignKeys.SEQ)).await().toString());
+      assertThat(floor).as("the seq floor covers the frozen list").isGreaterThanOrEqualTo(60);
+      Fed fed = new Fed(early, fixture.feed(c.id(), after));
+      fixture.awaitDecided(c.id(), 70, 30_000);
+      fixture.awaitPublished(c.id(), 70, 10_000);
+
+      Draws.Stored draw = Draws.load(fixture.pool, c.id(), opens).await().orElseThrow();
+      List<String> order = Draw.order(draw.seed(), null, fed.prequeued());
+      Map<String, Integer> places = places(c.id());
+      for (int i = 0; i < order.size(); i++) {
+        assertThat(places.get(order.get(i))).as("place of " + order.get(i)).isEqualTo(i + 1);
+      }
+      fixture.checkInvariants(c, fed.all());
+      // nothing stays counted as waiting: the decided places were not counted again, the rest released
+      io.vertx.redis.client.Response citizens = fixture.redis.send(io.vertx.redis.client.Request.cmd(
+          io.vertx.redis.client.Command.HGETALL).arg(keys.citizens())).await();
+      for (String citizen : citizens.getKeys()) {
+        assertThat(citizens.get(citizen).toString()).as("record of " + citizen).startsWith("0|");
+      }
+      io.vertx.redis.client.Response shops = fixture.redis.send(io.vertx.redis.client.Request.cmd(
+          io.vertx.redis.client.Command.HGETALL).arg(keys.merchants())).await();
+      for (String shop : shops.getKeys()) {
+        assertThat(shops.get(shop).toString()).as("record of " + shop).endsWith("|0");
+      }
+    } finally {
+      process.close().await();
+    }
+  }
+
+  @Test
   @DisplayName("a draw that names outside randomness waits for it, then takes it in: the order follows seed and beacon")
   void waitsForTheBeacon() {
     Campaign c = opening("beacon", 800, "drand round at the opening", 5, 5);

@@ -37,16 +37,33 @@ public final class RedisRestore {
    * @param decidedSeq the seq of the last decided claim
    * @param eligible the eligibility list, when the campaign has one
    * @param requests citizenId to their recent decided requests, oldest first
+   * @param draw a pre-queue's draw frozen and not served whole, or null
    */
   public record Snapshot(Campaign campaign, CampaignStore.Versions versions, Map<String, Integer> issued,
       Map<String, Map<String, Integer>> holdings, String offset, long decidedSeq,
-      Optional<Map<String, Integer>> eligible, Map<String, List<CitizenRecord.Request>> requests) {
+      Optional<Map<String, Integer>> eligible, Map<String, List<CitizenRecord.Request>> requests, DrawUnderWay draw) {
+
+    public Snapshot(Campaign campaign, CampaignStore.Versions versions, Map<String, Integer> issued,
+        Map<String, Map<String, Integer>> holdings, String offset, long decidedSeq,
+        Optional<Map<String, Integer>> eligible, Map<String, List<CitizenRecord.Request>> requests) {
+      this(campaign, versions, issued, holdings, offset, decidedSeq, eligible, requests, null);
+    }
 
     /** A campaign nothing has happened to yet, at its versions. */
     public static Snapshot fresh(Campaign campaign, CampaignStore.Versions versions, Optional<Map<String, Integer>> eligible) {
       return new Snapshot(campaign, versions, Map.of(), Map.of(), "0-0", 0, eligible, Map.of());
     }
   }
+
+  /**
+   * A draw under way when Redis is rebuilt: its frozen list is PostgreSQL's (the stream may have
+   * lost some of it), so its claims still waiting are counted from here, its seqs are never given
+   * out again, and its places decided count as published (their counters are not held).
+   *
+   * @param waiting the frozen list's claims not decided yet
+   */
+  public record DrawUnderWay(long opensAtMs, long firstSeq, long lastSeq, int placesDecided,
+      List<StreamEntries.Claim> waiting) {}
 
   /** What a restore found in the stream: the last seq that survived. */
   public record Restored(long generation, long survivingSeq) {}
@@ -74,7 +91,7 @@ public final class RedisRestore {
       java.util.function.LongFunction<Future<Long>> newGeneration) {
     CampaignKeys keys = new CampaignKeys(truth.campaign().id());
     return redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SERVER).arg("restoring"))
-        .compose(closed -> queuedAfter(redis, keys, truth.offset()))
+        .compose(closed -> queuedAfter(redis, keys, truth.offset(), truth.draw()))
         .compose(queued -> newGeneration.apply(Math.max(truth.decidedSeq(), queued.lastSeq))
             .map(generation -> new Restored(generation, Math.max(truth.decidedSeq(), queued.lastSeq)))
             .compose(restored -> rebuild(redis, keys, truth, queued, restored)));
@@ -141,7 +158,10 @@ public final class RedisRestore {
                   CampaignRedis.configure(redis, truth.campaign(), v.config(), truth.eligible()),
                   CampaignRedis.setFlags(redis, truth.campaign().id(), v.flags(), v.paused(), v.frozen()),
                   RedisHashes.replaceHash(redis, keys.citizens(), records),
-                  FLOOR_SEQ.call(redis::send, List.of(keys.config()), List.of(Long.toString(survivingSeq))))));
+                  FLOOR_SEQ.call(redis::send, List.of(keys.config()), List.of(Long.toString(survivingSeq))),
+                  // the draw's places decided count as published: their counters are not held above
+                  truth.draw() == null ? Future.succeededFuture() : redis.send(Request.cmd(Command.HSET).arg(keys.config())
+                      .arg(CampaignKeys.DRAWN).arg(truth.draw().opensAtMs() + ":" + truth.draw().placesDecided())))));
         })
         .map(written -> restored);
   }
@@ -152,10 +172,25 @@ public final class RedisRestore {
     final Map<String, Integer> pendingByMerchant = new HashMap<>();
     final Map<String, List<CitizenRecord.Request>> requestsByCitizen = new HashMap<>();
     long lastSeq;
+    DrawUnderWay draw;
+
+    void add(StreamEntries.Claim claim) {
+      pendingByCitizen.merge(claim.citizenId(), 1, Integer::sum);
+      pendingByMerchant.merge(claim.chargedMerchant(), 1, Integer::sum);
+      lastSeq = Math.max(lastSeq, claim.seq());
+      requestsByCitizen.computeIfAbsent(claim.citizenId(), c -> new ArrayList<>()).add(new CitizenRecord.Request(
+          claim.requestId(), claim.generation(), claim.seq(), CitizenRecord.fingerprint(String.join(",", claim.merchantIds()))));
+    }
   }
 
-  private static Future<Queued> queuedAfter(PipelinedRedis redis, CampaignKeys keys, String offset) {
-    return readQueued(redis, keys, "(" + offset, new Queued());
+  private static Future<Queued> queuedAfter(PipelinedRedis redis, CampaignKeys keys, String offset, DrawUnderWay draw) {
+    Queued queued = new Queued();
+    queued.draw = draw;
+    if (draw != null) {
+      draw.waiting().forEach(queued::add);
+      queued.lastSeq = Math.max(queued.lastSeq, draw.lastSeq());
+    }
+    return readQueued(redis, keys, "(" + offset, queued);
   }
 
   private static Future<Queued> readQueued(PipelinedRedis redis, CampaignKeys keys, String from, Queued queued) {
@@ -168,12 +203,10 @@ public final class RedisRestore {
           for (Response entry : entries) {
             lastId = entry.get(0).toString();
             for (StreamEntries.Claim claim : StreamEntries.entry(entry)) {
-              queued.pendingByCitizen.merge(claim.citizenId(), 1, Integer::sum);
-              queued.pendingByMerchant.merge(claim.chargedMerchant(), 1, Integer::sum);
-              queued.lastSeq = Math.max(queued.lastSeq, claim.seq());
-              queued.requestsByCitizen.computeIfAbsent(claim.citizenId(), c -> new ArrayList<>()).add(new CitizenRecord.Request(
-                  claim.requestId(), claim.generation(), claim.seq(),
-                  CitizenRecord.fingerprint(String.join(",", claim.merchantIds()))));
+              // a draw's claims are counted from its frozen list
+              if (queued.draw == null || claim.seq() < queued.draw.firstSeq() || claim.seq() > queued.draw.lastSeq()) {
+                queued.add(claim);
+              }
             }
           }
           return readQueued(redis, keys, "(" + lastId, queued);
