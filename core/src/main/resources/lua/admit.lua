@@ -268,6 +268,19 @@ local lines = {}
 local touchedCitizens, touchedMerchants, touchedBuckets = {}, {}, {}
 local seenIdem = {}
 
+-- admits claim of citizen k, counted in the queue of merchant `charged`: the next seq, the
+-- counters, the citizen's recent requests and the claim's line in the stream entry
+local function enqueue(k, charged, citizen, merchants, tier, request, fp)
+  seq = seq + 1
+  queue[charged] = queue[charged] + 1
+  touchedMerchants[charged] = true
+  pendingOf[k] = pendingOf[k] + 1
+  touchedCitizens[k] = true
+  requestsOf[k] = remember(requestsOf[k], request, gen .. ':' .. seq .. ':' .. fp)
+  seenIdem[citizen .. ';' .. request] = {seq = seq, fp = fp}
+  lines[#lines + 1] = citizen .. '\t' .. merchants .. '\t' .. merchantIds[charged] .. '\t' .. tier .. '\t' .. request
+end
+
 for i = 1, n do
   if not answers[i] then
     local citizen, merchants, request, fp, tier = arg(i, 1), arg(i, 2), arg(i, 3), arg(i, 4), arg(i, 5)
@@ -307,14 +320,7 @@ for i = 1, n do
           if not charged then
             answers[i] = 'l'
           else
-            seq = seq + 1
-            queue[charged] = queue[charged] + 1
-            touchedMerchants[charged] = true
-            pendingOf[k] = pendingOf[k] + 1
-            touchedCitizens[k] = true
-            requestsOf[k] = remember(requestsOf[k], request, gen .. ':' .. seq .. ':' .. fp)
-            seenIdem[citizen .. ';' .. request] = {seq = seq, fp = fp}
-            lines[#lines + 1] = citizen .. '\t' .. merchants .. '\t' .. merchantIds[charged] .. '\t' .. tier .. '\t' .. request
+            enqueue(k, charged, citizen, merchants, tier, request, fp)
             answers[i] = 'P:' .. seq .. ':' .. nextOpen .. ':' .. pqFirst
           end
         else
@@ -345,14 +351,7 @@ for i = 1, n do
             answers[i] = 't:' .. waitMs(levels[1], rate)
           else
             levels[1] = levels[1] - 1
-            seq = seq + 1
-            queue[charged] = queue[charged] + 1
-            touchedMerchants[charged] = true
-            pendingOf[k] = pendingOf[k] + 1
-            touchedCitizens[k] = true
-            requestsOf[k] = remember(requestsOf[k], request, gen .. ':' .. seq .. ':' .. fp)
-            seenIdem[citizen .. ';' .. request] = {seq = seq, fp = fp}
-            lines[#lines + 1] = citizen .. '\t' .. merchants .. '\t' .. merchantIds[charged] .. '\t' .. tier .. '\t' .. request
+            enqueue(k, charged, citizen, merchants, tier, request, fp)
             answers[i] = 'q:' .. seq
           end
         end
