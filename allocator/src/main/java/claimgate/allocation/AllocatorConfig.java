@@ -20,8 +20,10 @@ public record AllocatorConfig(Stores stores, VoucherCodes codes, Decisions decis
    *
    * @param batchSize most claims decided in one transaction
    * @param blockMs how long one stream read waits for claims to arrive
+   * @param publicLog whether decisions go into the public log: always, but for the benchmark that
+   *     measures what the log costs
    */
-  public record Decisions(int batchSize, long blockMs) {}
+  public record Decisions(int batchSize, long blockMs, boolean publicLog) {}
 
   /**
    * Who leads which campaign.
@@ -43,7 +45,7 @@ public record AllocatorConfig(Stores stores, VoucherCodes codes, Decisions decis
   }
 
   public static AllocatorConfig of(String redisUrl, Database database, VoucherCodes codes) {
-    return new AllocatorConfig(new Stores(redisUrl, database), codes, new Decisions(1000, 100),
+    return new AllocatorConfig(new Stores(redisUrl, database), codes, new Decisions(1000, 100, true),
         new Election(500, 2_000, 500, 3_000), FaultHook.NONE);
   }
 
@@ -52,11 +54,16 @@ public record AllocatorConfig(Stores stores, VoucherCodes codes, Decisions decis
   }
 
   public AllocatorConfig withBatchSize(int size) {
-    return new AllocatorConfig(stores, codes, new Decisions(size, decisions.blockMs()), election, faults);
+    return new AllocatorConfig(stores, codes, new Decisions(size, decisions.blockMs(), decisions.publicLog()), election, faults);
   }
 
   public AllocatorConfig withBlockMs(long blockMs) {
-    return new AllocatorConfig(stores, codes, new Decisions(decisions.batchSize(), blockMs), election, faults);
+    return new AllocatorConfig(stores, codes, new Decisions(decisions.batchSize(), blockMs, decisions.publicLog()), election, faults);
+  }
+
+  /** Decisions without the public log: only to measure what the log costs ({@code loadtest/bench allocator}). */
+  public AllocatorConfig withoutPublicLog() {
+    return new AllocatorConfig(stores, codes, new Decisions(decisions.batchSize(), decisions.blockMs(), false), election, faults);
   }
 
   public AllocatorConfig withElectionRetryMs(long retryMs) {

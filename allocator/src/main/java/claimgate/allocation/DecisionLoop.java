@@ -102,7 +102,9 @@ final class DecisionLoop {
   /** Decides by a freshly loaded state from now on. */
   private void adopt(Recovery.State reloaded) {
     this.state = reloaded;
-    this.batches = new BatchWriter(reloaded.campaign(), reloaded.versions(), new claimgate.log.Pseudonyms(config.codes()));
+    this.batches = config.decisions().publicLog()
+        ? new BatchWriter(reloaded.campaign(), reloaded.versions(), new claimgate.log.Pseudonyms(config.codes()))
+        : BatchWriter.withoutLog(reloaded.campaign());
     this.offset = reloaded.offset();
     this.readOffset = reloaded.offset();
     this.decidedSeq = reloaded.decidedSeq();

@@ -177,6 +177,22 @@ final class AdminCommands {
     }
   }
 
+  @Command(name = "beacon", description = "Enter the outside randomness a round's draw named in advance "
+      + "(admission.prequeue.beacon): once, after the opening, when the pre-queue is frozen; the draw waits for it.")
+  static final class Beacon implements Callable<Integer> {
+    @Mixin Target target;
+    @Parameters(index = "0", paramLabel = "CAMPAIGN") String campaign;
+    @Parameters(index = "1", paramLabel = "ROUND", description = "the round, from 1") int round;
+    @Parameters(index = "2", paramLabel = "VALUE", description = "the value as published (a lottery's numbers, a beacon's output)")
+    String value;
+
+    @Override
+    public Integer call() {
+      return target.call("PUT", "/admin/v1/campaigns/" + campaign + "/rounds/" + round + "/beacon",
+          new JsonObject().put("value", value));
+    }
+  }
+
   @Command(name = "stats", description = "Admitted, queued, confirmed, rejected, remaining, latency: a summary, "
       + "or the JSON with --json.")
   static final class Stats implements Callable<Integer> {

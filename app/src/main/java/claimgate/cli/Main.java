@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
     description = "Claim gateway for launch-minute voucher campaigns.",
     subcommands = {Main.Demo.class, Main.Gateway.class, Main.Allocator.class,
         AdminCommands.Pause.class, AdminCommands.Resume.class, AdminCommands.Freeze.class,
-        AdminCommands.Unfreeze.class, AdminCommands.Rate.class, AdminCommands.Stats.class,
+        AdminCommands.Unfreeze.class, AdminCommands.Rate.class, AdminCommands.Beacon.class, AdminCommands.Stats.class,
         AdminCommands.Campaign.class, AdminCommands.MerchantKey.class, AdminCommands.Revoke.class,
         AdminCommands.Audit.class, Main.Check.class, LogCommands.Log.class, LogCommands.Verify.class})
 public final class Main implements Callable<Integer> {

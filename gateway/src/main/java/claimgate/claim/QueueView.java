@@ -159,6 +159,10 @@ public final class QueueView {
       CampaignState.Prequeue prequeue) {
     refreshed(live.campaign().id(), true);
     Waiting waiting = campaigns.get(live.campaign().id());
+    if (waiting.reading.isComplete() && (waiting.size == 0 || seq > waiting.seqs[waiting.size - 1])) {
+      // a claim admitted since the last read: read on now
+      read(live.campaign().id(), waiting);
+    }
     return waiting.reading.map(read -> Optional.ofNullable(outlook(read, live, seq, decided, prequeue)));
   }
 

@@ -50,6 +50,7 @@ public final class AllocatorBenchmark {
       List<Double> ceiling = new ArrayList<>();
       List<Double> withoutLog = new ArrayList<>();
       List<Double> allocator = new ArrayList<>();
+      List<Double> allocatorWithoutLog = new ArrayList<>();
       for (int run = 1; run <= runs; run++) {
         // the order alternates, so that neither side always runs on the warmer (or busier) server
         boolean ceilingFirst = run % 2 == 1;
@@ -66,6 +67,8 @@ public final class AllocatorBenchmark {
           allocated = allocateAndPurge(vertx, servers, run, claims, vouchers, merchants);
         }
         allocator.add(allocated);
+        // what the public log costs the allocator itself, in the same run
+        allocatorWithoutLog.add(allocateAndPurge(vertx, servers, 100 + run, claims, vouchers, merchants, false));
         System.out.printf(Locale.ROOT, "run %d: plain batched insert %,.0f rows/s (without the log %,.0f), allocator %,.0f decisions/s%n",
             run, ceiling.get(run - 1), withoutLog.get(run - 1), allocator.get(run - 1));
       }
@@ -89,6 +92,14 @@ public final class AllocatorBenchmark {
       System.out.printf(Locale.ROOT, "| the same rows without the public log | %,.0f claims/s |%n", BenchServers.median(withoutLog));
       System.out.printf(Locale.ROOT, "| ratio with the log / without, each run, median | %.2f %s (target >= 0.90) |%n",
           BenchServers.median(logRatios), rounded2(logRatios));
+      List<Double> allocatorLogRatios = new ArrayList<>();
+      for (int i = 0; i < runs; i++) {
+        allocatorLogRatios.add(allocator.get(i) / allocatorWithoutLog.get(i));
+      }
+      System.out.printf(Locale.ROOT, "| the allocator without the public log | %,.0f decisions/s |%n",
+          BenchServers.median(allocatorWithoutLog));
+      System.out.printf(Locale.ROOT, "| ratio allocator with the log / without, each run, median | %.2f %s (target >= 0.90) |%n",
+          BenchServers.median(allocatorLogRatios), rounded2(allocatorLogRatios));
       System.out.printf(Locale.ROOT, "medians of %d runs (order alternating, ceiling first in odd runs); every run: ceiling %s, allocator %s%n",
           runs, rounded(ceiling), rounded(allocator));
       vertx.close().await();
@@ -97,8 +108,13 @@ public final class AllocatorBenchmark {
 
   private static double allocateAndPurge(Vertx vertx, BenchServers servers, int run, int claims, int vouchers,
       int merchants) {
+    return allocateAndPurge(vertx, servers, run, claims, vouchers, merchants, true);
+  }
+
+  private static double allocateAndPurge(Vertx vertx, BenchServers servers, int run, int claims, int vouchers,
+      int merchants, boolean publicLog) {
     double perSecond = allocate(vertx, servers, "bench-alloc-" + run, claims, vouchers, merchants,
-        VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom())));
+        VoucherCodes.fromSpec(VoucherCodes.newKeySpec(1, new SecureRandom())), publicLog);
     servers.purge(vertx, "bench-alloc-" + run);
     return perSecond;
   }
@@ -139,6 +155,11 @@ public final class AllocatorBenchmark {
   /** Decides a pre-filled stream with one allocator signing with {@code codes}; returns decisions per second. */
   static double allocate(Vertx vertx, BenchServers servers, String id, int claims, int vouchers, int merchants,
       VoucherCodes codes) {
+    return allocate(vertx, servers, id, claims, vouchers, merchants, codes, true);
+  }
+
+  static double allocate(Vertx vertx, BenchServers servers, String id, int claims, int vouchers, int merchants,
+      VoucherCodes codes, boolean publicLog) {
     Campaign campaign = BenchServers.campaign(id, merchants, vouchers, 1_000_000);
     servers.apply(vertx, campaign);
     CampaignKeys keys = new CampaignKeys(id);
@@ -161,7 +182,8 @@ public final class AllocatorBenchmark {
     redis.close().await();
 
     Pool pool = servers.database.pool(vertx, 1);
-    AllocatorConfig config = AllocatorConfig.of(servers.redisUrl, servers.database, codes).withBlockMs(100).withElectionRetryMs(500).withDiscoveryMs(200);
+    AllocatorConfig logging = AllocatorConfig.of(servers.redisUrl, servers.database, codes).withBlockMs(100).withElectionRetryMs(500).withDiscoveryMs(200);
+    AllocatorConfig config = publicLog ? logging : logging.withoutPublicLog();
     long start = System.nanoTime();
     String deployment = vertx.deployVerticle(new AllocatorVerticle(config)).await();
     long decided = 0;
