@@ -163,8 +163,10 @@ final class Recovery {
         ? Future.succeededFuture((RedisRestore.DrawUnderWay) null)
         : claimgate.draw.Draws.load(pg, campaignId, found.get()).compose(stored -> {
           claimgate.draw.Draws.Stored draw = stored.orElseThrow();
+          io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
           return pg.preparedQuery(Queries.DECIDED_SEQS).execute(Tuple.of(campaignId, draw.firstSeq(), draw.lastSeq()))
-              .map(rows -> {
+              // the list decoded on a worker: 50,000 claims are too long for the allocator's event loop
+              .compose(rows -> context.owner().executeBlocking(() -> {
                 java.util.Set<Long> decided = new java.util.HashSet<>();
                 rows.forEach(r -> decided.add(r.getLong(0)));
                 List<claimgate.redis.StreamEntries.Claim> waiting = new java.util.ArrayList<>();
@@ -176,6 +178,11 @@ final class Recovery {
                 }
                 return new RedisRestore.DrawUnderWay(draw.opensAtMs(), draw.firstSeq(), draw.lastSeq(), draw.placesDecided(),
                     waiting);
+              }, false))
+              .compose(read -> {
+                io.vertx.core.Promise<RedisRestore.DrawUnderWay> back = io.vertx.core.Promise.promise();
+                context.runOnContext(v -> back.complete(read));
+                return back.future();
               });
         }));
   }
