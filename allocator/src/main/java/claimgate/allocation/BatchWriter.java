@@ -279,13 +279,11 @@ public final class BatchWriter {
       ClaimEntry c = d.claim();
       String pseudonym = pseudonyms.of(campaign.id(), c.citizenId());
       batchPseudonyms[i] = pseudonym;
-      records.add(new DecisionLog.Record(c.place() > 0
-          ? DecisionLog.drawnAdmission(c.ticket(), c.seq(), c.admittedAtMs(), pseudonym, c.merchantIds(), c.prequeuedFor(),
-              c.place())
-          : DecisionLog.admission(c.ticket(), c.seq(), c.admittedAtMs(), pseudonym, c.merchantIds())));
-      records.add(new DecisionLog.Record(d instanceof Decision.Confirmed ok
-          ? DecisionLog.decision(c.ticket(), "confirmed", ok.merchantId(), null)
-          : DecisionLog.decision(c.ticket(), "rejected", null, ((Decision.Rejected) d).reason())));
+      records.add(DecisionLog.admissionRecord(c.ticket(), c.seq(), c.admittedAtMs(), pseudonym, c.merchantIds(),
+          c.prequeuedFor(), c.place()));
+      records.add(d instanceof Decision.Confirmed ok
+          ? DecisionLog.decisionRecord(c.ticket(), "confirmed", ok.merchantId(), null)
+          : DecisionLog.decisionRecord(c.ticket(), "rejected", null, ((Decision.Rejected) d).reason()));
     }
     return records;
   }

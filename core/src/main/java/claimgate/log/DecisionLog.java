@@ -242,25 +242,77 @@ public final class DecisionLog {
 
   /** The fields of a claim's admission record. */
   public static JsonObject admission(String ticket, long seq, long admittedAtMs, String pseudonym, List<String> merchants) {
-    return new JsonObject().put("type", "admission").put("ticket", ticket).put("seq", seq).put("at", admittedAtMs)
-        .put("citizen", pseudonym).put("merchants", new JsonArray(new ArrayList<>(merchants)));
+    return new JsonObject(admissionFields(ticket, seq, admittedAtMs, pseudonym, merchants, 0, 0));
   }
 
   /** The same for a claim of a pre-queue: the opening it waited for and its place in the draw. */
   public static JsonObject drawnAdmission(String ticket, long seq, long admittedAtMs, String pseudonym,
       List<String> merchants, long drawnAtMs, int place) {
-    return admission(ticket, seq, admittedAtMs, pseudonym, merchants).put("drawAt", drawnAtMs).put("place", place);
+    return new JsonObject(admissionFields(ticket, seq, admittedAtMs, pseudonym, merchants, drawnAtMs, place));
+  }
+
+  /**
+   * A claim's admission record as the allocator writes it, thousands a batch: its JSON written
+   * directly, field by field in the documented order (what {@link #admission} parses back).
+   *
+   * @param place its place in a pre-queue's draw, 0 when it arrived after the opening
+   */
+  public static Record admissionRecord(String ticket, long seq, long admittedAtMs, String pseudonym, List<String> merchants,
+      long drawnAtMs, int place) {
+    return new Record(admissionFields(ticket, seq, admittedAtMs, pseudonym, merchants, drawnAtMs, place));
+  }
+
+  private static String admissionFields(String ticket, long seq, long admittedAtMs, String pseudonym, List<String> merchants,
+      long drawnAtMs, int place) {
+    StringBuilder json = new StringBuilder(160).append("{\"type\":\"admission\",\"ticket\":");
+    quoted(json, ticket).append(",\"seq\":").append(seq).append(",\"at\":").append(admittedAtMs).append(",\"citizen\":");
+    quoted(json, pseudonym).append(",\"merchants\":[");
+    for (int i = 0; i < merchants.size(); i++) {
+      quoted(i == 0 ? json : json.append(','), merchants.get(i));
+    }
+    json.append(']');
+    if (place > 0) {
+      json.append(",\"drawAt\":").append(drawnAtMs).append(",\"place\":").append(place);
+    }
+    return json.append('}').toString();
+  }
+
+  /** A claim's decision record as the allocator writes it (what {@link #decision} parses back). */
+  public static Record decisionRecord(String ticket, String outcome, String merchant, String reason) {
+    return new Record(decisionFields(ticket, outcome, merchant, reason));
+  }
+
+  private static String decisionFields(String ticket, String outcome, String merchant, String reason) {
+    StringBuilder json = new StringBuilder(120).append("{\"type\":\"decision\",\"ticket\":");
+    quoted(json, ticket).append(",\"outcome\":");
+    quoted(json, outcome);
+    if (merchant != null) {
+      quoted(json.append(",\"merchant\":"), merchant);
+    }
+    if (reason != null) {
+      quoted(json.append(",\"reason\":"), reason);
+    }
+    return json.append('}').toString();
+  }
+
+  /** A JSON string: quotes, backslashes and control characters escaped, everything else as it is. */
+  private static StringBuilder quoted(StringBuilder json, String value) {
+    json.append('"');
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c == '"' || c == '\\') {
+        json.append('\\').append(c);
+      } else if (c < 0x20) {
+        json.append(String.format("\\u%04x", (int) c));
+      } else {
+        json.append(c);
+      }
+    }
+    return json.append('"');
   }
 
   /** The fields of a claim's decision record: the outcome and its shop or reason, never the code. */
   public static JsonObject decision(String ticket, String outcome, String merchant, String reason) {
-    JsonObject json = new JsonObject().put("type", "decision").put("ticket", ticket).put("outcome", outcome);
-    if (merchant != null) {
-      json.put("merchant", merchant);
-    }
-    if (reason != null) {
-      json.put("reason", reason);
-    }
-    return json;
+    return new JsonObject(decisionFields(ticket, outcome, merchant, reason));
   }
 }

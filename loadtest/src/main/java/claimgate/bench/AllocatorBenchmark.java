@@ -54,21 +54,30 @@ public final class AllocatorBenchmark {
       for (int run = 1; run <= runs; run++) {
         // the order alternates, so that neither side always runs on the warmer (or busier) server
         boolean ceilingFirst = run % 2 == 1;
-        double allocated = 0;
+        // what the public log costs: each side measured next to the other, their order alternating
+        // too (a phase right after another's purge runs on a colder server)
+        boolean logFirst = (run + 1) / 2 % 2 == 1;
+        double[] allocated = new double[2];
+        int thisRun = run;
+        Runnable allocators = () -> {
+          for (boolean withLog : logFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
+            allocated[withLog ? 0 : 1] = allocateAndPurge(vertx, servers, (withLog ? 0 : 100) + thisRun, claims, vouchers,
+                merchants, withLog);
+          }
+        };
         if (!ceilingFirst) {
-          allocated = allocateAndPurge(vertx, servers, run, claims, vouchers, merchants);
+          allocators.run();
         }
-        ceiling.add(plainInsert(vertx, servers, "bench-plain-" + run, claims, vouchers, merchants, true));
-        servers.purge(vertx, "bench-plain-" + run);
-        // what the public log costs: the same rows without its records
-        withoutLog.add(plainInsert(vertx, servers, "bench-nolog-" + run, claims, vouchers, merchants, false));
-        servers.purge(vertx, "bench-nolog-" + run);
+        for (boolean withLog : logFirst ? new boolean[] {true, false} : new boolean[] {false, true}) {
+          String id = (withLog ? "bench-plain-" : "bench-nolog-") + run;
+          (withLog ? ceiling : withoutLog).add(plainInsert(vertx, servers, id, claims, vouchers, merchants, withLog));
+          servers.purge(vertx, id);
+        }
         if (ceilingFirst) {
-          allocated = allocateAndPurge(vertx, servers, run, claims, vouchers, merchants);
+          allocators.run();
         }
-        allocator.add(allocated);
-        // what the public log costs the allocator itself, in the same run
-        allocatorWithoutLog.add(allocateAndPurge(vertx, servers, 100 + run, claims, vouchers, merchants, false));
+        allocator.add(allocated[0]);
+        allocatorWithoutLog.add(allocated[1]);
         System.out.printf(Locale.ROOT, "run %d: plain batched insert %,.0f rows/s (without the log %,.0f), allocator %,.0f decisions/s%n",
             run, ceiling.get(run - 1), withoutLog.get(run - 1), allocator.get(run - 1));
       }
@@ -100,8 +109,9 @@ public final class AllocatorBenchmark {
           BenchServers.median(allocatorWithoutLog));
       System.out.printf(Locale.ROOT, "| ratio allocator with the log / without, each run, median | %.2f %s (target >= 0.90) |%n",
           BenchServers.median(allocatorLogRatios), rounded2(allocatorLogRatios));
-      System.out.printf(Locale.ROOT, "medians of %d runs (order alternating, ceiling first in odd runs); every run: ceiling %s, allocator %s%n",
-          runs, rounded(ceiling), rounded(allocator));
+      System.out.printf(Locale.ROOT, "medians of %d runs (order alternating: ceiling first in odd runs, the log's side first "
+          + "in runs 1, 2, 5, 6…); every run: ceiling %s, without the log %s, allocator %s, without the log %s%n",
+          runs, rounded(ceiling), rounded(withoutLog), rounded(allocator), rounded(allocatorWithoutLog));
       vertx.close().await();
     }
   }
