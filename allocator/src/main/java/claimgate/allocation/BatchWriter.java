@@ -39,8 +39,6 @@ public final class BatchWriter {
   private boolean rulesLogged;
   /** The receipts of the batch written last (committed or not): per decision, in order; empty without the log. */
   private List<JsonObject> receipts = List.of();
-  /** The pseudonyms of the batch being written, per decision in order. */
-  private String[] batchPseudonyms = new String[0];
 
   /** @param versions the campaign's config and revocations versions the writer's decisions follow */
   public BatchWriter(Campaign campaign, CampaignStore.Versions versions, Pseudonyms pseudonyms) {
@@ -81,7 +79,8 @@ public final class BatchWriter {
    * A batch of a pre-queue's draw, decided in place order: its first batch reveals the seed in the
    * log, and every batch moves the draw's progress in the same transaction.
    *
-   * @param reveal the seed (hex) and the beacon's value, for the draw's first batch; else null
+   * @param placesDecided the places decided once this batch commits
+   * @param reveal whether this batch is the draw's first: it reveals the seed (hex) and the beacon's value
    */
   public record DrawStep(long opensAtMs, int placesDecided, String seedHex, String beaconValue, boolean reveal) {}
 
@@ -218,12 +217,16 @@ public final class BatchWriter {
     }
     if (head != null) {
       // encoded while PostgreSQL runs the statements above; chained once the head is read
-      List<DecisionLog.Record> records = logRecords(decisions, withRules, writeRelease ? releasedBp : -1,
+      String[] pseudonymsOf = new String[n];
+      for (int i = 0; i < n; i++) {
+        pseudonymsOf[i] = pseudonyms.of(campaignId, citizens[i]);
+      }
+      List<DecisionLog.Record> records = logRecords(decisions, pseudonymsOf, withRules, writeRelease ? releasedBp : -1,
           reveal ? draw : null);
       int leading = records.size() - 2 * decisions.size();
       statements.add(head.compose(logHead -> {
         DecisionLog.Chain chain = DecisionLog.Chain.after(logHead, records);
-        receipts = receiptsOf(decisions, chain, leading);
+        receipts = receiptsOf(decisions, pseudonymsOf, chain, leading);
         return DecisionLog.write(conn, campaignId, chain);
       }));
     }
@@ -236,11 +239,11 @@ public final class BatchWriter {
    * Each decision's receipt, as the claim's status gives it once published: where its admission
    * and its decision are in the log, the citizen's pseudonym and, in a draw, its place.
    */
-  private List<JsonObject> receiptsOf(List<Decision> decisions, DecisionLog.Chain chain, int leading) {
+  private List<JsonObject> receiptsOf(List<Decision> decisions, String[] pseudonymsOf, DecisionLog.Chain chain, int leading) {
     List<JsonObject> out = new ArrayList<>(decisions.size());
     for (int i = 0; i < decisions.size(); i++) {
       ClaimEntry c = decisions.get(i).claim();
-      out.add(new JsonObject().put("pseudonym", batchPseudonyms[i])
+      out.add(new JsonObject().put("pseudonym", pseudonymsOf[i])
           .put("admission", chain.entries().get(leading + 2 * i).json())
           .put("decision", chain.entries().get(leading + 2 * i + 1).json())
           .put("place", c.place() > 0 ? c.place() : null));
@@ -258,7 +261,7 @@ public final class BatchWriter {
    * versions it loaded), the round's release (when it moved), then each claim's admission and
    * decision, in stream order.
    */
-  private List<DecisionLog.Record> logRecords(List<Decision> decisions, boolean withRules, int releasedBp,
+  private List<DecisionLog.Record> logRecords(List<Decision> decisions, String[] pseudonymsOf, boolean withRules, int releasedBp,
       DrawStep reveal) {
     List<DecisionLog.Record> records = new ArrayList<>(2 * decisions.size() + 2);
     if (withRules) {
@@ -273,13 +276,10 @@ public final class BatchWriter {
       records.add(DecisionLog.record("draw_reveal", reveal.beaconValue() == null ? fields
           : fields.put("beacon", reveal.beaconValue())));
     }
-    batchPseudonyms = new String[decisions.size()];
     for (int i = 0; i < decisions.size(); i++) {
       Decision d = decisions.get(i);
       ClaimEntry c = d.claim();
-      String pseudonym = pseudonyms.of(campaign.id(), c.citizenId());
-      batchPseudonyms[i] = pseudonym;
-      records.add(DecisionLog.admissionRecord(c.ticket(), c.seq(), c.admittedAtMs(), pseudonym, c.merchantIds(),
+      records.add(DecisionLog.admissionRecord(c.ticket(), c.seq(), c.admittedAtMs(), pseudonymsOf[i], c.merchantIds(),
           c.prequeuedFor(), c.place()));
       records.add(d instanceof Decision.Confirmed ok
           ? DecisionLog.decisionRecord(c.ticket(), "confirmed", ok.merchantId(), null)

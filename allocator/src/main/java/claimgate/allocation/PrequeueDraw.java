@@ -60,14 +60,6 @@ final class PrequeueDraw {
     return frozen.size();
   }
 
-  long firstSeq() {
-    return frozen.isEmpty() ? 0 : frozen.get(0).seq();
-  }
-
-  boolean finished() {
-    return placesDecided >= frozen.size();
-  }
-
   /** With the beacon's value, once entered: the draw needs it before its first place. */
   PrequeueDraw withStored(Draws.Stored reloaded) {
     PrequeueDraw draw = new PrequeueDraw(reloaded, frozen);

@@ -42,7 +42,7 @@ public final class Draws {
       order by opens_at_ms limit 1""";
   static final String PUBLIC = """
       select opens_at_ms, seed_hash, beacon_name, beacon_value, list_hash, size, places_decided,
-        case when places_decided > 0 or (list_hash is not null and size = 0) then seed end as seed
+        case when places_decided > 0 then seed end as seed
       from draw where campaign_id = $1 order by opens_at_ms""";
 
   private Draws() {}

@@ -97,8 +97,6 @@ public final class LogVerifier {
   private int releasedBp;
   private long lastSeq;
   private final TreeMap<Long, DrawState> draws = new TreeMap<>();
-  /** The highest seq a draw served; arrivals after the opening follow it. */
-  private long drawnSeq;
   private boolean frozen;
   /** The latest admission time of a claim served in arrival order so far (not from a pre-queue). */
   private long latestArrival = Long.MIN_VALUE;
@@ -314,7 +312,6 @@ public final class LogVerifier {
     draw.tickets.add(record.getString("ticket"));
     draw.seqs.add(record.getLong("seq"));
     draw.indexes.add(index);
-    drawnSeq = Math.max(drawnSeq, record.getLong("seq"));
     if (draw.served()) {
       checkDraw(draw);
     }
@@ -342,7 +339,8 @@ public final class LogVerifier {
       }
     }
     drawsServed++;
-    lastSeq = Math.max(lastSeq, drawnSeq);
+    // arrivals after the opening follow the whole list
+    lastSeq = Math.max(lastSeq, draw.seqs.stream().mapToLong(Long::longValue).max().orElse(lastSeq));
   }
 
   private void admission(JsonObject record) {
