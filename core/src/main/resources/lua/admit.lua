@@ -44,6 +44,10 @@
 
 --@include lib/bucket.lua
 
+-- Written for speed: per claim the script creates as few strings and tables as it can (a claim
+-- costs Redis some microseconds, and every concatenation, number formatted or table grown is a
+-- measurable part of that), and reads each claim's arguments in one pass.
+
 local n = tonumber(ARGV[2])
 local cfg = redis.call('HMGET', KEYS[1], 'rate', 'burst', 'maxPending', 'capFactor', 'perCitizen', 'perMerchant',
   'rounds', 'minTier', 'addrRate', 'addrBurst', 'server', 'gen', 'forget', 'paused', 'seq', 'decided', 'prequeue', 'pq')
@@ -55,64 +59,67 @@ if cfg[11] ~= ARGV[1] then
 end
 local gen = cfg[12]
 local decided = cfg[16] or '0'
+local format, find, match, gmatch = string.format, string.find, string.match, string.gmatch
 
-local ARGS = 6
-local function arg(i, k)
-  return ARGV[2 + (i - 1) * ARGS + k]
-end
-
--- one read of the citizens hash: every citizen's record, with their recent requests
+-- one pass over the claims: the distinct citizens, addresses and first choices they name
 local citizenIndex, citizens = {}, {}
+local bucketFields, bucketIndex = {'~'}, {['~'] = 1}
+local firstOf, wanted, wantedBy = {}, {}, {}
 for i = 1, n do
-  local citizen = arg(i, 1)
+  local at = (i - 1) * 6 + 2
+  local citizen = ARGV[at + 1]
   if not citizenIndex[citizen] then
     citizens[#citizens + 1] = citizen
     citizenIndex[citizen] = #citizens
   end
+  local address = ARGV[at + 6]
+  if not bucketIndex[address] then
+    bucketFields[#bucketFields + 1] = address
+    bucketIndex[address] = #bucketFields
+  end
+  local first = match(ARGV[at + 2], '^[^,]+')
+  firstOf[i] = first
+  local w = wantedBy[first]
+  if w then
+    wantedBy[first] = w + 1
+  else
+    wanted[#wanted + 1] = first
+    wantedBy[first] = 1
+  end
 end
+
+-- one read of the citizens hash. A citizen never seen (most, at a launch) has no record: the
+-- four parts stay nil and read as 0, 0, '', ''
 local read = redis.call('HMGET', KEYS[3], unpack(citizens))
 local pendingOf, heldOf, heldAt, requestsOf = {}, {}, {}, {}
 for k = 1, #citizens do
   local v = read[k]
   if v then
-    local p, h, at, requests = string.match(v, '^(%d+)|(%d+)|([^|]*)|(.*)$')
+    local p, h, at, requests = match(v, '^(%d+)|(%d+)|([^|]*)|(.*)$')
     pendingOf[k], heldOf[k], heldAt[k], requestsOf[k] = tonumber(p), tonumber(h), at, requests
-  else
-    pendingOf[k], heldOf[k], heldAt[k], requestsOf[k] = 0, 0, '', ''
   end
 end
 
--- a request this citizen made before: '<gen>:<seq>:<fp>', or nil
-local function earlier(k, request)
+-- a request this citizen made before (in an earlier batch or earlier in this one): its answer,
+-- 'r:<gen>:<seq>', or 'x' when the body differs; nil when the request is new
+local function earlier(k, request, fp)
   local requests = requestsOf[k]
-  if requests == '' then
+  if not requests or requests == '' then
     return nil
   end
-  local at = string.find(requests, ';' .. request .. '=', 1, true)
+  local at = find(requests, ';' .. request .. '=', 1, true)
   if not at then
     return nil
   end
-  return string.match(requests, '^([^;]+)', at + #request + 2)
-end
-
--- idempotency first: a repeat gets its ticket in every state of the campaign
-local answers = {}
-local anyNew = false
-for i = 1, n do
-  local existing = earlier(citizenIndex[arg(i, 1)], arg(i, 3))
-  if existing then
-    local g, sq, fp = string.match(existing, '^([^:]+):(%d+):(.*)$')
-    answers[i] = fp == arg(i, 4) and ('r:' .. g .. ':' .. sq) or 'x'
-  else
-    anyNew = true
-  end
+  local g, sq, f = match(requests, '^([^:;]+):(%d+):([^;]*)', at + #request + 2)
+  return f == fp and ('r:' .. g .. ':' .. sq) or 'x'
 end
 
 local now = nowMs()
 
 -- the round window; rounds are "opensMs:closesMs:cumulativeReleaseBp;..."
 local releasedBp, open, nextOpen = 0, false, nil
-for opens, closes, cumulative in string.gmatch(cfg[7], '(%d+):(%d+):(%d+)') do
+for opens, closes, cumulative in gmatch(cfg[7], '(%d+):(%d+):(%d+)') do
   opens = tonumber(opens)
   if opens <= now then
     releasedBp = tonumber(cumulative)
@@ -124,13 +131,16 @@ for opens, closes, cumulative in string.gmatch(cfg[7], '(%d+):(%d+):(%d+)') do
   end
 end
 
+local answers = {}
 local paused = cfg[14] == '1'
 local prequeueMs = tonumber(cfg[17] or '')
 local prequeued = not open and nextOpen ~= nil and prequeueMs ~= nil and now >= nextOpen - prequeueMs
-if not anyNew or paused or not (open or prequeued) then
+if paused or not (open or prequeued) then
+  -- a repeat gets its ticket in every state of the campaign
   local refusal = paused and 'p' or (nextOpen and ('o:' .. nextOpen)) or 'c'
   for i = 1, n do
-    answers[i] = answers[i] or refusal
+    local at = (i - 1) * 6 + 2
+    answers[i] = earlier(citizenIndex[ARGV[at + 1]], ARGV[at + 3], ARGV[at + 4]) or refusal
   end
   return 'A ' .. gen .. ' ' .. decided .. ' ' .. table.concat(answers, ' ')
 end
@@ -149,23 +159,11 @@ if minTier then
   end
 end
 
--- what the batch names besides: its addresses, each read once
-local bucketFields, bucketIndex = {'~'}, {['~'] = 1}
-for i = 1, n do
-  if not answers[i] then
-    local address = arg(i, 6)
-    if not bucketIndex[address] then
-      bucketFields[#bucketFields + 1] = address
-      bucketIndex[address] = #bucketFields
-    end
-  end
-end
-
 local function bucketLevel(value, ratePerSecond, size)
   if not value then
     return size
   end
-  local tokens, ts = string.match(value, '^([^:]+):(%d+)$')
+  local tokens, ts = match(value, '^([^:]+):(%d+)$')
   return refilled(tonumber(tokens), tonumber(ts), ratePerSecond, size, now)
 end
 
@@ -187,40 +185,27 @@ local function readMerchants(ids)
   for j = 1, #ids do
     local c, s, q = '0', '0', '0'
     if records[j] then
-      c, s, q = string.match(records[j], '^(%d+)|(%d+)|(%d+)$')
+      c, s, q = match(records[j], '^(%d+)|(%d+)|(%d+)$')
     end
     local at = #merchantIds + 1
     merchantIds[at] = ids[j]
     merchantIndex[ids[j]] = at
-    kept[at] = c .. '|' .. s .. '|' 
+    kept[at] = c .. '|' .. s .. '|'
     remaining[at] = math.floor(tonumber(c) * releasedBp / 10000) - tonumber(s)
     queue[at] = tonumber(q)
-  end
-end
-local firstOf, wanted, wantedBy = {}, {}, {}
-for i = 1, n do
-  if not answers[i] then
-    local first = string.match(arg(i, 2), '^[^,]+')
-    firstOf[i] = first
-    if not wantedBy[first] then
-      wanted[#wanted + 1] = first
-      wantedBy[first] = 0
-    end
-    wantedBy[first] = wantedBy[first] + 1
   end
 end
 readMerchants(wanted)
 local others, asked = {}, {}
 for i = 1, n do
   local first = firstOf[i]
-  if first then
-    local j = merchantIndex[first]
-    if remaining[j] <= 0 or queue[j] + wantedBy[first] >= remaining[j] * factor or heldAt[citizenIndex[arg(i, 1)]] ~= '' then
-      for id in string.gmatch(arg(i, 2), '[^,]+') do
-        if not merchantIndex[id] and not asked[id] then
-          others[#others + 1] = id
-          asked[id] = true
-        end
+  local j = merchantIndex[first]
+  local k = citizenIndex[ARGV[(i - 1) * 6 + 3]]
+  if remaining[j] <= 0 or queue[j] + wantedBy[first] >= remaining[j] * factor or (heldAt[k] or '') ~= '' then
+    for id in gmatch(ARGV[(i - 1) * 6 + 4], '[^,]+') do
+      if not merchantIndex[id] and not asked[id] then
+        others[#others + 1] = id
+        asked[id] = true
       end
     end
   end
@@ -230,28 +215,34 @@ readMerchants(others)
 -- the vouchers a citizen holds at one shop, from the citizen's record
 local function heldHere(k, merchant)
   local rest = heldAt[k]
-  if rest == '' then
+  if not rest or rest == '' then
     return 0
   end
-  local at = string.find(rest, ',' .. merchant .. '=', 1, true)
+  local at = find(rest, ',' .. merchant .. '=', 1, true)
   if not at then
     return 0
   end
-  return tonumber(string.match(rest, '^(%d+)', at + #merchant + 2))
+  return tonumber(match(rest, '^(%d+)', at + #merchant + 2))
 end
 
 -- the citizen's requests with one more, the oldest forgotten past 16
-local function remember(requests, request, claim)
-  requests = requests .. ';' .. request .. '=' .. claim
+local function remember(requests, entry)
+  requests = requests .. entry
   -- an entry is some 30 characters: counting is needed only once the string is that long
   if #requests > 400 then
     local _, count = string.gsub(requests, ';', ';')
     while count > 16 do
-      requests = string.sub(requests, string.find(requests, ';', 2, true))
+      requests = string.sub(requests, find(requests, ';', 2, true))
       count = count - 1
     end
   end
   return requests
+end
+
+-- small counts as text without formatting a number (pending and held are single digits)
+local DIGITS = {[0] = '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'}
+local function count(x)
+  return DIGITS[x] or format('%d', x)
 end
 
 local seq = tonumber(cfg[15] or '0')
@@ -259,80 +250,94 @@ local firstSeq = seq + 1
 -- the pre-queue's first seq: of the one this opening already has, else this batch's first
 local pqFirst = firstSeq
 if prequeued then
-  local pqOpens, first = string.match(cfg[18] or '', '^(%d+):(%d+):')
+  local pqOpens, first = match(cfg[18] or '', '^(%d+):(%d+):')
   if pqOpens == tostring(nextOpen) then
     pqFirst = tonumber(first)
   end
 end
-local lines = {}
-local touchedCitizens, touchedMerchants, touchedBuckets = {}, {}, {}
-local seenIdem = {}
+local lines, written = {}, {}
+local touchedMerchants, touchedBuckets = {}, {}
 
 -- admits claim of citizen k, counted in the queue of merchant `charged`: the next seq, the
--- counters, the citizen's recent requests and the claim's line in the stream entry
+-- counters, the citizen's record (written as it stands after this claim: a later claim of the
+-- same citizen in this batch writes it again, and the last write wins) and the claim's line in
+-- the stream entry. Returns the seq, as text
 local function enqueue(k, charged, citizen, merchants, tier, request, fp)
   seq = seq + 1
+  local s = format('%d', seq)
   queue[charged] = queue[charged] + 1
   touchedMerchants[charged] = true
-  pendingOf[k] = pendingOf[k] + 1
-  touchedCitizens[k] = true
-  requestsOf[k] = remember(requestsOf[k], request, gen .. ':' .. seq .. ':' .. fp)
-  seenIdem[citizen .. ';' .. request] = {seq = seq, fp = fp}
+  local pending = (pendingOf[k] or 0) + 1
+  pendingOf[k] = pending
+  local requests = requestsOf[k]
+  requests = requests and remember(requests, ';' .. request .. '=' .. gen .. ':' .. s .. ':' .. fp)
+    or (';' .. request .. '=' .. gen .. ':' .. s .. ':' .. fp)
+  requestsOf[k] = requests
+  written[#written + 1] = citizen
+  written[#written + 1] = count(pending) .. '|' .. count(heldOf[k] or 0) .. '|' .. (heldAt[k] or '') .. '|' .. requests
   lines[#lines + 1] = citizen .. '\t' .. merchants .. '\t' .. merchantIds[charged] .. '\t' .. tier .. '\t' .. request
+  return s
 end
 
+local anyToken = false
 for i = 1, n do
-  if not answers[i] then
-    local citizen, merchants, request, fp, tier = arg(i, 1), arg(i, 2), arg(i, 3), arg(i, 4), arg(i, 5)
-    local repeatOf = seenIdem[citizen .. ';' .. request]
-    if repeatOf then
-      -- the same field twice in one batch: the second is a repeat of the first
-      answers[i] = repeatOf.fp == fp and ('r:' .. gen .. ':' .. repeatOf.seq) or 'x'
+  local at = (i - 1) * 6 + 2
+  local citizen, merchants, request, fp, tier = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ARGV[at + 5]
+  local k = citizenIndex[citizen]
+  -- idempotency first: a request seen before, in an earlier batch or in this one
+  local answer = earlier(k, request, fp)
+  if answer then
+    answers[i] = answer
+  else
+    local b = bucketIndex[ARGV[at + 6]]
+    if levels[b] < 1 then
+      answers[i] = 't:' .. waitMs(levels[b], addrRate)
     else
-      local b = bucketIndex[arg(i, 6)]
-      local k = citizenIndex[citizen]
-      if levels[b] < 1 then
-        answers[i] = 't:' .. waitMs(levels[b], addrRate)
-      else
-        -- every attempt inside the round window costs the address a token
-        levels[b] = levels[b] - 1
-        touchedBuckets[b] = true
-        local eligibleTier = tier ~= '' and tonumber(tier) or tierOf[k]
-        if minTier and (not eligibleTier or eligibleTier < minTier) then
-          answers[i] = 'e'
-        elseif pendingOf[k] >= (prequeued and 1 or maxPending) then
-          answers[i] = 'w'
-        elseif heldOf[k] + pendingOf[k] >= perCitizen then
-          answers[i] = pendingOf[k] > 0 and 'w' or 'l'
-        elseif prequeued then
-          -- stock is not judged before the draw: the claim counts in the queue of its first chosen
-          -- shop where the citizen may still hold one
-          local charged
-          for id in string.gmatch(merchants, '[^,]+') do
-            if not merchantIndex[id] then
-              readMerchants({id})
-            end
-            if heldHere(k, id) < perMerchant then
-              charged = merchantIndex[id]
-              break
-            end
+      -- every attempt inside the round window costs the address a token
+      levels[b] = levels[b] - 1
+      touchedBuckets[b] = true
+      anyToken = true
+      local pending, held = pendingOf[k] or 0, heldOf[k] or 0
+      local eligibleTier = tier ~= '' and tonumber(tier) or tierOf[k]
+      if minTier and (not eligibleTier or eligibleTier < minTier) then
+        answers[i] = 'e'
+      elseif pending >= (prequeued and 1 or maxPending) then
+        answers[i] = 'w'
+      elseif held + pending >= perCitizen then
+        answers[i] = pending > 0 and 'w' or 'l'
+      elseif prequeued then
+        -- stock is not judged before the draw: the claim counts in the queue of its first chosen
+        -- shop where the citizen may still hold one
+        local charged
+        for id in gmatch(merchants, '[^,]+') do
+          if not merchantIndex[id] then
+            readMerchants({id})
           end
-          if not charged then
-            answers[i] = 'l'
-          else
-            enqueue(k, charged, citizen, merchants, tier, request, fp)
-            answers[i] = 'P:' .. seq .. ':' .. nextOpen .. ':' .. pqFirst
+          if heldHere(k, id) < perMerchant then
+            charged = merchantIndex[id]
+            break
           end
+        end
+        if not charged then
+          answers[i] = 'l'
         else
-          -- the first chosen shop, in preference order, with stock left, where this citizen may
-          -- still hold one, and whose queue is below what it can still serve times the factor;
-          -- stock is judged before the per-shop limit, as the allocator's ledger does
-          local charged, anyStock, blocked = nil, false, false
-          for id in string.gmatch(merchants, '[^,]+') do
+          answers[i] = 'P:' .. enqueue(k, charged, citizen, merchants, tier, request, fp) .. ':' .. nextOpen .. ':' .. pqFirst
+        end
+      else
+        -- the first chosen shop, in preference order, with stock left, where this citizen may
+        -- still hold one, and whose queue is below what it can still serve times the factor;
+        -- stock is judged before the per-shop limit, as the allocator's ledger does. Most
+        -- claims are served by their first choice, which is tried without walking the list
+        local charged, anyStock, blocked = nil, false, false
+        local j = merchantIndex[firstOf[i]]
+        if remaining[j] > 0 and queue[j] < remaining[j] * factor and heldHere(k, firstOf[i]) < perMerchant then
+          charged = j
+        else
+          for id in gmatch(merchants, '[^,]+') do
             if not merchantIndex[id] then
               readMerchants({id})
             end
-            local j = merchantIndex[id]
+            j = merchantIndex[id]
             if remaining[j] > 0 then
               if heldHere(k, id) >= perMerchant then
                 blocked = true
@@ -345,15 +350,14 @@ for i = 1, n do
               end
             end
           end
-          if not charged then
-            answers[i] = anyStock and 't:1000' or blocked and 'l' or 's'
-          elseif levels[1] < 1 then
-            answers[i] = 't:' .. waitMs(levels[1], rate)
-          else
-            levels[1] = levels[1] - 1
-            enqueue(k, charged, citizen, merchants, tier, request, fp)
-            answers[i] = 'q:' .. seq
-          end
+        end
+        if not charged then
+          answers[i] = anyStock and 't:1000' or blocked and 'l' or 's'
+        elseif levels[1] < 1 then
+          answers[i] = 't:' .. waitMs(levels[1], rate)
+        else
+          levels[1] = levels[1] - 1
+          answers[i] = 'q:' .. enqueue(k, charged, citizen, merchants, tier, request, fp)
         end
       end
     end
@@ -361,12 +365,16 @@ for i = 1, n do
 end
 
 -- aggregated writes: one per hash the batch changed
-local bucketWrite = {'~', levels[1] .. ':' .. now}
-for b in pairs(touchedBuckets) do
-  bucketWrite[#bucketWrite + 1] = bucketFields[b]
-  bucketWrite[#bucketWrite + 1] = levels[b] .. ':' .. now
+if anyToken then
+  local bucketWrite = {'~', levels[1] .. ':' .. now}
+  for b in pairs(touchedBuckets) do
+    if b ~= 1 then
+      bucketWrite[#bucketWrite + 1] = bucketFields[b]
+      bucketWrite[#bucketWrite + 1] = levels[b] .. ':' .. now
+    end
+  end
+  redis.call('HSET', KEYS[2], unpack(bucketWrite))
 end
-redis.call('HSET', KEYS[2], unpack(bucketWrite))
 if #lines > 0 then
   if prequeued then
     redis.call('HSET', KEYS[1], 'seq', seq, 'pq', nextOpen .. ':' .. pqFirst .. ':' .. seq)
@@ -374,11 +382,6 @@ if #lines > 0 then
   else
     redis.call('HSET', KEYS[1], 'seq', seq)
     redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'd', table.concat(lines, '\n'))
-  end
-  local written = {}
-  for k in pairs(touchedCitizens) do
-    written[#written + 1] = citizens[k]
-    written[#written + 1] = pendingOf[k] .. '|' .. heldOf[k] .. '|' .. heldAt[k] .. '|' .. requestsOf[k]
   end
   redis.call('HSET', KEYS[3], unpack(written))
   -- the records' expiry is set again every 1024 claims: a call saved per batch
@@ -389,7 +392,7 @@ if #lines > 0 then
   local write = {}
   for j in pairs(touchedMerchants) do
     write[#write + 1] = merchantIds[j]
-    write[#write + 1] = kept[j] .. queue[j]
+    write[#write + 1] = kept[j] .. format('%d', queue[j])
   end
   redis.call('HSET', KEYS[4], unpack(write))
 end
