@@ -9,9 +9,10 @@
 --         citizenId, merchantIds (comma separated, preference order), request id (a digest of
 --         the caller's key or, without one, of the body), body fingerprint, tier from a verified
 --         identity token (or ''), client address
--- Returns one string of space-separated tokens: 'A', the generation, the decided seq, then one
--- answer per claim in order:
---   q:<seq>            admitted now
+-- Returns one string of space-separated tokens: 'A', the generation, the decided seq, the seq of
+-- the batch's first admitted claim, then one answer per claim in order:
+--   q                  admitted now, with the next seq (the batch's admitted claims, queued and
+--                      prequeued, have consecutive seqs in the batch's order)
 --   r:<gen>:<seq>      a repeat of an admitted claim (same idempotency field and body)
 --   x                  the idempotency field was used with another body
 --   p  paused   o:<opensAtMs> not open yet   c  closed   e  not eligible
@@ -61,16 +62,22 @@ local gen = cfg[12]
 local decided = cfg[16] or '0'
 local format, find, match, gmatch = string.format, string.find, string.match, string.gmatch
 
+-- a table of n slots made at once (arrays grown one slot at a time are reallocated as they grow)
+local function slots(count)
+  return {unpack(ARGV, 1, count)}
+end
+
 -- one pass over the claims: the distinct citizens, addresses and first choices they name
-local citizenIndex, citizens = {}, {}
+local citizenIndex, citizens, citizenCount = {}, slots(n), 0
 local bucketFields, bucketIndex = {'~'}, {['~'] = 1}
-local firstOf, wanted, wantedBy = {}, {}, {}
+local firstOf, wanted, wantedBy = slots(n), {}, {}
 for i = 1, n do
   local at = (i - 1) * 6 + 2
   local citizen = ARGV[at + 1]
   if not citizenIndex[citizen] then
-    citizens[#citizens + 1] = citizen
-    citizenIndex[citizen] = #citizens
+    citizenCount = citizenCount + 1
+    citizens[citizenCount] = citizen
+    citizenIndex[citizen] = citizenCount
   end
   local address = ARGV[at + 6]
   if not bucketIndex[address] then
@@ -90,9 +97,9 @@ end
 
 -- one read of the citizens hash. A citizen never seen (most, at a launch) has no record: the
 -- four parts stay nil and read as 0, 0, '', ''
-local read = redis.call('HMGET', KEYS[3], unpack(citizens))
+local read = redis.call('HMGET', KEYS[3], unpack(citizens, 1, citizenCount))
 local pendingOf, heldOf, heldAt, requestsOf = {}, {}, {}, {}
-for k = 1, #citizens do
+for k = 1, citizenCount do
   local v = read[k]
   if v then
     local p, h, at, requests = match(v, '^(%d+)|(%d+)|([^|]*)|(.*)$')
@@ -100,10 +107,14 @@ for k = 1, #citizens do
   end
 end
 
+-- a citizen never seen before this batch: the record its first admission here wrote (its requests
+-- are searched in it whole: only the requests part holds a ';')
+local newRecord = {}
+
 -- a request this citizen made before (in an earlier batch or earlier in this one): its answer,
 -- 'r:<gen>:<seq>', or 'x' when the body differs; nil when the request is new
 local function earlier(k, request, fp)
-  local requests = requestsOf[k]
+  local requests = requestsOf[k] or newRecord[k]
   if not requests or requests == '' then
     return nil
   end
@@ -131,7 +142,7 @@ for opens, closes, cumulative in gmatch(cfg[7], '(%d+):(%d+):(%d+)') do
   end
 end
 
-local answers = {}
+local answers = slots(n)
 local paused = cfg[14] == '1'
 local prequeueMs = tonumber(cfg[17] or '')
 local prequeued = not open and nextOpen ~= nil and prequeueMs ~= nil and now >= nextOpen - prequeueMs
@@ -142,7 +153,7 @@ if paused or not (open or prequeued) then
     local at = (i - 1) * 6 + 2
     answers[i] = earlier(citizenIndex[ARGV[at + 1]], ARGV[at + 3], ARGV[at + 4]) or refusal
   end
-  return 'A ' .. gen .. ' ' .. decided .. ' ' .. table.concat(answers, ' ')
+  return 'A ' .. gen .. ' ' .. decided .. ' 0 ' .. table.concat(answers, ' ')
 end
 
 local rate, burst = tonumber(cfg[1]), tonumber(cfg[2])
@@ -153,8 +164,8 @@ local minTier = cfg[8] and tonumber(cfg[8])
 
 local tierOf = {}
 if minTier then
-  local tiers = redis.call('HMGET', KEYS[6], unpack(citizens))
-  for k = 1, #citizens do
+  local tiers = redis.call('HMGET', KEYS[6], unpack(citizens, 1, citizenCount))
+  for k = 1, citizenCount do
     tierOf[k] = tiers[k] and tonumber(tiers[k])
   end
 end
@@ -255,28 +266,34 @@ if prequeued then
     pqFirst = tonumber(first)
   end
 end
-local lines, written = {}, {}
+local lines, lineCount, written, writtenCount = slots(n), 0, slots(2 * n), 0
 local touchedMerchants, touchedBuckets = {}, {}
 
 -- admits claim of citizen k, counted in the queue of merchant `charged`: the next seq, the
 -- counters, the citizen's record (written as it stands after this claim: a later claim of the
 -- same citizen in this batch writes it again, and the last write wins) and the claim's line in
--- the stream entry. Returns the seq, as text
+-- the stream entry. A citizen never seen gets the record in one concatenation
 local function enqueue(k, charged, citizen, merchants, tier, request, fp)
   seq = seq + 1
-  local s = format('%d', seq)
   queue[charged] = queue[charged] + 1
   touchedMerchants[charged] = true
   local pending = (pendingOf[k] or 0) + 1
   pendingOf[k] = pending
-  local requests = requestsOf[k]
-  requests = requests and remember(requests, ';' .. request .. '=' .. gen .. ':' .. s .. ':' .. fp)
-    or (';' .. request .. '=' .. gen .. ':' .. s .. ':' .. fp)
-  requestsOf[k] = requests
-  written[#written + 1] = citizen
-  written[#written + 1] = count(pending) .. '|' .. count(heldOf[k] or 0) .. '|' .. (heldAt[k] or '') .. '|' .. requests
-  lines[#lines + 1] = citizen .. '\t' .. merchants .. '\t' .. merchantIds[charged] .. '\t' .. tier .. '\t' .. request
-  return s
+  local requests = requestsOf[k] or (newRecord[k] and match(newRecord[k], '^[^|]*|[^|]*|[^|]*|(.*)$'))
+  local record
+  if requests then
+    requests = remember(requests, ';' .. request .. '=' .. gen .. ':' .. format('%d', seq) .. ':' .. fp)
+    requestsOf[k] = requests
+    record = count(pending) .. '|' .. count(heldOf[k] or 0) .. '|' .. (heldAt[k] or '') .. '|' .. requests
+  else
+    record = count(pending) .. '|0||;' .. request .. '=' .. gen .. ':' .. format('%d', seq) .. ':' .. fp
+    newRecord[k] = record
+  end
+  written[writtenCount + 1] = citizen
+  written[writtenCount + 2] = record
+  writtenCount = writtenCount + 2
+  lineCount = lineCount + 1
+  lines[lineCount] = citizen .. '\t' .. merchants .. '\t' .. merchantIds[charged] .. '\t' .. tier .. '\t' .. request
 end
 
 local anyToken = false
@@ -321,7 +338,8 @@ for i = 1, n do
         if not charged then
           answers[i] = 'l'
         else
-          answers[i] = 'P:' .. enqueue(k, charged, citizen, merchants, tier, request, fp) .. ':' .. nextOpen .. ':' .. pqFirst
+          enqueue(k, charged, citizen, merchants, tier, request, fp)
+          answers[i] = 'P:' .. format('%d', seq) .. ':' .. nextOpen .. ':' .. pqFirst
         end
       else
         -- the first chosen shop, in preference order, with stock left, where this citizen may
@@ -357,7 +375,8 @@ for i = 1, n do
           answers[i] = 't:' .. waitMs(levels[1], rate)
         else
           levels[1] = levels[1] - 1
-          answers[i] = 'q:' .. enqueue(k, charged, citizen, merchants, tier, request, fp)
+          enqueue(k, charged, citizen, merchants, tier, request, fp)
+          answers[i] = 'q'
         end
       end
     end
@@ -375,15 +394,15 @@ if anyToken then
   end
   redis.call('HSET', KEYS[2], unpack(bucketWrite))
 end
-if #lines > 0 then
+if lineCount > 0 then
   if prequeued then
     redis.call('HSET', KEYS[1], 'seq', seq, 'pq', nextOpen .. ':' .. pqFirst .. ':' .. seq)
-    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'o', nextOpen, 'd', table.concat(lines, '\n'))
+    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'o', nextOpen, 'd', table.concat(lines, '\n', 1, lineCount))
   else
     redis.call('HSET', KEYS[1], 'seq', seq)
-    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'd', table.concat(lines, '\n'))
+    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'd', table.concat(lines, '\n', 1, lineCount))
   end
-  redis.call('HSET', KEYS[3], unpack(written))
+  redis.call('HSET', KEYS[3], unpack(written, 1, writtenCount))
   -- the records' expiry is set again every 1024 claims: a call saved per batch
   if firstSeq == 1 or math.floor(seq / 1024) ~= math.floor((firstSeq - 1) / 1024) then
     redis.call('PEXPIREAT', KEYS[3], cfg[13])
@@ -396,4 +415,4 @@ if #lines > 0 then
   end
   redis.call('HSET', KEYS[4], unpack(write))
 end
-return 'A ' .. gen .. ' ' .. decided .. ' ' .. table.concat(answers, ' ')
+return 'A ' .. gen .. ' ' .. decided .. ' ' .. firstSeq .. ' ' .. table.concat(answers, ' ')

@@ -81,20 +81,28 @@ public final class AdmissionScript {
       return out;
     }
     String[] tokens = answer.split(" ");
-    if (!tokens[0].equals("A") || tokens.length != 3 + n) {
+    if (!tokens[0].equals("A") || tokens.length != 4 + n) {
       throw new IllegalStateException("admission script answered " + answer);
     }
     long generation = Long.parseLong(tokens[1]);
     long decided = Long.parseLong(tokens[2]);
+    // the batch's admitted claims have consecutive seqs, from the first, in the batch's order
+    long next = Long.parseLong(tokens[3]);
     for (int i = 0; i < n; i++) {
-      out.add(one(tokens[3 + i], generation, decided));
+      Admission a = one(tokens[4 + i], generation, decided, next);
+      if (a instanceof Admission.Queued q && !q.repeat()) {
+        next = q.seq() + 1;
+      } else if (a instanceof Admission.Prequeued p) {
+        next = p.seq() + 1;
+      }
+      out.add(a);
     }
     return out;
   }
 
-  private static Admission one(String token, long generation, long decided) {
+  private static Admission one(String token, long generation, long decided, long next) {
     return switch (token.charAt(0)) {
-      case 'q' -> new Admission.Queued(generation, Long.parseLong(token.substring(2)), decided, false);
+      case 'q' -> new Admission.Queued(generation, next, decided, false);
       case 'r' -> {
         int colon = token.indexOf(':', 2);
         yield new Admission.Queued(Long.parseLong(token.substring(2, colon)), Long.parseLong(token.substring(colon + 1)),

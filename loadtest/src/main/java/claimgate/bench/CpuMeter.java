@@ -12,7 +12,7 @@ import io.vertx.redis.client.Request;
 final class CpuMeter {
 
   /** CPU of one process over a counted run, per admitted claim; and claims per admission call. */
-  record Cpu(double gatewayUs, double redisUs, double scriptUs, double wrkUs, double claimsPerCall) {}
+  record Cpu(double gatewayUs, double redisUs, double scriptUs, double wrkUs, double claimsPerCall, double redisChildrenUs) {}
 
   record Measured(Wrk.Result result, Cpu cpu) {}
 
@@ -21,7 +21,8 @@ final class CpuMeter {
     Wrk.Result run() throws Exception;
   }
 
-  private record RedisCpu(double cpuSeconds, double scriptUs, double scriptCalls) {}
+  /** Redis's main process, the admission script alone, and Redis's children (append-only file rewrites). */
+  private record RedisCpu(double cpuSeconds, double scriptUs, double scriptCalls, double childrenSeconds) {}
 
   /** What Redis's persistence did: a rewrite forks the whole dataset; a delayed fsync makes writes wait. */
   record RedisPersistence(double rewrites, double lastForkUs, double delayedFsyncs, double usedMemoryBytes) {}
@@ -43,7 +44,8 @@ final class CpuMeter {
     return new Measured(result, new Cpu((gatewayAfter - gatewayBefore) * 1e6 / claims,
         (redisAfter.cpuSeconds - redisBefore.cpuSeconds) * 1e6 / claims,
         (redisAfter.scriptUs - redisBefore.scriptUs) / claims, result.cpuSeconds() * 1e6 / Math.max(1, result.requests()),
-        claims / Math.max(1, redisAfter.scriptCalls - redisBefore.scriptCalls)));
+        claims / Math.max(1, redisAfter.scriptCalls - redisBefore.scriptCalls),
+        (redisAfter.childrenSeconds - redisBefore.childrenSeconds) * 1e6 / claims));
   }
 
   RedisPersistence redisPersistence() {
@@ -77,6 +79,7 @@ final class CpuMeter {
     double seconds = Wrk.number(cpu, "used_cpu_user:([\\d.]+)") + Wrk.number(cpu, "used_cpu_sys:([\\d.]+)");
     double script = Wrk.number(stats, "cmdstat_evalsha:calls=\\d+,usec=(\\d+)") + Wrk.number(stats, "cmdstat_eval:calls=\\d+,usec=(\\d+)");
     double calls = Wrk.number(stats, "cmdstat_evalsha:calls=(\\d+)") + Wrk.number(stats, "cmdstat_eval:calls=(\\d+)");
-    return new RedisCpu(seconds, script, calls);
+    double children = Wrk.number(cpu, "used_cpu_user_children:([\\d.]+)") + Wrk.number(cpu, "used_cpu_sys_children:([\\d.]+)");
+    return new RedisCpu(seconds, script, calls, children);
   }
 }
