@@ -61,7 +61,6 @@ public final class CitizenIds {
     }
   }
 
-  private static final Pattern OPAQUE = Pattern.compile("[a-z0-9._@:+-]{1," + MAX_CHARS + "}");
   private static final Pattern DNI_SEPARATORS = Pattern.compile("[\\s.\\-]");
   private static final Pattern DNI_WITHOUT_ZERO = Pattern.compile("[0-9]{7}[A-Z]");
   private static final Pattern DNI = Pattern.compile("[0-9]{8}[A-Z]");
@@ -76,7 +75,31 @@ public final class CitizenIds {
       throw new Invalid("is required");
     }
     String id = raw.startsWith("\uFEFF") ? raw.substring(1) : raw;
-    id = Normalizer.normalize(id, Normalizer.Form.NFKC).strip();
+    // printable ASCII (nearly every ID typed at a launch) is its own NFKC form and holds no
+    // control, invisible or line-break character: only the rest is normalized and checked
+    if (printableAscii(id)) {
+      id = id.strip();
+    } else {
+      id = checked(Normalizer.normalize(id, Normalizer.Form.NFKC).strip());
+    }
+    return switch (format) {
+      case OPAQUE -> opaque(id);
+      case DNI_NIE -> dniNie(id);
+      case EMAIL -> email(id);
+    };
+  }
+
+  private static boolean printableAscii(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c > 0x7e) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String checked(String id) throws Invalid {
     for (int i = 0; i < id.length(); ) {
       int cp = id.codePointAt(i);
       i += Character.charCount(cp);
@@ -86,16 +109,27 @@ public final class CitizenIds {
         throw new Invalid("control, invisible and line-break characters are not allowed");
       }
     }
-    return switch (format) {
-      case OPAQUE -> opaque(id);
-      case DNI_NIE -> dniNie(id);
-      case EMAIL -> email(id);
-    };
+    return id;
+  }
+
+  /** {@code [a-z0-9._@:+-]{1,MAX_CHARS}}, without a regular expression on the claim path. */
+  private static boolean opaqueForm(String s) {
+    if (s.isEmpty() || s.length() > MAX_CHARS) {
+      return false;
+    }
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '@' || c == ':' || c == '+'
+          || c == '-')) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static String opaque(String id) throws Invalid {
     String folded = id.toLowerCase(Locale.ROOT);
-    if (!OPAQUE.matcher(folded).matches()) {
+    if (!opaqueForm(folded)) {
       throw new Invalid("1 to " + MAX_CHARS + " letters, digits and . _ @ : + - (compared without case)");
     }
     return folded;

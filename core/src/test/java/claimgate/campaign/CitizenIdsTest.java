@@ -62,4 +62,32 @@ class CitizenIdsTest {
     assertThat(Format.named("dni-nie")).isEqualTo(Format.DNI_NIE);
     assertThatThrownBy(() -> Format.named("passport")).isInstanceOf(CampaignException.class).hasMessageContaining("passport");
   }
+
+  @Test
+  @DisplayName("the printable-ASCII shortcut gives every ID the answer the full path gives: NFKC, strip, the opaque form")
+  void asciiShortcutAgreesWithTheFullPath() {
+    java.util.Random random = new java.util.Random(7);
+    java.util.regex.Pattern opaque = java.util.regex.Pattern.compile("[a-z0-9._@:+-]{1," + CitizenIds.MAX_CHARS + "}");
+    String alphabet = " \t.-_@:+/AbZz09~\\\"\u00e9\u212a\u00a0";
+    for (int n = 0; n < 20_000; n++) {
+      StringBuilder id = new StringBuilder();
+      int length = random.nextInt(70);
+      for (int i = 0; i < length; i++) {
+        id.append(random.nextInt(3) == 0 ? alphabet.charAt(random.nextInt(alphabet.length()))
+            : (char) ('a' + random.nextInt(26)));
+      }
+      String raw = id.toString();
+      String normalized = java.text.Normalizer.normalize(raw, java.text.Normalizer.Form.NFKC).strip();
+      boolean control = normalized.chars().anyMatch(c -> Character.getType(c) == Character.CONTROL);
+      String folded = normalized.toLowerCase(java.util.Locale.ROOT);
+      String expected = !control && opaque.matcher(folded).matches() ? folded : null;
+      String actual;
+      try {
+        actual = CitizenIds.canonical(raw, Format.OPAQUE);
+      } catch (CitizenIds.Invalid e) {
+        actual = null;
+      }
+      assertThat(actual).as("canonical(%s)", raw).isEqualTo(expected);
+    }
+  }
 }

@@ -111,4 +111,69 @@ class AdmissionBatchTest {
     assertThat(answers.get(0)).isEqualTo(answers.get(1)).containsExactly("repeat:1:1", "Paused", "Paused");
     redis.close().await();
   }
+
+  @Test
+  @DisplayName("citizens who already hold vouchers, later choices, sold-out shops and a second claim of one citizen: the same answers, citizens' records and shops' queues in one call as one by one")
+  void holdingsAndLaterChoices(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    PipelinedRedis redis = new PipelinedRedis(vertx, TestServers.redisUrl());
+    AdmissionScript script = new AdmissionScript(redis);
+    List<Step> steps = List.of(
+        new Step("held-one", "m0,m1", "k1", "10.0.2.1"),   // may hold no second at m0: queued at m1
+        new Step("held-two", "m0,m1", "k1", "10.0.2.2"),   // holds one at each: limit
+        new Step("held-all", "m3", "k1", "10.0.2.3"),      // holds the three a citizen may: limit
+        new Step("new-one", "m2,m3", "k1", "10.0.2.4"),    // m2 has none: queued at m3
+        new Step("new-two", "m2", "k1", "10.0.2.5"),       // sold out
+        new Step("held-one", "m3", "k2", "10.0.2.6"),      // a second claim of one citizen: queued
+        new Step("held-one", "m0,m1", "k1", "10.0.2.7"),   // a repeat of the first
+        new Step("new-three", "m1,m0", "k1", "10.0.2.8"));
+    List<List<String>> answers = new ArrayList<>();
+    List<java.util.Map<String, String>> citizens = new ArrayList<>();
+    List<java.util.Map<String, String>> merchants = new ArrayList<>();
+    for (String stem : List.of("hbatch", "hsingle")) {
+      Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId(stem), 3, 1, 5, 5, 0, 5)
+          .withAdmission(new Campaign.Admission(1_000_000, 1_000_000, 3, 3.0, 1_000, 1_000)));
+      CampaignKeys keys = new CampaignKeys(c.id());
+      // what the allocator published: vouchers these citizens hold
+      redis.send(Request.cmd(Command.HSET).arg(keys.citizens())
+          .arg("held-one").arg(new CitizenRecord(0, 1, java.util.Map.of("m0", 1)).encode())
+          .arg("held-two").arg(new CitizenRecord(0, 2, new java.util.TreeMap<>(java.util.Map.of("m0", 1, "m1", 1))).encode())
+          .arg("held-all").arg(new CitizenRecord(0, 3, new java.util.TreeMap<>(java.util.Map.of("m0", 1, "m1", 1, "m3", 1))).encode()))
+          .await();
+      List<AdmissionScript.Claim> claims = steps.stream().map(Step::claim).toList();
+      List<Admission> result = new ArrayList<>();
+      if (stem.equals("hbatch")) {
+        result.addAll(script.admit(c.id(), claims).await());
+      } else {
+        for (AdmissionScript.Claim claim : claims) {
+          result.add(script.admit(c.id(), List.of(claim)).await().get(0));
+        }
+      }
+      answers.add(kinds(result));
+      citizens.add(hash(redis, keys.citizens()));
+      merchants.add(hash(redis, keys.merchants()));
+    }
+    assertThat(answers.get(0)).isEqualTo(answers.get(1)).containsExactly(
+        "queued:1:1", "LimitReached", "LimitReached", "queued:1:2", "SoldOut", "queued:1:3", "repeat:1:1", "queued:1:4");
+    assertThat(citizens.get(0)).isEqualTo(citizens.get(1));
+    assertThat(CitizenRecord.decode(citizens.get(0).get("held-one")))
+        .satisfies(r -> assertThat(r.pending()).isEqualTo(2))
+        .satisfies(r -> assertThat(r.heldAt()).containsEntry("m0", 1))
+        .satisfies(r -> assertThat(r.requests()).extracting(CitizenRecord.Request::seq).containsExactly(1L, 3L));
+    // the queues each claim was counted in: m1 (held-one's first, new-three's), m3 (new-one's, held-one's second)
+    assertThat(merchants.get(0)).isEqualTo(merchants.get(1));
+    assertThat(merchants.get(0).get("m1")).endsWith("|2");
+    assertThat(merchants.get(0).get("m3")).endsWith("|2");
+    assertThat(merchants.get(0).get("m0")).endsWith("|0");
+    redis.close().await();
+  }
+
+  private static java.util.Map<String, String> hash(PipelinedRedis redis, String key) {
+    java.util.Map<String, String> out = new java.util.TreeMap<>();
+    io.vertx.redis.client.Response r = redis.send(Request.cmd(Command.HGETALL).arg(key)).await();
+    for (String field : r.getKeys()) {
+      out.put(field, r.get(field).toString());
+    }
+    return out;
+  }
 }
