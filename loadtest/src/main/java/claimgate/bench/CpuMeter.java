@@ -57,6 +57,21 @@ final class CpuMeter {
         Wrk.number(memory, "used_memory:(\\d+)"));
   }
 
+  /** Rewrites Redis's append-only file now ({@code BGREWRITEAOF}) and waits until it is done. */
+  void rewriteAppendOnlyFile() throws InterruptedException {
+    redis.send(Request.cmd(Command.BGREWRITEAOF)).await();
+    long until = System.currentTimeMillis() + 300_000;
+    while (System.currentTimeMillis() < until) {
+      String persistence = redis.send(Request.cmd(Command.INFO).arg("persistence")).await().toString();
+      if (Wrk.number(persistence, "aof_rewrite_in_progress:(\\d+)") == 0
+          && Wrk.number(persistence, "aof_rewrite_scheduled:(\\d+)") == 0) {
+        return;
+      }
+      Thread.sleep(200);
+    }
+    throw new IllegalStateException("Redis's append-only file rewrite did not end within 5 minutes");
+  }
+
   /** From now on Redis notes every event (command, fork, fsync, expiry cycle) that takes 2 ms or more. */
   void watchRedisLatency() {
     redis.send(Request.cmd(Command.CONFIG).arg("SET").arg("latency-monitor-threshold").arg("2")).await();
