@@ -28,7 +28,14 @@ import java.util.Locale;
  *   <li>latency at half the admitted rate for {@code openSeconds} (open model, HdrHistogram,
  *       corrected for coordinated omission; targets p99 10 ms, max 50 ms).
  * </ul>
- * A fresh citizen per request, two of 300 shops each. Medians of {@code runs} rounds.
+ * A fresh citizen per request, two of 300 shops each. Medians of {@code runs} rounds; every round
+ * and every later phase on a campaign of its own, the one before removed from both stores.
+ *
+ * <p>The gateway runs ONE event loop unless {@code -DgatewayLoops=N} says otherwise: on two cores
+ * that it shares with Redis and the generator, one loop gathers twice the claims per Redis call
+ * (about 31 against 15 with two loops), which cut Redis's CPU per claim by a fifth; it is how a
+ * gateway sharing a small machine with Redis is deployed (deploy/README.md, Sizing). The bare
+ * endpoint keeps Vert.x's default loops.
  *
  * <p>With {@code -Dlevels=none,everysec,always,replicas:1} it runs {@link DurabilityBenchmark} instead.
  *
@@ -58,6 +65,9 @@ public final class AdmissionBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
+    if (System.getProperty("gatewayLoops") == null) {
+      System.setProperty("gatewayLoops", "1");
+    }
     int seconds = Integer.getInteger("seconds", 10);
     int runs = Integer.getInteger("runs", 5);
     int connections = Integer.getInteger("connections", 64);
@@ -104,9 +114,16 @@ public final class AdmissionBenchmark {
       List<Double> ratios = new ArrayList<>();
       List<Wrk.Result> claimRuns = new ArrayList<>();
       List<CpuMeter.Cpu> cpus = new ArrayList<>();
+      String current = CAMPAIGN;
       for (int run = 1; run <= runs; run++) {
-        Wrk.Result b = Wrk.run(barePort, path, script, seconds, connections);
-        CpuMeter.Measured m = meter.measured(gateway, () -> Wrk.run(gatewayPort, path, script, seconds, connections));
+        // every round a campaign of its own, the one before removed: each starts with the
+        // hundreds of thousands of citizens one round admits, not the millions of all rounds
+        // before it (a launch of the seed's size has 50,000; Redis's CPU per claim rose round by
+        // round, 9.4 to 12.9 us over five, as its citizens' hash grew)
+        current = fresh(current, CAMPAIGN + "-" + run);
+        String roundPath = "/api/v1/campaigns/" + current + "/claims";
+        Wrk.Result b = Wrk.run(barePort, roundPath, script, seconds, connections);
+        CpuMeter.Measured m = meter.measured(gateway, () -> Wrk.run(gatewayPort, roundPath, script, seconds, connections));
         bareRates.add(b.requestsPerSecond());
         bareP99.add(b.p99Ms());
         claimRates.add(m.result().requestsPerSecond());
@@ -120,13 +137,15 @@ public final class AdmissionBenchmark {
       }
 
       // the whole system: an allocator deciding what the gateway admits
+      current = fresh(current, CAMPAIGN + "-system");
+      String systemPath = "/api/v1/campaigns/" + current + "/claims";
       allocator = roles.startAllocator();
       Thread.sleep(3_000);
       List<Double> systemRatios = new ArrayList<>();
       List<Double> systemRates = new ArrayList<>();
       for (int run = 1; run <= Math.max(1, runs / 2); run++) {
-        Wrk.Result b = Wrk.run(barePort, path, script, seconds, connections);
-        Wrk.Result c = Wrk.run(gatewayPort, path, script, seconds, connections);
+        Wrk.Result b = Wrk.run(barePort, systemPath, script, seconds, connections);
+        Wrk.Result c = Wrk.run(gatewayPort, systemPath, script, seconds, connections);
         systemRates.add(c.requestsPerSecond());
         systemRatios.add(c.requestsPerSecond() / b.requestsPerSecond());
         System.out.printf(Locale.ROOT, "with the allocator deciding, run %d: bare %,.0f req/s, claims %,.0f/s (ratio %.2f)%n",
@@ -139,22 +158,23 @@ public final class AdmissionBenchmark {
       // the first seconds of a fresh gateway, as at 10:00 after a deploy
       gateway.destroy();
       gateway.waitFor();
+      current = fresh(current, CAMPAIGN + "-fresh");
+      String freshPath = "/api/v1/campaigns/" + current + "/claims";
       long started = System.nanoTime();
       gateway = roles.startGateway(gatewayPort, "gateway-2");
       roles.awaitReady(gatewayPort, "/health/ready", 120_000);
       double readyAfterS = (System.nanoTime() - started) / 1e9;
-      Wrk.Result cold = Wrk.run(gatewayPort, path, script, 10, connections);
-      Wrk.Result warm = Wrk.run(gatewayPort, path, script, seconds, connections);
+      Wrk.Result cold = Wrk.run(gatewayPort, freshPath, script, 10, connections);
+      Wrk.Result warm = Wrk.run(gatewayPort, freshPath, script, seconds, connections);
 
       // latency at half the admitted rate, the generator in a process of its own. It is a launch
       // of its own: a fresh campaign, with Redis's append-only file rewritten first, as the
-      // runbook does before an opening. The millions of claims the runs above left would
-      // otherwise make Redis fork a dataset of some 700 MB in the middle of the minute (27 ms
-      // frozen, then a child writing it for seconds on these two cores), a rewrite a launch of the
-      // seed's size, whose whole dataset is tens of MB, does not meet
+      // runbook does before an opening. Without the rewrite, the append-only file the runs above
+      // grew made Redis fork a dataset of some 700 MB in the middle of the minute (27 ms frozen,
+      // then a child writing it for seconds on these two cores), a rewrite a launch of the seed's
+      // size, whose whole dataset is tens of MB, does not meet
       int half = (int) (BenchServers.median(claimRates) / 2);
-      servers.purge(vertx, CAMPAIGN);
-      servers.apply(vertx, campaign(OPEN_CAMPAIGN));
+      fresh(current, OPEN_CAMPAIGN);
       meter.rewriteAppendOnlyFile();
       CpuMeter.RedisPersistence persistenceBefore = meter.redisPersistence();
       meter.watchRedisLatency();
@@ -166,8 +186,8 @@ public final class AdmissionBenchmark {
 
       double bareRate = BenchServers.median(bareRates);
       double claimRate = BenchServers.median(claimRates);
-      System.out.printf(Locale.ROOT, "%n## Admission (%s; every part a process of its own; wrk 1 thread, %d connections, %d s runs, median of %d)%n",
-          servers.describe(), connections, seconds, runs);
+      System.out.printf(Locale.ROOT, "%n## Admission (%s; every part a process of its own, the gateway with %s event loop(s); wrk 1 thread, %d connections, %d s runs, median of %d)%n",
+          servers.describe(), System.getProperty("gatewayLoops"), connections, seconds, runs);
       System.out.println("| figure | value | target |");
       System.out.println("|---|---|---|");
       System.out.printf(Locale.ROOT, "| bare Vert.x endpoint (ceiling, same body parse) | %,.0f req/s, p99 %.2f ms | |%n", bareRate,
@@ -207,6 +227,13 @@ public final class AdmissionBenchmark {
       }
       redis.close();
     }
+  }
+
+  /** Removes campaign {@code previous} from both stores and applies a fresh one named {@code next}. */
+  private String fresh(String previous, String next) {
+    servers.purge(vertx, previous);
+    servers.apply(vertx, campaign(next));
+    return next;
   }
 
   static String format(List<Double> values) {
