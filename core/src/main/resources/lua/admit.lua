@@ -84,7 +84,7 @@ for i = 1, n do
     bucketFields[#bucketFields + 1] = address
     bucketIndex[address] = #bucketFields
   end
-  local first = match(ARGV[at + 2], '^[^,]+')
+  local first = match(ARGV[at + 2], '^[^,]+') or ''
   firstOf[i] = first
   local w = wantedBy[first]
   if w then

@@ -98,6 +98,7 @@ class AdmissionAgreementTest {
       switch (verdict.charAt(0)) {
         case 'q' -> {
           admitted.add(claim);
+          // an admitted claim is answered 'q' and takes the batch's first seq: it is alone in its batch
           long seq = Long.parseLong(verdict.substring(2));
           fixture.awaitPublished(campaign.id(), seq, 10_000);
           String decided = fixture.outcomes(campaign.id()).get(AllocatorFixture.TICKETS.issue(campaign.id(), 1, seq));
@@ -112,14 +113,15 @@ class AdmissionAgreementTest {
     }
   }
 
-  /** One claim through the admission script; its answer token. */
+  /** One claim through the admission script; its answer token ({@code q:<seq>} when admitted). */
   static String admit(Campaign campaign, Claim claim, String key) {
     String merchants = String.join(",", claim.merchantIds());
     String answer = fixture.redis.connection().compose(c -> ADMIT.call(fixture.redis::send,
         new CampaignKeys(campaign.id()).admitKeys(), List.of(fixture.redis.serverId(), "1", claim.citizenId(), merchants,
             CitizenRecord.requestId(key, merchants), CitizenRecord.fingerprint(merchants), "", "10.0.0.1")))
         .await().toString();
+    // 'A gen decided firstSeq answer': an admission as 'q:<seq>', every other answer as it is
     String[] tokens = answer.split(" ");
-    return tokens[3];
+    return tokens[4].equals("q") ? "q:" + tokens[3] : tokens[4];
   }
 }

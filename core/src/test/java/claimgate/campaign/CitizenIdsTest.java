@@ -90,4 +90,18 @@ class CitizenIdsTest {
       assertThat(actual).as("canonical(%s)", raw).isEqualTo(expected);
     }
   }
+
+  @Test
+  @DisplayName("DEL and other control characters are refused in every format, the shortcut included; a leading BOM is dropped")
+  void controlCharactersInEveryFormat() throws CitizenIds.Invalid {
+    for (Format format : Format.values()) {
+      for (String bad : List.of("ana\u007f@example.org", "ana\u001f@example.org", "1234567\u007fZ", "\u007f12345678Z")) {
+        assertThatThrownBy(() -> CitizenIds.canonical(bad, format)).as("%s in %s", bad, format)
+            .isInstanceOf(CitizenIds.Invalid.class);
+      }
+    }
+    assertThat(CitizenIds.canonical("\uFEFFAna@Example.org", Format.EMAIL))
+        .isEqualTo(CitizenIds.canonical("Ana@Example.org", Format.EMAIL));
+    assertThat(CitizenIds.canonical("\uFEFF12345678z", Format.DNI_NIE)).isEqualTo(CitizenIds.canonical("12345678Z", Format.DNI_NIE));
+  }
 }

@@ -78,6 +78,9 @@ class AdmissionBatchTest {
     }
 
     assertThat(kinds(inOneCall)).isEqualTo(kinds(oneByOne));
+    // the records written: a citizen never seen, admitted twice in the one batch (ana), included
+    assertThat(hash(redis, new CampaignKeys(batched.id()).citizens()))
+        .isEqualTo(hash(redis, new CampaignKeys(single.id()).citizens()));
     assertThat(kinds(oneByOne)).containsExactly(
         "queued:1:1", "repeat:1:1", "Conflict", "SoldOut", "queued:1:2", "Throttled", "queued:1:3", "TooManyPending",
         "queued:1:4", "queued:1:5", "queued:1:6", "queued:1:7", "Throttled");

@@ -65,9 +65,6 @@ public final class AdmissionBenchmark {
   }
 
   public static void main(String[] args) throws Exception {
-    if (System.getProperty("gatewayLoops") == null) {
-      System.setProperty("gatewayLoops", "1");
-    }
     int seconds = Integer.getInteger("seconds", 10);
     int runs = Integer.getInteger("runs", 5);
     int connections = Integer.getInteger("connections", 64);
@@ -79,6 +76,9 @@ public final class AdmissionBenchmark {
       try {
         String levels = System.getProperty("levels");
         if (levels == null) {
+          if (System.getProperty("gatewayLoops") == null) {
+            System.setProperty("gatewayLoops", "1");
+          }
           new AdmissionBenchmark(servers, roles, vertx).run(seconds, runs, connections, openSeconds);
         } else {
           new DurabilityBenchmark(servers, roles, vertx).run(List.of(levels.split(",")), seconds, runs, connections,

@@ -18,7 +18,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * way. Batches of {@code batch} fresh claims (a citizen each, two of 300 shops, as the admission
  * benchmark's wrk sends) go to {@code admit.lua} over one pipelined connection, {@code inFlight}
  * batches at a time, for {@code seconds}; Redis's own CPU ({@code INFO cpu}), the script's time
- * ({@code INFO commandstats}) and the append-only file's growth are read around each run.
+ * ({@code INFO commandstats}) and the append-only file's growth are read around each run. Every
+ * run admits into a campaign of its own, the one before removed, as the admission benchmark's
+ * rounds do (the citizens' hash grows by some 800,000 citizens a run).
  *
  * <pre>
  *   loadtest/bench admit-script [-Dbatch=16 -DinFlight=4 -Dseconds=10 -Druns=3]
@@ -40,12 +42,16 @@ public final class AdmitScriptBenchmark {
       AdmissionScript script = new AdmissionScript(redis);
       Context context = vertx.getOrCreateContext();
       System.out.println("warming up (" + seconds + " s)...");
-      drive(context, script, batch, inFlight, seconds);
+      drive(context, script, AdmissionBenchmark.CAMPAIGN, batch, inFlight, seconds);
       List<Run> all = new ArrayList<>();
+      String campaign = AdmissionBenchmark.CAMPAIGN;
       for (int run = 1; run <= runs; run++) {
+        servers.purge(vertx, campaign);
+        campaign = AdmissionBenchmark.CAMPAIGN + "-" + run;
+        servers.apply(vertx, AdmissionBenchmark.campaign(campaign));
         String before = info(redis);
         long t0 = System.nanoTime();
-        long claims = drive(context, script, batch, inFlight, seconds);
+        long claims = drive(context, script, campaign, batch, inFlight, seconds);
         double elapsed = (System.nanoTime() - t0) / 1e9;
         String after = info(redis);
         Run r = new Run(claims / elapsed,
@@ -75,22 +81,23 @@ public final class AdmitScriptBenchmark {
   private static final String SALT = Long.toString(System.nanoTime(), 36);
 
   /** Keeps {@code inFlight} batches outstanding for {@code seconds}; the claims admitted. */
-  static long drive(Context context, AdmissionScript script, int batch, int inFlight, int seconds) throws Exception {
+  static long drive(Context context, AdmissionScript script, String campaign, int batch, int inFlight, int seconds)
+      throws Exception {
     long until = System.nanoTime() + seconds * 1_000_000_000L;
     AtomicLong admitted = new AtomicLong();
     Promise<Void> done = Promise.promise();
     AtomicLong outstanding = new AtomicLong(inFlight);
     context.runOnContext(v -> {
       for (int i = 0; i < inFlight; i++) {
-        next(script, batch, until, admitted, outstanding, done);
+        next(script, campaign, batch, until, admitted, outstanding, done);
       }
     });
     done.future().toCompletionStage().toCompletableFuture().get();
     return admitted.get();
   }
 
-  private static void next(AdmissionScript script, int batch, long until, AtomicLong admitted, AtomicLong outstanding,
-      Promise<Void> done) {
+  private static void next(AdmissionScript script, String campaign, int batch, long until, AtomicLong admitted,
+      AtomicLong outstanding, Promise<Void> done) {
     if (System.nanoTime() >= until) {
       if (outstanding.decrementAndGet() == 0) {
         done.complete();
@@ -110,7 +117,7 @@ public final class AdmitScriptBenchmark {
           claimgate.redis.CitizenRecord.requestId(null, merchants), claimgate.redis.CitizenRecord.fingerprint(merchants),
           "", "127.0.0.1"));
     }
-    script.admit(AdmissionBenchmark.CAMPAIGN, claims).onComplete(r -> {
+    script.admit(campaign, claims).onComplete(r -> {
       if (r.failed()) {
         done.tryFail(r.cause());
         return;
@@ -120,7 +127,7 @@ public final class AdmitScriptBenchmark {
           admitted.incrementAndGet();
         }
       }
-      next(script, batch, until, admitted, outstanding, done);
+      next(script, campaign, batch, until, admitted, outstanding, done);
     });
   }
 

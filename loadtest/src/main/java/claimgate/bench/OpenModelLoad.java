@@ -59,7 +59,7 @@ final class OpenModelLoad {
     // a heap fixed and touched at start and a concurrent collector: the generator's own pauses
     // would count as the server's latency
     Process p = Processes.start(Processes.jvm(List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:+UseZGC",
-            "-Xlog:gc:file=" + dir.resolve("open-model-gc.log") + ":time"), "-cp", Processes.classpath(),
+            "-Xlog:gc,gc+phases:file=" + dir.resolve("open-model-gc.log") + ":time"), "-cp", Processes.classpath(),
         "claimgate.bench.OpenModelLoad", Integer.toString(port), path, Integer.toString(ratePerSecond),
         Integer.toString(seconds), Integer.toString(connections)), java.util.Map.of(), log);
     if (!p.waitFor(seconds + 120L, TimeUnit.SECONDS) || p.exitValue() != 0) {
