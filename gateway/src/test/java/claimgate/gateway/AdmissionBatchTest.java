@@ -101,15 +101,7 @@ class AdmissionBatchTest {
       redis.send(Request.cmd(Command.HSET).arg(new CampaignKeys(c.id()).config()).arg(CampaignKeys.PAUSED).arg("1")).await();
       List<AdmissionScript.Claim> claims = List.of(first.claim(), new Step("bo", "m2", null, "10.0.1.2").claim(),
           new Step("ana", "m2", "k2", "10.0.1.3").claim());
-      List<Admission> result = new ArrayList<>();
-      if (stem.equals("pbatch")) {
-        result.addAll(script.admit(c.id(), claims).await());
-      } else {
-        for (AdmissionScript.Claim claim : claims) {
-          result.add(script.admit(c.id(), List.of(claim)).await().get(0));
-        }
-      }
-      answers.add(kinds(result));
+      answers.add(kinds(admit(script, c.id(), claims, stem.equals("pbatch"))));
     }
     assertThat(answers.get(0)).isEqualTo(answers.get(1)).containsExactly("repeat:1:1", "Paused", "Paused");
     redis.close().await();
@@ -144,15 +136,7 @@ class AdmissionBatchTest {
           .arg("held-all").arg(new CitizenRecord(0, 3, new java.util.TreeMap<>(java.util.Map.of("m0", 1, "m1", 1, "m3", 1))).encode()))
           .await();
       List<AdmissionScript.Claim> claims = steps.stream().map(Step::claim).toList();
-      List<Admission> result = new ArrayList<>();
-      if (stem.equals("hbatch")) {
-        result.addAll(script.admit(c.id(), claims).await());
-      } else {
-        for (AdmissionScript.Claim claim : claims) {
-          result.add(script.admit(c.id(), List.of(claim)).await().get(0));
-        }
-      }
-      answers.add(kinds(result));
+      answers.add(kinds(admit(script, c.id(), claims, stem.equals("hbatch"))));
       citizens.add(hash(redis, keys.citizens()));
       merchants.add(hash(redis, keys.merchants()));
     }
@@ -169,6 +153,19 @@ class AdmissionBatchTest {
     assertThat(merchants.get(0).get("m3")).endsWith("|2");
     assertThat(merchants.get(0).get("m0")).endsWith("|0");
     redis.close().await();
+  }
+
+  /** The answers to {@code claims}, in one call or in a call each. */
+  private static List<Admission> admit(AdmissionScript script, String campaignId, List<AdmissionScript.Claim> claims,
+      boolean inOneCall) {
+    if (inOneCall) {
+      return script.admit(campaignId, claims).await();
+    }
+    List<Admission> result = new ArrayList<>();
+    for (AdmissionScript.Claim claim : claims) {
+      result.add(script.admit(campaignId, List.of(claim)).await().get(0));
+    }
+    return result;
   }
 
   private static java.util.Map<String, String> hash(PipelinedRedis redis, String key) {
