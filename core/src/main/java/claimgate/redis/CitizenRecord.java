@@ -42,12 +42,12 @@ public record CitizenRecord(int pending, int held, Map<String, Integer> heldAt, 
     return record.toString();
   }
 
-  /** The holdings part alone, as publication passes it. */
   /** Vouchers held in all, from what is held at each merchant. */
   public static int total(Map<String, Integer> heldAt) {
     return heldAt.values().stream().mapToInt(Integer::intValue).sum();
   }
 
+  /** The holdings part alone, as publication passes it. */
   public static String holdings(Map<String, Integer> heldAt) {
     StringBuilder part = new StringBuilder();
     heldAt.forEach((merchant, n) -> part.append(',').append(merchant).append('=').append(n));

@@ -51,20 +51,25 @@ public final class MerchantKeys {
 
   /** The merchant holding a presented key, when this gateway found it live within {@code cacheMs}. */
   public Optional<Holder> recent(String presentedKey) {
-    if (!presentedKey.startsWith(KEY_PREFIX)) {
-      return Optional.empty();
-    }
-    Cached cached = cache.get(Bearer.hash(presentedKey));
+    return presentedKey.startsWith(KEY_PREFIX) ? cached(Bearer.hash(presentedKey)) : Optional.empty();
+  }
+
+  private Optional<Holder> cached(String hash) {
+    Cached cached = cache.get(hash);
     return cached != null && System.currentTimeMillis() - cached.atMs() < cacheMs ? cached.holder() : Optional.empty();
   }
 
   /** The merchant holding a presented key, if it is a live key. */
   public Future<Optional<Holder>> find(String presentedKey) {
-    Optional<Holder> recent = recent(presentedKey);
-    if (recent.isPresent() || !presentedKey.startsWith(KEY_PREFIX)) {
+    if (!presentedKey.startsWith(KEY_PREFIX)) {
+      return Future.succeededFuture(Optional.empty());
+    }
+    // hashed once: a key not cached goes on to the database with the same hash
+    String hash = Bearer.hash(presentedKey);
+    Optional<Holder> recent = cached(hash);
+    if (recent.isPresent()) {
       return Future.succeededFuture(recent);
     }
-    String hash = Bearer.hash(presentedKey);
     long now = System.currentTimeMillis();
     return pool.preparedQuery(FIND).execute(Tuple.of(hash)).map(rows -> {
       Optional<Holder> holder = Optional.empty();
