@@ -209,11 +209,12 @@ end
 readMerchants(wanted)
 local others, asked = {}, {}
 for i = 1, n do
+  local at = (i - 1) * 6 + 2
   local first = firstOf[i]
   local j = merchantIndex[first]
-  local k = citizenIndex[ARGV[(i - 1) * 6 + 3]]
+  local k = citizenIndex[ARGV[at + 1]]
   if remaining[j] <= 0 or queue[j] + wantedBy[first] >= remaining[j] * factor or (heldAt[k] or '') ~= '' then
-    for id in gmatch(ARGV[(i - 1) * 6 + 4], '[^,]+') do
+    for id in gmatch(ARGV[at + 2], '[^,]+') do
       if not merchantIndex[id] and not asked[id] then
         others[#others + 1] = id
         asked[id] = true
@@ -296,7 +297,6 @@ local function enqueue(k, charged, citizen, merchants, tier, request, fp)
   lines[lineCount] = citizen .. '\t' .. merchants .. '\t' .. merchantIds[charged] .. '\t' .. tier .. '\t' .. request
 end
 
-local anyToken = false
 for i = 1, n do
   local at = (i - 1) * 6 + 2
   local citizen, merchants, request, fp, tier = ARGV[at + 1], ARGV[at + 2], ARGV[at + 3], ARGV[at + 4], ARGV[at + 5]
@@ -313,7 +313,6 @@ for i = 1, n do
       -- every attempt inside the round window costs the address a token
       levels[b] = levels[b] - 1
       touchedBuckets[b] = true
-      anyToken = true
       local pending, held = pendingOf[k] or 0, heldOf[k] or 0
       local eligibleTier = tier ~= '' and tonumber(tier) or tierOf[k]
       if minTier and (not eligibleTier or eligibleTier < minTier) then
@@ -383,8 +382,8 @@ for i = 1, n do
   end
 end
 
--- aggregated writes: one per hash the batch changed
-if anyToken then
+-- aggregated writes: one per hash the batch changed (the buckets when any claim took a token)
+if next(touchedBuckets) then
   local bucketWrite = {'~', levels[1] .. ':' .. now}
   for b in pairs(touchedBuckets) do
     if b ~= 1 then

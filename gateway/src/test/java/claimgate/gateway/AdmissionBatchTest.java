@@ -71,11 +71,8 @@ class AdmissionBatchTest {
     List<AdmissionScript.Claim> claims = steps.stream().map(Step::claim).toList();
 
     AdmissionScript script = new AdmissionScript(redis);
-    List<Admission> inOneCall = script.admit(batched.id(), claims).await();
-    List<Admission> oneByOne = new ArrayList<>();
-    for (AdmissionScript.Claim claim : claims) {
-      oneByOne.add(script.admit(single.id(), List.of(claim)).await().get(0));
-    }
+    List<Admission> inOneCall = admit(script, batched.id(), claims, true);
+    List<Admission> oneByOne = admit(script, single.id(), claims, false);
 
     assertThat(kinds(inOneCall)).isEqualTo(kinds(oneByOne));
     // the records written: a citizen never seen, admitted twice in the one batch (ana), included

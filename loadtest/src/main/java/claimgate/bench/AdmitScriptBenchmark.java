@@ -6,8 +6,6 @@ import claimgate.redis.PipelinedRedis;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -40,6 +38,7 @@ public final class AdmitScriptBenchmark {
       servers.apply(vertx, AdmissionBenchmark.campaign());
       PipelinedRedis redis = new PipelinedRedis(vertx, servers.redisUrl);
       AdmissionScript script = new AdmissionScript(redis);
+      CpuMeter meter = new CpuMeter(redis);
       Context context = vertx.getOrCreateContext();
       System.out.println("warming up (" + seconds + " s)...");
       drive(context, script, AdmissionBenchmark.CAMPAIGN, batch, inFlight, seconds);
@@ -49,16 +48,15 @@ public final class AdmitScriptBenchmark {
         servers.purge(vertx, campaign);
         campaign = AdmissionBenchmark.CAMPAIGN + "-" + run;
         servers.apply(vertx, AdmissionBenchmark.campaign(campaign));
-        String before = info(redis);
+        CpuMeter.RedisCpu before = meter.redisCpu();
+        double aofBefore = meter.redisPersistence().aofBytes();
         long t0 = System.nanoTime();
         long claims = drive(context, script, campaign, batch, inFlight, seconds);
         double elapsed = (System.nanoTime() - t0) / 1e9;
-        String after = info(redis);
-        Run r = new Run(claims / elapsed,
-            (cpu(after) - cpu(before)) * 1e6 / claims,
-            (Wrk.number(after, "cmdstat_evalsha:calls=\\d+,usec=(\\d+)") - Wrk.number(before, "cmdstat_evalsha:calls=\\d+,usec=(\\d+)")) / claims,
-            (Wrk.number(after, "aof_current_size:(\\d+)") - Wrk.number(before, "aof_current_size:(\\d+)")) / claims,
-            (children(after) - children(before)) * 1e6 / claims);
+        CpuMeter.RedisCpu after = meter.redisCpu();
+        Run r = new Run(claims / elapsed, (after.cpuSeconds() - before.cpuSeconds()) * 1e6 / claims,
+            (after.scriptUs() - before.scriptUs()) / claims, (meter.redisPersistence().aofBytes() - aofBefore) / claims,
+            (after.childrenSeconds() - before.childrenSeconds()) * 1e6 / claims);
         all.add(r);
         System.out.printf(Locale.ROOT, "run %d: %,.0f claims/s; Redis CPU per claim %.2f us (script %.2f us; its rewrites %.2f us); "
             + "append-only file %.0f bytes per claim%n", run, r.claimsPerSecond(), r.redisUs(), r.scriptUs(), r.childrenUs(), r.aofBytes());
@@ -107,12 +105,8 @@ public final class AdmitScriptBenchmark {
     List<AdmissionScript.Claim> claims = new ArrayList<>(batch);
     for (int i = 0; i < batch; i++) {
       long n = CITIZENS.incrementAndGet();
-      int a = (int) (n % 300);
-      int b = (int) ((n * 7 + 13) % 300);
-      if (b == a) {
-        b = (a + 1) % 300;
-      }
-      String merchants = String.format(Locale.ROOT, "m%03d,m%03d", a, b);
+      int[] shops = OpenModelLoad.shops(n);
+      String merchants = String.format(Locale.ROOT, "m%03d,m%03d", shops[0], shops[1]);
       claims.add(new AdmissionScript.Claim("w" + SALT + "-" + n, merchants,
           claimgate.redis.CitizenRecord.requestId(null, merchants), claimgate.redis.CitizenRecord.fingerprint(merchants),
           "", "127.0.0.1"));
@@ -129,19 +123,5 @@ public final class AdmitScriptBenchmark {
       }
       next(script, campaign, batch, until, admitted, outstanding, done);
     });
-  }
-
-  private static String info(PipelinedRedis redis) {
-    return redis.send(Request.cmd(Command.INFO).arg("cpu")).await().toString()
-        + redis.send(Request.cmd(Command.INFO).arg("commandstats")).await().toString()
-        + redis.send(Request.cmd(Command.INFO).arg("persistence")).await().toString();
-  }
-
-  private static double children(String info) {
-    return Wrk.number(info, "used_cpu_user_children:([\\d.]+)") + Wrk.number(info, "used_cpu_sys_children:([\\d.]+)");
-  }
-
-  private static double cpu(String info) {
-    return Wrk.number(info, "used_cpu_user:([\\d.]+)") + Wrk.number(info, "used_cpu_sys:([\\d.]+)");
   }
 }

@@ -22,10 +22,11 @@ final class CpuMeter {
   }
 
   /** Redis's main process, the admission script alone, and Redis's children (append-only file rewrites). */
-  private record RedisCpu(double cpuSeconds, double scriptUs, double scriptCalls, double childrenSeconds) {}
+  record RedisCpu(double cpuSeconds, double scriptUs, double scriptCalls, double childrenSeconds) {}
 
   /** What Redis's persistence did: a rewrite forks the whole dataset; a delayed fsync makes writes wait. */
-  record RedisPersistence(double rewrites, double lastForkUs, double delayedFsyncs, double usedMemoryBytes) {}
+  record RedisPersistence(double rewrites, double lastForkUs, double delayedFsyncs, double usedMemoryBytes,
+      double aofBytes) {}
 
   private final PipelinedRedis redis;
 
@@ -54,7 +55,7 @@ final class CpuMeter {
     String memory = redis.send(Request.cmd(Command.INFO).arg("memory")).await().toString();
     return new RedisPersistence(Wrk.number(persistence, "aof_rewrites:(\\d+)"),
         Wrk.number(stats, "latest_fork_usec:(\\d+)"), Wrk.number(persistence, "aof_delayed_fsync:(\\d+)"),
-        Wrk.number(memory, "used_memory:(\\d+)"));
+        Wrk.number(memory, "used_memory:(\\d+)"), Wrk.number(persistence, "aof_current_size:(\\d+)"));
   }
 
   /** Rewrites Redis's append-only file now ({@code BGREWRITEAOF}) and waits until it is done. */
@@ -88,7 +89,8 @@ final class CpuMeter {
     return out.isEmpty() ? "none" : String.join("; ", out);
   }
 
-  private RedisCpu redisCpu() {
+  /** Redis's CPU so far: its own, the admission script's (commandstats), its children's. */
+  RedisCpu redisCpu() {
     String cpu = redis.send(Request.cmd(Command.INFO).arg("cpu")).await().toString();
     String stats = redis.send(Request.cmd(Command.INFO).arg("commandstats")).await().toString();
     double seconds = Wrk.number(cpu, "used_cpu_user:([\\d.]+)") + Wrk.number(cpu, "used_cpu_sys:([\\d.]+)");

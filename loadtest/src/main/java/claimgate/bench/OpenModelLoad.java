@@ -92,12 +92,17 @@ final class OpenModelLoad {
     System.exit(0);
   }
 
-  static Buffer claim(long salt, long i) {
+  /** The two of 300 shops the i-th claim names, first choice first: as the wrk script picks them. */
+  static int[] shops(long i) {
     int a = (int) (i % 300);
     int b = (int) ((i * 7 + 13) % 300);
-    if (b == a) {
-      b = (a + 1) % 300;
-    }
+    return new int[] {a, b == a ? (a + 1) % 300 : b};
+  }
+
+  static Buffer claim(long salt, long i) {
+    int[] shops = shops(i);
+    int a = shops[0];
+    int b = shops[1];
     return Buffer.buffer(new StringBuilder(64).append("{\"citizenId\":\"o").append(salt).append('-').append(i)
         .append("\",\"merchantIds\":[\"m").append(shop(a)).append("\",\"m").append(shop(b)).append("\"]}").toString());
   }
