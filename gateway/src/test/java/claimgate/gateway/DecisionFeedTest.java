@@ -7,13 +7,14 @@ import claimgate.campaign.Campaign;
 import claimgate.redis.CampaignKeys;
 import claimgate.testkit.Campaigns;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpMethod;
+import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -33,27 +34,38 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class DecisionFeedTest {
 
-  /** An open event stream of a ticket, its events as they arrive. */
+  /**
+   * An open event stream of a ticket, its events as they arrive. Read from a plain socket whose
+   * handler is in place before the request is written: an HTTP client's response handler is set
+   * after the head arrives, and a first event that comes with the head could pass before it.
+   */
   record Events(String ticket, List<JsonObject> received) {
 
-    static Events open(HttpClient http, int port, String ticket) {
+    static Events open(NetClient net, int port, String ticket) {
       List<JsonObject> received = new CopyOnWriteArrayList<>();
+      Promise<Integer> status = Promise.promise();
       StringBuilder pending = new StringBuilder();
-      HttpClientResponse response = http.request(HttpMethod.GET, port, "127.0.0.1", "/api/v1/claims/" + ticket + "/events")
-          .compose(req -> req.send())
-          // on the response's own event loop, before its first chunk can pass
-          .map(r -> r.handler(chunk -> {
-            pending.append(chunk.toString());
-            for (int end = pending.indexOf("\n\n"); end >= 0; end = pending.indexOf("\n\n")) {
-              String event = pending.substring(0, end);
-              pending.delete(0, end + 2);
-              if (event.startsWith("data: ")) {
-                received.add(new JsonObject(event.substring("data: ".length())));
-              }
-            }
-          }))
-          .await();
-      assertThat(response.statusCode()).isEqualTo(200);
+      NetSocket socket = net.connect(port, "127.0.0.1").await();
+      socket.handler(bytes -> {
+        pending.append(bytes.toString(StandardCharsets.UTF_8));
+        int head = pending.indexOf("\r\n\r\n");
+        if (!status.future().isComplete()) {
+          if (head < 0) {
+            return;
+          }
+          // "HTTP/1.1 200 OK": the code after the first space
+          status.complete(Integer.parseInt(pending.substring(pending.indexOf(" ") + 1, pending.indexOf(" ") + 4)));
+          pending.delete(0, head + 4);
+        }
+        // each event is one chunk: the chunk's size line comes before its "data: " and never inside it
+        for (int start = pending.indexOf("data: "), end; start >= 0 && (end = pending.indexOf("\n\n", start)) >= 0;
+            start = pending.indexOf("data: ")) {
+          received.add(new JsonObject(pending.substring(start + "data: ".length(), end)));
+          pending.delete(0, end + 2);
+        }
+      });
+      socket.write("GET /api/v1/claims/" + ticket + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
+      assertThat(status.future().await()).isEqualTo(200);
       return new Events(ticket, received);
     }
 
@@ -100,16 +112,16 @@ class DecisionFeedTest {
   }
 
   /** A gateway, an open campaign of ten vouchers, and one citizen's page waiting on its ticket's stream. */
-  record Waiting(GatewayFixture gw, Campaign campaign, HttpClient http, String ticket, Events events) {
+  record Waiting(GatewayFixture gw, Campaign campaign, NetClient net, String ticket, Events events) {
     static Waiting start(Vertx vertx, String name) {
       GatewayFixture gw = gateway(vertx);
       Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId(name), 9, 3, 10));
-      HttpClient http = vertx.createHttpClient();
+      NetClient net = vertx.createNetClient();
       String ticket = gw.claim(c.id(), claimBody(name + "-citizen", "m0")).bodyAsJsonObject().getString("ticket");
-      Events events = Events.open(http, gw.port, ticket);
+      Events events = Events.open(net, gw.port, ticket);
       vertx.timer(1_500).await();
       assertThat(events.last().getString("status")).isEqualTo("queued");
-      return new Waiting(gw, c, http, ticket, events);
+      return new Waiting(gw, c, net, ticket, events);
     }
   }
 
@@ -124,10 +136,10 @@ class DecisionFeedTest {
   void publishedDecisionReachesTheStream(Vertx vertx) {
     GatewayFixture gw = gateway(vertx);
     Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("feed"), 9, 3, 10));
-    HttpClient http = vertx.createHttpClient();
+    NetClient net = vertx.createNetClient();
     String first = gw.claim(c.id(), claimBody("first", "m0")).bodyAsJsonObject().getString("ticket");
     String second = gw.claim(c.id(), claimBody("second", "m0")).bodyAsJsonObject().getString("ticket");
-    Events waiting = Events.open(http, gw.port, second);
+    Events waiting = Events.open(net, gw.port, second);
     vertx.timer(1_500).await();
     assertThat(waiting.last().getString("status")).isEqualTo("queued");
     assertThat(waiting.last().getLong("position")).isEqualTo(2);
@@ -146,7 +158,7 @@ class DecisionFeedTest {
     assertThat(decided.getString("ticket")).isEqualTo(second);
     // the polling page is answered the same
     assertThat(gw.get("/api/v1/claims/" + first).bodyAsJsonObject().getString("status")).isEqualTo("rejected");
-    http.close().await();
+    net.close().await();
   }
 
   @Test
@@ -163,10 +175,10 @@ class DecisionFeedTest {
     vertx.timer(3_000).await();
     double idlePerSecond = (commandsProcessed(gw) - before) / 3.0;
 
-    HttpClient http = vertx.createHttpClient(new io.vertx.core.http.PoolOptions().setHttp1MaxSize(400));
+    NetClient net = vertx.createNetClient();
     List<Events> pages = new ArrayList<>();
     for (String ticket : tickets) {
-      pages.add(Events.open(http, gw.port, ticket));
+      pages.add(Events.open(net, gw.port, ticket));
     }
     vertx.timer(1_500).await();
     long withPages = commandsProcessed(gw);
@@ -184,7 +196,7 @@ class DecisionFeedTest {
       assertThat(gw.get("/api/v1/claims/" + ticket).bodyAsJsonObject().getString("status")).isEqualTo("queued");
     }
     assertThat(commandsProcessed(gw) - beforePolls).as("Redis commands for 300 polls").isLessThan(60);
-    http.close().await();
+    net.close().await();
   }
 
   @Test
@@ -193,7 +205,7 @@ class DecisionFeedTest {
     Waiting page = Waiting.start(vertx, "resub");
     GatewayFixture gw = page.gw();
     Campaign c = page.campaign();
-    HttpClient http = page.http();
+    NetClient net = page.net();
     String ticket = page.ticket();
     Events waiting = page.events();
 
@@ -206,10 +218,10 @@ class DecisionFeedTest {
 
     // and the subscription holds again: the next decision arrives by message
     String next = gw.claim(c.id(), claimBody("next", "m0")).bodyAsJsonObject().getString("ticket");
-    Events after = Events.open(http, gw.port, next);
+    Events after = Events.open(net, gw.port, next);
     decide(gw, c.id(), next, 2, true, false);
     assertThat(after.awaitFinal(vertx, 3_000).getString("status")).isEqualTo("rejected");
-    http.close().await();
+    net.close().await();
   }
 
   @Test
@@ -218,6 +230,6 @@ class DecisionFeedTest {
     Waiting page = Waiting.start(vertx, "passed");
     decide(page.gw(), page.campaign().id(), page.ticket(), 1, false, true);
     assertThat(page.events().awaitFinal(vertx, 4_000).getString("status")).isEqualTo("rejected");
-    page.http().close().await();
+    page.net().close().await();
   }
 }
