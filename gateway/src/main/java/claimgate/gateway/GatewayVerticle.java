@@ -96,6 +96,14 @@ public final class GatewayVerticle extends VerticleBase {
   private static final String CONTRACT = "openapi/claimgate.yaml";
   /** How often waiting pages are told their place in the queue (from memory, not from Redis). */
   static final long STREAM_PUSH_MS = 1_000;
+  /**
+   * A campaign's admission batches in flight per event loop. They travel on the verticle's one
+   * pipelined Redis connection, so Redis runs them in the order they were sent and arrival order
+   * holds; with two, the next batch waits in Redis while the answer to the one before travels
+   * back (on two cores shared with Redis and the generator, 6 % more claims admitted; more than
+   * two gained nothing more: BENCHMARKS.md).
+   */
+  static final int ADMISSION_BATCHES_IN_FLIGHT = 2;
 
   private final GatewayConfig config;
   private final Shared shared;
@@ -144,7 +152,7 @@ public final class GatewayVerticle extends VerticleBase {
     addresses = new ClientAddress(config.http().trustedProxyHops());
     GroupCommit<AdmissionScript.Claim, Admission> batcher = new GroupCommit<>(context,
         new AdmissionScript(redis, config.stores().durability())::admit, config.limits().batchClaims(),
-        config.limits().batchWindowMs(), config.http().requestTimeoutMs());
+        ADMISSION_BATCHES_IN_FLIGHT, config.limits().batchWindowMs(), config.http().requestTimeoutMs());
     claims = new ClaimRoute(vertx, catalog, identity, batcher, tickets, lookup, shared.telemetry(), addresses,
         new ClaimRoute.Limits(config.http().bodyLimitBytes(), 2 * config.http().requestTimeoutMs()));
     MerchantKeys merchantKeys = new MerchantKeys(pool, 10_000);
@@ -164,7 +172,7 @@ public final class GatewayVerticle extends VerticleBase {
     merchantAdmin = new MerchantAdmin(pool, redis, merchantKeys, new Revocations(config.credentials().codes()));
     redemptions = new RedemptionApi(pool, vouchers, new GroupCommit<>(context,
         (lane, batch) -> vouchers.redeemNow(pool, batch), config.limits().batchClaims(),
-        config.limits().batchWindowMs(), config.http().requestTimeoutMs()), attempts);
+        1, config.limits().batchWindowMs(), config.http().requestTimeoutMs()), attempts);
     return catalog.reloadDocuments()
         .recover(failure -> {
           LOG.warn("campaigns not loaded yet ({}); retrying every second", failure.getMessage());

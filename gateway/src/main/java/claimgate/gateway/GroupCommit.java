@@ -13,16 +13,22 @@ import java.util.concurrent.TimeUnit;
 /**
  * Group commit on one event loop: the requests of a lane (a campaign's claims, say) that arrive
  * together go to their store as ONE call (one Redis script, one SQL statement). Flushing adapts
- * to the load: with no batch of the lane in flight, the items that arrived in this turn of the
- * event loop are sent at once; while one is in flight, items gather until its answer comes,
- * until {@code maxItems} are waiting, or until the oldest has waited {@code windowMs},
- * whichever is first. A lone item therefore never waits for a window, and under load batches
- * fill by themselves.
+ * to the load: while fewer than {@code maxInFlight} batches of the lane are in flight, the items
+ * that arrived in this turn of the event loop are sent at the end of the turn; once that many are
+ * in flight, items gather until one of them is answered, until {@code maxItems} are waiting, or
+ * until the oldest has waited {@code windowMs}, whichever is first. A lone item therefore never
+ * waits for a window, and under load batches fill by themselves.
+ *
+ * <p>More than one batch in flight suits a store that runs the calls of one connection in the
+ * order they were sent (a pipelined Redis connection): the next batch is already waiting there
+ * when the one before is done, so the store does not idle while its answer travels back and the
+ * event loop gets round to sending. Calls that may run side by side and lock the same rows (SQL
+ * on a pool) keep one in flight.
  *
  * <p>Not thread-safe: one per verticle, used on its event loop.
  *
  * <pre>
- *   GroupCommit<Claim, Admission> admissions = new GroupCommit<>(context, script::admit, 64, 1, 5_000);
+ *   GroupCommit<Claim, Admission> admissions = new GroupCommit<>(context, script::admit, 64, 2, 1, 5_000);
  *   admissions.submit(campaignId, claim).onSuccess(admission -> ...);
  * </pre>
  *
@@ -41,6 +47,7 @@ public final class GroupCommit<I, O> {
   private final Context context;
   private final Commit<I, O> commit;
   private final int maxItems;
+  private final int maxInFlight;
   private final long windowMs;
   private final long timeoutMs;
   private final Map<String, Lane> lanes = new HashMap<>();
@@ -61,14 +68,19 @@ public final class GroupCommit<I, O> {
 
   /**
    * @param maxItems most items in one call
+   * @param maxInFlight most batches of a lane in flight at once
    * @param windowMs longest an item waits behind a batch in flight
    * @param timeoutMs a batch not answered by then fails, every item in it with it
    */
-  public GroupCommit(Context context, Commit<I, O> commit, int maxItems, long windowMs, long timeoutMs) {
+  public GroupCommit(Context context, Commit<I, O> commit, int maxItems, int maxInFlight, long windowMs, long timeoutMs) {
+    if (maxItems < 1 || maxInFlight < 1) {
+      throw new IllegalArgumentException("a batch holds at least one item and at least one batch is in flight");
+    }
     this.vertx = context.owner();
     this.context = context;
     this.commit = commit;
     this.maxItems = maxItems;
+    this.maxInFlight = maxInFlight;
     this.windowMs = windowMs;
     this.timeoutMs = timeoutMs;
   }
@@ -80,13 +92,13 @@ public final class GroupCommit<I, O> {
     lane.answers.add(answer);
     if (lane.items.size() >= maxItems) {
       flush(lane);
-    } else if (lane.inFlight == 0) {
+    } else if (lane.inFlight < maxInFlight) {
       // at the end of this turn of the event loop: items read in the same turn share the call
       if (!lane.flushScheduled) {
         lane.flushScheduled = true;
         context.runOnContext(v -> {
           lane.flushScheduled = false;
-          if (lane.inFlight == 0) {
+          if (lane.inFlight < maxInFlight) {
             flush(lane);
           }
         });
@@ -125,7 +137,7 @@ public final class GroupCommit<I, O> {
           } else {
             answers.forEach(a -> a.fail(done.cause()));
           }
-          if (lane.inFlight == 0 && !lane.items.isEmpty()) {
+          if (lane.inFlight < maxInFlight && !lane.items.isEmpty()) {
             flush(lane);
           }
         });
