@@ -66,9 +66,16 @@ final class BenchRoles {
         dir.resolve(name + ".log"));
   }
 
-  Process startAllocator() throws IOException {
-    return Processes.start(Processes.jvm(roleOptions(), "-jar", jar.toString(), "allocator"), env(EmbeddedServers.freePort()),
+  /**
+   * An allocator, returned once it reports ready: its warm-up (JIT-compiling the decision path on
+   * a scratch campaign, then removing it) is over, as it is long before a launch opens.
+   */
+  Process startAllocator() throws IOException, InterruptedException {
+    int port = EmbeddedServers.freePort();
+    Process allocator = Processes.start(Processes.jvm(roleOptions(), "-jar", jar.toString(), "allocator"), env(port),
         dir.resolve("allocator.log"));
+    awaitReady(port, "/health/ready", 120_000);
+    return allocator;
   }
 
   /** The JVM options the launcher gives the roles ({@code deploy/jvm.options}), or {@code -DroleJvm=...}. */
