@@ -5,6 +5,7 @@ import claimgate.redis.LuaScript;
 import claimgate.redis.PipelinedRedis;
 import claimgate.redis.RedisDurability;
 import io.vertx.core.Future;
+import io.vertx.redis.client.RedisConnection;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -14,6 +15,12 @@ import java.util.Map;
  * Admits a batch of claims of one campaign with ONE Redis call: {@code admit.lua} by SHA over a
  * pipelined connection. The edge decides nothing about allocation; it only queues, and the
  * allocator judges every queued claim again (the script filters, the allocator decides).
+ *
+ * <p>The script is loaded on each new connection ahead of that connection's first batch (in the
+ * same pipeline, without waiting for it). A batch that met NOSCRIPT would be sent again in full
+ * behind the batch sent after it, which another connection's load could have let run first:
+ * the later claims would take the earlier seqs, and a repeat of the earlier batch's claim would
+ * become the original. Only a script cache flushed under a live connection can still do that.
  *
  * <p>Not thread-safe: one per verticle, used on its event loop.
  */
@@ -36,6 +43,8 @@ public final class AdmissionScript {
   private final PipelinedRedis redis;
   private final RedisDurability durability;
   private final Map<String, List<String>> keys = new HashMap<>();
+  /** The connection the script was last loaded on. */
+  private RedisConnection loadedOn;
 
   public AdmissionScript(PipelinedRedis redis) {
     this(redis, RedisDurability.EVERYSEC);
@@ -51,6 +60,12 @@ public final class AdmissionScript {
   public Future<List<Admission>> admit(String campaignId, List<Claim> claims) {
     List<String> campaignKeys = keys.computeIfAbsent(campaignId, id -> new CampaignKeys(id).admitKeys());
     return redis.connection().compose(connected -> {
+      if (connected != loadedOn) {
+        // pipelined ahead of this batch's EVALSHA on the same connection, so Redis has the script
+        // by then; a failed load shows in the batch's own answer
+        loadedOn = connected;
+        ADMIT.preload(redis::send);
+      }
       List<String> args = new ArrayList<>(2 + 6 * claims.size());
       args.add(redis.serverId());
       args.add(Integer.toString(claims.size()));

@@ -99,7 +99,7 @@ public record GatewayConfig(Http http, Stores stores, Credentials credentials, L
    * @param statusReads status reads (polls and event streams) per client address
    * @param failedAttempts failed redemption attempts per merchant key and per address
    * @param batchClaims most claims admitted in one Redis call
-   * @param batchWindowMs longest a claim waits for the batch in flight before it
+   * @param batchWindowMs longest a claim waits while its lane has every batch it may send in flight
    */
   public record Limits(int maxStreamsPerTicket, Rate statusReads, Rate failedAttempts, int batchClaims,
       long batchWindowMs) {

@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
  * order they were sent (a pipelined Redis connection): the next batch is already waiting there
  * when the one before is done, so the store does not idle while its answer travels back and the
  * event loop gets round to sending. Calls that may run side by side and lock the same rows (SQL
- * on a pool) keep one in flight.
+ * on a pool) keep one in flight; a full batch ({@code maxItems}) still leaves at once, beside
+ * those out.
  *
  * <p>Not thread-safe: one per verticle, used on its event loop.
  *

@@ -10,6 +10,8 @@ import claimgate.redis.CitizenRecord;
 import claimgate.redis.PipelinedRedis;
 import claimgate.testkit.Campaigns;
 import claimgate.testkit.TestServers;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.redis.client.Command;
@@ -153,6 +155,44 @@ class AdmissionBatchTest {
   }
 
   /** The answers to {@code claims}, in one call or in a call each. */
+  @Test
+  @DisplayName("two batches in flight on a connection with the script not cached yet: no batch falls back behind the other, and seqs follow the order sent")
+  void twoBatchesInFlightOnANewConnection(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    Campaign c = gw.apply(Campaigns.open(Campaigns.uniqueId("inflight"), 9, 3, 100, 100, 100));
+    PipelinedRedis redis = new PipelinedRedis(vertx, TestServers.redisUrl());
+    AdmissionScript script = new AdmissionScript(redis);
+    for (String round : List.of("first connection", "a connection after a drop")) {
+      // Redis forgets its scripts (a restart does that) and the script's connection is new
+      gw.redis(Request.cmd(Command.SCRIPT).arg("FLUSH"));
+      gw.redis(Request.cmd(Command.CLIENT).arg("KILL").arg("TYPE").arg("normal").arg("SKIPME").arg("yes"));
+      long evalsBefore = evals(gw);
+      List<AdmissionScript.Claim> first = List.of(new Step(round + "-a", "m0", null, "10.0.1.1").claim(),
+          new Step(round + "-b", "m1", null, "10.0.1.2").claim());
+      List<AdmissionScript.Claim> second = List.of(new Step(round + "-c", "m2", null, "10.0.1.3").claim());
+      long deadline = System.currentTimeMillis() + 5_000;
+      while (redis.serverId() != null && System.currentTimeMillis() < deadline) {
+        vertx.timer(10).await();
+      }
+      // both sent in one turn of the event loop, the second before the first is answered
+      Promise<List<Future<List<Admission>>>> sent = Promise.promise();
+      vertx.getOrCreateContext().runOnContext(v -> sent.complete(List.of(script.admit(c.id(), first), script.admit(c.id(), second))));
+      List<Future<List<Admission>>> futures = sent.future().await();
+      List<List<Admission>> answers = Future.all(futures).map(all -> futures.stream().map(Future::result).toList()).await();
+      List<Long> seqs = answers.stream().flatMap(List::stream)
+          .map(a -> ((Admission.Queued) a).seq()).toList();
+      assertThat(seqs).as(round).isSorted().doesNotHaveDuplicates().hasSize(3);
+      assertThat(evals(gw)).as("%s: batches sent again in full (EVAL) after NOSCRIPT", round).isEqualTo(evalsBefore);
+    }
+    redis.close().await();
+  }
+
+  private static long evals(GatewayFixture gw) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("cmdstat_eval:calls=(\\d+)")
+        .matcher(gw.redis(Request.cmd(Command.INFO).arg("commandstats")).toString());
+    return m.find() ? Long.parseLong(m.group(1)) : 0;
+  }
+
   private static List<Admission> admit(AdmissionScript script, String campaignId, List<AdmissionScript.Claim> claims,
       boolean inOneCall) {
     if (inOneCall) {

@@ -8,16 +8,17 @@ import claimgate.redis.CampaignKeys;
 import claimgate.testkit.Campaigns;
 import io.vertx.core.Vertx;
 import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.DisplayName;
@@ -44,29 +45,47 @@ class DecisionFeedTest {
     static Events open(NetClient net, int port, String ticket) {
       List<JsonObject> received = new CopyOnWriteArrayList<>();
       Promise<Integer> status = Promise.promise();
-      StringBuilder pending = new StringBuilder();
+      // bytes, not text: a character split between two reads is decoded once whole
+      Buffer[] pending = {Buffer.buffer()};
       NetSocket socket = net.connect(port, "127.0.0.1").await();
       socket.handler(bytes -> {
-        pending.append(bytes.toString(StandardCharsets.UTF_8));
-        int head = pending.indexOf("\r\n\r\n");
+        Buffer buffer = pending[0].appendBuffer(bytes);
+        int from = 0;
         if (!status.future().isComplete()) {
+          int head = indexOf(buffer, "\r\n\r\n", 0);
           if (head < 0) {
             return;
           }
           // "HTTP/1.1 200 OK": the code after the first space
-          status.complete(Integer.parseInt(pending.substring(pending.indexOf(" ") + 1, pending.indexOf(" ") + 4)));
-          pending.delete(0, head + 4);
+          String statusLine = buffer.getString(0, indexOf(buffer, "\r\n", 0), "US-ASCII");
+          status.complete(Integer.parseInt(statusLine.substring(statusLine.indexOf(' ') + 1, statusLine.indexOf(' ') + 4)));
+          from = head + 4;
         }
         // each event is one chunk: the chunk's size line comes before its "data: " and never inside it
-        for (int start = pending.indexOf("data: "), end; start >= 0 && (end = pending.indexOf("\n\n", start)) >= 0;
-            start = pending.indexOf("data: ")) {
-          received.add(new JsonObject(pending.substring(start + "data: ".length(), end)));
-          pending.delete(0, end + 2);
+        for (int start = indexOf(buffer, "data: ", from), end; start >= 0 && (end = indexOf(buffer, "\n\n", start)) >= 0;
+            start = indexOf(buffer, "data: ", from)) {
+          received.add(new JsonObject(buffer.getString(start + "data: ".length(), end, "UTF-8")));
+          from = end + 2;
         }
+        pending[0] = buffer.getBuffer(from, buffer.length());
       });
       socket.write("GET /api/v1/claims/" + ticket + "/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n");
-      assertThat(status.future().await()).isEqualTo(200);
+      assertThat(status.future().timeout(10, TimeUnit.SECONDS).await()).isEqualTo(200);
       return new Events(ticket, received);
+    }
+
+    /** Where {@code ascii} begins in {@code buffer} at or after {@code from}; -1 if nowhere. */
+    private static int indexOf(Buffer buffer, String ascii, int from) {
+      outer:
+      for (int i = from; i <= buffer.length() - ascii.length(); i++) {
+        for (int j = 0; j < ascii.length(); j++) {
+          if (buffer.getByte(i + j) != ascii.charAt(j)) {
+            continue outer;
+          }
+        }
+        return i;
+      }
+      return -1;
     }
 
     JsonObject last() {

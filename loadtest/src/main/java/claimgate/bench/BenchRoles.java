@@ -74,7 +74,12 @@ final class BenchRoles {
     int port = EmbeddedServers.freePort();
     Process allocator = Processes.start(Processes.jvm(roleOptions(), "-jar", jar.toString(), "allocator"), env(port),
         dir.resolve("allocator.log"));
-    awaitReady(port, "/health/ready", 120_000);
+    try {
+      awaitReady(port, "/health/ready", 120_000);
+    } catch (InterruptedException | RuntimeException notReady) {
+      allocator.destroyForcibly();
+      throw notReady;
+    }
     return allocator;
   }
 
