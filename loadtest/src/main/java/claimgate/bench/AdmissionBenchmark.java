@@ -143,6 +143,7 @@ public final class AdmissionBenchmark {
       // inside its warm-up, whose JIT compiles and scratch-campaign removal then ran during the
       // rounds, the ceiling's included
       allocator = roles.startAllocator();
+      servers.settle(vertx);
       List<Double> systemRatios = new ArrayList<>();
       List<Double> systemRates = new ArrayList<>();
       for (int run = 1; run <= Math.max(1, runs / 2); run++) {

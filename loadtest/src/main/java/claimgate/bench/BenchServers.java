@@ -71,6 +71,21 @@ final class BenchServers implements AutoCloseable {
     }
   }
 
+  /**
+   * Vacuums PostgreSQL and checkpoints now: what a phase just before deleted (an allocator's
+   * warm-up removes its scratch campaign) is not left to autovacuum and a checkpoint in the
+   * middle of the next measurement.
+   */
+  void settle(Vertx vertx) {
+    Pool pool = database.pool(vertx, 1);
+    try {
+      pool.query("vacuum analyze").execute().await();
+      pool.query("checkpoint").execute().await();
+    } finally {
+      pool.close().await();
+    }
+  }
+
   /** Removes a measured campaign from both stores, so the next phase starts alike. */
   void purge(Vertx vertx, String campaignId) {
     Pool pool = database.pool(vertx, 1);
