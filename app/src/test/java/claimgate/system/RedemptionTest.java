@@ -53,7 +53,7 @@ class RedemptionTest {
     c = create(new Campaign(open.id(), open.name(), open.currency(), new java.math.BigDecimal("10.0"), open.validDays(),
         open.limits(), open.eligibility(), open.admission(), open.rounds(), open.merchants()));
     List<String> tickets = new ArrayList<>();
-    for (int i = 0; i < 45; i++) {
+    for (int i = 0; i < 47; i++) {
       tickets.add(claim(c.id(), "holder-" + i, "m0").json().getString("ticket"));
     }
     tickets.add(claim(c.id(), "holder-m1", "m1").json().getString("ticket"));
@@ -410,6 +410,47 @@ class RedemptionTest {
       pool.close().await();
       vertx.close().await();
     }
+  }
+
+  @Test
+  @DisplayName("redemptions together that PostgreSQL ends to break a deadlock with another transaction are run again, not failed")
+  void deadlockedBatchRunsAgain() {
+    Vouchers vouchers = new Vouchers(VoucherCodes.fromSpec(TestServers.CODE_KEY));
+    MerchantKeys.Holder m0 = new MerchantKeys.Holder(c.id(), "m0", Bearer.hash(keyM0));
+    List<String> two = new ArrayList<>(codesM0.subList(45, 47));
+    java.util.Collections.sort(two);
+    Vertx vertx = Vertx.vertx();
+    Pool pool = TestServers.database().pool(vertx, 3);
+    try {
+      long deadlocksBefore = deadlocks(pool);
+      // another transaction holds the later voucher; the batch, in code order, takes the earlier
+      // one and waits for it; then the other transaction asks for the earlier one: a cycle
+      io.vertx.sqlclient.SqlConnection other = pool.getConnection().await();
+      io.vertx.sqlclient.Transaction tx = other.begin().await();
+      String lock = "select code from voucher where code = $1 for update";
+      other.preparedQuery(lock).execute(Tuple.of(two.get(1))).await();
+      io.vertx.core.Future<List<Vouchers.Outcome>> batch = vouchers.redeemNow(pool,
+          List.of(new Vouchers.Now(m0, two.get(1), "k:dl-later"), new Vouchers.Now(m0, two.get(0), "k:dl-earlier")));
+      ApiClient.pause(500);
+      // PostgreSQL ends the statement that has waited longest (the batch's, after deadlock_timeout)
+      other.preparedQuery(lock).execute(Tuple.of(two.get(0))).await();
+      tx.commit().await();
+      other.close().await();
+      assertThat(batch.await()).allSatisfy(outcome -> assertThat(outcome).isInstanceOf(Vouchers.Outcome.Redeemed.class));
+      long deadline = System.currentTimeMillis() + 5_000;
+      while (deadlocks(pool) == deadlocksBefore && System.currentTimeMillis() < deadline) {
+        ApiClient.pause(100);
+      }
+      assertThat(deadlocks(pool)).as("a deadlock was broken on the way").isGreaterThan(deadlocksBefore);
+    } finally {
+      pool.close().await();
+      vertx.close().await();
+    }
+  }
+
+  private static long deadlocks(Pool pool) {
+    return pool.query("select deadlocks from pg_stat_database where datname = current_database()").execute().await()
+        .iterator().next().getLong(0);
   }
 
   private static String shape(Vouchers.Outcome outcome) {

@@ -46,6 +46,10 @@ public final class Vouchers {
              issued_at
       from voucher where code = $1 and campaign_id = $2""";
 
+  /** PostgreSQL's SQLSTATE for a statement ended to break a deadlock. */
+  private static final String DEADLOCK_DETECTED = "40P01";
+  private static final int DEADLOCK_RETRIES = 3;
+
   /** Vouchers taken while a till was offline are accepted this long after they were taken. */
   public static final int OFFLINE_WINDOW_HOURS = 72;
 
@@ -103,10 +107,6 @@ public final class Vouchers {
     int n = requests.size();
     Outcome[] outcomes = new Outcome[n];
     String[] canonical = new String[n];
-    List<String> valid = new ArrayList<>(n);
-    List<String> campaigns = new ArrayList<>(n);
-    List<String> merchants = new ArrayList<>(n);
-    List<String> keys = new ArrayList<>(n);
     List<Integer> indexes = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       Now request = requests.get(i);
@@ -116,18 +116,21 @@ public final class Vouchers {
         continue;
       }
       canonical[i] = VoucherCodes.canonical(request.typed());
-      valid.add(canonical[i]);
-      campaigns.add(request.merchant().campaignId());
-      merchants.add(request.merchant().merchantId());
-      keys.add(request.requestKey());
       indexes.add(i);
     }
     if (indexes.isEmpty()) {
       return Future.succeededFuture(List.of(outcomes));
     }
-    return sql.preparedQuery(REDEEM_NOW)
-        .execute(Tuple.of(valid.toArray(String[]::new), campaigns.toArray(String[]::new),
-            merchants.toArray(String[]::new), keys.toArray(String[]::new), indexes.toArray(Integer[]::new)))
+    // in code order: statements of other gateways (or a full batch beside this one) that name the
+    // same vouchers lock their rows in the same order, so they wait for each other instead of
+    // deadlocking
+    indexes.sort(java.util.Comparator.comparing(i -> canonical[i]));
+    Tuple args = Tuple.of(indexes.stream().map(i -> canonical[i]).toArray(String[]::new),
+        indexes.stream().map(i -> requests.get(i).merchant().campaignId()).toArray(String[]::new),
+        indexes.stream().map(i -> requests.get(i).merchant().merchantId()).toArray(String[]::new),
+        indexes.stream().map(i -> requests.get(i).requestKey()).toArray(String[]::new),
+        indexes.toArray(Integer[]::new));
+    return redeemAll(sql, args, DEADLOCK_RETRIES)
         .compose(rows -> {
           for (Row row : rows) {
             int i = row.getInteger(0);
@@ -144,6 +147,20 @@ public final class Vouchers {
           }
           return Future.all(explained).map(all -> List.of(outcomes));
         });
+  }
+
+  /**
+   * {@link #REDEEM_NOW}, run again when PostgreSQL ended it to break a deadlock: it then wrote
+   * nothing (a statement on its own is its own transaction). Code order makes a deadlock between
+   * two such statements unlikely, not impossible: another transaction (an operator's revocation)
+   * may lock the same vouchers in another order.
+   */
+  private static Future<io.vertx.sqlclient.RowSet<Row>> redeemAll(SqlClient sql, Tuple args, int retries) {
+    return sql.preparedQuery(REDEEM_NOW).execute(args)
+        .recover(failure -> retries > 0 && failure instanceof io.vertx.pgclient.PgException pg
+            && DEADLOCK_DETECTED.equals(pg.getSqlState())
+            ? redeemAll(sql, args, retries - 1)
+            : Future.failedFuture(failure));
   }
 
   private Future<Outcome> explain(SqlClient sql, MerchantKeys.Holder merchant, String code, OffsetDateTime at,
