@@ -19,8 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -124,10 +122,7 @@ class DecisionFeedTest {
   }
 
   static long commandsProcessed(GatewayFixture gw) {
-    Matcher m = Pattern.compile("total_commands_processed:(\\d+)")
-        .matcher(gw.redis(Request.cmd(Command.INFO).arg("stats")).toString());
-    assertThat(m.find()).isTrue();
-    return Long.parseLong(m.group(1));
+    return gw.redisInfo("stats", "total_commands_processed:(\\d+)").orElseThrow();
   }
 
   /** A gateway, an open campaign of ten vouchers, and one citizen's page waiting on its ticket's stream. */

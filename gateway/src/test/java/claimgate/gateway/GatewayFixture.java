@@ -163,4 +163,11 @@ final class GatewayFixture {
   Response redis(Request request) {
     return redis.send(request).await();
   }
+
+  /** The number {@code pattern}'s one group finds in Redis's {@code INFO section}; empty when the field is absent. */
+  java.util.OptionalLong redisInfo(String section, String pattern) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(pattern)
+        .matcher(redis(Request.cmd(io.vertx.redis.client.Command.INFO).arg(section)).toString());
+    return m.find() ? java.util.OptionalLong.of(Long.parseLong(m.group(1))) : java.util.OptionalLong.empty();
+  }
 }
