@@ -33,9 +33,9 @@ import java.util.Locale;
  *
  * <p>The gateway runs ONE event loop unless {@code -DgatewayLoops=N} says otherwise: on two cores
  * that it shares with Redis and the generator, one loop gathers twice the claims per Redis call
- * (about 31 against 15 with two loops), which cut Redis's CPU per claim by a fifth; it is how a
- * gateway sharing a small machine with Redis is deployed (deploy/README.md, Sizing). The bare
- * endpoint keeps Vert.x's default loops.
+ * (about 31 against 15 with two loops, one batch in flight each), which cut Redis's CPU per claim
+ * by a fifth; it is how a gateway sharing a small machine with Redis is deployed (deploy/README.md,
+ * Sizing). The bare endpoint keeps Vert.x's default loops.
  *
  * <p>With {@code -Dlevels=none,everysec,always,replicas:1} it runs {@link DurabilityBenchmark} instead.
  *
@@ -232,8 +232,12 @@ public final class AdmissionBenchmark {
     }
   }
 
-  /** Removes campaign {@code previous} from both stores and applies a fresh one named {@code next}. */
   private String fresh(String previous, String next) {
+    return fresh(servers, vertx, previous, next);
+  }
+
+  /** Removes campaign {@code previous} from both stores and applies a fresh one named {@code next}. */
+  static String fresh(BenchServers servers, Vertx vertx, String previous, String next) {
     servers.purge(vertx, previous);
     servers.apply(vertx, campaign(next));
     return next;

@@ -45,9 +45,7 @@ public final class AdmitScriptBenchmark {
       List<Run> all = new ArrayList<>();
       String campaign = AdmissionBenchmark.CAMPAIGN;
       for (int run = 1; run <= runs; run++) {
-        servers.purge(vertx, campaign);
-        campaign = AdmissionBenchmark.CAMPAIGN + "-" + run;
-        servers.apply(vertx, AdmissionBenchmark.campaign(campaign));
+        campaign = AdmissionBenchmark.fresh(servers, vertx, campaign, AdmissionBenchmark.CAMPAIGN + "-" + run);
         CpuMeter.RedisCpu before = meter.redisCpu();
         double aofBefore = meter.redisPersistence().aofBytes();
         long t0 = System.nanoTime();

@@ -79,11 +79,15 @@ final class BenchServers implements AutoCloseable {
   void settle(Vertx vertx) {
     Pool pool = database.pool(vertx, 1);
     try {
-      pool.query("vacuum analyze").execute().await();
-      pool.query("checkpoint").execute().await();
+      vacuumAndCheckpoint(pool, "vacuum analyze");
     } finally {
       pool.close().await();
     }
+  }
+
+  private static void vacuumAndCheckpoint(Pool pool, String vacuum) {
+    pool.query(vacuum).execute().await();
+    pool.query("checkpoint").execute().await();
   }
 
   /** Removes a measured campaign from both stores, so the next phase starts alike. */
@@ -103,8 +107,7 @@ final class BenchServers implements AutoCloseable {
             .compose(r -> conn.preparedQuery("delete from campaign where id = $1").execute(id));
       }).await();
       // every run starts from compact tables and a clean checkpoint, whichever ran before it
-      pool.query("vacuum full analyze").execute().await();
-      pool.query("checkpoint").execute().await();
+      vacuumAndCheckpoint(pool, "vacuum full analyze");
       claimgate.redis.CampaignKeys keys = new claimgate.redis.CampaignKeys(campaignId);
       io.vertx.redis.client.Request unlink = io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.UNLINK);
       keys.all().forEach(unlink::arg);
