@@ -125,11 +125,20 @@ public final class Vouchers {
     // same vouchers lock their rows in the same order, so they wait for each other instead of
     // deadlocking
     indexes.sort(java.util.Comparator.comparing(i -> canonical[i]));
-    Tuple args = Tuple.of(indexes.stream().map(i -> canonical[i]).toArray(String[]::new),
-        indexes.stream().map(i -> requests.get(i).merchant().campaignId()).toArray(String[]::new),
-        indexes.stream().map(i -> requests.get(i).merchant().merchantId()).toArray(String[]::new),
-        indexes.stream().map(i -> requests.get(i).requestKey()).toArray(String[]::new),
-        indexes.toArray(Integer[]::new));
+    int m = indexes.size();
+    String[] codeArg = new String[m];
+    String[] campaignArg = new String[m];
+    String[] merchantArg = new String[m];
+    String[] keyArg = new String[m];
+    for (int k = 0; k < m; k++) {
+      int i = indexes.get(k);
+      Now request = requests.get(i);
+      codeArg[k] = canonical[i];
+      campaignArg[k] = request.merchant().campaignId();
+      merchantArg[k] = request.merchant().merchantId();
+      keyArg[k] = request.requestKey();
+    }
+    Tuple args = Tuple.of(codeArg, campaignArg, merchantArg, keyArg, indexes.toArray(Integer[]::new));
     return redeemAll(sql, args, DEADLOCK_RETRIES)
         .compose(rows -> {
           for (Row row : rows) {
