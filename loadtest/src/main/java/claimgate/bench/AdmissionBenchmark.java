@@ -40,7 +40,7 @@ import java.util.Locale;
  * <p>With {@code -Dlevels=none,everysec,always,replicas:1} it runs {@link DurabilityBenchmark} instead.
  *
  * <pre>
- *   loadtest/bench admission [-Dseconds=10 -Druns=5 -Dconnections=64 -DopenSeconds=60]
+ *   loadtest/bench admission [-Dseconds=10 -Druns=5 -Dconnections=64 -DopenSeconds=60 -DopenRate=(half the admitted rate)]
  *   loadtest/bench admission -Dlevels=none,everysec,always,replicas:1 [-Druns=3 -DopenRate=3000 -DopenSeconds=20]
  * </pre>
  */
@@ -176,7 +176,8 @@ public final class AdmissionBenchmark {
       // grew made Redis fork a dataset of some 700 MB in the middle of the minute (27 ms frozen,
       // then a child writing it for seconds on these two cores), a rewrite a launch of the seed's
       // size, whose whole dataset is tens of MB, does not meet
-      int half = (int) (BenchServers.median(claimRates) / 2);
+      // -DopenRate=N offers N claims/s instead: runs that compare JVMs or settings at one load
+      int half = Integer.getInteger("openRate", (int) (BenchServers.median(claimRates) / 2));
       fresh(current, OPEN_CAMPAIGN);
       meter.rewriteAppendOnlyFile();
       CpuMeter.RedisPersistence persistenceBefore = meter.redisPersistence();
