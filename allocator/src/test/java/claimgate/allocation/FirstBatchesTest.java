@@ -1,0 +1,105 @@
+package claimgate.allocation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import claimgate.campaign.Campaign;
+import claimgate.campaign.CampaignStore;
+import claimgate.store.Database;
+import claimgate.testkit.Campaigns;
+import claimgate.testkit.TestServers;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A launch on a fresh database: the claim table empty and analyzed (a first campaign, or one after
+ * the warm-up's scratch rows were vacuumed away), and the first batches small, as an opening's
+ * first claims trickle in. PostgreSQL plans the foreign-key check of each voucher's claim once per
+ * session and keeps the plan; planned against a table of a page or two, that check was a
+ * sequential scan, kept until autovacuum analyzed the table (up to a minute later), so every
+ * voucher of the launch's first minute read every claim before it. The batches must check their
+ * vouchers' claims through the claim's index whatever the table's size when they were planned.
+ */
+@ExtendWith(VertxExtension.class)
+class FirstBatchesTest {
+
+  private static final int BATCHES = 6;
+  private static final int PER_BATCH = 200;
+
+  @Test
+  @DisplayName("the first batches on an empty, analyzed claim table check each voucher's claim by index, not by scanning the table")
+  void vouchersCheckTheirClaimsByIndex(Vertx vertx) {
+    Database database = Database.fromUrl(TestServers.separateDatabase("first_batches"));
+    Pool pool = database.pool(vertx, 1);
+    try {
+      Campaign campaign = Campaigns.open(Campaigns.uniqueId("first-batches"), 9, 3, 100_000, 100_000, 100_000);
+      SqlConnection conn = pool.getConnection().await();
+      try {
+        conn.query("delete from voucher").execute().await();
+        conn.query("delete from claim").execute().await();
+        conn.query("vacuum analyze claim").execute().await();
+        conn.query("vacuum analyze voucher").execute().await();
+        CampaignStore.apply(conn, campaign, Optional.empty()).await();
+        long[] before = claimTableStats(conn);
+
+        BatchWriter writer = BatchWriter.withoutLog(campaign);
+        int serial = 0;
+        for (int batch = 0; batch < BATCHES; batch++) {
+          // a first batch of one claim, as an opening's first seconds bring
+          int n = batch == 0 ? 1 : PER_BATCH;
+          List<Decision> decisions = new ArrayList<>(n);
+          for (int i = 0; i < n; i++) {
+            serial++;
+            String merchant = "m" + serial % 3;
+            ClaimEntry claim = new ClaimEntry("1-" + serial, serial, campaign.id() + ".t" + serial, "c" + serial,
+                List.of(merchant), merchant, 1);
+            decisions.add(new Decision.Confirmed(claim, merchant, serial, campaign.id() + "-" + serial, 1, 1));
+          }
+          writer.commit(conn, 0, decisions, Campaign.FULL_RELEASE_BP, batch == 0, () -> { }).await();
+        }
+
+        long[] after = awaitInserted(conn, before[0] + serial);
+        // a check by scan reads every claim before the voucher's: some 500 a voucher here, 500,000 in
+        // all. The setup's own statements (reported to the statistics late) read no claim: the
+        // table is empty then
+        assertThat(after[2] - before[2]).as("claims read by sequential scans (%d scans) while %d vouchers were written",
+            after[1] - before[1], serial).isLessThan(serial);
+      } finally {
+        conn.close().await();
+      }
+    } finally {
+      pool.close().await();
+    }
+  }
+
+  /** The claim table's rows inserted, sequential scans and rows they read, as the statistics collector counts them. */
+  private static long[] claimTableStats(SqlConnection conn) {
+    conn.query("select pg_stat_clear_snapshot()").execute().await();
+    Row row = conn.query("select n_tup_ins, seq_scan, seq_tup_read from pg_stat_user_tables where relname = 'claim'")
+        .execute().await().iterator().next();
+    return new long[] {row.getLong(0), row.getLong(1), row.getLong(2)};
+  }
+
+  /** The statistics once they count {@code inserted} claims (a backend reports them after its transactions). */
+  private static long[] awaitInserted(SqlConnection conn, long inserted) {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (true) {
+      long[] stats = claimTableStats(conn);
+      if (stats[0] >= inserted) {
+        return stats;
+      }
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("the statistics counted " + stats[0] + " of " + inserted + " claims inserted");
+      }
+      conn.query("select pg_sleep(0.2)").execute().await();
+    }
+  }
+}
