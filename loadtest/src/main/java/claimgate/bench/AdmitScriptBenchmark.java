@@ -13,8 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Redis alone: what the admission script costs Redis per claim, with no gateway and no HTTP in the
- * way. Batches of {@code batch} fresh claims (a citizen each, two of 300 shops, as the admission
- * benchmark's wrk sends) go to {@code admit.lua} over one pipelined connection, {@code inFlight}
+ * way. Batches of {@code batch} fresh claims (a citizen each, two of 300 shops, from one of
+ * {@link ClientAddresses} in turn, as the admission benchmark's wrk sends) go to {@code admit.lua} over one pipelined connection, {@code inFlight}
  * batches at a time, for {@code seconds}; Redis's own CPU ({@code INFO cpu}), the script's time
  * ({@code INFO commandstats}) and the append-only file's growth are read around each run. Every
  * run admits into a campaign of its own, the one before removed, as the admission benchmark's
@@ -59,8 +59,8 @@ public final class AdmitScriptBenchmark {
         System.out.printf(Locale.ROOT, "run %d: %,.0f claims/s; Redis CPU per claim %.2f us (script %.2f us; its rewrites %.2f us); "
             + "append-only file %.0f bytes per claim%n", run, r.claimsPerSecond(), r.redisUs(), r.scriptUs(), r.childrenUs(), r.aofBytes());
       }
-      System.out.printf(Locale.ROOT, "%n## The admission script alone (%s; batches of %d, %d in flight, %d s runs, median of %d)%n",
-          servers.describe(), batch, inFlight, seconds, runs);
+      System.out.printf(Locale.ROOT, "%n## The admission script alone (%s; batches of %d, %d in flight, claims from %,d client addresses, %d s runs, median of %d)%n",
+          servers.describe(), batch, inFlight, ADDRESSES, seconds, runs);
       System.out.printf(Locale.ROOT, "| claims admitted | %,.0f claims/s |%n", BenchServers.median(all.stream().map(Run::claimsPerSecond).toList()));
       System.out.printf(Locale.ROOT, "| Redis CPU per claim (INFO cpu; the script alone, INFO commandstats) | %.2f us (%.2f us) | <= 10 us |%n",
           BenchServers.median(all.stream().map(Run::redisUs).toList()), BenchServers.median(all.stream().map(Run::scriptUs).toList()));
@@ -74,6 +74,7 @@ public final class AdmitScriptBenchmark {
   }
 
   private static final AtomicLong CITIZENS = new AtomicLong();
+  private static final int ADDRESSES = ClientAddresses.count();
   private static final String SALT = Long.toString(System.nanoTime(), 36);
 
   /** Keeps {@code inFlight} batches outstanding for {@code seconds}; the claims admitted. */
@@ -107,7 +108,7 @@ public final class AdmitScriptBenchmark {
       String merchants = String.format(Locale.ROOT, "m%03d,m%03d", shops[0], shops[1]);
       claims.add(new AdmissionScript.Claim("w" + SALT + "-" + n, merchants,
           claimgate.redis.CitizenRecord.requestId(null, merchants), claimgate.redis.CitizenRecord.fingerprint(merchants),
-          "", "127.0.0.1"));
+          "", ClientAddresses.of(n, ADDRESSES)));
     }
     script.admit(campaign, claims).onComplete(r -> {
       if (r.failed()) {

@@ -104,6 +104,8 @@ final class BenchRoles {
     // every simulated page of a benchmark comes from this machine's one address
     env.put("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", "1000000");
     env.put("CLAIMGATE_REDIS_DURABILITY", servers.gatewayDurability());
+    // the generators name each claim's client address (ClientAddresses), as a proxy would
+    env.put("CLAIMGATE_TRUSTED_PROXY_HOPS", "1");
     if (httpPort > 0) {
       env.put("CLAIMGATE_HTTP_PORT", Integer.toString(httpPort));
     }

@@ -59,7 +59,8 @@ final class OpenModelLoad {
     // a heap fixed and touched at start and a concurrent collector: the generator's own pauses
     // would count as the server's latency
     Process p = Processes.start(Processes.jvm(List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:+UseZGC",
-            "-Xlog:gc,gc+phases:file=" + dir.resolve("open-model-gc.log") + ":time"), "-cp", Processes.classpath(),
+            "-Xlog:gc,gc+phases:file=" + dir.resolve("open-model-gc.log") + ":time",
+            "-Daddresses=" + ClientAddresses.count()), "-cp", Processes.classpath(),
         "claimgate.bench.OpenModelLoad", Integer.toString(port), path, Integer.toString(ratePerSecond),
         Integer.toString(seconds), Integer.toString(connections)), java.util.Map.of(), log);
     if (!p.waitFor(seconds + 120L, TimeUnit.SECONDS) || p.exitValue() != 0) {
@@ -160,6 +161,7 @@ final class OpenModelLoad {
     long start = System.nanoTime() + 10_000_000;
     long intervalNs = 1_000_000_000L / ratePerSecond;
     List<Long> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    int addresses = ClientAddresses.count();
     for (int lane = 0; lane < LANES; lane++) {
       int first = lane;
       HttpClient client = lanes.get(lane).client();
@@ -174,7 +176,7 @@ final class OpenModelLoad {
             long i = next[0];
             next[0] += LANES;
             client.request(request)
-                .compose(req -> req.send(body.apply(i)))
+                .compose(req -> req.putHeader(ClientAddresses.HEADER, ClientAddresses.of(i, addresses)).send(body.apply(i)))
                 .compose(resp -> resp.body().map(b -> resp.statusCode()))
                 .onComplete(ar -> {
                   long latencyUs = Math.max(1, (System.nanoTime() - intendedNs) / 1000);

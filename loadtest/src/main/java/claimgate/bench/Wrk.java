@@ -76,22 +76,29 @@ final class Wrk {
     };
   }
 
-  /** A wrk script of claims: a fresh citizen per request, two of 300 shops. */
+  /**
+   * A wrk script of claims: a fresh citizen per request, two of 300 shops, each request from one of
+   * {@link ClientAddresses#count()} client addresses in turn (named in {@code X-Forwarded-For}, which
+   * the benchmark's gateways trust one hop of).
+   */
   static Path claimScript() throws IOException {
     Path script = Files.createTempFile("claim", ".lua");
     Files.writeString(script, """
         -- a fresh citizen per request, two of 300 shops, so idempotency folds nothing
         local counter = 0
+        local addresses = %d
         local salt = tostring(math.random(1, 1000000000)) .. tostring(os.time())
         request = function()
           counter = counter + 1
-          local a = counter % 300
-          local b = (counter * 7 + 13) % 300
-          if b == a then b = (a + 1) % 300 end
-          local body = string.format('{"citizenId":"w%s-%d","merchantIds":["m%03d","m%03d"]}', salt, counter, a, b)
-          return wrk.format("POST", nil, {["Content-Type"] = "application/json"}, body)
+          local a = counter %% 300
+          local b = (counter * 7 + 13) %% 300
+          if b == a then b = (a + 1) %% 300 end
+          local body = string.format('{"citizenId":"w%%s-%%d","merchantIds":["m%%03d","m%%03d"]}', salt, counter, a, b)
+          local k = counter %% addresses
+          local address = string.format('10.%%d.%%d.%%d', math.floor(k / 65536) %% 256, math.floor(k / 256) %% 256, k %% 256)
+          return wrk.format("POST", nil, {["Content-Type"] = "application/json", ["X-Forwarded-For"] = address}, body)
         end
-        """);
+        """.formatted(ClientAddresses.count()));
     return script;
   }
 }
