@@ -32,19 +32,6 @@ import java.util.Map;
  */
 public final class BatchWriter {
 
-  /**
-   * Every statement of a batch looks rows up by key. PostgreSQL plans the foreign-key check of each
-   * row a batch inserts (a voucher's claim and shop, a claim's campaign) once per session and keeps
-   * the plan until the table is analyzed again; planned while the claim table held a page or two
-   * (a fresh database, or one whose earlier rows were vacuumed away, and a launch's first small
-   * batch), the check of a voucher's claim was a sequential scan, kept until autovacuum analyzed
-   * the grown table up to a minute later: each voucher then read every claim before it, and an
-   * allocator decided some 1,500 claims a second instead of 15,000. Without sequential scans in
-   * the batch's transaction, whatever plan it makes and keeps uses the keys' indexes
-   * ({@code FirstBatchesTest}).
-   */
-  static final String INDEXED_CHECKS = "set local enable_seqscan = off";
-
   private final Campaign campaign;
   private final Pseudonyms pseudonyms;
   private final CampaignStore.Versions versions;
@@ -203,7 +190,7 @@ public final class BatchWriter {
       }
     }
     List<Future<?>> statements = new ArrayList<>();
-    statements.add(conn.query(INDEXED_CHECKS).execute());
+    statements.add(conn.query(Queries.INDEXED_CHECKS).execute());
     // the campaign's row, then the log's head: every writer locks them in this order
     Future<RowSet<Row>> advance = conn.preparedQuery(Queries.ADVANCE)
         .execute(Tuple.of(campaignId, streamId, decidedSeq, epoch, releasedBp));

@@ -27,6 +27,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * sequential scan, kept until autovacuum analyzed the table (up to a minute later), so every
  * voucher of the launch's first minute read every claim before it. The batches must check their
  * vouchers' claims through the claim's index whatever the table's size when they were planned.
+ * This guards the allocator's throughput at a launch, not an invariant: the checks decide the same
+ * either way.
  */
 @ExtendWith(VertxExtension.class)
 class FirstBatchesTest {

@@ -266,7 +266,6 @@ public final class AdmissionBenchmark {
     return values.stream().map(v -> String.format(Locale.ROOT, "%.2f", v)).toList().toString();
   }
 
-  /** A campaign that never runs out or throttles: what is measured is admission itself. */
   /** The claims admitted to {@code campaignId} and the allocator decided, as Redis counts them. */
   private long[] counters(String campaignId) {
     Response r = redis.send(Request.cmd(Command.HMGET).arg(new CampaignKeys(campaignId).config())
@@ -289,6 +288,7 @@ public final class AdmissionBenchmark {
     }
   }
 
+  /** A campaign that never runs out or throttles: what is measured is admission itself. */
   static Campaign campaign() {
     return campaign(CAMPAIGN);
   }
