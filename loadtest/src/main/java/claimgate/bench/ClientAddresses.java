@@ -22,7 +22,7 @@ final class ClientAddresses {
     return n;
   }
 
-  /** The address of the i-th claim, one of {@code count} in 10.0.0.0/8. */
+  /** The address of the i-th claim, one of {@code count} in 10.0.0.0/8 (wrk's script, in Lua, makes the same). */
   static String of(long i, int count) {
     int k = (int) (i % count);
     return "10." + (k >>> 16 & 255) + "." + (k >>> 8 & 255) + "." + (k & 255);

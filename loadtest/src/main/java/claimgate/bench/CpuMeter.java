@@ -59,13 +59,12 @@ final class CpuMeter {
   }
 
   /**
-   * Rewrites Redis's append-only file now ({@code BGREWRITEAOF}) and waits until it is done. A
-   * rewrite Redis began by itself (its growth threshold) is waited for first: Redis refuses a
-   * second one while it runs, and that one may have begun before the writes to be compacted.
+   * Rewrites Redis's append-only file now ({@code BGREWRITEAOF}) and waits until it is done. Redis
+   * refuses while a rewrite it began by itself (its growth threshold) runs, and that one may have
+   * begun before the writes to be compacted: it is waited for, and the rewrite asked for again.
    */
   void rewriteAppendOnlyFile() throws InterruptedException {
     long until = System.currentTimeMillis() + 300_000;
-    awaitNoRewrite(until);
     while (true) {
       Throwable refused = redis.send(Request.cmd(Command.BGREWRITEAOF)).map(r -> (Throwable) null).otherwise(e -> e).await();
       if (refused == null) {
