@@ -47,9 +47,27 @@ public record Database(PgConnectOptions options) {
   }
 
   public Pool pool(Vertx vertx, int size) {
+    return pool(vertx, size, new PgConnectOptions(options));
+  }
+
+  /**
+   * A pool whose statements are planned at each execution, for the tables as they are then
+   * ({@code plan_cache_mode = force_custom_plan}). A prepared statement's generic plan is made once
+   * and kept until the table is next analyzed: made while the claim or voucher table held a page
+   * (a launch's first minute on a fresh database), a lookup by ticket or code was a sequential
+   * scan, and stayed one while the table grew by thousands of rows a second, until autovacuum
+   * analyzed it up to a minute later. For the gateway's lookups by key, where a plan costs less
+   * than the round trip; not for the allocator's batches, whose foreign-key checks would be
+   * planned once per row (they plan without sequential scans instead).
+   */
+  public Pool keyLookupPool(Vertx vertx, int size) {
+    return pool(vertx, size, new PgConnectOptions(options).addProperty("plan_cache_mode", "force_custom_plan"));
+  }
+
+  private static Pool pool(Vertx vertx, int size, PgConnectOptions connect) {
     return PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(size))
-        .connectingTo(new PgConnectOptions(options))
+        .connectingTo(connect)
         .using(vertx)
         .build();
   }

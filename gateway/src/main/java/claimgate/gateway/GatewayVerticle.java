@@ -139,7 +139,7 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     redis = new PipelinedRedis(vertx, config.stores().redisUrl());
-    pool = config.stores().database().pool(vertx, 4);
+    pool = config.stores().database().keyLookupPool(vertx, 4);
     catalog = new CampaignCatalog(new CampaignStore(pool), redis);
     Tickets tickets = new Tickets(config.credentials().codes());
     // one subscription to the allocator's decisions for the whole process, taken by the first verticle

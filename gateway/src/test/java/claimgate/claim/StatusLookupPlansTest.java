@@ -1,0 +1,108 @@
+package claimgate.claim;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import claimgate.store.Database;
+import claimgate.testkit.TestServers;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A ticket's status read from PostgreSQL on the gateway's pool, first while the claim table is
+ * empty and analyzed (a launch's first minute on a fresh database), then after the table has grown
+ * by tens of thousands of claims with no analyze in between, as in the minute before autovacuum
+ * comes. The gateway's connection keeps its prepared statement across both: each lookup must
+ * still find its claim through the primary key, not by reading the table. This guards the status
+ * page's cost at a launch, not an invariant: a scan answers the same.
+ */
+@ExtendWith(VertxExtension.class)
+class StatusLookupPlansTest {
+
+  private static final int CLAIMS = 50_000;
+  private static final int LOOKUPS = 20;
+
+  @Test
+  @DisplayName("a status lookup prepared on an empty claim table reads its claim by key once the table has grown")
+  void lookupsKeepToTheKey(Vertx vertx) {
+    Database database = Database.fromUrl(TestServers.separateDatabase("status_lookups"));
+    // the pool the gateway reads statuses with, one connection so that its prepared statement is reused
+    Pool pool = database.keyLookupPool(vertx, 1);
+    try {
+      SqlConnection conn = pool.getConnection().await();
+      try {
+        conn.query("delete from voucher").execute().await();
+        conn.query("delete from claim").execute().await();
+        conn.query("insert into campaign (id, document) values ('plans', '{}') on conflict do nothing").execute().await();
+        // no autovacuum in this database's claim table: its analyze would replan the lookup and hide the case
+        conn.query("alter table claim set (autovacuum_enabled = false)").execute().await();
+        conn.query("vacuum analyze claim").execute().await();
+        conn.query("vacuum analyze voucher").execute().await();
+        // more lookups than PostgreSQL plans for their arguments before it settles on one generic plan
+        for (int i = 0; i < LOOKUPS; i++) {
+          conn.preparedQuery(ClaimLookup.SELECT_OUTCOME).execute(Tuple.of("plans.t" + i)).await();
+        }
+        conn.query("""
+            insert into claim (ticket, campaign_id, seq, stream_id, citizen_id, merchant_ids, charged_merchant, status,
+                               reason, writer_epoch)
+            select 'plans.t' || g, 'plans', g, '1-' || g, 'c' || g, 'm1', 'm1', 'rejected', 'sold_out', 1
+            from generate_series(1, %d) g""".formatted(CLAIMS)).execute().await();
+        long[] before = awaitInserted(conn, CLAIMS);
+
+        for (int i = 0; i < LOOKUPS; i++) {
+          Row row = conn.preparedQuery(ClaimLookup.SELECT_OUTCOME).execute(Tuple.of("plans.t" + (i * 997 + 1))).await()
+              .iterator().next();
+          assertThat(row.getString("status")).isEqualTo("rejected");
+        }
+        conn.query("select 1").execute().await();
+        // reported by the backend at its transactions' end; a scan would read every claim, 50,000 per lookup
+        long[] after = awaitScansReported(conn, before);
+        assertThat(after[2] - before[2]).as("claims read by sequential scans (%d scans) in %d lookups by ticket",
+            after[1] - before[1], LOOKUPS).isLessThan(CLAIMS);
+        assertThat(after[3] - before[3]).as("lookups through the claim's key").isGreaterThanOrEqualTo(LOOKUPS);
+      } finally {
+        conn.close().await();
+      }
+    } finally {
+      pool.close().await();
+    }
+  }
+
+  /** The claim table's rows inserted, sequential scans, rows they read and index scans, as the statistics collector counts them. */
+  private static long[] claimTableStats(SqlConnection conn) {
+    conn.query("select pg_stat_clear_snapshot()").execute().await();
+    Row row = conn.query("select n_tup_ins, seq_scan, seq_tup_read, coalesce(idx_scan, 0) from pg_stat_user_tables "
+        + "where relname = 'claim'").execute().await().iterator().next();
+    return new long[] {row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3)};
+  }
+
+  private static long[] awaitInserted(SqlConnection conn, long inserted) {
+    return await(conn, stats -> stats[0] >= inserted, "the statistics never counted " + inserted + " claims inserted");
+  }
+
+  /** The statistics once they count the lookups, by one access path or the other. */
+  private static long[] awaitScansReported(SqlConnection conn, long[] before) {
+    return await(conn, stats -> (stats[1] - before[1]) + (stats[3] - before[3]) >= LOOKUPS,
+        "the statistics never counted the lookups");
+  }
+
+  private static long[] await(SqlConnection conn, java.util.function.Predicate<long[]> reported, String failure) {
+    long deadline = System.currentTimeMillis() + 20_000;
+    while (true) {
+      long[] stats = claimTableStats(conn);
+      if (reported.test(stats)) {
+        return stats;
+      }
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError(failure);
+      }
+      conn.query("select pg_sleep(0.2)").execute().await();
+    }
+  }
+}
