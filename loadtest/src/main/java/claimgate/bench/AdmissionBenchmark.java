@@ -30,7 +30,9 @@ import java.util.Locale;
  *       the admission script alone ({@code INFO commandstats}), and of wrk,
  *   <li>the first 10 s after a fresh gateway reported ready, against steady state (target 0.8),
  *   <li>latency at half the admitted rate for {@code openSeconds} (open model, HdrHistogram,
- *       corrected for coordinated omission; targets p99 10 ms, max 50 ms).
+ *       corrected for coordinated omission; targets p99 10 ms, max 50 ms), and the same generator
+ *       at the same rate against the bare endpoint: the tail the generator and the shared cores
+ *       give any server.
  * </ul>
  * A fresh citizen per request, two of 300 shops each, from one of {@code -Daddresses} client
  * addresses in turn (20,000; {@link ClientAddresses}). Medians of {@code runs} rounds; every round
@@ -47,6 +49,7 @@ import java.util.Locale;
  * <pre>
  *   loadtest/bench admission [-Dseconds=10 -Druns=5 -Dconnections=64 -DopenSeconds=60 -DopenRate=(half the admitted rate)]
  *   loadtest/bench admission -Dlevels=none,everysec,always,replicas:1 [-Druns=3 -DopenRate=3000 -DopenSeconds=20]
+ *   loadtest/bench admission -DopenOnly=true [-DopenRate=20000 -DopenSeconds=30]   (the open model alone, beside the bare endpoint's)
  * </pre>
  */
 public final class AdmissionBenchmark {
@@ -112,6 +115,17 @@ public final class AdmissionBenchmark {
       System.out.println("warming up both endpoints (" + seconds + " s each)...");
       Wrk.run(barePort, path, script, seconds, connections);
       Wrk.run(gatewayPort, path, script, seconds, connections);
+      if (Boolean.getBoolean("openOnly")) {
+        // the open model alone, on the gateway warmed up above and on the bare endpoint: its
+        // tail beside the generator's own, for runs that look into the tail
+        int rate = Integer.getInteger("openRate", 20_000);
+        OpenModelLoad.Result ceiling = OpenModelLoad.inOwnProcess(roles.dir(), barePort, path, rate, openSeconds,
+            connections);
+        OpenModelLoad.Result open = openModel(CAMPAIGN, gatewayPort, rate, openSeconds, connections);
+        System.out.printf(Locale.ROOT, "open model at %,d claims/s for %d s: bare endpoint %s; gateway %s%n", rate,
+            openSeconds, ceiling.summary(), open.summary());
+        return;
+      }
 
       List<Double> bareRates = new ArrayList<>();
       List<Double> bareP99 = new ArrayList<>();
@@ -194,15 +208,13 @@ public final class AdmissionBenchmark {
       // size, whose whole dataset is tens of MB, does not meet
       // -DopenRate=N offers N claims/s instead: runs that compare JVMs or settings at one load
       int half = Integer.getInteger("openRate", (int) (BenchServers.median(claimRates) / 2));
-      fresh(current, OPEN_CAMPAIGN);
-      meter.rewriteAppendOnlyFile();
+      // the same generator at the same rate against the bare endpoint: the tail the generator and
+      // these shared cores give any server, beside the gateway's
+      OpenModelLoad.Result openBare = OpenModelLoad.inOwnProcess(roles.dir(), barePort, path, half, openSeconds,
+          connections);
       CpuMeter.RedisPersistence persistenceBefore = meter.redisPersistence();
-      meter.watchRedisLatency();
-      OpenModelLoad.Result open = OpenModelLoad.inOwnProcess(roles.dir(), gatewayPort,
-          "/api/v1/campaigns/" + OPEN_CAMPAIGN + "/claims", half, openSeconds, connections);
+      OpenModelLoad.Result open = openModel(current, gatewayPort, half, openSeconds, connections);
       CpuMeter.RedisPersistence persistenceAfter = meter.redisPersistence();
-      System.out.println("Redis's own latency events of 2 ms or more during the open model (LATENCY LATEST: event, "
-          + "unix time, latest ms, worst ms): " + meter.redisLatency());
 
       double bareRate = BenchServers.median(bareRates);
       double claimRate = BenchServers.median(claimRates);
@@ -236,6 +248,8 @@ public final class AdmissionBenchmark {
           seconds, cold.requestsPerSecond(), warm.requestsPerSecond(), cold.requestsPerSecond() / warm.requestsPerSecond());
       System.out.printf(Locale.ROOT, "| open model at %,d claims/s for %d s (generator in its own process) | p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms; %,d sent, %,d failed | p99 <= 10 ms, max <= 50 ms |%n",
           half, openSeconds, open.p50Ms(), open.p99Ms(), open.p999Ms(), open.maxMs(), open.sent(), open.failed());
+      System.out.printf(Locale.ROOT, "| the same open model against the bare endpoint (the generator's and the machine's own tail) | %s | |%n",
+          openBare.summary());
       System.out.printf(Locale.ROOT, "| Redis during the open model: append-only file rewrites (each a fork), its last fork, "
               + "fsyncs that made writes wait, memory at the end | %d, %.1f ms, %d, %.0f MB | |%n",
           (long) (persistenceAfter.rewrites() - persistenceBefore.rewrites()), persistenceAfter.lastForkUs() / 1000,
@@ -249,6 +263,22 @@ public final class AdmissionBenchmark {
       }
       redis.close();
     }
+  }
+
+  /**
+   * The open model on a campaign of its own (campaign {@code previous} removed), Redis's
+   * append-only file rewritten first; prints Redis's latency events meanwhile.
+   */
+  private OpenModelLoad.Result openModel(String previous, int gatewayPort, int rate, int openSeconds, int connections)
+      throws Exception {
+    fresh(previous, OPEN_CAMPAIGN);
+    meter.rewriteAppendOnlyFile();
+    meter.watchRedisLatency();
+    OpenModelLoad.Result open = OpenModelLoad.inOwnProcess(roles.dir(), gatewayPort,
+        "/api/v1/campaigns/" + OPEN_CAMPAIGN + "/claims", rate, openSeconds, connections);
+    System.out.println("Redis's own latency events of 2 ms or more during the open model (LATENCY LATEST: event, "
+        + "unix time, latest ms, worst ms): " + meter.redisLatency());
+    return open;
   }
 
   private String fresh(String previous, String next) {

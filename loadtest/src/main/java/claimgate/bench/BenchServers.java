@@ -35,8 +35,12 @@ final class BenchServers implements AutoCloseable {
   static BenchServers start() throws IOException {
     String redis = System.getenv("CLAIMGATE_REDIS_URL");
     String pg = System.getenv("CLAIMGATE_PG_URL");
+    if ((redis == null) != (pg == null)) {
+      // one external server beside an embedded one would be measured as neither
+      throw new IllegalArgumentException("set both CLAIMGATE_REDIS_URL and CLAIMGATE_PG_URL, or neither (embedded servers)");
+    }
     EmbeddedServers embedded = null;
-    if (redis == null || pg == null) {
+    if (redis == null) {
       embedded = EmbeddedServers.start(Files.createTempDirectory("claimgate-bench"));
       redis = embedded.redisUrl();
       pg = embedded.postgresUrl();

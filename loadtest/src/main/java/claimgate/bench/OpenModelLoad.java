@@ -36,6 +36,11 @@ final class OpenModelLoad {
           latencyUs.getMaxValue() / 1000.0);
     }
 
+    String summary() {
+      return String.format(java.util.Locale.ROOT, "p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms (%,d sent, %,d failed)",
+          p50Ms, p99Ms, p999Ms, maxMs, sent, failed);
+    }
+
     String line() {
       return String.format(java.util.Locale.ROOT, "OPEN %d %d %d %.1f %.3f %.3f %.3f %.3f", sent, ok, failed,
           achievedPerSecond, p50Ms, p99Ms, p999Ms, maxMs);
@@ -63,7 +68,7 @@ final class OpenModelLoad {
             "-Daddresses=" + ClientAddresses.count()), "-cp", Processes.classpath(),
         "claimgate.bench.OpenModelLoad", Integer.toString(port), path, Integer.toString(ratePerSecond),
         Integer.toString(seconds), Integer.toString(connections)), java.util.Map.of(), log);
-    if (!p.waitFor(seconds + 120L, TimeUnit.SECONDS) || p.exitValue() != 0) {
+    if (!p.waitFor(WARM_UP_SECONDS + seconds + 120L, TimeUnit.SECONDS) || p.exitValue() != 0) {
       p.destroyForcibly();
       throw new IllegalStateException("the open-model generator failed; see " + log);
     }
@@ -81,13 +86,12 @@ final class OpenModelLoad {
     Vertx vertx = Vertx.vertx();
     long salt = System.nanoTime();
     List<Lane> lanes = lanes(vertx, port, connections);
-    // a run first at the same rate on the same connections: the generator's own JIT and
-    // connection set-up must not count against the server. On two cores 5 s were not enough (the
-    // first counted seconds were the run's slowest), so 15 s, then a second for the compiler's
-    // queue to drain
-    run(vertx, lanes, args[1], rate, WARM_UP_SECONDS, i -> claim(salt - 1, i));
-    Thread.sleep(1_000);
-    Result result = run(vertx, lanes, args[1], rate, seconds, i -> claim(salt, i));
+    // the first seconds at the same rate on the same connections are not counted: the generator's
+    // own JIT and connection set-up must not count against the server. On two cores 5 s were not
+    // enough (the first counted seconds were the run's slowest), so 15 s. The counted seconds
+    // follow them without a pause: after a pause of a second (as two runs had) the first counted
+    // second was again among the slowest, its first requests meeting processes gone idle
+    Result result = run(vertx, lanes, args[1], rate, WARM_UP_SECONDS, seconds, i -> claim(salt, i));
     System.out.println(result.line());
     vertx.close().await();
     System.exit(0);
@@ -116,6 +120,8 @@ final class OpenModelLoad {
 
   static final int WARM_UP_SECONDS = 15;
 
+  private static final long SLOW_US = 10_000;
+
   /** Lanes of the generator: each an event loop with its own connections, sending every LANES-th request. */
   static final int LANES = 2;
 
@@ -139,7 +145,7 @@ final class OpenModelLoad {
       LongFunction<Buffer> body) throws InterruptedException {
     List<Lane> lanes = lanes(vertx, port, connections);
     try {
-      return run(vertx, lanes, path, ratePerSecond, seconds, body);
+      return run(vertx, lanes, path, ratePerSecond, 0, seconds, body);
     } finally {
       for (Lane lane : lanes) {
         lane.client().close().await();
@@ -147,13 +153,21 @@ final class OpenModelLoad {
     }
   }
 
-  static Result run(Vertx vertx, List<Lane> lanes, String path, int ratePerSecond, int seconds,
+  /**
+   * Sends {@code ratePerSecond} requests a second for {@code uncounted + seconds} seconds; the
+   * result counts the requests due in the last {@code seconds}.
+   */
+  static Result run(Vertx vertx, List<Lane> lanes, String path, int ratePerSecond, int uncounted, int seconds,
       LongFunction<Buffer> body) throws InterruptedException {
     Recorder recorder = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
     // the slowest answer to the requests due in each second of the run: where a stall was
     java.util.concurrent.atomic.AtomicLongArray worstUs = new java.util.concurrent.atomic.AtomicLongArray(seconds + 2);
-    long startWallMs = System.currentTimeMillis() + 10;
-    long total = (long) ratePerSecond * seconds;
+    // and how many of them took longer than the p99 target, 10 ms: whether the tail is a few stalls or spread out
+    java.util.concurrent.atomic.AtomicLongArray slow = new java.util.concurrent.atomic.AtomicLongArray(seconds + 2);
+    long startWallMs = System.currentTimeMillis() + 10 + uncounted * 1000L;
+    long skipped = (long) ratePerSecond * uncounted;
+    long counted = (long) ratePerSecond * seconds;
+    long total = skipped + counted;
     AtomicLong ok = new AtomicLong();
     AtomicLong failed = new AtomicLong();
     CountDownLatch done = new CountDownLatch(1);
@@ -179,14 +193,19 @@ final class OpenModelLoad {
                 .compose(req -> req.putHeader(ClientAddresses.HEADER, ClientAddresses.of(i, addresses)).send(body.apply(i)))
                 .compose(resp -> resp.body().map(b -> resp.statusCode()))
                 .onComplete(ar -> {
-                  long latencyUs = Math.max(1, (System.nanoTime() - intendedNs) / 1000);
-                  recorder.recordValue(latencyUs);
-                  worstUs.accumulateAndGet((int) Math.min(seconds + 1, (intendedNs - start) / 1_000_000_000L), latencyUs,
-                      Math::max);
-                  if (ar.succeeded() && ar.result() < 500) {
-                    ok.incrementAndGet();
-                  } else {
-                    failed.incrementAndGet();
+                  if (i >= skipped) {
+                    long latencyUs = Math.max(1, (System.nanoTime() - intendedNs) / 1000);
+                    recorder.recordValue(latencyUs);
+                    int second = (int) Math.min(seconds + 1, (i - skipped) / ratePerSecond);
+                    worstUs.accumulateAndGet(second, latencyUs, Math::max);
+                    if (latencyUs > SLOW_US) {
+                      slow.incrementAndGet(second);
+                    }
+                    if (ar.succeeded() && ar.result() < 500) {
+                      ok.incrementAndGet();
+                    } else {
+                      failed.incrementAndGet();
+                    }
                   }
                   if (completed.incrementAndGet() == total) {
                     done.countDown();
@@ -196,14 +215,17 @@ final class OpenModelLoad {
         }));
       });
     }
-    boolean finished = done.await(seconds + 60L, TimeUnit.SECONDS);
+    boolean finished = done.await(uncounted + seconds + 60L, TimeUnit.SECONDS);
     timers.forEach(vertx::cancelTimer);
-    double elapsed = (System.nanoTime() - start) / 1e9;
+    double elapsed = (System.nanoTime() - start) / 1e9 - uncounted;
     if (!finished) {
-      failed.addAndGet(total - completed.get());
+      failed.addAndGet(counted - ok.get() - failed.get());
     }
     System.out.println("OPEN-WORST " + worstSeconds(worstUs, startWallMs));
-    return Result.of(total, ok.get(), failed.get(), completed.get() / elapsed, recorder.getIntervalHistogram());
+    System.out.println("OPEN-SECONDS (from " + java.time.Instant.ofEpochMilli(startWallMs) + ": slowest ms/answers over 10 ms) "
+        + java.util.stream.IntStream.range(0, seconds).mapToObj(i -> (worstUs.get(i) / 1000) + "/" + slow.get(i))
+            .collect(java.util.stream.Collectors.joining(" ")));
+    return Result.of(counted, ok.get(), failed.get(), (ok.get() + failed.get()) / elapsed, recorder.getIntervalHistogram());
   }
 
   /** The three seconds with the slowest answers: their wall-clock time and that answer. */
