@@ -314,6 +314,32 @@ class LimitsTest {
   }
 
   @Test
+  @DisplayName("a throttled address gets in again once its Retry-After has passed, one claim a token")
+  void perAddressRefill(Vertx vertx) throws InterruptedException {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    Campaign base = Campaigns.open(Campaigns.uniqueId("refill"), 9, 3, 1_000);
+    // one token a second, two at most
+    Campaign c = gw.apply(base.withAdmission(new Campaign.Admission(1_000_000, 1_000_000, 3, null, 1, 2)));
+    WebClient one = from(vertx, gw, "127.0.0.4");
+    List<Integer> statuses = new ArrayList<>();
+    HttpResponse<Buffer> throttled = null;
+    for (int i = 0; i < 3; i++) {
+      throttled = one.post("/api/v1/campaigns/" + c.id() + "/claims").sendJsonObject(claimBody("refill-" + i, "m0")).await();
+      statuses.add(throttled.statusCode());
+    }
+    assertThat(statuses).containsExactly(202, 202, 429);
+    long retryAfterS = Long.parseLong(throttled.getHeader("Retry-After"));
+    assertThat(retryAfterS).isEqualTo(1);
+    Thread.sleep(retryAfterS * 1000 + 100);
+    statuses.clear();
+    for (int i = 3; i < 5; i++) {
+      statuses.add(one.post("/api/v1/campaigns/" + c.id() + "/claims").sendJsonObject(claimBody("refill-" + i, "m0")).await()
+          .statusCode());
+    }
+    assertThat(statuses).as("a second later: one token back, one claim in").containsExactly(202, 429);
+  }
+
+  @Test
   @DisplayName("behind a trusted load balancer the address is X-Forwarded-For's; untrusted, the header is ignored")
   void forwardedAddress(Vertx vertx) {
     Campaign base = Campaigns.open(Campaigns.uniqueId("fwd"), 9, 3, 1_000);
