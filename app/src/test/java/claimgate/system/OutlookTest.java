@@ -111,4 +111,51 @@ class OutlookTest {
     JsonObject last = at(get("/api/v1/claims/" + tickets.get(5)).json().getJsonArray("outlook"), "m1");
     assertThat(last.getInteger("ahead")).isZero();
   }
+
+  @Test
+  @DisplayName("a page's event stream in a pre-queue is told the pre-queue's size as others join it, without asking again")
+  void prequeueGrowsOnTheStream() throws Exception {
+    OffsetDateTime opens = OffsetDateTime.now(ZoneOffset.UTC).plusMinutes(10);
+    Campaign base = campaign("pq-stream", List.of(new Campaign.Round(opens, opens.plusHours(1), 1.0)));
+    Campaign c = create(base.withAdmission(base.admission().withPrequeue(new Campaign.Prequeue(Duration.ofHours(1), null))));
+    String first = claim(c.id(), "pqs-0", "m0").json().getString("ticket");
+    java.util.concurrent.BlockingQueue<JsonObject> events = new java.util.concurrent.LinkedBlockingQueue<>();
+    java.net.http.HttpRequest request = java.net.http.HttpRequest.newBuilder(
+        java.net.URI.create(LiveStack.base() + "/api/v1/claims/" + first + "/events")).build();
+    java.io.InputStream body = java.net.http.HttpClient.newHttpClient()
+        .send(request, java.net.http.HttpResponse.BodyHandlers.ofInputStream()).body();
+    Thread reading = new Thread(() -> {
+      try {
+        new java.io.BufferedReader(new java.io.InputStreamReader(body, java.nio.charset.StandardCharsets.UTF_8)).lines()
+            .filter(line -> line.startsWith("data: "))
+            .forEach(line -> events.add(new JsonObject(line.substring("data: ".length()))));
+      } catch (java.io.UncheckedIOException closed) {
+        // the test closed the stream
+      }
+    });
+    reading.setDaemon(true);
+    reading.start();
+    try {
+      JsonObject opened = events.poll(10, java.util.concurrent.TimeUnit.SECONDS);
+      assertThat(opened).isNotNull();
+      assertThat(opened.getString("status")).isEqualTo("prequeued");
+      assertThat(opened.getJsonObject("prequeue").getLong("size")).isEqualTo(1);
+      for (int i = 1; i <= 3; i++) {
+        claim(c.id(), "pqs-" + i, "m0");
+      }
+      long deadline = System.currentTimeMillis() + 10_000;
+      JsonObject latest = opened;
+      while (latest.getJsonObject("prequeue").getLong("size") < 4 && System.currentTimeMillis() < deadline) {
+        JsonObject next = events.poll(500, java.util.concurrent.TimeUnit.MILLISECONDS);
+        if (next != null) {
+          latest = next;
+        }
+      }
+      assertThat(latest.getString("status")).isEqualTo("prequeued");
+      assertThat(latest.getJsonObject("prequeue").getLong("size")).as("the pre-queue on the stream, three joined after").isEqualTo(4);
+      assertThat(latest.getJsonObject("prequeue").getString("drawAt")).isEqualTo(opened.getJsonObject("prequeue").getString("drawAt"));
+    } finally {
+      body.close();
+    }
+  }
 }

@@ -30,8 +30,8 @@ public final class CampaignCatalog {
 
   /** A campaign and what was last read of its live state, with its answer pre-rendered. */
   public record Live(Campaign campaign, Map<String, Integer> issued, boolean paused, boolean frozen, long decidedSeq,
-      long generation, long readAtMs, double drainPerSecond, JsonObject detail, JsonObject summary,
-      java.util.Set<String> merchantIds) {
+      long generation, CampaignState.Prequeue prequeue, long readAtMs, double drainPerSecond, JsonObject detail,
+      JsonObject summary, java.util.Set<String> merchantIds) {
 
     /** Whether the merchant takes part in the campaign (a set, not a scan of the list). */
     public boolean hasMerchant(String merchantId) {
@@ -184,13 +184,13 @@ public final class CampaignCatalog {
       // no rate: no leader has reported one for a few seconds (none leads, or it is stuck)
       double drainRate = drain.result() == null ? -1 : Double.parseDouble(drain.result().toString());
       live.put(campaign.id(), render(campaign, issuedByMerchant, now.paused(), now.frozen(), now.decided(),
-          now.generation(), readAtMs, drainRate));
+          now.generation(), now.prequeue(), readAtMs, drainRate));
       return null;
     });
   }
 
   static Live render(Campaign campaign, Map<String, Integer> issued, boolean paused, boolean frozen, long decidedSeq,
-      long generation, long readAtMs, double drainPerSecond) {
+      long generation, CampaignState.Prequeue prequeue, long readAtMs, double drainPerSecond) {
     long now = Instant.now().toEpochMilli();
     int releasedBp = campaign.releasedBp(now);
     JsonArray merchants = new JsonArray();
@@ -247,8 +247,8 @@ public final class CampaignCatalog {
         .put("drawAt", claimgate.campaign.Formats.instant(next.opensAt()))));
     java.util.Set<String> ids = new java.util.HashSet<>();
     campaign.merchants().forEach(m -> ids.add(m.id()));
-    return new Live(campaign, Map.copyOf(issued), paused, frozen, decidedSeq, generation, readAtMs, drainPerSecond,
-        detail, summary, ids);
+    return new Live(campaign, Map.copyOf(issued), paused, frozen, decidedSeq, generation, prequeue, readAtMs,
+        drainPerSecond, detail, summary, ids);
   }
 
   private static JsonArray rounds(Campaign campaign) {

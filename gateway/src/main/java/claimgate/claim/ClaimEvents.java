@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  * and the stream closes after a final status or after {@code maxStreamMs}.
  *
  * <p>A waiting page costs Redis nothing: its decision comes from the process's one subscription
- * ({@link DecisionFeed}), and its place in the queue is pushed every {@code pushMs} from the
- * campaign state the catalog reads once a second for everyone. Redis is asked for a ticket only
+ * ({@link DecisionFeed}), and its place in the queue (or the size of the pre-queue it waits in)
+ * is pushed every {@code pushMs} from the campaign state the catalog reads once a second for
+ * everyone. Redis is asked for a ticket only
  * when memory cannot tell: once when the subscription comes back after a break (what was
  * published meanwhile was not heard), and once for a ticket whose turn passed without a decision
  * heard (one lost with Redis's state). The streams per ticket are bounded for the whole process
@@ -131,7 +132,7 @@ public final class ClaimEvents implements DecisionFeed.Listener {
         continue;
       }
       Tickets.Ticket read = watching.get(0).ticket;
-      Optional<JsonObject> status = lookup.fromMemory(ticket, read);
+      Optional<JsonObject> status = lookup.fromMemory(ticket, read).or(() -> lookup.prequeuedFromMemory(ticket, read));
       if (status.isPresent()) {
         deliver(ticket, status.get());
       } else if (lookup.passed(read) && now - watching.get(0).askedAtMs > ASK_AGAIN_MS) {

@@ -93,10 +93,8 @@ public final class ClaimLookup {
     if (heard.isPresent()) {
       return Optional.of(published(ticket, heard.get()));
     }
-    Optional<CampaignCatalog.Live> live = catalog.get(read.campaignId());
-    Optional<Long> since = feed.subscribedSinceMs();
-    if (live.isEmpty() || since.isEmpty() || live.get().readAtMs() < since.get() + SUBSCRIPTION_SETTLE_MS
-        || read.generation() != live.get().generation()) {
+    Optional<CampaignCatalog.Live> live = current(read);
+    if (live.isEmpty()) {
       return Optional.empty();
     }
     long decided = decidedSeq(live.get(), read.campaignId());
@@ -107,6 +105,43 @@ public final class ClaimLookup {
     JsonObject queued = queued(ticket, read.seq() - decided, live.get());
     queue.outlook(live.get(), read.seq(), decided, null).ifPresent(outlook -> queued.put("outlook", outlook));
     return Optional.of(queued);
+  }
+
+  /**
+   * A ticket waiting in its campaign's pre-queue, from the campaign state this process read last
+   * (a second old at most): how many are in the pre-queue and when it is drawn, with the outlook
+   * of the gateway's view of the queue. For a waiting page's stream, whose pre-queue grows while
+   * it waits; empty when only Redis can tell. The status endpoint reads Redis instead: a page
+   * that asks once is told the pre-queue as it is now.
+   */
+  public Optional<JsonObject> prequeuedFromMemory(String ticket, Tickets.Ticket read) {
+    Optional<CampaignCatalog.Live> live = current(read);
+    if (live.isEmpty() || live.get().prequeue() == null) {
+      return Optional.empty();
+    }
+    CampaignState.Prequeue prequeue = live.get().prequeue();
+    long decided = decidedSeq(live.get(), read.campaignId());
+    if (!prequeue.holds(read.seq()) || read.seq() <= decided) {
+      return Optional.empty();
+    }
+    JsonObject waiting = prequeued(ticket, prequeue);
+    queue.outlook(live.get(), read.seq(), decided, prequeue).ifPresent(outlook -> waiting.put("outlook", outlook));
+    return Optional.of(waiting);
+  }
+
+  /**
+   * The campaign state this process read, when it is current for the ticket: read after the
+   * decisions' subscription settled (no decision since then went unheard) and of the ticket's
+   * generation.
+   */
+  private Optional<CampaignCatalog.Live> current(Tickets.Ticket read) {
+    Optional<CampaignCatalog.Live> live = catalog.get(read.campaignId());
+    Optional<Long> since = feed.subscribedSinceMs();
+    if (live.isEmpty() || since.isEmpty() || live.get().readAtMs() < since.get() + SUBSCRIPTION_SETTLE_MS
+        || read.generation() != live.get().generation()) {
+      return Optional.empty();
+    }
+    return live;
   }
 
   /** Whether the ticket's turn has passed by what this process knows (its decision is due or was missed). */
