@@ -33,7 +33,7 @@
 --   citizens hash      <citizenId> -> '<pending>|<held>|,<merchantId>=<held there>...|;<request id>=<gen>:<seq>:<fp>...'
 --                      (the citizen's last 16 admitted requests, for idempotency)
 --   merchants hash     <merchantId> -> '<contingent>|<issued>|<claims queued for it>' 
---   buckets hash       '~' the campaign's -> '<tokens>:<ms>'; <address> each address's -> '<ms when full>'
+--   buckets hash       '~' the campaign's, <address> each address's -> '<tokens>:<ms>'
 --   stream entry       g <gen>  f <first seq>  d <claims, one per line:
 --                      citizen TAB merchantIds TAB charged merchant TAB tier TAB request id>
 --                      [o <opensAtMs>: a pre-queue's entry, drawn at that opening]
@@ -178,21 +178,11 @@ local function bucketLevel(value, ratePerSecond, size)
   return refilled(tonumber(tokens), tonumber(ts), ratePerSecond, size, now)
 end
 
--- the campaign's bucket is a level ('<tokens>:<ms>'); an address's is the time (ms) at which it is
--- full again, as the generic cell rate algorithm keeps it: one number to read and write per
--- address, where most claims of a launch come from addresses of their own. It holds the same
--- bucket: its level is the burst less the time to full over the interval between two tokens, so a
--- claim is let through while that time is at most (burst - 1) intervals, and takes one interval
 local bucketValues = redis.call('HMGET', KEYS[2], unpack(bucketFields))
 local levels = {}
 levels[1] = bucketLevel(bucketValues[1], rate, burst)
-local addrInterval = 1000 / addrRate
-local addrSlack = (addrBurst - 1) * addrInterval
-local fullAt = {}
 for k = 2, #bucketFields do
-  -- a field never written, or written as a level by an earlier version, is a full bucket
-  local at = tonumber(bucketValues[k])
-  fullAt[k] = (at and at > now) and at or now
+  levels[k] = bucketLevel(bucketValues[k], addrRate, addrBurst)
 end
 
 -- merchants: a record each, '<contingent>|<issued>|<queued>'. First the first choices; then the
@@ -317,11 +307,11 @@ for i = 1, n do
     answers[i] = answer
   else
     local b = bucketIndex[ARGV[at + 6]]
-    if fullAt[b] - now > addrSlack then
-      answers[i] = 't:' .. math.ceil(fullAt[b] - now - addrSlack)
+    if levels[b] < 1 then
+      answers[i] = 't:' .. waitMs(levels[b], addrRate)
     else
       -- every attempt inside the round window costs the address a token
-      fullAt[b] = fullAt[b] + addrInterval
+      levels[b] = levels[b] - 1
       touchedBuckets[b] = true
       local pending, held = pendingOf[k] or 0, heldOf[k] or 0
       local eligibleTier = tier ~= '' and tonumber(tier) or tierOf[k]
@@ -398,7 +388,7 @@ if next(touchedBuckets) then
   for b in pairs(touchedBuckets) do
     if b ~= 1 then
       bucketWrite[#bucketWrite + 1] = bucketFields[b]
-      bucketWrite[#bucketWrite + 1] = fullAt[b]
+      bucketWrite[#bucketWrite + 1] = levels[b] .. ':' .. now
     end
   end
   redis.call('HSET', KEYS[2], unpack(bucketWrite))

@@ -12,7 +12,8 @@ import java.util.List;
  * {@code X-Forwarded-For} (nginx's {@code $proxy_add_x_forwarded_for}, AWS ALB, Google's load
  * balancer), it is the entry {@code trustedHops} from the right: entries further left were
  * written by the client and are never believed. A header with fewer entries than that was not
- * written by the proxies: the socket's peer is taken.
+ * written by the proxies, and an entry that is not written as an address is not one a proxy wrote:
+ * the socket's peer is taken.
  */
 public final class ClientAddress implements Handler<RoutingContext> {
 
@@ -43,7 +44,7 @@ public final class ClientAddress implements Handler<RoutingContext> {
         String[] entries = String.join(",", headers).split(",");
         if (entries.length >= trustedHops) {
           String entry = entries[entries.length - trustedHops].strip();
-          if (!entry.isEmpty() && entry.length() <= 64) {
+          if (isAddress(entry)) {
             return entry;
           }
         }
@@ -51,5 +52,25 @@ public final class ClientAddress implements Handler<RoutingContext> {
     }
     SocketAddress remote = request.remoteAddress();
     return remote == null || remote.hostAddress() == null ? "unknown" : remote.hostAddress();
+  }
+
+  /**
+   * Whether an entry is written as an address is (IPv4 or IPv6, perhaps bracketed, perhaps with a
+   * port), as a proxy writes it. Anything else, say {@code ~} (the field of the campaign's own
+   * bucket beside the addresses' in Redis) or text a client slipped past a miscounted hop, is not
+   * believed.
+   */
+  static boolean isAddress(String entry) {
+    if (entry.isEmpty() || entry.length() > 64) {
+      return false;
+    }
+    for (int i = 0; i < entry.length(); i++) {
+      char c = entry.charAt(i);
+      boolean hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!hex && c != '.' && c != ':' && c != '[' && c != ']') {
+        return false;
+      }
+    }
+    return true;
   }
 }

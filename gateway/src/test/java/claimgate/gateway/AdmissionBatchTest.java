@@ -192,6 +192,38 @@ class AdmissionBatchTest {
     return gw.redisInfo("commandstats", "cmdstat_eval:calls=(\\d+)").orElse(0);
   }
 
+  @Test
+  @DisplayName("an address's bucket: its burst passes at one instant whatever the rate's interval, the next claim waits one interval; a bucket left with one token lets one claim through")
+  void addressBucketAtOneInstant(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    PipelinedRedis redis = new PipelinedRedis(vertx, TestServers.redisUrl());
+    AdmissionScript script = new AdmissionScript(redis);
+    Campaign base = Campaigns.open(Campaigns.uniqueId("instant"), 9, 3, 1_000);
+    // 7 a second: an interval of 142.857... ms, no whole number of anything
+    Campaign c = gw.apply(base.withAdmission(new Campaign.Admission(1_000_000, 1_000_000, 9, null, 7, 3)));
+    List<AdmissionScript.Claim> burst = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      burst.add(new Step("cell-" + i, "m0", null, "10.0.3.1").claim());
+    }
+    List<Admission> answers = script.admit(c.id(), burst).await();
+    assertThat(kinds(answers)).as("one call, one instant").containsExactly("queued:1:1", "queued:1:2", "queued:1:3",
+        "Throttled");
+    assertThat(((Admission.Throttled) answers.get(3)).retryAfterMs()).as("one interval, 1000 / 7 ms rounded up")
+        .isEqualTo(143);
+
+    // a bucket left with one token now (its field as the script writes it; the claims come a few
+    // ms later: a few hundredths of a token more)
+    String buckets = new CampaignKeys(c.id()).buckets();
+    io.vertx.redis.client.Response time = redis.send(Request.cmd(Command.TIME)).await();
+    long nowMs = time.get(0).toLong() * 1000 + time.get(1).toLong() / 1000;
+    redis.send(Request.cmd(Command.HSET).arg(buckets).arg("10.0.3.2").arg("1:" + nowMs)).await();
+    List<AdmissionScript.Claim> two = List.of(new Step("lvl-0", "m0", null, "10.0.3.2").claim(),
+        new Step("lvl-1", "m0", null, "10.0.3.2").claim());
+    assertThat(kinds(script.admit(c.id(), two).await())).as("one token left of three").containsExactly("queued:1:4",
+        "Throttled");
+    redis.close().await();
+  }
+
   private static List<Admission> admit(AdmissionScript script, String campaignId, List<AdmissionScript.Claim> claims,
       boolean inOneCall) {
     if (inOneCall) {

@@ -360,6 +360,17 @@ class LimitsTest {
           .putHeader("X-Forwarded-For", "198.51.100." + i).sendJsonObject(claimBody("spoof-" + i, "m0")).await().statusCode());
     }
     assertThat(spoofed).as("a client cannot pick its own address").containsExactly(202, 429);
+
+    // behind a balancer that passes what it is given: entries that are not addresses are not believed
+    GatewayFixture trustedNoHop = GatewayFixture.start(vertx, config -> config.withTrustedProxyHops(1));
+    List<Integer> notAddresses = new ArrayList<>();
+    for (String entry : List.of("~", "x~y", "203.0.113.7 <script>")) {
+      notAddresses.add(from(vertx, trustedNoHop, "127.0.0.10").post("/api/v1/campaigns/" + c.id() + "/claims")
+          .putHeader("X-Forwarded-For", entry).sendJsonObject(claimBody("odd-" + notAddresses.size(), "m0")).await()
+          .statusCode());
+    }
+    assertThat(notAddresses).as("the socket's address counted for each, the campaign's own bucket untouched")
+        .containsExactly(202, 429, 429);
   }
 
   @Test
