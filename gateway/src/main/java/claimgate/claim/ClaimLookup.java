@@ -21,7 +21,8 @@ import java.util.Optional;
 /**
  * The status of a ticket. From memory where the gateway's view is current: an outcome the
  * {@link DecisionFeed} heard in the last minute, or the queue position (the ticket carries its
- * seq) against the decided seq of a campaign state read while the feed's subscription held.
+ * seq) against the decided seq of a campaign state read while the feed's subscription held (and,
+ * for a waiting page's stream, the size of the pre-queue the ticket is in).
  * Otherwise from Redis: the published outcome, else the queue position, else the decision in
  * PostgreSQL. A ticket of ours that the allocator has
  * passed with no decision anywhere was acknowledged and then lost with Redis's state: it ends

@@ -121,7 +121,8 @@ public final class AdmissionBenchmark {
         int rate = Integer.getInteger("openRate", 20_000);
         OpenModelLoad.Result ceiling = OpenModelLoad.inOwnProcess(roles.dir(), barePort, path, rate, openSeconds,
             connections);
-        OpenModelLoad.Result open = openModel(CAMPAIGN, gatewayPort, rate, openSeconds, connections);
+        OpenModelLoad.Result open = openModel(CAMPAIGN, gatewayPort, rate, openSeconds, connections,
+            new CpuMeter.RedisPersistence[2]);
         System.out.printf(Locale.ROOT, "open model at %,d claims/s for %d s: bare endpoint %s; gateway %s%n", rate,
             openSeconds, ceiling.summary(), open.summary());
         return;
@@ -212,9 +213,10 @@ public final class AdmissionBenchmark {
       // these shared cores give any server, beside the gateway's
       OpenModelLoad.Result openBare = OpenModelLoad.inOwnProcess(roles.dir(), barePort, path, half, openSeconds,
           connections);
-      CpuMeter.RedisPersistence persistenceBefore = meter.redisPersistence();
-      OpenModelLoad.Result open = openModel(current, gatewayPort, half, openSeconds, connections);
-      CpuMeter.RedisPersistence persistenceAfter = meter.redisPersistence();
+      CpuMeter.RedisPersistence[] persistence = new CpuMeter.RedisPersistence[2];
+      OpenModelLoad.Result open = openModel(current, gatewayPort, half, openSeconds, connections, persistence);
+      CpuMeter.RedisPersistence persistenceBefore = persistence[0];
+      CpuMeter.RedisPersistence persistenceAfter = persistence[1];
 
       double bareRate = BenchServers.median(bareRates);
       double claimRate = BenchServers.median(claimRates);
@@ -267,15 +269,19 @@ public final class AdmissionBenchmark {
 
   /**
    * The open model on a campaign of its own (campaign {@code previous} removed), Redis's
-   * append-only file rewritten first; prints Redis's latency events meanwhile.
+   * append-only file rewritten first; prints Redis's latency events meanwhile, and puts Redis's
+   * persistence figures from just before the generator starts and after it ends in
+   * {@code persistence}.
    */
-  private OpenModelLoad.Result openModel(String previous, int gatewayPort, int rate, int openSeconds, int connections)
-      throws Exception {
+  private OpenModelLoad.Result openModel(String previous, int gatewayPort, int rate, int openSeconds, int connections,
+      CpuMeter.RedisPersistence[] persistence) throws Exception {
     fresh(previous, OPEN_CAMPAIGN);
     meter.rewriteAppendOnlyFile();
     meter.watchRedisLatency();
+    persistence[0] = meter.redisPersistence();
     OpenModelLoad.Result open = OpenModelLoad.inOwnProcess(roles.dir(), gatewayPort,
         "/api/v1/campaigns/" + OPEN_CAMPAIGN + "/claims", rate, openSeconds, connections);
+    persistence[1] = meter.redisPersistence();
     System.out.println("Redis's own latency events of 2 ms or more during the open model (LATENCY LATEST: event, "
         + "unix time, latest ms, worst ms): " + meter.redisLatency());
     return open;

@@ -59,12 +59,14 @@ final class OpenModelLoad {
    */
   static Result inOwnProcess(java.nio.file.Path dir, int port, String path, int ratePerSecond, int seconds,
       int connections) throws java.io.IOException, InterruptedException {
-    java.nio.file.Path log = dir.resolve("open-model.log");
+    // a log of each run's own: the bare endpoint's run and the gateway's meet in one directory
+    String name = "open-model-" + port;
+    java.nio.file.Path log = dir.resolve(name + ".log");
     // its collector's pauses, on the wall clock, beside the run's worst seconds (OPEN-WORST)
     // a heap fixed and touched at start and a concurrent collector: the generator's own pauses
     // would count as the server's latency
     Process p = Processes.start(Processes.jvm(List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch", "-XX:+UseZGC",
-            "-Xlog:gc,gc+phases:file=" + dir.resolve("open-model-gc.log") + ":time",
+            "-Xlog:gc,gc+phases:file=" + dir.resolve(name + "-gc.log") + ":time",
             "-Daddresses=" + ClientAddresses.count()), "-cp", Processes.classpath(),
         "claimgate.bench.OpenModelLoad", Integer.toString(port), path, Integer.toString(ratePerSecond),
         Integer.toString(seconds), Integer.toString(connections)), java.util.Map.of(), log);
