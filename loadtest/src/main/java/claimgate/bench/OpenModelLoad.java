@@ -28,28 +28,31 @@ final class OpenModelLoad {
 
   /** What a run measured; latencies in milliseconds. */
   record Result(long sent, long ok, long failed, double achievedPerSecond, double p50Ms, double p99Ms, double p999Ms,
-      double maxMs) {
+      double maxMs, double generatorUsPerRequest, double machineBusy) {
 
-    static Result of(long sent, long ok, long failed, double achievedPerSecond, Histogram latencyUs) {
+    static Result of(long sent, long ok, long failed, double achievedPerSecond, Histogram latencyUs,
+        double generatorUsPerRequest, double machineBusy) {
       return new Result(sent, ok, failed, achievedPerSecond, latencyUs.getValueAtPercentile(50) / 1000.0,
           latencyUs.getValueAtPercentile(99) / 1000.0, latencyUs.getValueAtPercentile(99.9) / 1000.0,
-          latencyUs.getMaxValue() / 1000.0);
+          latencyUs.getMaxValue() / 1000.0, generatorUsPerRequest, machineBusy);
     }
 
     String summary() {
-      return String.format(java.util.Locale.ROOT, "p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms (%,d sent, %,d failed)",
-          p50Ms, p99Ms, p999Ms, maxMs, sent, failed);
+      return String.format(java.util.Locale.ROOT, "p50 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms (%,d sent, %,d failed; "
+          + "the generator's CPU %.1f us a request, the machine's cores %.0f %% busy)", p50Ms, p99Ms, p999Ms, maxMs, sent, failed,
+          generatorUsPerRequest, machineBusy * 100);
     }
 
     String line() {
-      return String.format(java.util.Locale.ROOT, "OPEN %d %d %d %.1f %.3f %.3f %.3f %.3f", sent, ok, failed,
-          achievedPerSecond, p50Ms, p99Ms, p999Ms, maxMs);
+      return String.format(java.util.Locale.ROOT, "OPEN %d %d %d %.1f %.3f %.3f %.3f %.3f %.2f %.4f", sent, ok, failed,
+          achievedPerSecond, p50Ms, p99Ms, p999Ms, maxMs, generatorUsPerRequest, machineBusy);
     }
 
     static Result parse(String line) {
       String[] f = line.split(" ");
       return new Result(Long.parseLong(f[1]), Long.parseLong(f[2]), Long.parseLong(f[3]), Double.parseDouble(f[4]),
-          Double.parseDouble(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7]), Double.parseDouble(f[8]));
+          Double.parseDouble(f[5]), Double.parseDouble(f[6]), Double.parseDouble(f[7]), Double.parseDouble(f[8]),
+          Double.parseDouble(f[9]), Double.parseDouble(f[10]));
     }
   }
 
@@ -177,6 +180,10 @@ final class OpenModelLoad {
     long start = System.nanoTime() + 10_000_000;
     long intervalNs = 1_000_000_000L / ratePerSecond;
     List<Long> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    // the generator's own CPU and the machine's over the counted seconds: how much of the two cores
+    // the load left the server
+    java.util.concurrent.atomic.AtomicReference<long[]> atCounted = new java.util.concurrent.atomic.AtomicReference<>();
+    timers.add(vertx.setTimer(10 + uncounted * 1000L, id -> atCounted.set(cpuNow())));
     int addresses = ClientAddresses.count();
     for (int lane = 0; lane < LANES; lane++) {
       int first = lane;
@@ -220,6 +227,10 @@ final class OpenModelLoad {
     boolean finished = done.await(uncounted + seconds + 60L, TimeUnit.SECONDS);
     timers.forEach(vertx::cancelTimer);
     double elapsed = (System.nanoTime() - start) / 1e9 - uncounted;
+    long[] from = atCounted.get() != null ? atCounted.get() : cpuNow();
+    long[] to = cpuNow();
+    double generatorUs = (to[0] - from[0]) / 1000.0 / Math.max(1, counted);
+    double machineBusy = to[2] == from[2] ? 0 : (double) (to[1] - from[1]) / (to[2] - from[2]);
     if (!finished) {
       failed.addAndGet(counted - ok.get() - failed.get());
     }
@@ -227,7 +238,25 @@ final class OpenModelLoad {
     System.out.println("OPEN-SECONDS (from " + java.time.Instant.ofEpochMilli(startWallMs) + ": slowest ms/answers over 10 ms) "
         + java.util.stream.IntStream.range(0, seconds).mapToObj(i -> (worstUs.get(i) / 1000) + "/" + slow.get(i))
             .collect(java.util.stream.Collectors.joining(" ")));
-    return Result.of(counted, ok.get(), failed.get(), (ok.get() + failed.get()) / elapsed, recorder.getIntervalHistogram());
+    return Result.of(counted, ok.get(), failed.get(), (ok.get() + failed.get()) / elapsed, recorder.getIntervalHistogram(),
+        generatorUs, machineBusy);
+  }
+
+  /** This process's CPU (ns), and the machine's busy and total time (jiffies, all cores; /proc/stat). */
+  private static long[] cpuNow() {
+    long process = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+        .getOperatingSystemMXBean()).getProcessCpuTime();
+    try {
+      String[] f = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      long total = 0;
+      for (int i = 1; i < f.length; i++) {
+        total += Long.parseLong(f[i]);
+      }
+      // idle and waiting for I/O are not busy
+      return new long[] {process, total - Long.parseLong(f[4]) - Long.parseLong(f[5]), total};
+    } catch (java.io.IOException e) {
+      return new long[] {process, 0, 0};
+    }
   }
 
   /** The three seconds with the slowest answers: their wall-clock time and that answer. */
