@@ -111,6 +111,8 @@ public final class GatewayVerticle extends VerticleBase {
   private io.vertx.core.buffer.Buffer contractText;
   private PipelinedRedis redis;
   private Pool pool;
+  /** For a ticket's status read from PostgreSQL: planned at each execution (Database#keyLookupPool). */
+  private Pool lookups;
   private CampaignCatalog catalog;
   private ClaimRoute claims;
   private ClientAddress addresses;
@@ -139,12 +141,13 @@ public final class GatewayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     redis = new PipelinedRedis(vertx, config.stores().redisUrl());
-    pool = config.stores().database().keyLookupPool(vertx, 4);
+    pool = config.stores().database().pool(vertx, 4);
+    lookups = config.stores().database().keyLookupPool(vertx, 2);
     catalog = new CampaignCatalog(new CampaignStore(pool), redis);
     Tickets tickets = new Tickets(config.credentials().codes());
     // one subscription to the allocator's decisions for the whole process, taken by the first verticle
     shared.decisions().start(vertx, config.stores().redisUrl());
-    ClaimLookup lookup = new ClaimLookup(redis, pool, catalog, tickets, shared.decisions(),
+    ClaimLookup lookup = new ClaimLookup(redis, lookups, catalog, tickets, shared.decisions(),
         new claimgate.claim.QueueView(redis));
     ClaimEvents events = new ClaimEvents(vertx, lookup, shared.decisions(), STREAM_PUSH_MS, shared.streamSlots(),
         TimeUnit.MINUTES.toMillis(10));
@@ -323,6 +326,6 @@ public final class GatewayVerticle extends VerticleBase {
     if (management != null) {
       closed = closed.eventually(() -> management.close());
     }
-    return closed.eventually(() -> redis.close()).eventually(() -> pool.close());
+    return closed.eventually(() -> redis.close()).eventually(() -> pool.close()).eventually(() -> lookups.close());
   }
 }
