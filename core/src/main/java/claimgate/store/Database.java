@@ -56,8 +56,8 @@ public record Database(PgConnectOptions options) {
    * and kept until the table is next analyzed: made while the claim or voucher table held a page
    * (a launch's first minute on a fresh database), a lookup by ticket or code was a sequential
    * scan, and stayed one while the table grew by thousands of rows a second, until autovacuum
-   * analyzed it up to a minute later. For the gateway's status lookups by ticket, a rare path
-   * where a plan costs less than the round trip. Not for the redemptions at the till: planned at
+   * analyzed it up to a minute later. For the gateway's public reads by ticket (a status, a
+   * receipt) and the log's pages, where a plan costs less than the round trip. Not for the redemptions at the till: planned at
    * each batch they fell from 0.31 to 0.22 of the bare endpoint ({@code loadtest/bench
    * redemption}). A redemption prepared before the voucher table filled keeps a scan until
    * autovacuum analyzes the table, within a minute of the allocator's inserts, before tills

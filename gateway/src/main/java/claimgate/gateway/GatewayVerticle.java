@@ -111,7 +111,10 @@ public final class GatewayVerticle extends VerticleBase {
   private io.vertx.core.buffer.Buffer contractText;
   private PipelinedRedis redis;
   private Pool pool;
-  /** For a ticket's status read from PostgreSQL: planned at each execution (Database#keyLookupPool). */
+  /**
+   * For the public reads by ticket or log index (a ticket's status, its receipt, the log's pages):
+   * planned at each execution (Database#keyLookupPool).
+   */
   private Pool lookups;
   private CampaignCatalog catalog;
   private ClaimRoute claims;
@@ -142,7 +145,7 @@ public final class GatewayVerticle extends VerticleBase {
   public Future<?> start() {
     redis = new PipelinedRedis(vertx, config.stores().redisUrl());
     pool = config.stores().database().pool(vertx, 4);
-    lookups = config.stores().database().keyLookupPool(vertx, 2);
+    lookups = config.stores().database().keyLookupPool(vertx, 4);
     catalog = new CampaignCatalog(new CampaignStore(pool), redis);
     Tickets tickets = new Tickets(config.credentials().codes());
     // one subscription to the allocator's decisions for the whole process, taken by the first verticle
@@ -164,7 +167,7 @@ public final class GatewayVerticle extends VerticleBase {
     Vouchers vouchers = new Vouchers(config.credentials().codes());
     access = new Access(config.credentials().operatorToken(), merchantKeys, attempts);
     campaignReads = new CampaignReads(catalog, shared.languages());
-    logReads = new DecisionLogReads(pool, catalog, tickets);
+    logReads = new DecisionLogReads(lookups, catalog, tickets);
     ticketReads = new TicketReads(lookup, events, shared.statusReads(), config.http().requestTimeoutMs());
     health = new Health(redis, pool, shared.warm());
     answers = new AnswerTally(redis, catalog, shared.telemetry());

@@ -45,13 +45,31 @@ public final class ClientAddress implements Handler<RoutingContext> {
         if (entries.length >= trustedHops) {
           String entry = entries[entries.length - trustedHops].strip();
           if (isAddress(entry)) {
-            return entry;
+            return withoutPort(entry);
           }
         }
       }
     }
     SocketAddress remote = request.remoteAddress();
     return remote == null || remote.hostAddress() == null ? "unknown" : remote.hostAddress();
+  }
+
+  /**
+   * The address alone, as one key however the proxy wrote it: some proxies add the client's port
+   * ({@code 203.0.113.9:51234}, {@code [2001:db8::1]:443}), a new one per connection, which would
+   * give each connection a bucket of its own. IPv6 in lower case.
+   */
+  static String withoutPort(String entry) {
+    if (entry.startsWith("[")) {
+      int end = entry.indexOf(']');
+      return (end > 0 ? entry.substring(1, end) : entry.substring(1)).toLowerCase(java.util.Locale.ROOT);
+    }
+    int colon = entry.indexOf(':');
+    if (colon >= 0 && colon == entry.lastIndexOf(':')) {
+      // one colon: IPv4 and a port (IPv6 has at least two)
+      return entry.substring(0, colon);
+    }
+    return entry.toLowerCase(java.util.Locale.ROOT);
   }
 
   /**

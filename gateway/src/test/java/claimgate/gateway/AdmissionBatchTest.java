@@ -211,12 +211,12 @@ class AdmissionBatchTest {
     assertThat(((Admission.Throttled) answers.get(3)).retryAfterMs()).as("one interval, 1000 / 7 ms rounded up")
         .isEqualTo(143);
 
-    // a bucket left with one token now (its field as the script writes it; the claims come a few
-    // ms later: a few hundredths of a token more)
+    // a bucket left with one token (its field as the script writes it), stamped a minute ahead so
+    // that no refill comes before the claims, however slow the machine
     String buckets = new CampaignKeys(c.id()).buckets();
     io.vertx.redis.client.Response time = redis.send(Request.cmd(Command.TIME)).await();
     long nowMs = time.get(0).toLong() * 1000 + time.get(1).toLong() / 1000;
-    redis.send(Request.cmd(Command.HSET).arg(buckets).arg("10.0.3.2").arg("1:" + nowMs)).await();
+    redis.send(Request.cmd(Command.HSET).arg(buckets).arg("10.0.3.2").arg("1:" + (nowMs + 60_000))).await();
     List<AdmissionScript.Claim> two = List.of(new Step("lvl-0", "m0", null, "10.0.3.2").claim(),
         new Step("lvl-1", "m0", null, "10.0.3.2").claim());
     assertThat(kinds(script.admit(c.id(), two).await())).as("one token left of three").containsExactly("queued:1:4",

@@ -362,15 +362,23 @@ class LimitsTest {
     assertThat(spoofed).as("a client cannot pick its own address").containsExactly(202, 429);
 
     // behind a balancer that passes what it is given: entries that are not addresses are not believed
-    GatewayFixture trustedNoHop = GatewayFixture.start(vertx, config -> config.withTrustedProxyHops(1));
+    GatewayFixture passThrough = GatewayFixture.start(vertx, config -> config.withTrustedProxyHops(1));
     List<Integer> notAddresses = new ArrayList<>();
     for (String entry : List.of("~", "x~y", "203.0.113.7 <script>")) {
-      notAddresses.add(from(vertx, trustedNoHop, "127.0.0.10").post("/api/v1/campaigns/" + c.id() + "/claims")
+      notAddresses.add(from(vertx, passThrough, "127.0.0.10").post("/api/v1/campaigns/" + c.id() + "/claims")
           .putHeader("X-Forwarded-For", entry).sendJsonObject(claimBody("odd-" + notAddresses.size(), "m0")).await()
           .statusCode());
     }
     assertThat(notAddresses).as("the socket's address counted for each, the campaign's own bucket untouched")
         .containsExactly(202, 429, 429);
+
+    // a proxy that writes the client's port: one address, whatever the connection's port
+    List<Integer> withPorts = new ArrayList<>();
+    for (String entry : List.of("203.0.113.9:51234", "203.0.113.9:51235", "[2001:DB8::1]:443", "[2001:db8::1]:444")) {
+      withPorts.add(passThrough.client.post("/api/v1/campaigns/" + c.id() + "/claims").putHeader("X-Forwarded-For", entry)
+          .sendJsonObject(claimBody("port-" + withPorts.size(), "m0")).await().statusCode());
+    }
+    assertThat(withPorts).as("one bucket per address, not per connection").containsExactly(202, 429, 202, 429);
   }
 
   @Test

@@ -248,8 +248,9 @@ final class OpenModelLoad {
         .getOperatingSystemMXBean()).getProcessCpuTime();
     try {
       String[] f = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      // user nice system idle iowait irq softirq steal (guest time is inside user and nice)
       long total = 0;
-      for (int i = 1; i < f.length; i++) {
+      for (int i = 1; i <= 8 && i < f.length; i++) {
         total += Long.parseLong(f[i]);
       }
       // idle and waiting for I/O are not busy
