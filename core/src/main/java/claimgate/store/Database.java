@@ -57,12 +57,13 @@ public record Database(PgConnectOptions options) {
    * (a launch's first minute on a fresh database), a lookup by ticket or code was a sequential
    * scan, and stayed one while the table grew by thousands of rows a second, until autovacuum
    * analyzed it up to a minute later. For the gateway's public reads by ticket (a status, a
-   * receipt) and the log's pages, where a plan costs less than the round trip. Not for the redemptions at the till: planned at
-   * each batch they fell from 0.31 to 0.22 of the bare endpoint ({@code loadtest/bench
-   * redemption}). A redemption prepared before the voucher table filled keeps a scan until
-   * autovacuum analyzes the table, within a minute of the allocator's inserts, before tills
-   * redeem: accepted. Not for the allocator's batches either, whose foreign-key checks would be
-   * planned once per row (they plan without sequential scans instead).
+   * receipt) and the log's pages, where a plan costs less than the round trip. Not for the
+   * redemptions at the till: planned at each batch they fell from 0.31 to 0.22 of the bare
+   * endpoint ({@code loadtest/bench redemption}). A redemption prepared before the voucher table
+   * filled keeps a scan until autovacuum analyzes the table, within a minute of the allocator's
+   * inserts, before tills redeem: accepted. Not for the allocator's batches either, whose
+   * foreign-key checks would be planned once per row (they plan without sequential scans
+   * instead).
    */
   public Pool keyLookupPool(Vertx vertx, int size) {
     return pool(vertx, size, new PgConnectOptions(options).addProperty("plan_cache_mode", "force_custom_plan"));

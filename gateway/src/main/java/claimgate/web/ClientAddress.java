@@ -44,8 +44,9 @@ public final class ClientAddress implements Handler<RoutingContext> {
         String[] entries = String.join(",", headers).split(",");
         if (entries.length >= trustedHops) {
           String entry = entries[entries.length - trustedHops].strip();
-          if (isAddress(entry)) {
-            return withoutPort(entry);
+          String address = isAddress(entry) ? withoutPort(entry) : "";
+          if (!address.isEmpty()) {
+            return address;
           }
         }
       }

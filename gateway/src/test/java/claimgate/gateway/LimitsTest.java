@@ -364,13 +364,13 @@ class LimitsTest {
     // behind a balancer that passes what it is given: entries that are not addresses are not believed
     GatewayFixture passThrough = GatewayFixture.start(vertx, config -> config.withTrustedProxyHops(1));
     List<Integer> notAddresses = new ArrayList<>();
-    for (String entry : List.of("~", "x~y", "203.0.113.7 <script>")) {
+    for (String entry : List.of("~", "x~y", "203.0.113.7 <script>", "[]")) {
       notAddresses.add(from(vertx, passThrough, "127.0.0.10").post("/api/v1/campaigns/" + c.id() + "/claims")
           .putHeader("X-Forwarded-For", entry).sendJsonObject(claimBody("odd-" + notAddresses.size(), "m0")).await()
           .statusCode());
     }
     assertThat(notAddresses).as("the socket's address counted for each, the campaign's own bucket untouched")
-        .containsExactly(202, 429, 429);
+        .containsExactly(202, 429, 429, 429);
 
     // a proxy that writes the client's port: one address, whatever the connection's port
     List<Integer> withPorts = new ArrayList<>();
