@@ -6,11 +6,11 @@ import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
 import claimgate.store.Database;
 import claimgate.testkit.Campaigns;
+import claimgate.testkit.TableStats;
 import claimgate.testkit.TestServers;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,7 +50,7 @@ class FirstBatchesTest {
         conn.query("vacuum analyze claim").execute().await();
         conn.query("vacuum analyze voucher").execute().await();
         CampaignStore.apply(conn, campaign, Optional.empty()).await();
-        long[] before = claimTableStats(conn);
+        TableStats before = TableStats.read(conn, "claim");
 
         BatchWriter writer = BatchWriter.withoutLog(campaign);
         int serial = 0;
@@ -68,40 +68,20 @@ class FirstBatchesTest {
           writer.commit(conn, 0, decisions, Campaign.FULL_RELEASE_BP, batch == 0, () -> { }).await();
         }
 
-        long[] after = awaitInserted(conn, before[0] + serial);
+        long inserted = before.inserted() + serial;
+        TableStats after = TableStats.await(conn, "claim", stats -> stats.inserted() >= inserted,
+            "the statistics did not count the " + serial + " claims inserted");
         // a check by scan reads every claim before the voucher's: some 500 a voucher here, 500,000 in
         // all. The setup's own statements (reported to the statistics late) read no claim: the
         // table is empty then
-        assertThat(after[2] - before[2]).as("claims read by sequential scans (%d scans) while %d vouchers were written",
-            after[1] - before[1], serial).isLessThan(serial);
+        assertThat(after.seqRowsRead() - before.seqRowsRead()).as(
+            "claims read by sequential scans (%d scans) while %d vouchers were written", after.seqScans() - before.seqScans(),
+            serial).isLessThan(serial);
       } finally {
         conn.close().await();
       }
     } finally {
       pool.close().await();
-    }
-  }
-
-  /** The claim table's rows inserted, sequential scans and rows they read, as the statistics collector counts them. */
-  private static long[] claimTableStats(SqlConnection conn) {
-    conn.query("select pg_stat_clear_snapshot()").execute().await();
-    Row row = conn.query("select n_tup_ins, seq_scan, seq_tup_read from pg_stat_user_tables where relname = 'claim'")
-        .execute().await().iterator().next();
-    return new long[] {row.getLong(0), row.getLong(1), row.getLong(2)};
-  }
-
-  /** The statistics once they count {@code inserted} claims (a backend reports them after its transactions). */
-  private static long[] awaitInserted(SqlConnection conn, long inserted) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (true) {
-      long[] stats = claimTableStats(conn);
-      if (stats[0] >= inserted) {
-        return stats;
-      }
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("the statistics counted " + stats[0] + " of " + inserted + " claims inserted");
-      }
-      conn.query("select pg_sleep(0.2)").execute().await();
     }
   }
 }

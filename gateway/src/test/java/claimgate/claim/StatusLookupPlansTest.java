@@ -3,6 +3,7 @@ package claimgate.claim;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import claimgate.store.Database;
+import claimgate.testkit.TableStats;
 import claimgate.testkit.TestServers;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -53,7 +54,8 @@ class StatusLookupPlansTest {
                                reason, writer_epoch)
             select 'plans.t' || g, 'plans', g, '1-' || g, 'c' || g, 'm1', 'm1', 'rejected', 'sold_out', 1
             from generate_series(1, %d) g""".formatted(CLAIMS)).execute().await();
-        long[] before = awaitInserted(conn, CLAIMS);
+        TableStats before = TableStats.await(conn, "claim", stats -> stats.inserted() >= CLAIMS,
+            "the statistics did not count the " + CLAIMS + " claims inserted");
 
         for (int i = 0; i < LOOKUPS; i++) {
           Row row = conn.preparedQuery(ClaimLookup.SELECT_OUTCOME).execute(Tuple.of("plans.t" + (i * 997 + 1))).await()
@@ -62,47 +64,18 @@ class StatusLookupPlansTest {
         }
         conn.query("select 1").execute().await();
         // reported by the backend at its transactions' end; a scan would read every claim, 50,000 per lookup
-        long[] after = awaitScansReported(conn, before);
-        assertThat(after[2] - before[2]).as("claims read by sequential scans (%d scans) in %d lookups by ticket",
-            after[1] - before[1], LOOKUPS).isLessThan(CLAIMS);
-        assertThat(after[3] - before[3]).as("lookups through the claim's key").isGreaterThanOrEqualTo(LOOKUPS);
+        TableStats after = TableStats.await(conn, "claim", stats -> stats.scans() - before.scans() >= LOOKUPS,
+            "the statistics did not count the lookups");
+        assertThat(after.seqRowsRead() - before.seqRowsRead()).as(
+            "claims read by sequential scans (%d scans) in %d lookups by ticket", after.seqScans() - before.seqScans(),
+            LOOKUPS).isLessThan(CLAIMS);
+        assertThat(after.indexScans() - before.indexScans()).as("lookups through the claim's key")
+            .isGreaterThanOrEqualTo(LOOKUPS);
       } finally {
         conn.close().await();
       }
     } finally {
       pool.close().await();
-    }
-  }
-
-  /** The claim table's rows inserted, sequential scans, rows they read and index scans, as the statistics collector counts them. */
-  private static long[] claimTableStats(SqlConnection conn) {
-    conn.query("select pg_stat_clear_snapshot()").execute().await();
-    Row row = conn.query("select n_tup_ins, seq_scan, seq_tup_read, coalesce(idx_scan, 0) from pg_stat_user_tables "
-        + "where relname = 'claim'").execute().await().iterator().next();
-    return new long[] {row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3)};
-  }
-
-  private static long[] awaitInserted(SqlConnection conn, long inserted) {
-    return await(conn, stats -> stats[0] >= inserted, "the statistics never counted " + inserted + " claims inserted");
-  }
-
-  /** The statistics once they count the lookups, by one access path or the other. */
-  private static long[] awaitScansReported(SqlConnection conn, long[] before) {
-    return await(conn, stats -> (stats[1] - before[1]) + (stats[3] - before[3]) >= LOOKUPS,
-        "the statistics never counted the lookups");
-  }
-
-  private static long[] await(SqlConnection conn, java.util.function.Predicate<long[]> reported, String failure) {
-    long deadline = System.currentTimeMillis() + 20_000;
-    while (true) {
-      long[] stats = claimTableStats(conn);
-      if (reported.test(stats)) {
-        return stats;
-      }
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError(failure);
-      }
-      conn.query("select pg_sleep(0.2)").execute().await();
     }
   }
 }
