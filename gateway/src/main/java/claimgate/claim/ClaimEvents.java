@@ -21,10 +21,9 @@ import org.slf4j.LoggerFactory;
  * <p>A waiting page costs Redis nothing: its decision comes from the process's one subscription
  * ({@link DecisionFeed}), and its place in the queue (or the size of the pre-queue it waits in)
  * is pushed every {@code pushMs} from the campaign state the catalog reads once a second for
- * everyone. Redis is asked for a ticket only
- * when memory cannot tell: once when the subscription comes back after a break (what was
- * published meanwhile was not heard), and once for a ticket whose turn passed without a decision
- * heard (one lost with Redis's state). The streams per ticket are bounded for the whole process
+ * everyone. Redis is asked for a ticket only when memory cannot tell: once when the subscription
+ * comes back after a break (what was published meanwhile was not heard), and once for a ticket
+ * whose turn passed without a decision heard (one lost with Redis's state). The streams per ticket are bounded for the whole process
  * ({@link StreamSlots}).
  *
  * <p>Not thread-safe: owned by one verticle and used on its event loop only.

@@ -99,7 +99,8 @@ public final class ClaimLookup {
       return Optional.empty();
     }
     long decided = decidedSeq(live.get(), read.campaignId());
-    // a campaign with a pre-queue: whether the ticket is in it, only Redis's current state tells
+    // a campaign with a pre-queue: whether the ticket is in it now, only Redis's current state
+    // tells (a waiting page's stream takes the catalog's last read instead: prequeuedFromMemory)
     if (read.seq() <= decided || live.get().campaign().prequeue() != null) {
       return Optional.empty();
     }
