@@ -1,13 +1,10 @@
 package claimgate.bench;
 
 import claimgate.campaign.Campaign;
-import claimgate.redis.CampaignKeys;
+import claimgate.redis.CampaignState;
 import claimgate.redis.PipelinedRedis;
 import claimgate.store.EmbeddedServers;
 import io.vertx.core.Vertx;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,12 +116,9 @@ public final class AdmissionBenchmark {
         // the open model alone, on the gateway warmed up above and on the bare endpoint: its
         // tail beside the generator's own, for runs that look into the tail
         int rate = Integer.getInteger("openRate", 20_000);
-        OpenModelLoad.Result ceiling = OpenModelLoad.inOwnProcess(roles.dir(), barePort, path, rate, openSeconds,
-            connections);
-        OpenModelLoad.Result open = openModel(CAMPAIGN, gatewayPort, rate, openSeconds, connections,
-            new CpuMeter.RedisPersistence[2]);
+        OpenRuns open = openModel(CAMPAIGN, barePort, path, gatewayPort, rate, openSeconds, connections);
         System.out.printf(Locale.ROOT, "open model at %,d claims/s for %d s: bare endpoint %s; gateway %s%n", rate,
-            openSeconds, ceiling.summary(), open.summary());
+            openSeconds, open.bare().summary(), open.gateway().summary());
         return;
       }
 
@@ -174,10 +168,10 @@ public final class AdmissionBenchmark {
         awaitDecided(current);
         double drainedS = (System.nanoTime() - waited) / 1e9;
         Wrk.Result b = Wrk.run(barePort, systemPath, script, seconds, connections);
-        long decidedBefore = counters(current)[1];
+        long decidedBefore = counters(current).decided();
         long t0 = System.nanoTime();
         Wrk.Result c = Wrk.run(gatewayPort, systemPath, script, seconds, connections);
-        double decidedRate = (counters(current)[1] - decidedBefore) / ((System.nanoTime() - t0) / 1e9);
+        double decidedRate = (counters(current).decided() - decidedBefore) / ((System.nanoTime() - t0) / 1e9);
         systemRates.add(c.requestsPerSecond());
         systemRatios.add(c.requestsPerSecond() / b.requestsPerSecond());
         decidedRates.add(decidedRate);
@@ -209,14 +203,10 @@ public final class AdmissionBenchmark {
       // size, whose whole dataset is tens of MB, does not meet
       // -DopenRate=N offers N claims/s instead: runs that compare JVMs or settings at one load
       int half = Integer.getInteger("openRate", (int) (BenchServers.median(claimRates) / 2));
-      // the same generator at the same rate against the bare endpoint: the tail the generator and
-      // these shared cores give any server, beside the gateway's
-      OpenModelLoad.Result openBare = OpenModelLoad.inOwnProcess(roles.dir(), barePort, path, half, openSeconds,
-          connections);
-      CpuMeter.RedisPersistence[] persistence = new CpuMeter.RedisPersistence[2];
-      OpenModelLoad.Result open = openModel(current, gatewayPort, half, openSeconds, connections, persistence);
-      CpuMeter.RedisPersistence persistenceBefore = persistence[0];
-      CpuMeter.RedisPersistence persistenceAfter = persistence[1];
+      OpenRuns openRuns = openModel(current, barePort, path, gatewayPort, half, openSeconds, connections);
+      OpenModelLoad.Result open = openRuns.gateway();
+      CpuMeter.RedisPersistence persistenceBefore = openRuns.persistenceBefore();
+      CpuMeter.RedisPersistence persistenceAfter = openRuns.persistenceAfter();
 
       double bareRate = BenchServers.median(bareRates);
       double claimRate = BenchServers.median(claimRates);
@@ -251,7 +241,7 @@ public final class AdmissionBenchmark {
       System.out.printf(Locale.ROOT, "| open model at %,d claims/s for %d s (generator in its own process) | %s | p99 <= 10 ms, max <= 50 ms |%n",
           half, openSeconds, open.summary());
       System.out.printf(Locale.ROOT, "| the same open model against the bare endpoint (the generator's and the machine's own tail) | %s | |%n",
-          openBare.summary());
+          openRuns.bare().summary());
       System.out.printf(Locale.ROOT, "| Redis during the open model: append-only file rewrites (each a fork), its last fork, "
               + "fsyncs that made writes wait, memory at the end | %d, %.1f ms, %d, %.0f MB | |%n",
           (long) (persistenceAfter.rewrites() - persistenceBefore.rewrites()), persistenceAfter.lastForkUs() / 1000,
@@ -267,24 +257,30 @@ public final class AdmissionBenchmark {
     }
   }
 
+  /** The open model against both endpoints, and Redis's persistence just before and after the gateway's. */
+  record OpenRuns(OpenModelLoad.Result bare, OpenModelLoad.Result gateway, CpuMeter.RedisPersistence persistenceBefore,
+      CpuMeter.RedisPersistence persistenceAfter) {}
+
   /**
-   * The open model on a campaign of its own (campaign {@code previous} removed), Redis's
-   * append-only file rewritten first; prints Redis's latency events meanwhile, and puts Redis's
-   * persistence figures from just before the generator starts and after it ends in
-   * {@code persistence}.
+   * The open model at {@code rate}, first against the bare endpoint (on {@code barePath}: the
+   * tail the generator and these shared cores give any server), then against the gateway on a
+   * campaign of its own (campaign {@code previous} removed), Redis's append-only file rewritten
+   * first; prints Redis's latency events during the gateway's.
    */
-  private OpenModelLoad.Result openModel(String previous, int gatewayPort, int rate, int openSeconds, int connections,
-      CpuMeter.RedisPersistence[] persistence) throws Exception {
+  private OpenRuns openModel(String previous, int barePort, String barePath, int gatewayPort, int rate, int openSeconds,
+      int connections) throws Exception {
+    OpenModelLoad.Result bare = OpenModelLoad.inOwnProcess(roles.dir(), barePort, barePath, rate, openSeconds,
+        connections);
     fresh(previous, OPEN_CAMPAIGN);
     meter.rewriteAppendOnlyFile();
     meter.watchRedisLatency();
-    persistence[0] = meter.redisPersistence();
-    OpenModelLoad.Result open = OpenModelLoad.inOwnProcess(roles.dir(), gatewayPort,
+    CpuMeter.RedisPersistence before = meter.redisPersistence();
+    OpenModelLoad.Result gateway = OpenModelLoad.inOwnProcess(roles.dir(), gatewayPort,
         "/api/v1/campaigns/" + OPEN_CAMPAIGN + "/claims", rate, openSeconds, connections);
-    persistence[1] = meter.redisPersistence();
+    CpuMeter.RedisPersistence after = meter.redisPersistence();
     System.out.println("Redis's own latency events of 2 ms or more during the open model (LATENCY LATEST: event, "
         + "unix time, latest ms, worst ms): " + meter.redisLatency());
-    return open;
+    return new OpenRuns(bare, gateway, before, after);
   }
 
   private String fresh(String previous, String next) {
@@ -303,22 +299,21 @@ public final class AdmissionBenchmark {
   }
 
   /** The claims admitted to {@code campaignId} and the allocator decided, as Redis counts them. */
-  private long[] counters(String campaignId) {
-    Response r = redis.send(Request.cmd(Command.HMGET).arg(new CampaignKeys(campaignId).config())
-        .arg(CampaignKeys.SEQ).arg(CampaignKeys.DECIDED)).await();
-    return new long[] {r.get(0) == null ? 0 : r.get(0).toLong(), r.get(1) == null ? 0 : r.get(1).toLong()};
+  private CampaignState counters(String campaignId) {
+    return CampaignState.read(redis, campaignId).await();
   }
 
   /** Waits until the allocator has decided every claim admitted to {@code campaignId}. */
   private void awaitDecided(String campaignId) throws InterruptedException {
     long deadline = System.currentTimeMillis() + 300_000;
     while (true) {
-      long[] counts = counters(campaignId);
-      if (counts[1] >= counts[0]) {
+      CampaignState counts = counters(campaignId);
+      if (counts.decided() >= counts.seq()) {
         return;
       }
       if (System.currentTimeMillis() > deadline) {
-        throw new IllegalStateException("the allocator decided " + counts[1] + " of " + counts[0] + " claims in 5 minutes");
+        throw new IllegalStateException("the allocator decided " + counts.decided() + " of " + counts.seq()
+            + " claims in 5 minutes");
       }
       Thread.sleep(200);
     }
