@@ -15,8 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Redis alone: what the admission script costs Redis per claim, with no gateway and no HTTP in the
  * way. Batches of {@code batch} fresh claims (a citizen each, two of 300 shops, from one of
  * {@link ClientAddresses} in turn, as the admission benchmark's wrk sends) go to {@code admit.lua}
- * over one pipelined connection, {@code inFlight} batches at a time, for {@code seconds}; Redis's own CPU ({@code INFO cpu}), the script's time
- * ({@code INFO commandstats}) and the append-only file's growth are read around each run. Every
+ * over one pipelined connection, {@code inFlight} batches at a time, for {@code seconds}; Redis's
+ * own CPU ({@code INFO cpu}), the script's time ({@code INFO commandstats}) and the append-only
+ * file's growth are read around each run. Every
  * run admits into a campaign of its own, the one before removed, as the admission benchmark's
  * rounds do (the citizens' hash grows by some 800,000 citizens a run).
  *

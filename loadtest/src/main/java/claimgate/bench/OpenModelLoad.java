@@ -182,7 +182,7 @@ final class OpenModelLoad {
     List<Long> timers = new java.util.concurrent.CopyOnWriteArrayList<>();
     // the generator's own CPU and the machine's over the counted seconds: how much of the two cores
     // the load left the server
-    java.util.concurrent.atomic.AtomicReference<long[]> atCounted = new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<double[]> atCounted = new java.util.concurrent.atomic.AtomicReference<>();
     timers.add(vertx.setTimer(10 + uncounted * 1000L, id -> atCounted.set(cpuNow())));
     int addresses = ClientAddresses.count();
     for (int lane = 0; lane < LANES; lane++) {
@@ -227,9 +227,9 @@ final class OpenModelLoad {
     boolean finished = done.await(uncounted + seconds + 60L, TimeUnit.SECONDS);
     timers.forEach(vertx::cancelTimer);
     double elapsed = (System.nanoTime() - start) / 1e9 - uncounted;
-    long[] from = atCounted.get() != null ? atCounted.get() : cpuNow();
-    long[] to = cpuNow();
-    double generatorUs = (to[0] - from[0]) / 1000.0 / Math.max(1, counted);
+    double[] from = atCounted.get() != null ? atCounted.get() : cpuNow();
+    double[] to = cpuNow();
+    double generatorUs = (to[0] - from[0]) * 1e6 / Math.max(1, counted);
     double machineBusy = to[2] == from[2] ? 0 : (double) (to[1] - from[1]) / (to[2] - from[2]);
     if (!finished) {
       failed.addAndGet(counted - ok.get() - failed.get());
@@ -242,22 +242,10 @@ final class OpenModelLoad {
         generatorUs, machineBusy);
   }
 
-  /** This process's CPU (ns), and the machine's busy and total time (jiffies, all cores; /proc/stat). */
-  private static long[] cpuNow() {
-    long process = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
-        .getOperatingSystemMXBean()).getProcessCpuTime();
-    try {
-      String[] f = java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/stat")).get(0).trim().split("\\s+");
-      // user nice system idle iowait irq softirq steal (guest time is inside user and nice)
-      long total = 0;
-      for (int i = 1; i <= 8 && i < f.length; i++) {
-        total += Long.parseLong(f[i]);
-      }
-      // idle and waiting for I/O are not busy
-      return new long[] {process, total - Long.parseLong(f[4]) - Long.parseLong(f[5]), total};
-    } catch (java.io.IOException e) {
-      return new long[] {process, 0, 0};
-    }
+  /** This process's CPU seconds, and the machine's busy and total clock ticks. */
+  private static double[] cpuNow() {
+    long[] machine = Processes.machineTicks();
+    return new double[] {Processes.cpuSeconds(ProcessHandle.current().pid()), machine[0], machine[1]};
   }
 
   /** The three seconds with the slowest answers: their wall-clock time and that answer. */

@@ -43,6 +43,25 @@ final class Processes {
     return command;
   }
 
+  /**
+   * The machine's CPU time so far, all cores, in clock ticks: {busy, total} ({@code /proc/stat};
+   * idle and waiting for I/O are not busy; guest time is inside user and nice). {0, 0} where it
+   * cannot be read.
+   */
+  static long[] machineTicks() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      // user nice system idle iowait irq softirq steal
+      long total = 0;
+      for (int i = 1; i <= 8 && i < f.length; i++) {
+        total += Long.parseLong(f[i]);
+      }
+      return new long[] {total - Long.parseLong(f[4]) - Long.parseLong(f[5]), total};
+    } catch (IOException | RuntimeException e) {
+      return new long[] {0, 0};
+    }
+  }
+
   /** CPU seconds (user + system) a process has used so far, its threads included. */
   static double cpuSeconds(long pid) {
     try {
