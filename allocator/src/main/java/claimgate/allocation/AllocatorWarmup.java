@@ -2,6 +2,7 @@ package claimgate.allocation;
 
 import claimgate.campaign.Campaign;
 import claimgate.store.ScratchCampaign;
+import claimgate.store.Settling;
 import claimgate.redis.CampaignKeys;
 import claimgate.redis.CampaignState;
 import claimgate.redis.PipelinedRedis;
@@ -21,7 +22,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Before an allocator process stands by or leads, it decides a stream of claims of a
  * {@link ScratchCampaign} through the real path (election, recovery, decisions, batch commits,
- * publication) until its decision rate settles or {@code maxTime} passes, so that a takeover in
+ * publication) until it has settled ({@link Settling}) or {@code maxTime} passes, so that a takeover in
  * the launch minute runs compiled code; then every trace of the scratch campaign is removed.
  * Blocking: call it from the starting thread.
  */
@@ -49,11 +50,11 @@ public final class AllocatorWarmup {
       deployment = vertx.deployVerticle(AllocatorVerticle.only(config, campaign.id())).await();
       long deadline = started + maxTime.toNanos();
       long fed = 0;
-      long lastDecided = 0;
-      List<Long> windows = new ArrayList<>();
+      long decided = 0;
+      Settling settling = new Settling();
       long windowStart = System.nanoTime();
-      while (System.nanoTime() < deadline && !ScratchCampaign.settled(windows)) {
-        long decided = decided(redis, keys);
+      while (System.nanoTime() < deadline && !settling.settled()) {
+        decided = decided(redis, keys);
         List<Future<Response>> appends = new ArrayList<>();
         while (fed - decided < BACKLOG) {
           appends.add(redis.send(StreamEntries.append(keys, "*", 1, fed + 1, lines(fed))));
@@ -63,16 +64,14 @@ public final class AllocatorWarmup {
         redis.send(claimgate.redis.CampaignRedis.admittedUpTo(keys, fed)).await();
         Thread.sleep(100);
         if (System.nanoTime() - windowStart >= 1_000_000_000L) {
-          windows.add(decided - lastDecided);
-          lastDecided = decided;
+          settling.window(decided);
           windowStart = System.nanoTime();
         }
       }
       double seconds = (System.nanoTime() - started) / 1e9;
-      double rate = windows.isEmpty() ? 0 : windows.get(windows.size() - 1);
-      LOG.info("warmed up: {} claims decided in {} s, {} decisions/s at the end", lastDecided, Math.round(seconds),
-          Math.round(rate));
-      return new Result(lastDecided, seconds, rate);
+      LOG.info("warmed up: {} claims decided in {} s, {} decisions/s at the end; {}", decided, Math.round(seconds),
+          settling.lastRate(), settling);
+      return new Result(decided, seconds, settling.lastRate());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while warming up", e);

@@ -107,7 +107,7 @@ public record Settings(Http http, Stores stores, Credentials credentials, Limits
    * @param eventLoops event loops of the process, one gateway verticle on each
    *     ({@code CLAIMGATE_EVENT_LOOPS}, one per core)
    * @param warmupSeconds how long a role may warm its hot paths against a scratch campaign before
-   *     it reports ready ({@code CLAIMGATE_WARMUP_SECONDS}, 20; 0 skips it, as tests do)
+   *     it reports ready ({@code CLAIMGATE_WARMUP_SECONDS}, 30; 0 skips it, as tests do)
    */
   public record Startup(int eventLoops, int warmupSeconds) {}
 
@@ -174,7 +174,7 @@ public record Settings(Http http, Stores stores, Credentials credentials, Limits
                 env.getOrDefault("CLAIMGATE_STATUS_PER_ADDRESS_PER_SECOND", Integer.toString(DEFAULT_STATUS_PER_ADDRESS_PER_SECOND))),
             positive("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", env.getOrDefault("CLAIMGATE_FAILED_ATTEMPTS_PER_SECOND", "1"))),
         new Startup(positive("CLAIMGATE_EVENT_LOOPS", env.getOrDefault("CLAIMGATE_EVENT_LOOPS", Integer.toString(DEFAULT_EVENT_LOOPS))),
-            atLeastZero("CLAIMGATE_WARMUP_SECONDS", env.getOrDefault("CLAIMGATE_WARMUP_SECONDS", "20"))));
+            atLeastZero("CLAIMGATE_WARMUP_SECONDS", env.getOrDefault("CLAIMGATE_WARMUP_SECONDS", "30"))));
   }
 
   private static int trustedProxyHops(Map<String, String> env) {

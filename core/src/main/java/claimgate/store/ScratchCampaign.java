@@ -60,19 +60,6 @@ public final class ScratchCampaign {
         List.of(new Campaign.Round(now.minusMinutes(1), now.plusHours(1), 1.0)), List.copyOf(merchants));
   }
 
-  /**
-   * The warm-ups' stopping rule over their one-second windows (claims admitted or decided):
-   * settled once the last three are within 10 % of their mean, after at least five.
-   */
-  public static boolean settled(List<Long> windows) {
-    if (windows.size() < 5) {
-      return false;
-    }
-    List<Long> last = windows.subList(windows.size() - 3, windows.size());
-    double mean = last.stream().mapToLong(Long::longValue).average().orElse(0);
-    return mean > 0 && last.stream().allMatch(w -> Math.abs(w - mean) <= 0.1 * mean);
-  }
-
   public static String merchantId(int i) {
     return String.format("m%03d", i);
   }

@@ -2,8 +2,10 @@ package claimgate.gateway;
 
 import claimgate.campaign.Campaign;
 import claimgate.store.ScratchCampaign;
+import claimgate.store.Settling;
 import claimgate.metrics.Telemetry;
 import claimgate.redis.PipelinedRedis;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -15,9 +17,6 @@ import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.sqlclient.Pool;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,9 +24,9 @@ import org.slf4j.LoggerFactory;
  * A gateway that starts cold is slowest exactly in the launch minute. Before it reports ready,
  * this sends claims (and status reads and campaign pages) through the gateway's own HTTP port
  * into a {@link ScratchCampaign} on the real Redis and PostgreSQL, at full speed from
- * {@value #CONCURRENCY} connections, until the admitted rate settles (three one-second windows
- * within 10 % of each other, after at least five) or {@code maxTime} passes; then it removes the
- * scratch campaign and its meters. Blocking: call it from the starting thread, never an event loop.
+ * {@value #CONCURRENCY} connections, until the admitted rate is steady and the JIT compilers are
+ * done ({@link Settling}) or {@code maxTime} passes; then it removes the scratch campaign and its
+ * meters. Blocking: call it from the starting thread, never an event loop.
  */
 public final class GatewayWarmup {
 
@@ -45,36 +44,36 @@ public final class GatewayWarmup {
     Campaign campaign = ScratchCampaign.create();
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1")
         .setDefaultPort(config.http().port()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(CONCURRENCY));
+    // behind proxies the gateway reads the client's address from X-Forwarded-For: that path too
+    boolean forwarded = config.http().trustedProxyHops() > 0;
     long started = System.nanoTime();
     try {
       ScratchCampaign.install(pool, redis, campaign).await();
-      AtomicLong admitted = new AtomicLong();
-      AtomicLong sequence = new AtomicLong();
+      // the traffic and the windows on one event loop
+      Context context = vertx.getOrCreateContext();
+      Traffic traffic = new Traffic(context, http, campaign.id(), forwarded);
       long deadline = started + maxTime.toNanos();
-      Promise<Void> stop = Promise.promise();
-      for (int i = 0; i < CONCURRENCY; i++) {
-        vertx.runOnContext(v -> loop(http, campaign.id(), sequence, admitted, deadline, stop.future()));
-      }
-      List<Long> windows = new ArrayList<>();
-      long last = 0;
-      boolean settled = false;
-      while (System.nanoTime() < deadline && !settled) {
-        Thread.sleep(1_000);
-        long now = admitted.get();
-        windows.add(now - last);
-        last = now;
-        settled = ScratchCampaign.settled(windows);
-      }
-      stop.tryComplete();
-      Thread.sleep(200);
+      Settling settling = new Settling();
+      Promise<Boolean> over = Promise.promise();
+      context.runOnContext(v -> {
+        for (int i = 0; i < CONCURRENCY; i++) {
+          traffic.next();
+        }
+        vertx.setPeriodic(1_000, timer -> {
+          settling.window(traffic.admitted);
+          if (settling.settled() || System.nanoTime() >= deadline) {
+            vertx.cancelTimer(timer);
+            over.complete(settling.settled());
+          }
+        });
+      });
+      boolean settled = over.future().await();
+      // the scratch campaign goes only once every connection's last request is answered
+      traffic.stop().await();
       double seconds = (System.nanoTime() - started) / 1e9;
-      double rate = windows.isEmpty() ? 0 : windows.get(windows.size() - 1);
-      LOG.info("warmed up: {} claims in {} s, {} claims/s at the end{}", admitted.get(), Math.round(seconds),
-          Math.round(rate), settled ? "" : " (not settled within " + maxTime.toSeconds() + " s)");
-      return new Result(admitted.get(), seconds, rate, settled);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while warming up", e);
+      LOG.info("warmed up: {} claims in {} s, {} claims/s at the end{}; {}", traffic.admitted, Math.round(seconds),
+          settling.lastRate(), settled ? "" : " (not settled within " + maxTime.toSeconds() + " s)", settling);
+      return new Result(traffic.admitted, seconds, settling.lastRate(), settled);
     } finally {
       http.close().await();
       ScratchCampaign.remove(pool, redis, campaign.id()).await();
@@ -84,29 +83,70 @@ public final class GatewayWarmup {
     }
   }
 
+  /**
+   * {@value #CONCURRENCY} connections' worth of traffic, each a claim, then now and then its status
+   * or the campaign page, until stopped. Used on its context's event loop.
+   */
+  private static final class Traffic {
+    final Context context;
+    final HttpClient http;
+    final String campaignId;
+    final boolean forwarded;
+    final Promise<Void> stopped = Promise.promise();
+    long sequence;
+    long admitted;
+    int running;
+    boolean stopping;
 
-
-  /** One connection's worth of traffic: a claim, then now and then its status or the campaign page. */
-  private static void loop(HttpClient http, String campaignId, AtomicLong sequence, AtomicLong admitted, long deadline,
-      Future<Void> stop) {
-    if (stop.isComplete() || System.nanoTime() > deadline) {
-      return;
+    Traffic(Context context, HttpClient http, String campaignId, boolean forwarded) {
+      this.context = context;
+      this.http = http;
+      this.campaignId = campaignId;
+      this.forwarded = forwarded;
     }
-    long n = sequence.incrementAndGet();
-    String body = "{\"citizenId\":\"w" + n + "\",\"merchantIds\":[\"" + ScratchCampaign.merchantId((int) (n % 300))
-        + "\",\"" + ScratchCampaign.merchantId((int) ((n * 7 + 13) % 300)) + "\"]}";
-    http.request(new RequestOptions().setMethod(HttpMethod.POST).setURI("/api/v1/campaigns/" + campaignId + "/claims")
-            .putHeader("Content-Type", "application/json"))
-        .compose(request -> request.send(Buffer.buffer(body)))
-        .compose(response -> response.body().map(answer -> {
-          if (response.statusCode() == 202) {
-            admitted.incrementAndGet();
-          }
-          return response.statusCode() == 202 && n % 16 == 0 ? answer.toJsonObject().getString("ticket") : null;
-        }))
-        .compose(ticket -> ticket == null ? Future.succeededFuture()
-            : get(http, "/api/v1/claims/" + ticket).compose(v -> get(http, "/api/v1/campaigns/" + campaignId)))
-        .onComplete(done -> loop(http, campaignId, sequence, admitted, deadline, stop));
+
+    /** Ends the traffic; the future completes when the last request in flight is answered. */
+    Future<Void> stop() {
+      context.runOnContext(v -> {
+        stopping = true;
+        if (running == 0) {
+          stopped.tryComplete();
+        }
+      });
+      return stopped.future();
+    }
+
+    void next() {
+      if (stopping) {
+        if (running == 0) {
+          stopped.tryComplete();
+        }
+        return;
+      }
+      running++;
+      long n = ++sequence;
+      String body = "{\"citizenId\":\"w" + n + "\",\"merchantIds\":[\"" + ScratchCampaign.merchantId((int) (n % 300))
+          + "\",\"" + ScratchCampaign.merchantId((int) ((n * 7 + 13) % 300)) + "\"]}";
+      RequestOptions claim = new RequestOptions().setMethod(HttpMethod.POST)
+          .setURI("/api/v1/campaigns/" + campaignId + "/claims").putHeader("Content-Type", "application/json");
+      if (forwarded) {
+        claim.putHeader("X-Forwarded-For", "10." + (n >> 16 & 0xff) + "." + (n >> 8 & 0xff) + "." + (n & 0xff));
+      }
+      http.request(claim)
+          .compose(request -> request.send(Buffer.buffer(body)))
+          .compose(response -> response.body().map(answer -> {
+            if (response.statusCode() == 202) {
+              admitted++;
+            }
+            return response.statusCode() == 202 && n % 16 == 0 ? answer.toJsonObject().getString("ticket") : null;
+          }))
+          .compose(ticket -> ticket == null ? Future.succeededFuture()
+              : get(http, "/api/v1/claims/" + ticket).compose(v -> get(http, "/api/v1/campaigns/" + campaignId)))
+          .onComplete(done -> {
+            running--;
+            next();
+          });
+    }
   }
 
   private static Future<Void> get(HttpClient http, String uri) {

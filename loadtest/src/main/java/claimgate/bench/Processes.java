@@ -72,4 +72,29 @@ final class Processes {
       return Double.NaN;
     }
   }
+
+  /**
+   * CPU seconds the JIT compiler threads of a JVM have used so far ({@code C1 CompilerThre...},
+   * {@code C2 CompilerThre...} under {@code /proc/PID/task}): whether a JVM is still compiling.
+   */
+  static double compilerSeconds(long pid) {
+    long ticks = 0;
+    try (var tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+      for (Path task : tasks.toList()) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          if (name.startsWith("C1 Compiler") || name.startsWith("C2 Compiler")) {
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          }
+        } catch (IOException | RuntimeException threadGone) {
+          // a compiler thread that ended between the listing and the read
+        }
+      }
+      return ticks / TICKS_PER_SECOND;
+    } catch (IOException e) {
+      return Double.NaN;
+    }
+  }
 }

@@ -1,0 +1,76 @@
+package claimgate.store;
+
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The warm-ups' stopping rule, over one-second windows: settled once the work done (claims
+ * admitted, claims decided) is steady AND the JIT compilers are done, after at least
+ * {@value #MIN_WINDOWS} windows. Steady: the last three windows within 10 % of their mean.
+ * Done compiling: at most {@value #QUIET_JIT_MS} ms of compilation in each of the last two
+ * windows (a tenth of a core).
+ *
+ * <p>Throughput alone was not enough: on a slow machine a warm-up's rate rose by a few percent a
+ * second while the compilers used a whole core, met the 10 % rule after six windows, and the
+ * gateway's first ten seconds of real traffic then ran at 0.69 of its steady rate while its
+ * compilers used 6 s of CPU.
+ *
+ * <p>Not thread-safe: one per warm-up, on the thread that runs it.
+ */
+public final class Settling {
+
+  static final int MIN_WINDOWS = 5;
+  static final long QUIET_JIT_MS = 100;
+
+  private final CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+  private final List<Long> work = new ArrayList<>();
+  private final List<Long> compilingMs = new ArrayList<>();
+  private long lastDone;
+  private long lastJitMs;
+
+  public Settling() {
+    lastJitMs = jitMs();
+  }
+
+  /** Closes a window at which the work done so far has reached {@code done}. */
+  public void window(long done) {
+    long nowJit = jitMs();
+    work.add(done - lastDone);
+    compilingMs.add(nowJit - lastJitMs);
+    lastDone = done;
+    lastJitMs = nowJit;
+  }
+
+  public boolean settled() {
+    return settled(work, compilingMs);
+  }
+
+  /** The work done in the last window (per second), 0 before the first. */
+  public long lastRate() {
+    return work.isEmpty() ? 0 : work.get(work.size() - 1);
+  }
+
+  @Override
+  public String toString() {
+    return "per second " + work + ", compiling ms " + compilingMs;
+  }
+
+  static boolean settled(List<Long> work, List<Long> compilingMs) {
+    if (work.size() < MIN_WINDOWS) {
+      return false;
+    }
+    List<Long> last = work.subList(work.size() - 3, work.size());
+    double mean = last.stream().mapToLong(Long::longValue).average().orElse(0);
+    boolean steady = mean > 0 && last.stream().allMatch(w -> Math.abs(w - mean) <= 0.1 * mean);
+    boolean compiled = compilingMs.subList(compilingMs.size() - 2, compilingMs.size()).stream()
+        .allMatch(ms -> ms <= QUIET_JIT_MS);
+    return steady && compiled;
+  }
+
+  /** Milliseconds the JIT compilers have spent so far; 0 throughout where the JVM does not say. */
+  private long jitMs() {
+    return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
+  }
+}
