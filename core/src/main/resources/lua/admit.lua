@@ -28,12 +28,14 @@
 --   campaign hash      rate burst maxPending capFactor perCitizen perMerchant rounds minTier
 --                      addrRate addrBurst forget prequeue | paused frozen | seq decided | server gen
 --                      | pq '<opensAtMs>:<first seq>:<last seq>' (the pre-queue admitted last)
+--                      | bucket '<tokens>:<ms>' (the campaign's token bucket)
 --                      | flagsv cfgv (the PostgreSQL versions Redis holds) | revokew revokedv
---                      (revocations wanted, applied); this script reads the first four groups
+--                      (revocations wanted, applied); this script reads the first five groups
 --   citizens hash      <citizenId> -> '<pending>|<held>|,<merchantId>=<held there>...|;<request id>=<gen>:<seq>:<fp>...'
 --                      (the citizen's last 16 admitted requests, for idempotency)
 --   merchants hash     <merchantId> -> '<contingent>|<issued>|<claims queued for it>' 
---   buckets hash       '~' the campaign's, <address> each address's -> '<tokens>:<ms>'
+--   buckets hash       <address> -> '<tokens>:<ms>', each client address's bucket (addresses only:
+--                      the campaign's own is in the campaign hash, so no address can name it)
 --   stream entry       g <gen>  f <first seq>  d <claims, one per line:
 --                      citizen TAB merchantIds TAB charged merchant TAB tier TAB request id>
 --                      [o <opensAtMs>: a pre-queue's entry, drawn at that opening]
@@ -51,7 +53,8 @@
 
 local n = tonumber(ARGV[2])
 local cfg = redis.call('HMGET', KEYS[1], 'rate', 'burst', 'maxPending', 'capFactor', 'perCitizen', 'perMerchant',
-  'rounds', 'minTier', 'addrRate', 'addrBurst', 'server', 'gen', 'forget', 'paused', 'seq', 'decided', 'prequeue', 'pq')
+  'rounds', 'minTier', 'addrRate', 'addrBurst', 'server', 'gen', 'forget', 'paused', 'seq', 'decided', 'prequeue', 'pq',
+  'bucket')
 if not cfg[1] then
   return 'N'
 end
@@ -69,7 +72,7 @@ end
 
 -- one pass over the claims: the distinct citizens, addresses and first choices they name
 local citizenIndex, citizens, citizenCount = {}, slots(n), 0
-local bucketFields, bucketIndex = {'~'}, {['~'] = 1}
+local bucketFields, bucketIndex = {}, {}
 local firstOf, wanted, wantedBy = slots(n), {}, {}
 for i = 1, n do
   local at = (i - 1) * 6 + 2
@@ -178,10 +181,10 @@ local function bucketLevel(value, ratePerSecond, size)
   return refilled(tonumber(tokens), tonumber(ts), ratePerSecond, size, now)
 end
 
+local campaignLevel = bucketLevel(cfg[19], rate, burst)
 local bucketValues = redis.call('HMGET', KEYS[2], unpack(bucketFields))
 local levels = {}
-levels[1] = bucketLevel(bucketValues[1], rate, burst)
-for k = 2, #bucketFields do
+for k = 1, #bucketFields do
   levels[k] = bucketLevel(bucketValues[k], addrRate, addrBurst)
 end
 
@@ -370,10 +373,10 @@ for i = 1, n do
         end
         if not charged then
           answers[i] = anyStock and 't:1000' or blocked and 'l' or 's'
-        elseif levels[1] < 1 then
-          answers[i] = 't:' .. waitMs(levels[1], rate)
+        elseif campaignLevel < 1 then
+          answers[i] = 't:' .. waitMs(campaignLevel, rate)
         else
-          levels[1] = levels[1] - 1
+          campaignLevel = campaignLevel - 1
           enqueue(k, charged, citizen, merchants, tier, request, fp)
           answers[i] = 'q'
         end
@@ -382,14 +385,13 @@ for i = 1, n do
   end
 end
 
--- aggregated writes: one per hash the batch changed (the buckets when any claim took a token)
+-- aggregated writes: one per hash the batch changed (the addresses' buckets when any claim took a
+-- token; the campaign's, in the campaign hash, when a claim was queued: only that takes its token)
 if next(touchedBuckets) then
-  local bucketWrite = {'~', levels[1] .. ':' .. now}
+  local bucketWrite = {}
   for b in pairs(touchedBuckets) do
-    if b ~= 1 then
-      bucketWrite[#bucketWrite + 1] = bucketFields[b]
-      bucketWrite[#bucketWrite + 1] = levels[b] .. ':' .. now
-    end
+    bucketWrite[#bucketWrite + 1] = bucketFields[b]
+    bucketWrite[#bucketWrite + 1] = levels[b] .. ':' .. now
   end
   redis.call('HSET', KEYS[2], unpack(bucketWrite))
 end
@@ -398,7 +400,7 @@ if lineCount > 0 then
     redis.call('HSET', KEYS[1], 'seq', seq, 'pq', nextOpen .. ':' .. pqFirst .. ':' .. seq)
     redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'o', nextOpen, 'd', table.concat(lines, '\n', 1, lineCount))
   else
-    redis.call('HSET', KEYS[1], 'seq', seq)
+    redis.call('HSET', KEYS[1], 'seq', seq, 'bucket', campaignLevel .. ':' .. now)
     redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'd', table.concat(lines, '\n', 1, lineCount))
   end
   redis.call('HSET', KEYS[3], unpack(written, 1, writtenCount))

@@ -39,6 +39,12 @@ public record CampaignKeys(String campaignId) {
    * while no round is open). Read back by {@link CampaignState#prequeue}.
    */
   public static final String PREQUEUE_ADMITTED = "pq";
+  /**
+   * Campaign hash field written by the admission script: the campaign's token bucket,
+   * {@code <tokens>:<ms>}. Beside the settings, not among the addresses' buckets, so that no
+   * client address can name it.
+   */
+  public static final String BUCKET = "bucket";
   /** Campaign hash field written by {@code publish.lua}: the draw published so far, {@code <opensAtMs>:<places>}. */
   public static final String DRAWN = "drawn";
   /** Campaign hash fields: the kill switch, the allocator's brake. */
@@ -80,7 +86,7 @@ public record CampaignKeys(String campaignId) {
     return key("cfg");
   }
 
-  /** Hash: token buckets, field {@code ~} the campaign's and one field per client address. */
+  /** Hash: the client addresses' token buckets, a field per address (the campaign's is {@link #BUCKET}). */
   public String buckets() {
     return key("buckets");
   }

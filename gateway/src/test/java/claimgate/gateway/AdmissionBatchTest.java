@@ -224,6 +224,30 @@ class AdmissionBatchTest {
     redis.close().await();
   }
 
+  @Test
+  @DisplayName("no client address names the campaign's own bucket: claims from '~' or 'bucket' draw only their own, and the campaign's is kept in the campaign hash")
+  void noAddressNamesTheCampaignsBucket(Vertx vertx) {
+    GatewayFixture gw = GatewayFixture.start(vertx);
+    PipelinedRedis redis = new PipelinedRedis(vertx, TestServers.redisUrl());
+    AdmissionScript script = new AdmissionScript(redis);
+    Campaign base = Campaigns.open(Campaigns.uniqueId("names"), 9, 3, 1_000);
+    // the campaign's bucket holds 100 at once; an address's, 1 (the next a second later)
+    Campaign c = gw.apply(base.withAdmission(new Campaign.Admission(1, 100, 9, null, 1, 1)));
+    for (String address : List.of("~", "bucket")) {
+      List<AdmissionScript.Claim> two = List.of(new Step(address + "-0", "m0", null, address).claim(),
+          new Step(address + "-1", "m0", null, address).claim());
+      List<Admission> answers = script.admit(c.id(), two).await();
+      assertThat(answers.get(0)).as(address).isInstanceOf(Admission.Queued.class);
+      assertThat(answers.get(1)).as("%s: the address's own bucket is spent", address).isInstanceOf(Admission.Throttled.class);
+    }
+    CampaignKeys keys = new CampaignKeys(c.id());
+    assertThat(hash(redis, keys.buckets())).containsOnlyKeys("~", "bucket");
+    String campaignBucket = hash(redis, keys.config()).get(CampaignKeys.BUCKET);
+    assertThat(Double.parseDouble(campaignBucket.split(":")[0])).as("two claims queued of 100")
+        .isGreaterThanOrEqualTo(98).isLessThan(99);
+    redis.close().await();
+  }
+
   private static List<Admission> admit(AdmissionScript script, String campaignId, List<AdmissionScript.Claim> claims,
       boolean inOneCall) {
     if (inOneCall) {
