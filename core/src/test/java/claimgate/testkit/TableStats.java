@@ -23,6 +23,22 @@ public record TableStats(long inserted, long seqScans, long seqRowsRead, long in
     return seqScans + indexScans;
   }
 
+  /**
+   * The start of a launch on a fresh database, for a plan test in a database of its own: no claims
+   * and no vouchers, campaign {@code campaignId}, both tables analyzed so, and no autovacuum on
+   * {@code table} (its analyze would replan the statements under test and hide what a launch's
+   * first minute meets).
+   */
+  public static void freshLaunch(SqlConnection conn, String campaignId, String table) {
+    conn.query("delete from voucher").execute().await();
+    conn.query("delete from claim").execute().await();
+    conn.query("insert into campaign (id, document) values ('" + campaignId + "', '{}') on conflict do nothing").execute()
+        .await();
+    conn.query("alter table " + table + " set (autovacuum_enabled = false)").execute().await();
+    conn.query("vacuum analyze claim").execute().await();
+    conn.query("vacuum analyze voucher").execute().await();
+  }
+
   /** The table's counts now, as this session's snapshot sees them once cleared. */
   public static TableStats read(SqlConnection conn, String table) {
     conn.query("select pg_stat_clear_snapshot()").execute().await();

@@ -38,13 +38,7 @@ class StatusLookupPlansTest {
     try {
       SqlConnection conn = pool.getConnection().await();
       try {
-        conn.query("delete from voucher").execute().await();
-        conn.query("delete from claim").execute().await();
-        conn.query("insert into campaign (id, document) values ('plans', '{}') on conflict do nothing").execute().await();
-        // no autovacuum in this database's claim table: its analyze would replan the lookup and hide the case
-        conn.query("alter table claim set (autovacuum_enabled = false)").execute().await();
-        conn.query("vacuum analyze claim").execute().await();
-        conn.query("vacuum analyze voucher").execute().await();
+        TableStats.freshLaunch(conn, "plans", "claim");
         // more lookups than PostgreSQL plans for their arguments before it settles on one generic plan
         for (int i = 0; i < LOOKUPS; i++) {
           conn.preparedQuery(ClaimLookup.SELECT_OUTCOME).execute(Tuple.of("plans.t" + i)).await();
