@@ -6,6 +6,7 @@ import claimgate.redis.PipelinedRedis;
 import claimgate.store.EmbeddedServers;
 import io.vertx.core.Vertx;
 import java.math.BigDecimal;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.OffsetDateTime;
@@ -109,9 +110,8 @@ public final class AdmissionBenchmark {
       roles.awaitReady(barePort, "/", 30_000);
       roles.awaitReady(gatewayPort, "/health/ready", 60_000);
 
-      System.out.println("warming up both endpoints (" + seconds + " s each)...");
-      Wrk.run(barePort, path, script, seconds, connections);
-      Wrk.run(gatewayPort, path, script, seconds, connections);
+      warmUp("bare endpoint", bare, barePort, path, script, connections);
+      warmUp("gateway", gateway, gatewayPort, path, script, connections);
       if (Boolean.getBoolean("freshOnly")) {
         // a fresh gateway's first seconds alone, for runs that look into its warm-up
         gateway.destroy();
@@ -258,6 +258,32 @@ public final class AdmissionBenchmark {
         allocator.destroy();
       }
       redis.close();
+    }
+  }
+
+  /**
+   * Runs wrk against an endpoint, 5 s at a time, until its rate is steady (two runs within 5 %)
+   * and its JIT compilers are done (at most 0.25 s of their CPU in the last run), for at most a
+   * minute: a fixed 10 s left the bare endpoint compiling on a slow machine, its first counted
+   * round 20-40 % below its later ones, and the ratio of that round flattered.
+   */
+  private static void warmUp(String name, Process process, int port, String path, Path script, int connections)
+      throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + 60_000_000_000L;
+    double lastRate = 0;
+    double compiled = Processes.compilerSeconds(process.pid());
+    while (true) {
+      Wrk.Result run = Wrk.run(port, path, script, 5, connections);
+      double nowCompiled = Processes.compilerSeconds(process.pid());
+      boolean quiet = nowCompiled - compiled <= 0.25;
+      boolean steady = lastRate > 0 && Math.abs(run.requestsPerSecond() - lastRate) <= 0.05 * lastRate;
+      System.out.printf(Locale.ROOT, "warming up the %s: %,.0f req/s, its compilers %.2f s%n", name,
+          run.requestsPerSecond(), nowCompiled - compiled);
+      if ((quiet && steady) || System.nanoTime() > deadline) {
+        return;
+      }
+      lastRate = run.requestsPerSecond();
+      compiled = nowCompiled;
     }
   }
 
