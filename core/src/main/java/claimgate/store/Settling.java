@@ -8,12 +8,13 @@ import java.util.List;
 /**
  * The warm-ups' stopping rule, over one-second windows: settled once the work done (claims
  * admitted, claims decided) is steady AND the JIT compilers are done, after at least
- * {@value #MIN_WINDOWS} windows. Steady: the last three windows within 10 % of their mean.
- * Done compiling: at most {@value #QUIET_JIT_MS} ms of compilation in each of the last two
- * windows (a tenth of a core).
+ * {@value #MIN_WINDOWS} windows. Done compiling: at most {@value #QUIET_JIT_MS} ms of compilation
+ * in each of the last two windows (a tenth of a core). Steady: the last three windows within 25 %
+ * of their mean (no longer climbing; a shared machine's own noise moves a second's count by 10-15
+ * %, which a tighter bound mistook for a warm-up still going, once the compilers were done).
  *
  * <p>Throughput alone was not enough: on a slow machine a warm-up's rate rose by a few percent a
- * second while the compilers used a whole core, met the 10 % rule after six windows, and the
+ * second while the compilers used a whole core, met a 10 % rule after six windows, and the
  * gateway's first ten seconds of real traffic then ran at 0.69 of its steady rate while its
  * compilers used 6 s of CPU.
  *
@@ -63,7 +64,7 @@ public final class Settling {
     }
     List<Long> last = work.subList(work.size() - 3, work.size());
     double mean = last.stream().mapToLong(Long::longValue).average().orElse(0);
-    boolean steady = mean > 0 && last.stream().allMatch(w -> Math.abs(w - mean) <= 0.1 * mean);
+    boolean steady = mean > 0 && last.stream().allMatch(w -> Math.abs(w - mean) <= 0.25 * mean);
     boolean compiled = compilingMs.subList(compilingMs.size() - 2, compilingMs.size()).stream()
         .allMatch(ms -> ms <= QUIET_JIT_MS);
     return steady && compiled;

@@ -21,7 +21,7 @@ class SettlingTest {
 
   @Test
   void aRateStillRisingIsNotSettled() {
-    assertThat(Settling.settled(List.of(500L, 1000L, 1500L, 2000L, 2300L, 2600L), QUIET)).isFalse();
+    assertThat(Settling.settled(List.of(500L, 1000L, 1500L, 2000L, 3000L, 4000L), QUIET)).isFalse();
   }
 
   /** A gateway's warm-up on a slow machine: within 10 % for three windows, the compilers on a core. */
@@ -31,6 +31,13 @@ class SettlingTest {
     assertThat(Settling.settled(work, List.of(1500L, 1475L, 1320L, 1172L, 1127L, 1109L))).isFalse();
     assertThat(Settling.settled(work, List.of(1500L, 1475L, 1320L, 1172L, 1127L, 90L))).isFalse();
     assertThat(Settling.settled(work, List.of(1500L, 1475L, 1320L, 1172L, 100L, 90L))).isTrue();
+  }
+
+  /** A second's count on a shared machine moves by 10-15 % on its own. */
+  @Test
+  void noiseAroundASteadyRateIsSettled() {
+    assertThat(Settling.settled(List.of(500L, 5000L, 8583L, 11036L, 8386L, 11084L), QUIET)).isFalse();
+    assertThat(Settling.settled(List.of(500L, 5000L, 8583L, 9800L, 8386L, 10084L), QUIET)).isTrue();
   }
 
   @Test

@@ -108,7 +108,7 @@ public final class AdmissionBenchmark {
     Path script = Wrk.claimScript();
     try {
       roles.awaitReady(barePort, "/", 30_000);
-      roles.awaitReady(gatewayPort, "/health/ready", 60_000);
+      roles.awaitReady(gatewayPort, "/health/ready", 120_000);
 
       warmUp("bare endpoint", bare, barePort, path, script, connections);
       warmUp("gateway", gateway, gatewayPort, path, script, connections);
