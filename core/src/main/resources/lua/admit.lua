@@ -30,7 +30,7 @@
 --                      | pq '<opensAtMs>:<first seq>:<last seq>' (the pre-queue admitted last)
 --                      | bucket '<tokens>:<ms>' (the campaign's token bucket)
 --                      | flagsv cfgv (the PostgreSQL versions Redis holds) | revokew revokedv
---                      (revocations wanted, applied); this script reads the first five groups
+--                      (revocations wanted, applied); this script reads the first six groups
 --   citizens hash      <citizenId> -> '<pending>|<held>|,<merchantId>=<held there>...|;<request id>=<gen>:<seq>:<fp>...'
 --                      (the citizen's last 16 admitted requests, for idempotency)
 --   merchants hash     <merchantId> -> '<contingent>|<issued>|<claims queued for it>' 

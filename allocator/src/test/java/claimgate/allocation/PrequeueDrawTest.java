@@ -46,6 +46,12 @@ class PrequeueDrawTest {
   }
 
   /** A round that opens {@code inMs} from now, with a pre-queue from an hour before it. */
+  /**
+   * A campaign whose one round opens {@code inMs} from now, with a pre-queue. The tests store it,
+   * start an allocator and feed the pre-queue before that: on a slow machine (a loaded CI run)
+   * those steps took over 800 ms, and pre-queue entries written after the opening are rightly
+   * refused by the log's verifier, so the margin is seconds.
+   */
   static Campaign opening(String stem, long inMs, String beacon, int... contingents) {
     OffsetDateTime opens = OffsetDateTime.now(ZoneOffset.UTC).plus(inMs, ChronoUnit.MILLIS);
     Campaign c = Campaigns.build(Campaigns.uniqueId(stem), 2, 1, List.of(new Campaign.Round(opens, opens.plusHours(1), 1.0)),
@@ -65,6 +71,8 @@ class PrequeueDrawTest {
   static Fed feed(Campaign c, List<Claim> before, List<Claim> after) {
     long opens = c.rounds().get(0).opensAtMs();
     List<String> early = fixture.feed(c.id(), before, opens);
+    assertThat(System.currentTimeMillis()).as("the pre-queue fed before its opening (the test's margin is too short for "
+        + "this machine otherwise)").isLessThan(opens);
     awaitOpening(opens);
     List<String> late = fixture.feed(c.id(), after);
     return new Fed(early, late);
@@ -138,7 +146,7 @@ class PrequeueDrawTest {
   @Test
   @DisplayName("a pre-queue is held until the opening, then served in the seed's order before every later arrival; the log verifies")
   void servedInDrawnOrder() {
-    Campaign c = opening("draw", 1_500, null, 15, 15);
+    Campaign c = opening("draw", 2_500, null, 15, 15);
     fixture.apply(c);
     Vertx process = Vertx.vertx();
     try {
@@ -164,7 +172,7 @@ class PrequeueDrawTest {
   @EnumSource(value = FaultHook.Step.class, names = {"AFTER_READ", "BEFORE_COMMIT", "AFTER_COMMIT"})
   @DisplayName("the allocator killed during the draw (its 2nd and 5th batches) and in the first batch after it: the same order, nothing decided twice or lost, the log verifies")
   void killedDuringTheDraw(FaultHook.Step step) throws Exception {
-    Campaign c = opening("drawcrash", 1_000, null, 12, 12);
+    Campaign c = opening("drawcrash", 2_500, null, 12, 12);
     fixture.apply(c);
     List<Claim> before = citizens("early", 60, 2);
     List<Claim> after = citizens("late", 20, 2);
@@ -202,7 +210,7 @@ class PrequeueDrawTest {
   @DisplayName("Redis loses the campaign's state during the draw: the rest of the draw is served from PostgreSQL's list, "
       + "in the same order; no seq is given out twice; every citizen's and shop's waiting count ends at zero")
   void redisLostDuringTheDraw() throws Exception {
-    Campaign c = opening("drawloss", 1_000, null, 12, 12);
+    Campaign c = opening("drawloss", 2_500, null, 12, 12);
     fixture.apply(c);
     List<Claim> before = citizens("early", 60, 2);
     List<Claim> after = citizens("late", 10, 2);
@@ -262,7 +270,7 @@ class PrequeueDrawTest {
   @Test
   @DisplayName("a draw that names outside randomness waits for it, then takes it in: the order follows seed and beacon")
   void waitsForTheBeacon() {
-    Campaign c = opening("beacon", 800, "drand round at the opening", 5, 5);
+    Campaign c = opening("beacon", 2_500, "drand round at the opening", 5, 5);
     fixture.apply(c);
     Vertx process = Vertx.vertx();
     try {

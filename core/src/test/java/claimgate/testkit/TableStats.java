@@ -16,7 +16,7 @@ import java.util.function.Predicate;
  *   assertThat(after.seqRowsRead() - before.seqRowsRead()).isLessThan(1_000);
  * </pre>
  */
-public record TableStats(long inserted, long seqScans, long seqRowsRead, long indexScans) {
+public record TableStats(long inserted, long seqScans, long seqRowsRead, long indexScans, long indexRowsFetched) {
 
   /** Scans of either kind. */
   public long scans() {
@@ -42,9 +42,9 @@ public record TableStats(long inserted, long seqScans, long seqRowsRead, long in
   /** The table's counts now, as this session's snapshot sees them once cleared. */
   public static TableStats read(SqlConnection conn, String table) {
     conn.query("select pg_stat_clear_snapshot()").execute().await();
-    Row row = conn.query("select n_tup_ins, seq_scan, seq_tup_read, coalesce(idx_scan, 0) from pg_stat_user_tables "
-        + "where relname = '" + table + "'").execute().await().iterator().next();
-    return new TableStats(row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3));
+    Row row = conn.query("select n_tup_ins, seq_scan, seq_tup_read, coalesce(idx_scan, 0), coalesce(idx_tup_fetch, 0) "
+        + "from pg_stat_user_tables where relname = '" + table + "'").execute().await().iterator().next();
+    return new TableStats(row.getLong(0), row.getLong(1), row.getLong(2), row.getLong(3), row.getLong(4));
   }
 
   /** The counts once {@code reported} holds of them; fails with {@code failure} after 20 s. */

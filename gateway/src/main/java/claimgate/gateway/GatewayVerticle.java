@@ -112,8 +112,8 @@ public final class GatewayVerticle extends VerticleBase {
   private PipelinedRedis redis;
   private Pool pool;
   /**
-   * For the statements that find rows by key (a ticket's status, its receipt, the log's pages, the
-   * redemptions): planned without sequential scans (Database#keyLookupPool).
+   * For the public reads by ticket or log index (a ticket's status, its receipt, the log's pages):
+   * planned without sequential scans (Database#keyLookupPool).
    */
   private Pool lookups;
   private CampaignCatalog catalog;
@@ -176,8 +176,8 @@ public final class GatewayVerticle extends VerticleBase {
     campaignCheck = new CampaignCheck(pool, redis);
     campaignStats = new CampaignStats(vertx, pool, redis, catalog, shared.telemetry(), shared.consoleStreams());
     merchantAdmin = new MerchantAdmin(pool, redis, merchantKeys, new Revocations(config.credentials().codes()));
-    redemptions = new RedemptionApi(lookups, vouchers, new GroupCommit<>(context,
-        (lane, batch) -> vouchers.redeemNow(lookups, batch), config.limits().batchClaims(),
+    redemptions = new RedemptionApi(pool, vouchers, new GroupCommit<>(context,
+        (lane, batch) -> vouchers.redeemNow(pool, batch), config.limits().batchClaims(),
         1, config.limits().batchWindowMs(), config.http().requestTimeoutMs()), attempts);
     return catalog.reloadDocuments()
         .recover(failure -> {

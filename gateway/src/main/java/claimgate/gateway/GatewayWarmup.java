@@ -45,13 +45,13 @@ public final class GatewayWarmup {
     HttpClient http = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1")
         .setDefaultPort(config.http().port()).setKeepAlive(true), new PoolOptions().setHttp1MaxSize(CONCURRENCY));
     // behind proxies the gateway reads the client's address from X-Forwarded-For: that path too
-    boolean forwarded = config.http().trustedProxyHops() > 0;
+    int hops = config.http().trustedProxyHops();
+    // the traffic and the windows on one event loop
+    Context context = vertx.getOrCreateContext();
+    Traffic traffic = new Traffic(context, http, campaign.id(), hops);
     long started = System.nanoTime();
     try {
       ScratchCampaign.install(pool, redis, campaign).await();
-      // the traffic and the windows on one event loop
-      Context context = vertx.getOrCreateContext();
-      Traffic traffic = new Traffic(context, http, campaign.id(), forwarded);
       long deadline = started + maxTime.toNanos();
       Settling settling = new Settling();
       Promise<Boolean> over = Promise.promise();
@@ -75,6 +75,8 @@ public final class GatewayWarmup {
           settling.lastRate(), settled ? "" : " (not settled within " + maxTime.toSeconds() + " s)", settling);
       return new Result(traffic.admitted, seconds, settling.lastRate(), settled);
     } finally {
+      // no new request once the client is closed, however the warm-up ended
+      traffic.stop();
       http.close().await();
       ScratchCampaign.remove(pool, redis, campaign.id()).await();
       telemetry.forget(campaign.id());
@@ -91,18 +93,18 @@ public final class GatewayWarmup {
     final Context context;
     final HttpClient http;
     final String campaignId;
-    final boolean forwarded;
+    final int hops;
     final Promise<Void> stopped = Promise.promise();
     long sequence;
     long admitted;
     int running;
     boolean stopping;
 
-    Traffic(Context context, HttpClient http, String campaignId, boolean forwarded) {
+    Traffic(Context context, HttpClient http, String campaignId, int hops) {
       this.context = context;
       this.http = http;
       this.campaignId = campaignId;
-      this.forwarded = forwarded;
+      this.hops = hops;
     }
 
     /** Ends the traffic; the future completes when the last request in flight is answered. */
@@ -127,11 +129,8 @@ public final class GatewayWarmup {
       long n = ++sequence;
       String body = "{\"citizenId\":\"w" + n + "\",\"merchantIds\":[\"" + ScratchCampaign.merchantId((int) (n % 300))
           + "\",\"" + ScratchCampaign.merchantId((int) ((n * 7 + 13) % 300)) + "\"]}";
-      RequestOptions claim = new RequestOptions().setMethod(HttpMethod.POST)
-          .setURI("/api/v1/campaigns/" + campaignId + "/claims").putHeader("Content-Type", "application/json");
-      if (forwarded) {
-        claim.putHeader("X-Forwarded-For", "10." + (n >> 16 & 0xff) + "." + (n >> 8 & 0xff) + "." + (n & 0xff));
-      }
+      RequestOptions claim = request(HttpMethod.POST, "/api/v1/campaigns/" + campaignId + "/claims", n)
+          .putHeader("Content-Type", "application/json");
       http.request(claim)
           .compose(request -> request.send(Buffer.buffer(body)))
           .compose(response -> response.body().map(answer -> {
@@ -141,15 +140,33 @@ public final class GatewayWarmup {
             return response.statusCode() == 202 && n % 16 == 0 ? answer.toJsonObject().getString("ticket") : null;
           }))
           .compose(ticket -> ticket == null ? Future.succeededFuture()
-              : get(http, "/api/v1/claims/" + ticket).compose(v -> get(http, "/api/v1/campaigns/" + campaignId)))
+              : get(request(HttpMethod.GET, "/api/v1/claims/" + ticket, n))
+                  .compose(v -> get(request(HttpMethod.GET, "/api/v1/campaigns/" + campaignId, n))))
           .onComplete(done -> {
             running--;
             next();
           });
     }
-  }
 
-  private static Future<Void> get(HttpClient http, String uri) {
-    return http.request(HttpMethod.GET, uri).compose(request -> request.send()).compose(r -> r.body()).mapEmpty();
+    /**
+     * A request of the n-th citizen, from an address of its own behind the trusted proxies when
+     * there are any (the client's entry, then one per further hop), answered within 10 s.
+     */
+    private RequestOptions request(HttpMethod method, String uri, long n) {
+      RequestOptions options = new RequestOptions().setMethod(method).setURI(uri).setIdleTimeout(10_000);
+      if (hops > 0) {
+        StringBuilder forwardedFor = new StringBuilder("10.").append(n >> 16 & 0xff).append('.').append(n >> 8 & 0xff)
+            .append('.').append(n & 0xff);
+        for (int hop = 1; hop < hops; hop++) {
+          forwardedFor.append(", 192.0.2.").append(hop);
+        }
+        options.putHeader("X-Forwarded-For", forwardedFor.toString());
+      }
+      return options;
+    }
+
+    private Future<Void> get(RequestOptions options) {
+      return http.request(options).compose(request -> request.send()).compose(r -> r.body()).mapEmpty();
+    }
   }
 }

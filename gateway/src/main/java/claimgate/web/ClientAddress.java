@@ -75,9 +75,8 @@ public final class ClientAddress implements Handler<RoutingContext> {
 
   /**
    * Whether an entry is written as an address is (IPv4 or IPv6, perhaps bracketed, perhaps with a
-   * port), as a proxy writes it. Anything else, say {@code ~} (the field of the campaign's own
-   * bucket beside the addresses' in Redis) or text a client slipped past a miscounted hop, is not
-   * believed.
+   * port), as a proxy writes it. Anything else, say {@code ~} or text a client slipped past a
+   * miscounted hop, is not believed.
    */
   static boolean isAddress(String entry) {
     if (entry.isEmpty() || entry.length() > 64) {

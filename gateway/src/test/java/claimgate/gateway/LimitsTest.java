@@ -369,7 +369,7 @@ class LimitsTest {
           .putHeader("X-Forwarded-For", entry).sendJsonObject(claimBody("odd-" + notAddresses.size(), "m0")).await()
           .statusCode());
     }
-    assertThat(notAddresses).as("the socket's address counted for each, the campaign's own bucket untouched")
+    assertThat(notAddresses).as("the socket's address counted for each")
         .containsExactly(202, 429, 429, 429);
 
     // a proxy that writes the client's port: one address, whatever the connection's port

@@ -76,6 +76,8 @@ final class Processes {
   /**
    * CPU seconds the JIT compiler threads of a JVM have used so far ({@code C1 CompilerThre...},
    * {@code C2 CompilerThre...} under {@code /proc/PID/task}): whether a JVM is still compiling.
+   * Only live threads count: a JVM that starts more compiler threads than two (on more cores)
+   * and lets idle ones end would show less than it used; on two cores it keeps its two.
    */
   static double compilerSeconds(long pid) {
     long ticks = 0;
