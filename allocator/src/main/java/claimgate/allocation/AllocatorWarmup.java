@@ -62,7 +62,7 @@ public final class AllocatorWarmup {
         }
         Future.all(appends).await();
         redis.send(claimgate.redis.CampaignRedis.admittedUpTo(keys, fed)).await();
-        Thread.sleep(100);
+        vertx.timer(100).await();
         if (System.nanoTime() - windowStart >= 1_000_000_000L) {
           settling.window(decided);
           windowStart = System.nanoTime();
@@ -72,9 +72,6 @@ public final class AllocatorWarmup {
       LOG.info("warmed up: {} claims decided in {} s, {} decisions/s at the end; {}", decided, Math.round(seconds),
           settling.lastRate(), settling);
       return new Result(decided, seconds, settling.lastRate());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while warming up", e);
     } finally {
       if (deployment != null) {
         vertx.undeploy(deployment).await();
