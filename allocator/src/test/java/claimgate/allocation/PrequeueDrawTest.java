@@ -236,8 +236,9 @@ class PrequeueDrawTest {
       fixture.redis.send(unlink).await();
       // the next leader restores Redis from PostgreSQL; arrivals after the opening come once it is open again
       long deadline = System.currentTimeMillis() + 20_000;
-      while (fixture.redis.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HGET).arg(keys.config())
-          .arg(claimgate.redis.CampaignKeys.SERVER)).await() == null) {
+      // the gate names the server once the rebuild is done (it names RESTORING while it runs)
+      while (!isOpen(fixture.redis.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.HGET)
+          .arg(keys.config()).arg(claimgate.redis.CampaignKeys.SERVER)).await())) {
         if (System.currentTimeMillis() > deadline) {
           throw new AssertionError("Redis was not restored");
         }
@@ -265,6 +266,10 @@ class PrequeueDrawTest {
     } finally {
       process.close().await();
     }
+  }
+
+  private static boolean isOpen(io.vertx.redis.client.Response server) {
+    return server != null && !server.toString().equals(claimgate.redis.RedisRestore.RESTORING);
   }
 
   @Test

@@ -24,6 +24,8 @@ import java.util.Optional;
  */
 public final class RedisRestore {
 
+  /** The server a campaign's gate names while it is rebuilt: no server id, so every script finds it shut. */
+  public static final String RESTORING = "restoring";
   private static final LuaScript FLOOR_SEQ = LuaScript.load("floor_seq.lua");
 
   private RedisRestore() {}
@@ -90,7 +92,7 @@ public final class RedisRestore {
   public static Future<Restored> rebuildClosed(PipelinedRedis redis, Snapshot truth,
       java.util.function.LongFunction<Future<Long>> newGeneration) {
     CampaignKeys keys = new CampaignKeys(truth.campaign().id());
-    return redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SERVER).arg("restoring"))
+    return redis.send(Request.cmd(Command.HSET).arg(keys.config()).arg(CampaignKeys.SERVER).arg(RESTORING))
         .compose(closed -> queuedAfter(redis, keys, truth.offset(), truth.draw()))
         .compose(queued -> newGeneration.apply(Math.max(truth.decidedSeq(), queued.lastSeq))
             .map(generation -> new Restored(generation, Math.max(truth.decidedSeq(), queued.lastSeq)))
