@@ -95,12 +95,18 @@ public final class Stack implements AutoCloseable {
       database.migrate();
       PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
       vertx = Vertx.builder()
-          .with(new VertxOptions().setPreferNativeTransport(false).setEventLoopPoolSize(settings.startup().eventLoops())
+          .with(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(settings.startup().eventLoops())
               .setMetricsOptions(new MicrometerMetricsOptions()
               .setEnabled(true)
               .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))))
           .withMetrics(new MicrometerMetricsFactory(registry))
           .build();
+      if (vertx.isNativeTransportEnabled()) {
+        LOG.info("sockets on Netty's native epoll transport");
+      } else {
+        LOG.warn("sockets on Java NIO: the native epoll transport is unavailable here ({})",
+            vertx.unavailableNativeTransportCause());
+      }
       Stack stack = new Stack(embedded, vertx, redisUrl, database, settings.http().port(), new Telemetry(registry),
           operatorToken);
       if (loaded.isPresent()) {
@@ -182,7 +188,7 @@ public final class Stack implements AutoCloseable {
       }
       case ALLOCATOR -> {
         AllocatorConfig config = AllocatorConfig.of(redisUrl, database, DataDir.codes(settings));
-        allocatorVertx = withGateway ? Vertx.vertx(new VertxOptions().setPreferNativeTransport(false).setEventLoopPoolSize(1))
+        allocatorVertx = withGateway ? Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(1))
             : vertx;
         if (settings.startup().warmupSeconds() > 0) {
           AllocatorWarmup.run(allocatorVertx, config, Duration.ofSeconds(settings.startup().warmupSeconds()));

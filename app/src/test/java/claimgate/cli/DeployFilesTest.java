@@ -31,10 +31,10 @@ class DeployFilesTest {
   }
 
   @Test
-  @DisplayName("Dockerfile: small JRE base, non-root user, health check, the one jar")
+  @DisplayName("Dockerfile: a glibc JRE base (the native transport), non-root user, health check, the one jar")
   void dockerfile() throws IOException {
     String dockerfile = Files.readString(DEPLOY.resolve("Dockerfile"));
-    assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:25-jre-alpine$").contains("-XX:+UseZGC")
+    assertThat(dockerfile).containsPattern("(?m)^FROM eclipse-temurin:25-jre-noble$").contains("-XX:+UseZGC")
         .containsPattern("(?m)^USER claimgate$").contains("HEALTHCHECK").contains("/health/live")
         .contains("claimgate.jar");
   }

@@ -138,6 +138,8 @@ public final class AdmissionBenchmark {
       List<Double> ratios = new ArrayList<>();
       List<Wrk.Result> claimRuns = new ArrayList<>();
       List<CpuMeter.Cpu> cpus = new ArrayList<>();
+      // the bare endpoint's own JVM CPU per request: the HTTP floor under the gateway's figure
+      List<Double> bareUs = new ArrayList<>();
       String current = CAMPAIGN;
       for (int run = 1; run <= runs; run++) {
         // every round a campaign of its own, the one before removed: each starts with the
@@ -146,7 +148,9 @@ public final class AdmissionBenchmark {
         // round, 9.4 to 12.9 us over five, as its citizens' hash grew)
         current = fresh(current, CAMPAIGN + "-" + run);
         String roundPath = "/api/v1/campaigns/" + current + "/claims";
+        double bareCpu = Processes.cpuSeconds(bare.pid());
         Wrk.Result b = Wrk.run(barePort, roundPath, script, seconds, connections);
+        bareUs.add((Processes.cpuSeconds(bare.pid()) - bareCpu) * 1e6 / Math.max(1, b.ok()));
         CpuMeter.Measured m = meter.measured(gateway, () -> Wrk.run(gatewayPort, roundPath, script, seconds, connections));
         bareRates.add(b.requestsPerSecond());
         bareP99.add(b.p99Ms());
@@ -154,10 +158,18 @@ public final class AdmissionBenchmark {
         ratios.add(m.result().requestsPerSecond() / b.requestsPerSecond());
         claimRuns.add(m.result());
         cpus.add(m.cpu());
-        System.out.printf(Locale.ROOT, "run %d: bare %,.0f req/s, claims %,.0f/s (ratio %.2f, non-2xx %d); CPU per claim: "
+        System.out.printf(Locale.ROOT, "run %d: bare %,.0f req/s (its JVM %.1f us a request), claims %,.0f/s (ratio %.2f, non-2xx %d); CPU per claim: "
                 + "gateway %.1f us, Redis %.1f us (script %.1f us; its rewrites %.1f us), wrk %.1f us; %.1f claims per script call%n", run,
-            b.requestsPerSecond(), m.result().requestsPerSecond(), ratios.get(run - 1), m.result().non2xx(), m.cpu().gatewayUs(),
+            b.requestsPerSecond(), bareUs.get(run - 1), m.result().requestsPerSecond(), ratios.get(run - 1), m.result().non2xx(), m.cpu().gatewayUs(),
             m.cpu().redisUs(), m.cpu().scriptUs(), m.cpu().redisChildrenUs(), m.cpu().wrkUs(), m.cpu().claimsPerCall());
+      }
+
+      if (Boolean.getBoolean("claimsOnly")) {
+        // the rounds alone, for A/B runs of one change (two jars, -Djar=..., alternated)
+        System.out.printf(Locale.ROOT, "claims only: ratio %.2f (rounds %s), claims %,.0f/s, bare %,.0f req/s%n",
+            BenchServers.median(ratios), ratios.stream().map(r -> String.format(Locale.ROOT, "%.2f", r)).toList(),
+            BenchServers.median(claimRates), BenchServers.median(bareRates));
+        return;
       }
 
       // the whole system: an allocator deciding what the gateway admits
@@ -233,6 +245,8 @@ public final class AdmissionBenchmark {
           BenchServers.median(decidedRates));
       System.out.printf(Locale.ROOT, "| gateway JVM CPU per admitted claim | %.1f us | <= 25 us |%n",
           BenchServers.median(cpus.stream().map(CpuMeter.Cpu::gatewayUs).toList()));
+      System.out.printf(Locale.ROOT, "| the bare endpoint's JVM CPU per request (the same HTTP, no admission) | %.1f us | |%n",
+          BenchServers.median(bareUs));
       System.out.printf(Locale.ROOT, "| Redis CPU per admitted claim (INFO cpu; the admission script alone, INFO commandstats) | %.1f us (%.1f us) | <= 10 us |%n",
           BenchServers.median(cpus.stream().map(CpuMeter.Cpu::redisUs).toList()),
           BenchServers.median(cpus.stream().map(CpuMeter.Cpu::scriptUs).toList()));

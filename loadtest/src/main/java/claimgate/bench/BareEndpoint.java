@@ -31,7 +31,7 @@ public final class BareEndpoint extends VerticleBase {
   public static void main(String[] args) {
     int port = Integer.parseInt(args[0]);
     int loops = args.length > 1 ? Integer.parseInt(args[1]) : VertxOptions.DEFAULT_EVENT_LOOP_POOL_SIZE;
-    Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(loops));
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true).setEventLoopPoolSize(loops));
     vertx.deployVerticle(() -> new BareEndpoint(port), new DeploymentOptions().setInstances(loops)).await();
     System.out.println("bare endpoint listening on " + port);
   }
