@@ -86,6 +86,26 @@ final class DrillInstallation {
     return role(name) == Role.LEADS;
   }
 
+  /**
+   * The last takeover of the drill's campaign as {@code name}'s log tells it: its time from the
+   * lock to leading and each step's share ("ready 94 ms after the lock (ledger 22 ms, ...)").
+   */
+  String takeover(String name) {
+    try {
+      List<String> lines = Files.readAllLines(logs.get(name));
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        String line = lines.get(i);
+        int ready = line.indexOf("ready ");
+        if (line.contains("leads campaign " + campaign + " ") && ready >= 0) {
+          return line.substring(ready);
+        }
+      }
+      return "no takeover in its log";
+    } catch (IOException e) {
+      return "its log is unreadable: " + e.getMessage();
+    }
+  }
+
   /** What an allocator process is to the drill's campaign, by the last line of its log that says. */
   enum Role { LEADS, STANDS_BY, NEITHER }
 

@@ -108,6 +108,8 @@ public final class FailoverDrill {
       at.kill(leader);
       awaitCondition(standby + " takes over", 30_000, () -> at.leads(standby));
       recoveries.put("leading allocator killed (SIGKILL): standby leads", (System.nanoTime() - killed) / 1_000_000);
+      // where the takeover's time went after the lock, as the new leader's log line says
+      System.out.println("drill: " + standby + " after the SIGKILL: " + at.takeover(standby));
       awaitCondition("decisions continue", 30_000, () -> decidedSeq() > decidedBefore);
       recoveries.put("leading allocator killed (SIGKILL): decisions continue", (System.nanoTime() - killed) / 1_000_000);
       at.startAllocator(leader);
