@@ -103,9 +103,11 @@ public final class Stack implements AutoCloseable {
           .build();
       if (vertx.isNativeTransportEnabled()) {
         LOG.info("sockets on Netty's native epoll transport");
-      } else {
+      } else if (System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).contains("linux")) {
         LOG.warn("sockets on Java NIO: the native epoll transport is unavailable here ({})",
             vertx.unavailableNativeTransportCause());
+      } else {
+        LOG.info("sockets on Java NIO (the native epoll transport is Linux's)");
       }
       Stack stack = new Stack(embedded, vertx, redisUrl, database, settings.http().port(), new Telemetry(registry),
           operatorToken);

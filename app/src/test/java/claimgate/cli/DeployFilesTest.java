@@ -112,7 +112,7 @@ class DeployFilesTest {
   }
 
   @Test
-  @DisplayName("Kubernetes: gateway probes, HPA and PDB; 2 allocators with an HTTP liveness probe; every resource Kustomize names exists")
+  @DisplayName("Kubernetes: gateway probes, HPA and PDB; 2 allocators with an HTTP liveness probe; a writable /tmp on read-only roots; every resource Kustomize names exists")
   void kubernetes() throws IOException {
     Map<String, Object> kustomization = map(new Yaml().load(Files.readString(DEPLOY.resolve("k8s/kustomization.yaml"))));
     List<Map<String, Object>> resources = new ArrayList<>();
@@ -137,6 +137,11 @@ class DeployFilesTest {
     Map<String, Object> allocatorContainer = map(((List<?>) map(map(map(allocator.get("spec")).get("template")).get("spec"))
         .get("containers")).get(0));
     assertThat(String.valueOf(allocatorContainer.get("livenessProbe"))).contains("/health/live").doesNotContain("kill");
+    // a read-only root needs a writable /tmp, where Netty unpacks its native transport
+    for (Map<String, Object> role : List.of(container, allocatorContainer)) {
+      assertThat(String.valueOf(map(role.get("securityContext")).get("readOnlyRootFilesystem"))).isEqualTo("true");
+      assertThat(String.valueOf(role.get("volumeMounts"))).contains("mountPath=/tmp");
+    }
     find(resources, "ConfigMap", "claimgate-campaigns");
     assertThat(map(find(resources, "Secret", "claimgate").get("stringData")))
         .containsKeys("CLAIMGATE_OPERATOR_TOKEN", "CLAIMGATE_CODE_KEY", "CLAIMGATE_PG_URL", "CLAIMGATE_REDIS_URL");

@@ -17,7 +17,7 @@ import io.vertx.redis.client.Response;
  * @param seq the admission seq of the last admitted claim
  * @param decided the seq of the last claim whose outcome is published
  * @param server the restore gate: the Redis server's id the campaign was restored on (or
- *     {@code restoring}); null when the gate is shut
+ *     {@link RedisRestore#RESTORING}); null when the gate is shut
  */
 public record CampaignState(boolean exists, boolean paused, boolean frozen, long seq, long decided, long generation,
     String server, long configVersion, long revocationsWanted, long revocationsApplied, long rate, long burst,

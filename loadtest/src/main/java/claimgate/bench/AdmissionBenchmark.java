@@ -40,7 +40,8 @@ import java.util.Locale;
  * that it shares with Redis and the generator, one loop gathers twice the claims per Redis call
  * (about 31 against 15 with two loops, one batch in flight each), which cut Redis's CPU per claim
  * by a fifth; it is how a gateway sharing a small machine with Redis is deployed (deploy/README.md,
- * Sizing). The bare endpoint keeps Vert.x's default loops.
+ * Sizing). The bare endpoint keeps Vert.x's default loops. Each round also prints the bare
+ * endpoint's own JVM CPU per request: the HTTP floor under the gateway's CPU per claim.
  *
  * <p>With {@code -Dlevels=none,everysec,always,replicas:1} it runs {@link DurabilityBenchmark} instead.
  *
@@ -48,6 +49,8 @@ import java.util.Locale;
  *   loadtest/bench admission [-Dseconds=10 -Druns=5 -Dconnections=64 -DopenSeconds=60 -DopenRate=(half the admitted rate)]
  *   loadtest/bench admission -Dlevels=none,everysec,always,replicas:1 [-Druns=3 -DopenRate=3000 -DopenSeconds=20]
  *   loadtest/bench admission -DopenOnly=true [-DopenRate=20000 -DopenSeconds=30]   (the open model alone, beside the bare endpoint's)
+ *   loadtest/bench admission -DclaimsOnly=true -Djar=/path/to/claimgate.jar   (the rounds alone: A/B runs of two jars, alternated)
+ *   loadtest/bench admission -DfreshOnly=true   (a fresh gateway's first seconds alone)
  * </pre>
  */
 public final class AdmissionBenchmark {
