@@ -4,6 +4,7 @@ import claimgate.campaign.Campaign;
 import claimgate.campaign.CampaignStore;
 import claimgate.log.DecisionLog;
 import claimgate.log.Pseudonyms;
+import claimgate.store.FreshStatistics;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
@@ -37,6 +38,8 @@ public final class BatchWriter {
   private final CampaignStore.Versions versions;
   /** Whether a batch of this writer has committed the rules it decides by to the log. */
   private boolean rulesLogged;
+  /** The planner's statistics of the voucher table while it fills from empty ({@link FreshStatistics}). */
+  private final FreshStatistics vouchers = new FreshStatistics("voucher");
   /** The receipts of the batch written last (committed or not): per decision, in order; empty without the log. */
   private List<JsonObject> receipts = List.of();
 
@@ -95,7 +98,10 @@ public final class BatchWriter {
           return tx.commit().map(at);
         })
         .onSuccess(at -> rulesLogged = pseudonyms != null)
-        .recover(failure -> rollback(tx, failure)));
+        .recover(failure -> rollback(tx, failure)))
+        // a launch's first vouchers: the tills' redemptions are planned for the table as it grows
+        .compose(at -> vouchers.inserted(conn, decisions.stream().filter(d -> d instanceof Decision.Confirmed).count())
+            .map(at));
   }
 
   /**
