@@ -99,7 +99,9 @@ public final class BatchWriter {
         })
         .onSuccess(at -> rulesLogged = pseudonyms != null)
         .recover(failure -> rollback(tx, failure)))
-        // a launch's first vouchers: the tills' redemptions are planned for the table as it grows
+        // a launch's first vouchers: the tills' redemptions are planned for the table as it grows. After
+        // COMMIT, outside the transaction: a few ms some ten times in the table's life, never waiting
+        // for a lock; publication waits for it
         .compose(at -> vouchers.inserted(conn, decisions.stream().filter(d -> d instanceof Decision.Confirmed).count())
             .map(at));
   }

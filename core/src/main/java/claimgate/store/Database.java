@@ -62,7 +62,8 @@ public record Database(PgConnectOptions options) {
    * the till: their batch statement joins the vouchers to the batch, and its plan made on an empty
    * voucher table walks a whole index instead of the table (no better); planned at each execution
    * ({@code plan_cache_mode = force_custom_plan}) they lost a third of their rate. They keep the
-   * plain pool and a scan until autovacuum analyzes a freshly filled voucher table. A statement
+   * plain pool; the allocator analyzes the voucher table as it fills from empty
+   * ({@link FreshStatistics}), which has them planned again for the table as it is. A statement
    * with no index to use is still a scan: the setting only prices one out where an index serves.
    */
   public Pool keyLookupPool(Vertx vertx, int size) {

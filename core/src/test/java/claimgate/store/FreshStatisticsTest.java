@@ -16,7 +16,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class FreshStatisticsTest {
 
   @Test
-  @DisplayName("a filling table is analyzed from its first 100 rows on each time it doubled, and left to autovacuum from 10,000")
+  @DisplayName("a filling table is analyzed from its first 100 rows on each time it doubled, left to autovacuum from 10,000, and looked after again once emptied")
   void analyzesAsTheTableDoubles(Vertx vertx) {
     Pool pool = Database.fromUrl(TestServers.separateDatabase("fresh_statistics")).pool(vertx, 1);
     try {
@@ -33,6 +33,11 @@ class FreshStatisticsTest {
         assertThat(insert(conn, statistics, 100)).as("260 rows: doubled").isEqualTo(260);
         assertThat(insert(conn, statistics, 10_000)).as("10,260 rows: analyzed, and settled").isEqualTo(10_260);
         assertThat(insert(conn, statistics, 30_000)).as("40,260 rows: autovacuum's").isEqualTo(10_260);
+        // emptied (a warm-up's rows removed): looked after again once the writer's rows could matter
+        conn.query("delete from fresh_probe").execute().await();
+        conn.query("vacuum fresh_probe").execute().await();
+        assertThat(insert(conn, statistics, 5_000)).as("5,000 rows after the vacuum: not read again yet").isEqualTo(0);
+        assertThat(insert(conn, statistics, 5_000)).as("10,000 rows: read again, and analyzed").isEqualTo(10_000);
       } finally {
         conn.close().await();
       }

@@ -45,6 +45,7 @@ class RedemptionPlansTest {
         .isLessThanOrEqualTo(2L * REDEMPTIONS);
   }
 
+  /** The fault itself, as PostgreSQL 14's planner makes it: should a later planner avoid it, this says so. */
   @Test
   @DisplayName("without fresh statistics the same redemption reads the whole table: the fault the writer's analyzes prevent")
   void withoutThemTheyScan(Vertx vertx) {
@@ -69,11 +70,13 @@ class RedemptionPlansTest {
         writer.query("insert into merchant (campaign_id, id, ordinal, name, contingent, released, issued) "
             + "values ('plans', 'm1', 1, 'Shop', " + VOUCHERS + ", " + VOUCHERS + ", 0) on conflict do nothing").execute().await();
         // more redemptions than PostgreSQL plans for their arguments before it settles on one generic plan
+        TableStats initial = TableStats.read(till, "voucher");
         for (int i = 0; i < REDEMPTIONS; i++) {
           redeem(till, "PLANS-" + i);
         }
         // counted before the table fills, so that they do not pass for the redemptions measured below
-        TableStats.await(till, "voucher", stats -> stats.scans() >= REDEMPTIONS, "the first redemptions were not counted");
+        TableStats.await(till, "voucher", stats -> stats.scans() - initial.scans() >= REDEMPTIONS,
+            "the first redemptions were not counted");
         FreshStatistics statistics = new FreshStatistics("voucher");
         for (int from = 1; from <= VOUCHERS; from += BATCH) {
           int to = from + BATCH - 1;
@@ -92,7 +95,7 @@ class RedemptionPlansTest {
             statistics.inserted(writer, BATCH).await();
           }
         }
-        // each backend reports its counts at the end of a transaction, at most every half second: a
+        // each backend reports its counts at the end of a transaction, at most every half second (PostgreSQL 14): a
         // backend gone idle holds its last ones back, so each is read on the connection that made them
         TableStats.await(writer, "voucher", stats -> stats.inserted() >= VOUCHERS,
             "the statistics did not count the " + VOUCHERS + " vouchers inserted");
