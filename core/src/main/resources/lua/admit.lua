@@ -36,9 +36,12 @@
 --   merchants hash     <merchantId> -> '<contingent>|<issued>|<claims queued for it>' 
 --   buckets hash       <address> -> '<tokens>:<ms>', each client address's bucket (addresses only:
 --                      the campaign's own is in the campaign hash, so no address can name it)
---   stream entry       g <gen>  f <first seq>  d <claims, one per line:
+--   stream entry       g <gen>  f <first seq>  t <the server time this call judged at>
+--                      d <claims, one per line:
 --                      citizen TAB merchantIds TAB charged merchant TAB tier TAB request id>
 --                      [o <opensAtMs>: a pre-queue's entry, drawn at that opening]
+--                      (t is the claims' admission time: Redis 6 takes the id's time when XADD
+--                      runs, which may be a millisecond or more later, past an opening)
 --
 -- The pre-queue (setting 'prequeue', ms before each opening): while no round is open and the next
 -- opens within that time, a claim passes every check that does not depend on stock (the address's
@@ -398,10 +401,11 @@ end
 if lineCount > 0 then
   if prequeued then
     redis.call('HSET', KEYS[1], 'seq', seq, 'pq', nextOpen .. ':' .. pqFirst .. ':' .. seq)
-    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'o', nextOpen, 'd', table.concat(lines, '\n', 1, lineCount))
+    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 't', now, 'o', nextOpen, 'd',
+      table.concat(lines, '\n', 1, lineCount))
   else
     redis.call('HSET', KEYS[1], 'seq', seq, 'bucket', campaignLevel .. ':' .. now)
-    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 'd', table.concat(lines, '\n', 1, lineCount))
+    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 't', now, 'd', table.concat(lines, '\n', 1, lineCount))
   end
   redis.call('HSET', KEYS[3], unpack(written, 1, writtenCount))
   -- the records' expiry is set again every 1024 claims: a call saved per batch

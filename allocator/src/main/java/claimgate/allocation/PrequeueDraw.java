@@ -128,7 +128,7 @@ final class PrequeueDraw {
     });
   }
 
-  /** The frozen list as the draw table keeps it: one line per claim, in seq order. */
+  /** The frozen list as the draw table keeps it: one line per claim, in seq order, its admission time last. */
   static String encode(List<ClaimEntry> list) {
     StringBuilder text = new StringBuilder(list.size() * 96);
     for (ClaimEntry c : list) {
@@ -138,7 +138,7 @@ final class PrequeueDraw {
       text.append(c.streamId()).append('\t').append(c.generation()).append('\t').append(c.seq()).append('\t')
           .append(c.citizenId()).append('\t').append(String.join(",", c.merchantIds())).append('\t')
           .append(c.chargedMerchant()).append('\t').append(c.tier() == null ? "" : c.tier()).append('\t')
-          .append(c.requestId() == null ? "" : c.requestId());
+          .append(c.requestId() == null ? "" : c.requestId()).append('\t').append(c.admittedAtMs());
     }
     return text.toString();
   }
@@ -153,7 +153,9 @@ final class PrequeueDraw {
       long generation = Long.parseLong(f[1]);
       long seq = Long.parseLong(f[2]);
       list.add(new ClaimEntry(f[0], generation, seq, tickets.issue(campaignId, generation, seq), f[3],
-          Arrays.asList(f[4].split(",")), f[5], StreamEntries.timeOf(f[0]), f[6].isEmpty() ? null : Integer.valueOf(f[6]),
+          // its admission time; a list frozen before it was kept is timed by its stream ids
+          Arrays.asList(f[4].split(",")), f[5], f.length > 8 ? Long.parseLong(f[8]) : StreamEntries.timeOf(f[0]),
+          f[6].isEmpty() ? null : Integer.valueOf(f[6]),
           f[7].isEmpty() ? null : f[7], opensAtMs, 0));
     }
     return list;

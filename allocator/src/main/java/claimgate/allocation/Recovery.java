@@ -173,7 +173,7 @@ final class Recovery {
                 for (ClaimEntry c : PrequeueDraw.decode(draw.entries(), campaignId, draw.opensAtMs(), new claimgate.ticket.Tickets(codes))) {
                   if (!decided.contains(c.seq())) {
                     waiting.add(new claimgate.redis.StreamEntries.Claim(c.streamId(), c.generation(), c.seq(), c.citizenId(),
-                        c.merchantIds(), c.chargedMerchant(), c.tier(), c.requestId(), c.prequeuedFor()));
+                        c.merchantIds(), c.chargedMerchant(), c.tier(), c.requestId(), c.prequeuedFor(), c.admittedAtMs()));
                   }
                 }
                 return new RedisRestore.DrawUnderWay(draw.opensAtMs(), draw.firstSeq(), draw.lastSeq(), draw.placesDecided(),

@@ -35,8 +35,9 @@ class FreshStatisticsTest {
         assertThat(insert(conn, statistics, 30_000)).as("40,260 rows: autovacuum's").isEqualTo(10_260);
         // emptied (a warm-up's rows removed): looked after again once the writer's rows could matter
         conn.query("delete from fresh_probe").execute().await();
-        conn.query("vacuum fresh_probe").execute().await();
-        assertThat(insert(conn, statistics, 5_000)).as("5,000 rows after the vacuum: not read again yet").isEqualTo(0);
+        // (as autovacuum would count it; analyzed rather than vacuumed: a vacuum may skip a page it finds pinned)
+        conn.query("analyze fresh_probe").execute().await();
+        assertThat(insert(conn, statistics, 5_000)).as("5,000 rows after that: not read again yet").isEqualTo(0);
         assertThat(insert(conn, statistics, 5_000)).as("10,000 rows: read again, and analyzed").isEqualTo(10_000);
       } finally {
         conn.close().await();
