@@ -40,7 +40,7 @@
 --                      d <claims, one per line:
 --                      citizen TAB merchantIds TAB charged merchant TAB tier TAB request id>
 --                      [o <opensAtMs>: a pre-queue's entry, drawn at that opening]
---                      (t is the claims' admission time: Redis 6 takes the id's time when XADD
+--                      (t is the claims' admission time: Redis before 7.2 takes the id's time when XADD
 --                      runs, which may be a millisecond or more later, past an opening)
 --
 -- The pre-queue (setting 'prequeue', ms before each opening): while no round is open and the next

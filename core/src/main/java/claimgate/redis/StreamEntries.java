@@ -15,9 +15,9 @@ import java.util.List;
  * citizen, merchants, charged merchant, tier, request id, separated by tabs). The only Java reader
  * and writer of that layout.
  *
- * <p>A claim's admission time is {@code t}, not the entry id's time part: Redis 6 takes an
+ * <p>A claim's admission time is {@code t}, not the entry id's time part: Redis before 7.2 takes an
  * {@code XADD *} id's time when the XADD runs, at the end of the script, a millisecond or more
- * after the script read the clock it judged the opening and the rounds by (Redis 7 freezes the
+ * after the script read the clock it judged the opening and the rounds by (Redis 7.2 freezes the
  * clock for a script). A batch judged a moment before an opening could otherwise carry an id after
  * it, and the public log would show a pre-queue's claim admitted after its opening. Entries
  * without {@code t} (written before it, or by {@link #append}) are timed by their id.
