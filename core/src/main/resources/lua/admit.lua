@@ -388,6 +388,9 @@ for i = 1, n do
   end
 end
 
+-- numbers given to redis.call as text made here ('%d'): Redis 7.2.0-7.2.4 turned a Lua number with
+-- few significant digits into scientific notation (1.7651e+12), which no reader parses
+--
 -- aggregated writes: one per hash the batch changed (the addresses' buckets when any claim took a
 -- token; the campaign's, in the campaign hash, when a claim was queued: only that takes its token)
 if next(touchedBuckets) then
@@ -400,12 +403,13 @@ if next(touchedBuckets) then
 end
 if lineCount > 0 then
   if prequeued then
-    redis.call('HSET', KEYS[1], 'seq', seq, 'pq', nextOpen .. ':' .. pqFirst .. ':' .. seq)
-    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 't', now, 'o', nextOpen, 'd',
-      table.concat(lines, '\n', 1, lineCount))
+    redis.call('HSET', KEYS[1], 'seq', format('%d', seq), 'pq', nextOpen .. ':' .. pqFirst .. ':' .. seq)
+    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', format('%d', firstSeq), 't', format('%d', now),
+      'o', format('%d', nextOpen), 'd', table.concat(lines, '\n', 1, lineCount))
   else
-    redis.call('HSET', KEYS[1], 'seq', seq, 'bucket', campaignLevel .. ':' .. now)
-    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', firstSeq, 't', now, 'd', table.concat(lines, '\n', 1, lineCount))
+    redis.call('HSET', KEYS[1], 'seq', format('%d', seq), 'bucket', campaignLevel .. ':' .. now)
+    redis.call('XADD', KEYS[5], '*', 'g', gen, 'f', format('%d', firstSeq), 't', format('%d', now), 'd',
+      table.concat(lines, '\n', 1, lineCount))
   end
   redis.call('HSET', KEYS[3], unpack(written, 1, writtenCount))
   -- the records' expiry is set again every 1024 claims: a call saved per batch

@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param streamId the id of the stream entry that holds it
  * @param generation the generation of the campaign's Redis state it was admitted in
- * @param admittedAtMs Redis server time of admission (the stream id's time part); rounds and
+ * @param admittedAtMs Redis server time of admission (the time the admission script judged it at:
+ *     {@link claimgate.redis.StreamEntries}); rounds and
  *     releases are judged at this instant, so a replay decides the same way
  * @param chargedMerchant the merchant whose queue the admission script counted the claim in
  * @param tier the tier a verified identity token gave the citizen at admission, or null
